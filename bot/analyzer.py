@@ -1,0 +1,148 @@
+"""French text analysis for search: normalisation, elision, stop words, accent folding, stemming.
+
+Both the corpus and the questions go through the same `Analyzer`, so "théières", "theieres"
+and "Théière" all meet on one stem. Numbers are kept as single tokens ("1 370" -> "1370",
+"10,3 %" -> "10,3") so that figures stay findable.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import Stemmer
+
+# Bump when the analysis changes: persisted indexes built with another version are rebuilt.
+ANALYZER_VERSION = "fr-1"
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "′": "'"})
+# Zero-width and formatting characters that would split or glue words invisibly.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
+
+ELISIONS = frozenset(
+    ["l", "d", "qu", "j", "n", "s", "c", "m", "t", "jusqu", "lorsqu", "puisqu", "quoiqu"]
+)
+
+# Snowball's French stop list plus interrogative words (kept apart as answer-type cues).
+STOP_WORDS = frozenset(
+    ["au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il", "ils", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "même", "meme", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "c", "d", "j", "l", "à", "a", "m", "n", "s", "t", "y", "été", "ete", "étée", "étées", "étés", "étant", "etant", "étante", "étants", "étantes", "suis", "es", "est", "sommes", "êtes", "etes", "sont", "serai", "seras", "sera", "serons", "serez", "seront", "serais", "serait", "serions", "seriez", "seraient", "étais", "était", "étions", "étiez", "étaient", "fus", "fut", "fûmes", "fûtes", "furent", "sois", "soit", "soyons", "soyez", "soient", "fusse", "fusses", "fût", "fussions", "fussiez", "fussent", "ayant", "ayante", "ayantes", "ayants", "eu", "eue", "eues", "eus", "ai", "as", "avons", "avez", "ont", "aurai", "auras", "aura", "aurons", "aurez", "auront", "aurais", "aurait", "aurions", "auriez", "auraient", "avais", "avait", "avions", "aviez", "avaient", "eut", "eûmes", "eûtes", "eurent", "aie", "aies", "ait", "ayons", "ayez", "aient", "eusse", "eusses", "eût", "eussions", "eussiez", "eussent", "ceci", "cela", "celà", "cet", "cette", "ici", "ils", "les", "leurs", "quel", "quels", "quelle", "quelles", "sans", "soi", "combien", "comment", "pourquoi", "quand", "quoi", "où", "ou", "lequel", "laquelle", "lesquels", "lesquelles", "dont", "est-ce", "ça", "ca", "y-a-t-il", "t", "il", "elle-même", "fait", "faire", "font", "fera", "ferait", "tout", "tous", "toute", "toutes", "très", "tres", "plus", "moins", "aussi", "ainsi", "alors", "donc", "car", "si"]
+)
+
+# Question words and the kind of answer they ask for.
+CUE_WORDS: dict[str, str] = {
+    "combien": "number",
+    "quantite": "number",
+    "montant": "number",
+    "pourcentage": "number",
+    "qui": "person",
+    "quand": "date",
+    "annee": "date",
+    "date": "date",
+}
+
+_TOKEN = re.compile(
+    r"""
+    (?P<num>\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?!\d)   # 1 370 / 65 709 800 / 1 200,5
+      | \d+(?:[.,]\d+)*                                      # 2019 / 10,3 / 3.35 / 2.000
+    )
+    | (?P<word>[^\W\d_]+(?:'[^\W\d_]+)*)                     # words, with inner apostrophes
+    """,
+    re.VERBOSE,
+)
+_THOUSANDS_DOTS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
+
+
+def normalize(text: str) -> str:
+    """Unicode NFKC, one kind of apostrophe, no invisible or control characters, single spaces."""
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_INVISIBLE)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """Lowercase and strip accents ("Théière" -> "theiere"); œ/æ become oe/ae."""
+    word = word.lower().replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFD", word)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_FOLDED_STOP_WORDS = frozenset(fold(w) for w in STOP_WORDS)
+
+
+def _number_token(raw: str) -> str:
+    raw = re.sub(r"[ \u00a0\u202f]", "", raw)
+    if _THOUSANDS_DOTS.match(raw):
+        raw = raw.replace(".", "")
+    return raw.replace(".", ",")
+
+
+def words(text: str) -> list[str]:
+    """Split normalised text into folded surface words (elided articles removed, numbers kept)."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(text):
+        num = match.group("num")
+        if num is not None:
+            out.append(_number_token(num))
+            continue
+        word = fold(match.group("word"))
+        if "'" in word:
+            head, _, rest = word.partition("'")
+            if head in ELISIONS and rest:
+                word = rest
+            # "aujourd'hui" and other inner apostrophes: keep the word whole, without the mark
+            word = word.replace("'", "")
+        out.append(word)
+    return out
+
+
+class Analyzer:
+    """Turns French text into index terms: normalise, tokenise, elide, fold, drop stop words, stem."""
+
+    version = ANALYZER_VERSION
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("french")
+        self._cache: dict[str, str] = {}
+
+    def stem(self, word: str) -> str:
+        """Snowball French stem of an already folded word; numbers pass through."""
+        cached = self._cache.get(word)
+        if cached is None:
+            cached = word if word[0].isdigit() else self._stemmer.stemWord(word)
+            if len(self._cache) < 500_000:
+                self._cache[word] = cached
+        return cached
+
+    def terms(self, text: str) -> list[str]:
+        """Index terms of a text, in order (duplicates kept: BM25 needs term frequencies)."""
+        return [self.stem(w) for w in words(normalize(text)) if w not in _FOLDED_STOP_WORDS]
+
+    def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
+        """`terms` over many texts."""
+        return [self.terms(t) for t in texts]
+
+    def is_stop_word(self, word: str) -> bool:
+        return fold(word) in _FOLDED_STOP_WORDS
+
+
+def cues(text: str) -> set[str]:
+    """Answer types a question asks for ("combien" -> number, "qui" -> person, ...)."""
+    tokens = words(normalize(text))
+    found = {CUE_WORDS[w] for w in tokens if w in CUE_WORDS and w != "qui"}
+    # "qui" asks for a person when it opens the question ("Qui est…", "À qui…"), not in a clause.
+    if "qui" in tokens[:2]:
+        found.add("person")
+    if re.search(r"(?:^|\W)où\b", normalize(text).lower()):
+        found.add("place")
+    lowered = fold(normalize(text))
+    if re.search(r"\bquel(?:le)?s? (?:montant|nombre|pourcentage|part|somme|prix|taux)\b", lowered):
+        found.add("number")
+    if re.search(r"\b(?:en )?quelle annee\b|\bdepuis quand\b", lowered):
+        found.add("date")
+    if re.search(r"\bquel(?:le)? (?:ville|region|province|pays)\b", lowered):
+        found.add("place")
+    return found

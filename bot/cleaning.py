@@ -1,0 +1,99 @@
+"""Removal of web-page debris from article text: breadcrumbs, datelines, credits, comment sections.
+
+Scraped articles carry navigation, bylines and reader comments that must never be quoted as
+the article. Cleaning works on paragraphs and keeps the article's own words untouched.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.analyzer import fold
+
+# A whole line that is navigation or page furniture.
+_DEBRIS_LINE = re.compile(
+    r"""^(?:
+        .{0,80}>>.{0,80}                                   # breadcrumbs: Page d'accueil>>Économie
+      | \(\s*web\s+editor\s*:.*\)                          # (Web editor: …)
+      | derni[eè]re\s+mise\s+[àa]\s+jour\b.*               # Dernière mise à jour à 15h58 le 05/08
+      | mis\s+[àa]\s+jour\s+le\b.{0,40}
+      | publi[ée]\s+le\s+\d.{0,40}
+      | \((?:cr[ée]dits?|source|photo)\b[^)]*\)            # (Crédits : Jason Lee) (source ARTE)
+      | .{0,60}\b\d{1,2}\.\d{1,2}\.\d{4}\s+\d{1,2}h\d{2}  # le Quotidien du Peuple en ligne 01.07.2025 15h39
+      | signaler | r[ée]pondre | partager | imprimer | [-–—•·|]+
+      | votre\s+e-?mail\s+ne\s+sera\s+pas\s+affich[ée].*
+      | tous\s+les\s+champs\s+sont\s+obligatoires.*
+      | merci\s+pour\s+votre\s+commentaire.*
+      | (?:[àa]|a)\s+[ée]crit\s+le\s+\d.*                   # à écrit le 02/01/2019 à 11:54
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# The start of a reader-comments section: everything after it is not the article.
+_COMMENTS_START = re.compile(
+    r"^(?:commentaires?|r[ée]actions?)(?:\s*[:(]?\s*\d+\)?)?$|^\d+\s+(?:commentaires?|r[ée]actions?)$"
+    r"|^(?:laisser|[ée]crire|ajouter)\s+un\s+commentaire\b|^r[ée]agir\b.{0,30}$",
+    re.IGNORECASE,
+)
+
+# Leading metadata glued to the first paragraph of press releases.
+_LEADING_META = re.compile(r"^\s*date\s+\d{4}(?:-\d{2}){0,2}\s+", re.IGNORECASE)
+_DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý' .-]+,[^/\n]{0,80}/[A-Za-z][\w .-]{1,40}/\s*[-–—]+\s*")
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of a text: blank-line separated blocks, or single lines when the text has no blank lines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    blocks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text) else text.split("\n")
+    paragraphs: list[str] = []
+    for block in blocks:
+        # Inside a block, lines that look like separate units (short headings, captions) stay apart.
+        for line in block.split("\n") if _looks_line_based(block) else [block]:
+            para = " ".join(line.split())
+            if para:
+                paragraphs.append(para)
+    return paragraphs
+
+
+def _looks_line_based(block: str) -> bool:
+    """A block whose lines end in sentence punctuation is a list of paragraphs, not one wrapped paragraph."""
+    lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+    if len(lines) < 2:
+        return False
+    ended = sum(1 for ln in lines if re.search(r"[.!?»)\]:…]$", ln))
+    return ended >= len(lines) - 1 or any(len(ln) < 60 for ln in lines)
+
+
+def clean_paragraphs(paragraphs: list[str], title: str | None = None) -> list[str]:
+    """Drop debris lines, cut reader comments, strip datelines, and keep each paragraph once."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    title_key = _key(title) if title else None
+    for index, para in enumerate(paragraphs):
+        if _COMMENTS_START.match(para):
+            break
+        if _DEBRIS_LINE.match(para):
+            continue
+        if index < 3:
+            para = _LEADING_META.sub("", para)
+            para = _DATELINE.sub("", para)
+        key = _key(para)
+        if not key or key in seen or key == title_key:
+            continue
+        seen.add(key)
+        kept.append(para)
+    return kept
+
+
+def _key(text: str) -> str:
+    """Comparison key for duplicate detection: folded, punctuation and spacing ignored."""
+    return re.sub(r"\W+", " ", fold(text)).strip()
+
+
+def guess_title(paragraphs: list[str]) -> str | None:
+    """A leading short line without final punctuation reads as a headline."""
+    if paragraphs:
+        first = paragraphs[0]
+        if len(first) <= 160 and not re.search(r"[.!?…»]$", first) and len(first.split()) >= 3:
+            return first
+    return None

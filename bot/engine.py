@@ -1,0 +1,252 @@
+"""The answer engine: French question in, verbatim extractive answer with its source out.
+
+It knows nothing of Discord, SQLite or the terminal: everything it needs is passed in, and
+it returns a plain `Answer`. Ranking is BM25 over passages (plus the document title), then a
+re-ranking of the best passages by how well one of their sentences covers the question.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from bot.analyzer import Analyzer, cues, normalize, words
+from bot.answer import NOT_FOUND_TEXT, Answer, QuestionError, Source
+from bot.corpus import Corpus, Document, load_corpus
+from bot.formatting import source_line, text_fragment_link
+from bot.index import BM25Index
+from bot.passages import Passage, split_passages
+from bot.summarizer import Candidate, score_sentences, summarize
+
+EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Tunable limits and thresholds; the defaults are the product's."""
+
+    max_chars: int = 600  # longest quoted answer
+    min_confidence: float = 0.5  # below: "not found"
+    lead_confidence: float = 0.2  # below: not even named as a lead
+    max_sources: int = 5
+    max_question_chars: int = 2000  # longer questions are cut (bounded time)
+    max_query_terms: int = 32
+    title_weight: float = 0.6
+    rerank_depth: int = 30
+    sentence_weight: float = 1.0
+    passage_max_chars: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """An analysed question: its terms with their weights, and the kind of answer it wants."""
+
+    text: str
+    terms: list[str]
+    weights: dict[str, float]  # term -> idf (question weight)
+    factors: dict[str, float]  # term -> 1.0, or less for a typo-corrected term
+    cues: set[str]
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+
+class Engine:
+    """An immutable, thread-safe index of one corpus that answers questions."""
+
+    def __init__(self, corpus: Corpus, options: EngineOptions | None = None, analyzer: Analyzer | None = None):
+        self.options = options or EngineOptions()
+        self.analyzer = analyzer or Analyzer()
+        self.corpus = corpus
+        self.documents: list[Document] = corpus.documents
+        self.passages: list[Passage] = [
+            p
+            for i, doc in enumerate(self.documents)
+            for p in split_passages(list(doc.paragraphs), i, self.options.passage_max_chars)
+        ]
+        self.passage_doc = np.fromiter((p.doc_index for p in self.passages), dtype=np.int32, count=len(self.passages))
+        self.body = BM25Index.build([self.analyzer.terms(p.text) for p in self.passages])
+        self.titles = BM25Index.build([self.analyzer.terms(d.title or "") for d in self.documents])
+
+    @classmethod
+    def from_path(cls, path: str | Path, options: EngineOptions | None = None) -> Engine:
+        """Load and index a corpus folder or JSON Lines file (raises CorpusError)."""
+        return cls(load_corpus(path), options)
+
+    @property
+    def document_count(self) -> int:
+        return len(self.documents)
+
+    @property
+    def passage_count(self) -> int:
+        return len(self.passages)
+
+    # -- question analysis -------------------------------------------------------------
+
+    def analyze_question(self, question: str) -> Query:
+        """Terms of a question, typo-corrected against the index vocabulary, weighted by idf."""
+        text = normalize(question or "")
+        if not any(ch.isalnum() for ch in text):
+            raise QuestionError(EMPTY_QUESTION)
+        text = text[: self.options.max_question_chars]
+        factors: dict[str, float] = {}
+        for word in words(text):
+            if self.analyzer.is_stop_word(word):
+                continue
+            term = self.analyzer.stem(word)
+            factor = 1.0
+            if not self._known(term):
+                corrected = self._correct(word)
+                if corrected is not None:
+                    term, factor = corrected, 0.8
+            factors[term] = max(factor, factors.get(term, 0.0))
+        weights = {t: self.body.term_idf(t) for t in factors}
+        if len(weights) > self.options.max_query_terms:
+            keep = sorted(weights, key=weights.__getitem__, reverse=True)[: self.options.max_query_terms]
+            weights = {t: weights[t] for t in keep}
+        terms = list(weights)
+        return Query(text, terms, weights, {t: factors[t] for t in terms}, cues(text))
+
+    def _known(self, term: str) -> bool:
+        return term in self.body.vocab or term in self.titles.vocab
+
+    def _correct(self, word: str) -> str | None:
+        """The most frequent indexed term one edit away from an unknown word (typo tolerance)."""
+        if len(word) < 5 or not word.isalpha():
+            return None
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+        edits |= {a + c + b for a, b in splits for c in _ALPHABET}
+        best, best_df = None, 0
+        for edit in edits:
+            term = self.analyzer.stem(edit)
+            df = self.body.df(term)
+            if df > best_df:
+                best, best_df = term, df
+        return best
+
+    # -- ranking -------------------------------------------------------------------------
+
+    def rank(self, query: Query) -> list[tuple[int, float]]:
+        """Best passages (index, score), re-ranked by how well their best sentence covers the question."""
+        factors = [query.factors[t] for t in query.terms]
+        ids, scores = self.body.scores(query.terms, factors)
+        if len(ids) == 0:
+            return []
+        t_ids, t_scores = self.titles.scores(query.terms, factors)
+        if len(t_ids):
+            by_doc = np.zeros(len(self.documents))
+            by_doc[t_ids] = t_scores
+            scores = scores + self.options.title_weight * by_doc[self.passage_doc[ids]]
+        depth = self.options.rerank_depth
+        if len(ids) > depth:
+            keep = np.argpartition(-scores, depth - 1)[:depth]
+            ids, scores = ids[keep], scores[keep]
+        top = float(scores.max()) or 1.0
+        reranked: list[tuple[int, float]] = []
+        for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
+            best_sentence = self._best_sentence_coverage(query, self.passages[pid].text)
+            reranked.append((pid, score / top + self.options.sentence_weight * best_sentence))
+        reranked.sort(key=lambda item: (-item[1], item[0]))
+        return reranked
+
+    def _best_sentence_coverage(self, query: Query, text: str) -> float:
+        sentences = score_sentences([Candidate(0, text, 0.0)], query.weights, set(), self.analyzer.terms, "")
+        return max((s.score for s in sentences), default=0.0)
+
+    def coverage(self, query: Query, pid: int) -> float:
+        """Share of the question's weight found in a passage or its document title (0..1)."""
+        passage = self.passages[pid]
+        present = set(self.analyzer.terms(passage.text))
+        present |= set(self.analyzer.terms(self.documents[passage.doc_index].title or ""))
+        return sum(w for t, w in query.weights.items() if t in present) / query.total
+
+    # -- answering -----------------------------------------------------------------------
+
+    def answer(self, question: str) -> Answer:
+        """Answer one question (raises QuestionError for an empty one)."""
+        started = time.perf_counter()
+        query = self.analyze_question(question)
+        ranked = self.rank(query) if query.terms else []
+        sources = self._sources(ranked, query)
+        confidence = self.coverage(query, ranked[0][0]) if ranked else 0.0
+        sentences: list[str] = []
+        if ranked and confidence >= self.options.min_confidence:
+            sentences = self._summary(ranked, query)
+        found = bool(sentences)
+        if found:
+            top_doc = self.passages[ranked[0][0]].doc_index
+            first = sources[0]
+            sources[0] = replace(first, link=text_fragment_link(self.documents[top_doc].url, sentences[0]))
+            text = "\n".join(sentences) + f"\n\nSource : {source_line(sources[0])}"
+            if sources[0].link:
+                text += f"\n{sources[0].link}"
+            lead = None
+        else:
+            lead = sources[0] if sources and confidence >= self.options.lead_confidence else None
+            text = NOT_FOUND_TEXT
+            if lead is not None:
+                text += f"\nLe document le plus proche : {source_line(lead)}"
+                if lead.url:
+                    text += f"\n{lead.url}"
+        return Answer(
+            question=question,
+            found=found,
+            text=text,
+            confidence=round(float(min(max(confidence, 0.0), 1.0)), 3),
+            sources=sources,
+            sentences=sentences,
+            lead=lead,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def _sources(self, ranked: list[tuple[int, float]], query: Query) -> list[Source]:
+        sources: list[Source] = []
+        seen: set[int] = set()
+        for pid, score in ranked:
+            passage = self.passages[pid]
+            if passage.doc_index in seen:
+                continue
+            seen.add(passage.doc_index)
+            doc = self.documents[passage.doc_index]
+            sources.append(
+                Source(
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    publisher=doc.publisher,
+                    published=doc.published,
+                    url=doc.url,
+                    score=round(score, 4),
+                    passage=passage.text,
+                    file=doc.file,
+                    link=text_fragment_link(doc.url, passage.text),
+                )
+            )
+            if len(sources) >= self.options.max_sources:
+                break
+        return sources
+
+    def _summary(self, ranked: list[tuple[int, float]], query: Query) -> list[str]:
+        """Quote sentences from the best document's best passages."""
+        top_doc = self.passages[ranked[0][0]].doc_index
+        candidates = [
+            Candidate(self.passages[pid].position, self.passages[pid].text, score)
+            for pid, score in ranked
+            if self.passages[pid].doc_index == top_doc
+        ][:3]
+        return summarize(
+            candidates,
+            query.weights,
+            query.cues,
+            self.analyzer.terms,
+            query.text,
+            max_chars=self.options.max_chars,
+        )
+

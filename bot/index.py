@@ -1,0 +1,130 @@
+"""Okapi BM25 over an inverted index: scores only the passages that contain a query term.
+
+The scores are exactly those of rank-bm25's `BM25Okapi.get_scores` (same idf, same epsilon
+floor for negative idf, same length normalisation), but the work is proportional to the
+postings of the query's terms instead of the size of the corpus.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+K1 = 1.5
+B = 0.75
+EPSILON = 0.25
+
+
+class BM25Index:
+    """Compressed postings (term -> passage ids and term frequencies) and BM25 statistics."""
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        offsets: np.ndarray,
+        doc_ids: np.ndarray,
+        tfs: np.ndarray,
+        doc_len: np.ndarray,
+        k1: float = K1,
+        b: float = B,
+        epsilon: float = EPSILON,
+    ) -> None:
+        self.vocab = vocab
+        self.offsets = offsets  # int64, len(vocab) + 1
+        self.doc_ids = doc_ids  # int32, postings sorted by term then passage
+        self.tfs = tfs  # float32, term frequency per posting
+        self.doc_len = doc_len  # float32, terms per passage
+        self.k1, self.b, self.epsilon = k1, b, epsilon
+        self.size = len(doc_len)
+        self.avgdl = float(doc_len.sum()) / self.size if self.size else 0.0
+        df = np.diff(offsets).astype(np.float64)
+        idf = np.log(self.size - df + 0.5) - np.log(df + 0.5)
+        average = float(idf.mean()) if len(idf) else 0.0
+        idf[idf < 0] = epsilon * average
+        self.idf = idf
+        self.norm = (k1 * (1 - b + b * doc_len / self.avgdl)).astype(np.float32) if self.size else doc_len
+
+    @classmethod
+    def build(cls, docs: Sequence[Sequence[str]], **params: float) -> BM25Index:
+        """Index tokenised passages (lists of terms) in one vectorised pass."""
+        vocab: dict[str, int] = {}
+        ids: list[int] = []
+        lengths = np.zeros(len(docs), dtype=np.int64)
+        setdefault = vocab.setdefault
+        for i, terms in enumerate(docs):
+            lengths[i] = len(terms)
+            ids.extend(setdefault(t, len(vocab)) for t in terms)
+        return cls.from_term_ids(vocab, np.asarray(ids, dtype=np.int64), lengths, **params)
+
+    @classmethod
+    def from_term_ids(
+        cls, vocab: dict[str, int], term_ids: np.ndarray, lengths: np.ndarray, **params: float
+    ) -> BM25Index:
+        """Build from the concatenated term ids of all passages and each passage's length."""
+        n_docs = len(lengths)
+        passage_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        keys = term_ids * max(n_docs, 1) + passage_of
+        keys, counts = np.unique(keys, return_counts=True)
+        term_of = keys // max(n_docs, 1)
+        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(term_of, minlength=len(vocab)), out=offsets[1:])
+        return cls(
+            vocab,
+            offsets,
+            (keys % max(n_docs, 1)).astype(np.int32),
+            counts.astype(np.float32),
+            lengths.astype(np.float32),
+            **params,
+        )
+
+    def df(self, term: str) -> int:
+        """Number of passages containing `term`."""
+        t = self.vocab.get(term)
+        return 0 if t is None else int(self.offsets[t + 1] - self.offsets[t])
+
+    def term_idf(self, term: str) -> float:
+        """BM25 idf of a term; a term absent from the corpus weighs like one seen once."""
+        t = self.vocab.get(term)
+        if t is None:
+            return math.log(self.size + 0.5) - math.log(1.5) if self.size > 1 else 1.0
+        return float(self.idf[t])
+
+    def scores(self, query: Sequence[str], weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(passage ids, BM25 scores) of every passage holding at least one query term.
+
+        A repeated query term counts once per occurrence, as in `BM25Okapi.get_scores`;
+        `weights` scales each query term's contribution (1.0 when omitted).
+        """
+        per_term: dict[int, float] = {}
+        for i, term in enumerate(query):
+            t = self.vocab.get(term)
+            if t is not None:
+                per_term[t] = per_term.get(t, 0.0) + (weights[i] if weights is not None else 1.0)
+        if not per_term:
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64)
+        id_parts: list[np.ndarray] = []
+        score_parts: list[np.ndarray] = []
+        k1p1 = self.k1 + 1
+        for t, weight in per_term.items():
+            lo, hi = self.offsets[t], self.offsets[t + 1]
+            ids = self.doc_ids[lo:hi]
+            tf = self.tfs[lo:hi]
+            id_parts.append(ids)
+            score_parts.append((weight * self.idf[t] * k1p1) * tf / (tf + self.norm[ids]))
+        ids = np.concatenate(id_parts)
+        contrib = np.concatenate(score_parts)
+        if len(id_parts) == 1:
+            return ids, contrib.astype(np.float64)
+        unique, inverse = np.unique(ids, return_inverse=True)
+        return unique, np.bincount(inverse, weights=contrib, minlength=len(unique))
+
+    def top(self, query: Sequence[str], k: int, weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
+        """The k best (passage id, score) pairs, best first; ties broken by passage id."""
+        ids, scores = self.scores(query, weights)
+        if len(ids) > k:
+            keep = np.argpartition(-scores, k - 1)[:k]
+            ids, scores = ids[keep], scores[keep]
+        order = np.lexsort((ids, -scores))
+        return [(int(ids[i]), float(scores[i])) for i in order]

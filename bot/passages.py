@@ -1,0 +1,99 @@
+"""Sentence splitting and passage building: the units that are ranked and quoted.
+
+Passages follow paragraphs and never cut a sentence; a long paragraph is cut into balanced
+runs of whole sentences so every passage stays near `max_chars`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Abbreviations after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    ["m", "mm", "mme", "mmes", "mlle", "mlles", "dr", "pr", "me", "st", "ste", "av", "apr", "j.-c", "etc", "cf", "vol", "art", "chap", "fig", "env", "min", "max", "no", "n°", "p", "pp", "ex", "éd", "ed", "coll", "dir", "trad", "inc", "ltd", "co", "corp", "av", "bd", "boul"]
+)
+
+_SENTENCE_END = re.compile(
+    r"""
+    (?<=[.!?…])            # end punctuation
+    [»")\]]*               # closing quotes or brackets that belong to the sentence
+    \s+                    # the gap
+    (?=[«"(\[]?\s*[A-ZÀ-ÝŒ0-9])   # next sentence starts with a capital, a digit or an opening quote
+    """,
+    re.VERBOSE,
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences, respecting abbreviations, initials and closing quotes."""
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.start()
+        head = text[start:end].rstrip()
+        # The gap regex starts after the closing quotes: extend `end` over them.
+        closing = re.match(r"[»\")\]]*", text[end:])
+        end_with_quotes = end + (closing.end() if closing else 0)
+        candidate = text[start:end_with_quotes].strip()
+        last_word = re.search(r"([\w.°-]+)[.]$", head)
+        if last_word:
+            word = last_word.group(1).lower()
+            # "M. Long", "J.-C.", initials like "A." are not sentence ends.
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or re.fullmatch(r"(?:\w\.)+\w?", word):
+                continue
+        if candidate:
+            pieces.append(candidate)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        pieces.append(tail)
+    return pieces
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A run of whole sentences from one paragraph of one document."""
+
+    doc_index: int  # position of the document in the corpus
+    paragraph: int  # paragraph number within the document
+    position: int  # passage number within the document (reading order)
+    text: str
+
+
+def split_passages(paragraphs: list[str], doc_index: int, max_chars: int = 1000) -> list[Passage]:
+    """Passages of a document: one per paragraph, long paragraphs cut into balanced sentence runs."""
+    passages: list[Passage] = []
+    for p_index, para in enumerate(paragraphs):
+        for chunk in _chunk_paragraph(para, max_chars):
+            passages.append(Passage(doc_index, p_index, len(passages), chunk))
+    return passages
+
+
+def _chunk_paragraph(para: str, max_chars: int) -> list[str]:
+    if len(para) <= max_chars:
+        return [para]
+    sentences = split_sentences(para)
+    pieces: list[str] = []
+    for sentence in sentences:
+        # A single sentence longer than the bound is cut at word boundaries.
+        while len(sentence) > max_chars:
+            cut = sentence.rfind(" ", 0, max_chars)
+            cut = cut if cut > max_chars // 2 else max_chars
+            pieces.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if sentence:
+            pieces.append(sentence)
+    count = -(-len(para) // max_chars)  # ceil: how many chunks a balanced cut needs
+    target = len(para) / count
+    chunks: list[str] = []
+    current = ""
+    for piece in pieces:
+        if current and (len(current) + 1 + len(piece) > max_chars or len(current) >= target):
+            chunks.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}" if current else piece
+    if current:
+        chunks.append(current)
+    return chunks
