@@ -91,8 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
     def add_common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                       help="dossier de fichiers .txt/.md ou fichier .jsonl (défaut : seeds/)")
+        p.add_argument(
+            "--corpus",
+            type=Path,
+            default=DEFAULT_CORPUS,
+            help="dossier de fichiers .txt/.md ou fichier .jsonl (défaut : seeds/)",
+        )
         p.add_argument("--max-chars", type=int, default=600, help="longueur maximale de la réponse citée")
 
     ask = sub.add_parser("ask", help="poser une question depuis le terminal")

@@ -213,7 +213,7 @@ def _load_jsonl(path: Path) -> Corpus:
         except json.JSONDecodeError as exc:
             raise CorpusError(f"{where} : JSON invalide ({exc.msg}, colonne {exc.colno}).") from None
         if not isinstance(record, dict):
-            raise CorpusError(f"{where} : un objet JSON {{\"id\", \"text\", …}} est attendu.")
+            raise CorpusError(f'{where} : un objet JSON {{"id", "text", …}} est attendu.')
         doc_id, text = record.get("id"), record.get("text")
         if doc_id is None or not isinstance(text, str):
             raise CorpusError(f"{where} : les champs « id » et « text » (texte) sont obligatoires.")

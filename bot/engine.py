@@ -249,4 +249,3 @@ class Engine:
             query.text,
             max_chars=self.options.max_chars,
         )
-

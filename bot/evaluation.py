@@ -41,6 +41,7 @@ class Report:
 
 def contains(haystack: str, needle: str) -> bool:
     """Case-, accent- and spacing-insensitive containment (how a reader would judge it)."""
+
     def key(s: str) -> str:
         return re.sub(r"\s+", " ", fold(normalize(s))).strip()
 
@@ -177,8 +178,9 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
                 yield number, json.loads(line)
 
 
-def run_eval(path: Path, engine_factory: Callable[[], Engine], options: EngineOptions | None = None,
-             limit: int | None = None) -> Report:
+def run_eval(
+    path: Path, engine_factory: Callable[[], Engine], options: EngineOptions | None = None, limit: int | None = None
+) -> Report:
     """Pick the evaluation by file format: SQuAD JSON, or the dev questions' JSON Lines."""
     if path.suffix == ".json":
         return evaluate_squad(path, options, limit)

@@ -8,13 +8,24 @@ from urllib.parse import quote
 
 from bot.answer import Source
 
-_MONTHS = (
-    ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
-)
+_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 
 
 def french_date(value: str | None) -> str | None:
-    """"2020-08-05" -> "5 août 2020"; "2020-08" -> "août 2020"; anything else unchanged."""
+    """ "2020-08-05" -> "5 août 2020"; "2020-08" -> "août 2020"; anything else unchanged."""
     if not value:
         return None
     try:
