@@ -1,0 +1,274 @@
+"""Bot settings: defaults, then `config/bot.toml`, then environment variables.
+
+Every invalid value is reported with its key and the reason (in French) before the bot
+starts, so a typo in the configuration never surfaces later as a strange behaviour.
+Secrets (the Discord token) come from the environment only and never appear in a repr.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_FILE = Path("config/bot.toml")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "ENV_VARIABLES",
+    "TOML_KEYS",
+    "ConfigError",
+    "Settings",
+    "load_settings",
+]
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the French message names every bad key and why it is refused."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot process needs to start; immutable once loaded."""
+
+    corpus_path: Path = Path("seeds")
+    database_path: Path = Path("data/bot.sqlite3")
+    rate_limit_count: int = 5
+    rate_limit_seconds: float = 60.0
+    max_answer_chars: int = 600
+    min_confidence: float | None = None  # None: the engine's own default
+    retention_days: int = 0  # 0: keep forever (default for servers without their own setting)
+    log_level: str = "INFO"
+    discord_token: str | None = field(default=None, repr=False)
+    dev_guild_id: int | None = None
+    api_base: str | None = None
+    gateway_url: str | None = None
+
+
+# --- value parsers: each returns the parsed value or raises _Invalid(reason in French) ----
+
+
+class _Invalid(Exception):
+    """Internal: a value was refused; the argument is the French reason."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _to_int(value: Any) -> int:
+    if _is_int(value):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise _Invalid("doit être un entier")
+
+
+def _to_float(value: Any) -> float:
+    if _is_int(value) or isinstance(value, float):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value.strip().replace(",", "."))
+        except ValueError:
+            raise _Invalid("doit être un nombre") from None
+    else:
+        raise _Invalid("doit être un nombre")
+    if result != result or result in (float("inf"), float("-inf")):
+        raise _Invalid("doit être un nombre fini")
+    return result
+
+
+def _positive_int(value: Any) -> int:
+    try:
+        result = _to_int(value)
+    except _Invalid:
+        raise _Invalid("doit être un entier positif") from None
+    if result <= 0:
+        raise _Invalid("doit être un entier positif")
+    return result
+
+
+def _non_negative_int(value: Any) -> int:
+    try:
+        result = _to_int(value)
+    except _Invalid:
+        raise _Invalid("doit être un entier positif ou nul") from None
+    if result < 0:
+        raise _Invalid("doit être un entier positif ou nul")
+    return result
+
+
+def _positive_float(value: Any) -> float:
+    result = _to_float(value)
+    if result <= 0:
+        raise _Invalid("doit être un nombre strictement positif")
+    return result
+
+
+def _answer_chars(value: Any) -> int:
+    result = _positive_int(value)
+    if not 50 <= result <= 4000:
+        raise _Invalid("doit être compris entre 50 et 4000")
+    return result
+
+
+def _confidence(value: Any) -> float:
+    result = _to_float(value)
+    if not 0.0 <= result <= 1.0:
+        raise _Invalid("doit être compris entre 0 et 1")
+    return result
+
+
+def _path(value: Any) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid("doit être un chemin non vide")
+    return Path(value.strip())
+
+
+def _log_level(value: Any) -> str:
+    if not isinstance(value, str) or value.strip().upper() not in LOG_LEVELS:
+        raise _Invalid("doit valoir " + ", ".join(LOG_LEVELS))
+    return value.strip().upper()
+
+
+def _token(value: Any) -> str:
+    token = str(value).strip()
+    if any(ch.isspace() for ch in token):
+        raise _Invalid("ne doit pas contenir d'espace")
+    return token
+
+
+def _url(*schemes: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = str(value).strip()
+        if not any(text.startswith(f"{scheme}://") and len(text) > len(scheme) + 3
+                   for scheme in schemes):
+            raise _Invalid("doit être une adresse commençant par " + " ou ".join(
+                f"{scheme}://" for scheme in schemes))
+        return text.rstrip("/")
+
+    return parse
+
+
+# --- key tables ----------------------------------------------------------------------------
+
+# TOML "section.key" -> (Settings field, parser)
+TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "corpus.path": ("corpus_path", _path),
+    "database.path": ("database_path", _path),
+    "answers.max_chars": ("max_answer_chars", _answer_chars),
+    "answers.min_confidence": ("min_confidence", _confidence),
+    "rate_limit.count": ("rate_limit_count", _positive_int),
+    "rate_limit.window_seconds": ("rate_limit_seconds", _positive_float),
+    "retention.days": ("retention_days", _non_negative_int),
+    "logging.level": ("log_level", _log_level),
+}
+
+# environment variable -> (Settings field, parser); applied after the TOML file
+ENV_VARIABLES: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "BOT_CORPUS": ("corpus_path", _path),
+    "BOT_DATABASE": ("database_path", _path),
+    "BOT_RATE_LIMIT": ("rate_limit_count", _positive_int),
+    "BOT_RATE_WINDOW": ("rate_limit_seconds", _positive_float),
+    "BOT_MAX_ANSWER_CHARS": ("max_answer_chars", _answer_chars),
+    "BOT_MIN_CONFIDENCE": ("min_confidence", _confidence),
+    "BOT_RETENTION_DAYS": ("retention_days", _non_negative_int),
+    "BOT_LOG_LEVEL": ("log_level", _log_level),
+    "DISCORD_TOKEN": ("discord_token", _token),
+    "DISCORD_DEV_GUILD_ID": ("dev_guild_id", _positive_int),
+    "DISCORD_API_BASE": ("api_base", _url("http", "https")),
+    "DISCORD_GATEWAY_URL": ("gateway_url", _url("ws", "wss")),
+}
+
+_SECRET_VARIABLES = frozenset({"DISCORD_TOKEN"})
+
+
+def _shown(value: Any) -> str:
+    """A refused value as shown in an error message (quoted when text, shortened)."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _read_toml(path: Path, errors: list[str]) -> dict[str, Any]:
+    """Flatten the TOML file into {"section.key": value}, reporting unknown keys."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        errors.append(f"{path} : fichier TOML invalide ({exc})")
+        return {}
+    except OSError as exc:
+        errors.append(f"{path} : lecture impossible ({exc.strerror or exc})")
+        return {}
+    values: dict[str, Any] = {}
+    for section, content in data.items():
+        if not isinstance(content, dict):
+            errors.append(f"{path} : clé inconnue « {section} » (attendu : une section "
+                          f"parmi {', '.join(sorted({k.split('.')[0] for k in TOML_KEYS}))})")
+            continue
+        for key, value in content.items():
+            name = f"{section}.{key}"
+            if name in TOML_KEYS:
+                values[name] = value
+            elif section == "discord" or "token" in key.lower():
+                errors.append(f"{path} : clé inconnue « {name} » (le jeton Discord se met "
+                              "dans la variable d'environnement DISCORD_TOKEN, fichier .env)")
+            else:
+                errors.append(f"{path} : clé inconnue « {name} »")
+    return values
+
+
+def load_settings(
+    config_file: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build the settings from defaults, the TOML file and the environment (in that order).
+
+    The file is `config_file`, else `$BOT_CONFIG`, else `config/bot.toml` (relative to the
+    current directory); only the default file may be missing. Empty environment variables
+    count as unset. Raises `ConfigError` listing every invalid or unknown key.
+    """
+    environ: Mapping[str, str] = os.environ if env is None else env
+    errors: list[str] = []
+    values: dict[str, Any] = {}
+
+    explicit = config_file is not None or bool(environ.get("BOT_CONFIG", "").strip())
+    path = Path(config_file) if config_file is not None else Path(
+        environ.get("BOT_CONFIG", "").strip() or DEFAULT_CONFIG_FILE)
+    if path.is_file():
+        for name, raw in _read_toml(path, errors).items():
+            field_name, parse = TOML_KEYS[name]
+            try:
+                values[field_name] = parse(raw)
+            except _Invalid as exc:
+                errors.append(f"{path} : « {name} » {exc} (reçu : {_shown(raw)})")
+    elif explicit:
+        errors.append(f"{path} : fichier de configuration introuvable")
+
+    for variable, (field_name, parse) in ENV_VARIABLES.items():
+        raw = environ.get(variable)
+        if raw is None or not raw.strip():
+            continue
+        try:
+            values[field_name] = parse(raw)
+        except _Invalid as exc:
+            shown = "valeur masquée" if variable in _SECRET_VARIABLES else _shown(raw)
+            errors.append(f"environnement : « {variable} » {exc} (reçu : {shown})")
+
+    if errors:
+        raise ConfigError(errors)
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in values.items() if k in known})
