@@ -1,0 +1,249 @@
+"""Settings loading: defaults, the TOML file, environment overrides and French error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ENV_VARIABLES, TOML_KEYS, ConfigError, Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.secret-token-value_0123456789"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bot.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no config/bot.toml here: the default file may be missing
+    settings = load_settings(env={})
+    assert settings == Settings()
+    assert settings.corpus_path == Path("seeds")
+    assert settings.database_path == Path("data/bot.sqlite3")
+    assert (settings.rate_limit_count, settings.rate_limit_seconds) == (5, 60.0)
+    assert settings.max_answer_chars == 600
+    assert settings.min_confidence is None
+    assert settings.retention_days == 0
+    assert settings.log_level == "INFO"
+    assert settings.discord_token is None and settings.dev_guild_id is None
+    assert settings.api_base is None and settings.gateway_url is None
+
+
+def test_committed_file_matches_defaults() -> None:
+    assert load_settings(ROOT / "config" / "bot.toml", env={}) == Settings()
+
+
+def test_default_file_is_read_from_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "bot.toml").write_text("[retention]\ndays = 30\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={}).retention_days == 30
+
+
+def test_toml_values(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[corpus]
+path = "corpus/articles.jsonl"
+[database]
+path = "/var/lib/bot/log.sqlite3"
+[answers]
+max_chars = 900
+min_confidence = 0.35
+[rate_limit]
+count = 3
+window_seconds = 30.5
+[retention]
+days = 90
+[logging]
+level = "debug"
+""")
+    settings = load_settings(path, env={})
+    assert settings.corpus_path == Path("corpus/articles.jsonl")
+    assert settings.database_path == Path("/var/lib/bot/log.sqlite3")
+    assert settings.max_answer_chars == 900
+    assert settings.min_confidence == 0.35
+    assert settings.rate_limit_count == 3
+    assert settings.rate_limit_seconds == 30.5
+    assert settings.retention_days == 90
+    assert settings.log_level == "DEBUG"
+
+
+def test_env_overrides_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[rate_limit]\ncount = 3\n[retention]\ndays = 90\n")
+    env = {
+        "BOT_CORPUS": "autre",
+        "BOT_DATABASE": "x/y.sqlite3",
+        "BOT_RATE_LIMIT": "8",
+        "BOT_RATE_WINDOW": "120",
+        "BOT_MAX_ANSWER_CHARS": "400",
+        "BOT_MIN_CONFIDENCE": "0,4",  # French decimal comma accepted
+        "BOT_RETENTION_DAYS": "0",
+        "BOT_LOG_LEVEL": "warning",
+        "DISCORD_TOKEN": TOKEN,
+        "DISCORD_DEV_GUILD_ID": "123456789012345678",
+        "DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10/",
+        "DISCORD_GATEWAY_URL": "ws://127.0.0.1:8081",
+    }
+    settings = load_settings(path, env=env)
+    assert settings.corpus_path == Path("autre")
+    assert settings.database_path == Path("x/y.sqlite3")
+    assert settings.rate_limit_count == 8
+    assert settings.rate_limit_seconds == 120.0
+    assert settings.max_answer_chars == 400
+    assert settings.min_confidence == pytest.approx(0.4)
+    assert settings.retention_days == 0  # env 0 wins over the file's 90
+    assert settings.log_level == "WARNING"
+    assert settings.discord_token == TOKEN
+    assert settings.dev_guild_id == 123456789012345678
+    assert settings.api_base == "http://127.0.0.1:8080/api/v10"
+    assert settings.gateway_url == "ws://127.0.0.1:8081"
+
+
+def test_empty_env_values_count_as_unset(tmp_path: Path) -> None:
+    path = write(tmp_path, "[rate_limit]\ncount = 3\n")
+    env = {name: "" for name in ENV_VARIABLES} | {"BOT_RATE_LIMIT": "  "}
+    settings = load_settings(path, env=env)
+    assert settings.rate_limit_count == 3
+    assert settings.discord_token is None and settings.dev_guild_id is None
+
+
+def test_bot_config_env_selects_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[logging]\nlevel = \"ERROR\"\n")
+    assert load_settings(env={"BOT_CONFIG": str(path)}).log_level == "ERROR"
+
+
+def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.toml"
+    with pytest.raises(ConfigError, match="introuvable") as info:
+        load_settings(missing, env={})
+    assert str(missing) in str(info.value)
+    with pytest.raises(ConfigError, match="introuvable"):
+        load_settings(env={"BOT_CONFIG": str(missing)})
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "reason"),
+    [
+        ("[rate_limit]\ncount = -3", "rate_limit.count", "entier positif (reçu : -3)"),
+        ("[rate_limit]\ncount = 0", "rate_limit.count", "entier positif"),
+        ("[rate_limit]\ncount = 2.5", "rate_limit.count", "entier positif"),
+        ("[rate_limit]\ncount = true", "rate_limit.count", "entier positif (reçu : true)"),
+        ("[rate_limit]\ncount = \"cinq\"", "rate_limit.count", "entier positif"),
+        ("[rate_limit]\nwindow_seconds = 0", "rate_limit.window_seconds", "strictement positif"),
+        ("[rate_limit]\nwindow_seconds = \"x\"", "rate_limit.window_seconds", "nombre"),
+        ("[answers]\nmax_chars = 10", "answers.max_chars", "entre 50 et 4000"),
+        ("[answers]\nmax_chars = 5000", "answers.max_chars", "entre 50 et 4000"),
+        ("[answers]\nmin_confidence = 1.5", "answers.min_confidence", "entre 0 et 1"),
+        ("[answers]\nmin_confidence = nan", "answers.min_confidence", "nombre fini"),
+        ("[retention]\ndays = -1", "retention.days", "positif ou nul"),
+        ("[logging]\nlevel = \"BAVARD\"", "logging.level", "DEBUG"),
+        ("[corpus]\npath = \"\"", "corpus.path", "chemin non vide"),
+        ("[database]\npath = 3", "database.path", "chemin non vide"),
+    ],
+)
+def test_invalid_toml_value_names_key(tmp_path: Path, toml: str, key: str, reason: str) -> None:
+    path = write(tmp_path, toml + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    message = str(info.value)
+    assert f"« {key} »" in message
+    assert reason in message
+    assert str(path) in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("BOT_RATE_LIMIT", "abc", "entier positif"),
+        ("BOT_RATE_LIMIT", "-2", "entier positif"),
+        ("BOT_RATE_WINDOW", "-5", "strictement positif"),
+        ("BOT_MAX_ANSWER_CHARS", "12", "entre 50 et 4000"),
+        ("BOT_MIN_CONFIDENCE", "haute", "nombre"),
+        ("BOT_MIN_CONFIDENCE", "-0.1", "entre 0 et 1"),
+        ("BOT_RETENTION_DAYS", "1.5", "positif ou nul"),
+        ("BOT_LOG_LEVEL", "verbose", "DEBUG"),
+        ("DISCORD_DEV_GUILD_ID", "mon-serveur", "entier positif"),
+        ("DISCORD_API_BASE", "discord.example", "http://"),
+        ("DISCORD_GATEWAY_URL", "http://127.0.0.1:8081", "ws://"),
+    ],
+)
+def test_invalid_env_value_names_variable(
+    name: str, value: str, reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_settings(env={name: value})
+    message = str(info.value)
+    assert f"« {name} »" in message
+    assert reason in message
+
+
+def test_all_errors_reported_together(tmp_path: Path) -> None:
+    path = write(tmp_path, "[rate_limit]\ncount = 0\n[retention]\ndays = -4\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={"BOT_LOG_LEVEL": "bavard"})
+    assert len(info.value.errors) == 3
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[rate_limit]\ncuont = 5", "rate_limit.cuont"),
+        ("[ratelimit]\ncount = 5", "ratelimit.count"),
+        ("langue = \"fr\"", "langue"),
+    ],
+)
+def test_unknown_key_reported(tmp_path: Path, toml: str, key: str) -> None:
+    path = write(tmp_path, toml + "\n")
+    with pytest.raises(ConfigError, match="clé inconnue") as info:
+        load_settings(path, env={})
+    assert f"« {key} »" in str(info.value)
+
+
+def test_token_in_toml_is_refused_and_not_echoed(tmp_path: Path) -> None:
+    path = write(tmp_path, f"[discord]\ntoken = \"{TOKEN}\"\n")
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN") as info:
+        load_settings(path, env={})
+    assert TOKEN not in str(info.value)
+
+
+def test_invalid_toml_syntax(tmp_path: Path) -> None:
+    path = write(tmp_path, "[rate_limit\ncount = 5\n")
+    with pytest.raises(ConfigError, match="TOML invalide") as info:
+        load_settings(path, env={})
+    assert str(path) in str(info.value)
+
+
+def test_token_never_in_repr_or_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(None, env={"DISCORD_TOKEN": TOKEN, "BOT_CONFIG": ""})
+    assert settings.discord_token == TOKEN
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings)
+    assert "discord_token" not in repr(settings)
+    # A malformed token is refused without echoing it.
+    bad = "abc def-" + TOKEN
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN") as info:
+        load_settings(None, env={"DISCORD_TOKEN": bad})
+    assert TOKEN not in str(info.value)
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(AttributeError):
+        settings.rate_limit_count = 10  # type: ignore[misc]
+
+
+def test_every_toml_key_is_in_committed_file() -> None:
+    text = (ROOT / "config" / "bot.toml").read_text(encoding="utf-8")
+    for key in TOML_KEYS:
+        section, name = key.split(".")
+        assert f"[{section}]" in text
+        assert f"{name} =" in text  # min_confidence appears commented out
