@@ -1,0 +1,37 @@
+"""Fixtures for the end-to-end tests: the Discord stand-in and the bot subprocess; registers the `e2e` marker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from .fake_discord import FakeDiscord
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `e2e` marker (deselect with `-m "not e2e"`)."""
+    config.addinivalue_line("markers", "e2e: end-to-end test against the local Discord stand-in (127.0.0.1 only)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of this folder `e2e`."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest_asyncio.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    """A stand-in with two guilds, listening on a free 127.0.0.1 port for the test's duration."""
+    fake = FakeDiscord()
+    fake.add_guild("Club de lecture", members=["camille", "malo"], moderators=["modo-a"])
+    fake.add_guild("Atelier vélo", members=["ines"], moderators=["modo-b"])
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
