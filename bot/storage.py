@@ -552,7 +552,10 @@ class Storage:
         limit: int = 10,
         offset: int = 0,
     ) -> list[QueryRow]:
-        """That server's questions, newest first (optionally one user's, or unanswered ones)."""
+        """That server's questions, newest first; optionally one user's, or only the unanswered.
+
+        `not_found_only` keeps questions the corpus had no answer for (failed ones excluded).
+        """
         where, params = self._history_filter(guild_id, user_id, not_found_only)
         params += [max(0, int(limit)), max(0, int(offset))]
         async with self._conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import logging
@@ -519,6 +520,20 @@ async def test_channels(store: Storage) -> None:
     assert await store.list_channels(GUILD_A) == [11]
 
 
+async def test_concurrent_writes_share_one_connection(store: Storage) -> None:
+    for i in range(10):
+        await store.log_query(rec(f"ancienne {i}", user_id=7 + i % 2))
+    tasks = [store.log_query(rec(f"q{i}", user_id=9)) for i in range(40)]
+    results = await asyncio.gather(
+        store.forget_user(GUILD_A, 7), *tasks, store.forget_user(GUILD_A, 8),
+        store.purge(GUILD_B, 0), store.add_channel(1, 2),
+    )
+    assert results[0] == (5, 0) and results[41] == (5, 0)
+    assert all(isinstance(r, int) for r in results[1:41])
+    assert store.failures == 0
+    assert await store.count_history(GUILD_A) == 40
+
+
 # --- failures on the answer path ----------------------------------------------------------
 
 
@@ -558,6 +573,11 @@ async def test_read_only_file_does_not_raise(db_path: Path) -> None:
             assert storage.failures == 2
             assert writer.failures == 0
             assert await storage.count_history(GUILD_A) == 1  # reads still work
+    # Also when no other connection has the file open.
+    async with await Storage.open(db_path, read_only=True) as storage:
+        assert await storage.log_query(rec("refusée")) is None
+        assert storage.failures == 1
+        assert await storage.count_history(GUILD_A) == 1
 
 
 async def test_query_only_connection_does_not_raise(store: Storage) -> None:
