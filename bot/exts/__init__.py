@@ -1,0 +1,1 @@
+"""Discord extensions: one per area (asking, feedback, moderator commands, privacy)."""

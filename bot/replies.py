@@ -1,0 +1,29 @@
+"""Sending to Discord: every message goes out with `AllowedMentions.none()`, through these helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def respond(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    ephemeral: bool = True,
+    **kwargs: Any,
+) -> None:
+    """Answer an interaction, as its first response or as a follow-up if it was already answered/deferred.
+
+    `kwargs` are passed on (embed, view, file); mentions are always disabled.
+    """
+    kwargs = {key: value for key, value in kwargs.items() if value is not None}
+    if content is not None:
+        kwargs["content"] = content
+    if interaction.response.is_done():
+        await interaction.followup.send(ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
+    else:
+        await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
