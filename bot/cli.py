@@ -83,6 +83,22 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    # Imported here so `ask` and `eval` do not load discord.py.
+    from dotenv import load_dotenv
+
+    from bot.config import ConfigError, load_settings
+    from bot.runner import run_bot
+
+    load_dotenv()
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"Configuration invalide :\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_bot(settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -110,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, default=None, help="ne prendre que les N premières questions")
     add_common(ev)
     ev.set_defaults(func=_cmd_eval)
+
+    run = sub.add_parser("run", help="lancer le bot Discord (jeton DISCORD_TOKEN dans .env)")
+    run.add_argument(
+        "--config", type=Path, default=None, help="fichier de configuration TOML (défaut : config/bot.toml)"
+    )
+    run.set_defaults(func=_cmd_run)
     return parser
 
 
