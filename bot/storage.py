@@ -377,7 +377,7 @@ class Storage:
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error, ValueError):
             await self._conn.execute("PRAGMA optimize")
         await self._conn.close()
 
@@ -411,6 +411,9 @@ class Storage:
             async with self._write_lock:
                 await self._conn.execute("BEGIN IMMEDIATE")
                 try:
+                    if await self.schema_version() >= step.version:  # another process did it
+                        await self._conn.execute("COMMIT")
+                        continue
                     for statement in step.statements:
                         await self._conn.execute(statement)
                     # PRAGMA takes no parameters; the version is an int from this module.

@@ -212,6 +212,17 @@ async def test_failed_migration_rolls_back(db_path: Path) -> None:
         assert conn.execute("SELECT COUNT(*) FROM queries").fetchone()[0] == 2
 
 
+async def test_two_processes_migrating_at_once(db_path: Path) -> None:
+    make_v1_file(db_path)
+    first, second = await asyncio.gather(*(Storage.open(db_path) for _ in range(2)))
+    try:
+        assert await first.schema_version() == await second.schema_version() == SCHEMA_VERSION
+        assert await second.count_history(GUILD_A) == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_newer_schema_is_refused(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     with sqlite3.connect(db_path) as conn:
