@@ -8,20 +8,9 @@ from urllib.parse import quote
 
 from bot.answer import Source
 
-_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
+_MONTHS = """
+    janvier février mars avril mai juin juillet août septembre octobre novembre décembre
+""".split()
 
 
 def french_date(value: str | None) -> str | None:

@@ -11,48 +11,10 @@ from dataclasses import dataclass
 
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    [
-        "m",
-        "mm",
-        "mme",
-        "mmes",
-        "mlle",
-        "mlles",
-        "dr",
-        "pr",
-        "me",
-        "st",
-        "ste",
-        "av",
-        "apr",
-        "j.-c",
-        "etc",
-        "cf",
-        "vol",
-        "art",
-        "chap",
-        "fig",
-        "env",
-        "min",
-        "max",
-        "no",
-        "n°",
-        "p",
-        "pp",
-        "ex",
-        "éd",
-        "ed",
-        "coll",
-        "dir",
-        "trad",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "av",
-        "bd",
-        "boul",
-    ]
+    """
+    m mm mme mmes mlle mlles dr pr me st ste av apr j.-c etc cf vol art chap fig env min max no n° p
+    pp ex éd ed coll dir trad inc ltd co corp av bd boul
+    """.split()
 )
 
 _SENTENCE_END = re.compile(
