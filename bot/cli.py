@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from bot.answer import Answer, QuestionError
+from bot.config import ConfigError, Settings, load_settings
 from bot.corpus import CorpusError
 from bot.engine import Engine, EngineOptions
 from bot.evaluation import run_eval
+from bot.storage import QueryRecord, Storage, StorageError
 
-DEFAULT_CORPUS = Path("seeds")
 EXIT_USAGE = 2
 
 
@@ -53,32 +57,66 @@ def _load_engine(corpus: Path, options: EngineOptions) -> Engine:
     return Engine.from_path(corpus, options)
 
 
-def _cmd_ask(args: argparse.Namespace) -> int:
-    options = EngineOptions(max_chars=args.max_chars)
-    engine = _load_engine(args.corpus, options)
-    if args.question == "-":
-        status = 0
-        for line in sys.stdin:
-            if not line.strip():
-                continue
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from config/bot.toml and BOT_* variables; command-line options win."""
+    settings = load_settings(getattr(args, "config", None))
+    overrides: dict[str, object] = {}
+    if args.corpus is not None:
+        overrides["corpus_path"] = args.corpus
+    if args.max_chars is not None:
+        overrides["max_answer_chars"] = args.max_chars
+    if getattr(args, "database", None) is not None:
+        overrides["database_path"] = args.database
+    return replace(settings, **overrides)
+
+
+def _engine_options(settings: Settings) -> EngineOptions:
+    if settings.min_confidence is None:
+        return EngineOptions(max_chars=settings.max_answer_chars)
+    return EngineOptions(max_chars=settings.max_answer_chars, min_confidence=settings.min_confidence)
+
+
+async def _open_log(settings: Settings, enabled: bool) -> Storage | None:
+    """The query log, or None (with a warning) when it cannot be opened: answering comes first."""
+    if not enabled:
+        return None
+    try:
+        return await Storage.open(settings.database_path)
+    except (OSError, sqlite3.Error, StorageError) as exc:
+        print(f"Avertissement : journal {settings.database_path} indisponible ({exc}).", file=sys.stderr)
+        return None
+
+
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _load_engine(settings.corpus_path, _engine_options(settings))
+    questions = (line.rstrip("\n") for line in sys.stdin if line.strip()) if args.question == "-" else [args.question]
+    log = await _open_log(settings, not args.no_log)
+    status = 0
+    try:
+        for question in questions:
             try:
-                _print_answer(engine.answer(line.rstrip("\n")), args.json)
+                answer = engine.answer(question)
             except QuestionError as exc:
                 print(exc, file=sys.stderr)
                 status = EXIT_USAGE
-        return status
-    try:
-        answer = engine.answer(args.question)
-    except QuestionError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_USAGE
-    _print_answer(answer, args.json)
-    return 0
+                continue
+            _print_answer(answer, args.json)
+            if log is not None:
+                await log.log_query(QueryRecord.from_answer(answer, origin="cli"))
+    finally:
+        if log is not None:
+            await log.close()
+    return status
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    return asyncio.run(_ask(args, _settings(args)))
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    options = EngineOptions(max_chars=args.max_chars)
-    report = run_eval(args.file, lambda: _load_engine(args.corpus, options), options, args.limit)
+    settings = _settings(args)
+    options = _engine_options(settings)
+    report = run_eval(args.file, lambda: _load_engine(settings.corpus_path, options), options, args.limit)
     print(report.render())
     return 0 if report.passed else 1
 
@@ -87,7 +125,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # Imported here so `ask` and `eval` do not load discord.py.
     from dotenv import load_dotenv
 
-    from bot.config import ConfigError, load_settings
     from bot.runner import run_bot
 
     load_dotenv()
@@ -110,14 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--corpus",
             type=Path,
-            default=DEFAULT_CORPUS,
-            help="dossier de fichiers .txt/.md ou fichier .jsonl (défaut : seeds/)",
+            default=None,
+            help="dossier de fichiers .txt/.md ou fichier .jsonl (défaut : seeds/, ou config/bot.toml)",
         )
-        p.add_argument("--max-chars", type=int, default=600, help="longueur maximale de la réponse citée")
+        p.add_argument("--max-chars", type=int, default=None, help="longueur maximale de la réponse citée (600)")
+        p.add_argument("--config", type=Path, default=None, help="fichier de configuration (config/bot.toml)")
 
     ask = sub.add_parser("ask", help="poser une question depuis le terminal")
     ask.add_argument("question", help="la question, ou « - » pour lire une question par ligne sur l'entrée standard")
     ask.add_argument("--json", action="store_true", help="sortie JSON (un objet par question)")
+    ask.add_argument("--database", type=Path, default=None, help="journal SQLite des questions (data/bot.sqlite3)")
+    ask.add_argument("--no-log", action="store_true", help="ne pas enregistrer la question dans le journal")
     add_common(ask)
     ask.set_defaults(func=_cmd_ask)
 
@@ -142,4 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except CorpusError as exc:
         print(f"Erreur de corpus : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"Configuration invalide :\n{exc}", file=sys.stderr)
         return EXIT_USAGE
