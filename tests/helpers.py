@@ -177,6 +177,14 @@ def make_message(
     return message
 
 
+def assert_pings_nobody(kwargs: dict[str, Any]) -> None:
+    """The send call disabled every ping (@everyone/@here, roles, users, replied-to author)."""
+    mentions = kwargs["allowed_mentions"]
+    assert isinstance(mentions, discord.AllowedMentions)
+    assert mentions.everyone is False and mentions.users is False and mentions.roles is False
+    assert mentions.replied_user is False
+
+
 def sent_kwargs(async_method: mock.AsyncMock) -> dict[str, Any]:
     """Keyword arguments of the single call of a send-like mock (fails if it was not called once)."""
     async_method.assert_awaited_once()

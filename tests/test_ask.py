@@ -18,6 +18,7 @@ from tests.helpers import (
     BOT_USER_ID,
     FakeEngine,
     all_sends,
+    assert_pings_nobody,
     make_bot,
     make_interaction,
     make_member,
@@ -34,13 +35,6 @@ async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
     db = await open_storage(tmp_path)
     yield db
     await db.close()
-
-
-def assert_pings_nobody(kwargs: dict) -> None:
-    mentions = kwargs["allowed_mentions"]
-    assert isinstance(mentions, discord.AllowedMentions)
-    assert mentions.everyone is False and mentions.users is False and mentions.roles is False
-    assert mentions.replied_user is False
 
 
 async def ask_slash(bot, interaction, text: str) -> None:
