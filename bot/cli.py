@@ -123,11 +123,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     # Imported here so `ask` and `eval` do not load discord.py.
-    from dotenv import load_dotenv
+    from dotenv import find_dotenv, load_dotenv
 
     from bot.runner import run_bot
 
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory the bot is started from
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
