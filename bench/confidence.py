@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bot.corpus import Corpus  # noqa: E402
-from bot.engine import Engine, EngineOptions  # noqa: E402
-from bot.evaluation import contains, squad_corpus  # noqa: E402
+from bot.corpus import Corpus
+from bot.engine import Engine, EngineOptions
+from bot.evaluation import contains, squad_corpus
 
 DEFAULT_PIAF = Path(__file__).resolve().parents[2] / "shared/eval/piaf/piaf-v1.1-dev.json"
 
