@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import signal
+import sqlite3
 import sys
 import time
 import zlib
@@ -881,7 +882,7 @@ class FakeDiscord:
                 member = value
                 user = member.user if isinstance(member, FakeMember) else member
                 resolved.setdefault("users", {})[str(user.id)] = user.to_dict()
-                if guild is not None and isinstance(member, FakeMember):
+                if guild is not None and isinstance(member, FakeMember) and user.id in guild.members:
                     resolved.setdefault("members", {})[str(user.id)] = member.to_dict(
                         with_user=False, permissions=guild.permissions_of(user.id)
                     )
@@ -1377,7 +1378,10 @@ class FakeDiscord:
                 "name": cmd["name"],
                 "description": cmd.get("description", ""),
                 "options": cmd.get("options", []),
-                "default_member_permissions": cmd.get("default_member_permissions"),
+                # Discord answers permission bitfields as strings, whatever the request held.
+                "default_member_permissions": (
+                    None if cmd.get("default_member_permissions") is None else str(cmd["default_member_permissions"])
+                ),
                 "dm_permission": cmd.get("dm_permission", True),
                 "contexts": cmd.get("contexts"),
                 "integration_types": cmd.get("integration_types", [0]),
@@ -1691,6 +1695,9 @@ class BotProcess:
     async def start(self) -> BotProcess:
         """Start the bot with a clean environment: the stand-in's addresses, the temp database, no .env secrets."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
+        # Blank values keep a developer's .env (loaded by `python -m bot run`) from leaking in:
+        # python-dotenv never overrides a variable that is set, and the settings ignore blank ones.
+        env.update({name: "" for name in _settings_variables()})
         env.update(self.fake.bot_env())
         env.update({"BOT_DATABASE": str(self.database), "PYTHONUNBUFFERED": "1", "BOT_LOG_LEVEL": "INFO"})
         env.update(self.extra_env)
@@ -1750,26 +1757,116 @@ class BotProcess:
             self.peak_rss_kb = int(match.group(1))
         return self.peak_rss_kb
 
-    async def stop(self, *, timeout: float = 15.0) -> int | None:
-        """SIGTERM the bot, wait for it, SIGKILL it if it hangs; returns its exit status."""
+    async def stop(self, *, timeout: float = 15.0, grace: float = 3.0) -> int | None:
+        """SIGTERM the bot and wait for it; SIGKILL it if it hangs. Returns its exit status (-9 when killed).
+
+        Waits at most `grace` seconds after the bot logs that it stopped, so a process that hangs at
+        interpreter exit costs little time (and shows as killed).
+        """
         if self.proc is None:
             return None
         self.read_peak_memory()
-        if self.proc.returncode is None:
+        proc = self.proc
+        if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(TimeoutError):
+                await self.fake.wait_until(
+                    lambda: proc.returncode is not None or any("bot stopped" in line for line in self.log_lines),
+                    timeout=timeout,
+                    what="the bot to stop",
+                )
             try:
-                await asyncio.wait_for(self.proc.wait(), timeout=timeout)
+                await asyncio.wait_for(proc.wait(), timeout=grace)
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
-                    self.proc.kill()
-                await self.proc.wait()
+                    proc.kill()
+                await proc.wait()
         if self._reader is not None:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(self._reader, timeout=5)
-        return self.proc.returncode
+        return proc.returncode
 
 
 def _looks_ready(line: str) -> bool:
     lowered = line.lower()
-    return "prêt" in lowered or "connecté en tant que" in lowered or "logged in as" in lowered
+    return any(mark in lowered for mark in ("connected as", "connecté en tant que", "logged in as", " prêt"))
+
+
+def _settings_variables() -> list[str]:
+    """Every environment variable the bot's settings read."""
+    try:
+        from bot.config import ENV_VARIABLES
+    except ImportError:  # pragma: no cover - the stand-in also works without the bot package
+        return []
+    return [*ENV_VARIABLES, "BOT_CONFIG"]
+
+
+# ----------------------------------------------------------------------------- a running world
+
+
+@dataclass
+class World:
+    """A stand-in with three guilds and the real bot connected to it, plus helpers for scenarios."""
+
+    fake: FakeDiscord
+    bot: BotProcess
+    database: Path
+    a: FakeGuild
+    b: FakeGuild
+    c: FakeGuild
+
+    async def ask(
+        self, guild: FakeGuild, user: FakeMember, text: str, *, channel: FakeChannel | None = None
+    ) -> tuple[FakeInteraction, dict[str, Any]]:
+        """Run `/question texte:<text>` and wait for the answer message."""
+        inter = await self.fake.slash(guild, channel or guild.channel("questions"), user, "question", texte=text)
+        return inter, await self.fake.wait_answer(inter)
+
+    async def run(self, guild: FakeGuild, user: FakeMember, command: str, **options: Any) -> FakeInteraction:
+        """Run a slash command and wait for its first visible message."""
+        inter = await self.fake.slash(guild, guild.channel("général"), user, command, **options)
+        await self.fake.wait_answer(inter)
+        return inter
+
+    def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        """Query the bot's SQLite log read-only (safe while the bot runs: WAL mode)."""
+        return read_db(self.database, sql, *params)
+
+
+def read_db(path: Path, sql: str, *params: Any) -> list[sqlite3.Row]:
+    """Run one read-only query on a SQLite file."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        conn.row_factory = sqlite3.Row
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+async def start_world(
+    database: Path, *, env: Mapping[str, str] | None = None, heartbeat_interval: float = 1.0
+) -> World:
+    """Start a stand-in with three guilds and the bot against it; the caller must `stop_world`."""
+    fake = FakeDiscord(heartbeat_interval=heartbeat_interval)
+    a = fake.add_guild("Club de lecture", members=["camille", "malo", "lea", "noe"], moderators=["modo-a"])
+    b = fake.add_guild("Atelier vélo", members=["ines"], moderators=["modo-b"])
+    c = fake.add_guild("Salle des profs", members=["zoe", "yan"], moderators=["modo-c"])
+    await fake.start()
+    bot = BotProcess(fake, database=database, env={"BOT_RATE_LIMIT": "1000", "BOT_RATE_WINDOW": "60", **(env or {})})
+    try:
+        await bot.start()
+        await bot.wait_ready()
+    except BaseException:
+        await bot.stop()
+        await fake.close()
+        raise
+    return World(fake, bot, database, a, b, c)
+
+
+async def stop_world(world: World) -> int | None:
+    """Stop the bot, then the stand-in; returns the bot's exit status."""
+    try:
+        return await world.bot.stop()
+    finally:
+        await world.fake.close()
