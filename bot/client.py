@@ -133,13 +133,10 @@ class QABot(commands.Bot):
         log.info("connected as %s (%s) to %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
 
     async def close(self) -> None:
-        """Stop the retention task, close the Discord connection, then the database."""
+        """Stop the retention task and close the Discord connection (the database is closed by its opener)."""
         if self.retention_task.is_running():
             self.retention_task.cancel()
-        try:
-            await super().close()
-        finally:
-            await self.storage.close()
+        await super().close()
 
     # -- answering --
 

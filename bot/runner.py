@@ -126,10 +126,11 @@ async def serve(settings: Settings) -> int:
         print(INTENT_MISSING, file=sys.stderr)
         return EXIT_FAILURE
     finally:
-        await bot.close()  # closes the database too; safe to call twice
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signum)
+        await bot.close()  # shared with a signal's close: waits for the same shutdown
+        await storage.close()  # here, not in bot.close(), so no cancelled task can leave it half-closed
     log.info("bot stopped")
     return EXIT_OK
 
