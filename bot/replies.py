@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import discord
+
+from bot.render import APOLOGY
+
+log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -27,3 +32,14 @@ async def respond(
         await interaction.followup.send(ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
     else:
         await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
+
+
+class ApologeticView(discord.ui.View):
+    """A view whose button failures are logged and answered with a French apology, never silent."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
+        log.error("button %r of %s failed", getattr(item, "custom_id", item), type(self).__name__, exc_info=error)
+        try:
+            await respond(interaction, APOLOGY)
+        except discord.HTTPException:
+            log.warning("could not send the apology for a failed button", exc_info=True)

@@ -95,3 +95,12 @@ async def test_forget_is_server_only(storage: Storage) -> None:
     with pytest.raises(app_commands.NoPrivateMessage):
         await cog.oubli._check_can_run(make_interaction(cog.bot, guild_id=None))
     assert cog.oubli.to_dict(cog.bot.tree)["dm_permission"] is False
+
+
+async def test_a_failing_confirmation_gets_an_apology(storage: Storage) -> None:
+    bot = make_bot(storage)
+    view = await ask_to_forget(bot, CAMILLE)
+    press = make_interaction(bot, guild_id=1, user=make_member(CAMILLE))
+    await view.on_error(press, RuntimeError("base verrouillée"), view.confirm)
+    kwargs = sent_kwargs(press.response.send_message)
+    assert kwargs["content"].startswith("Désolé") and kwargs["ephemeral"] is True

@@ -22,7 +22,7 @@ from bot.checks import MANAGER_PERMISSIONS, manager_only
 from bot.client import ReindexInProgress
 from bot.corpus import CorpusError
 from bot.render import history_embed, settings_text, stats_embed, truncate
-from bot.replies import NO_MENTIONS, respond
+from bot.replies import NO_MENTIONS, ApologeticView, respond
 from bot.storage import Storage
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("s" if n > 1 else "")
 
 
-class HistoryPager(discord.ui.View):
+class HistoryPager(ApologeticView):
     """◀ ▶ buttons over `/admin historique`; only the moderator who opened it can page."""
 
     def __init__(

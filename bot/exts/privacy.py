@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import server_only
-from bot.replies import NO_MENTIONS, respond
+from bot.replies import NO_MENTIONS, ApologeticView, respond
 from bot.storage import Storage
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("s" if n > 1 else "")
 
 
-class ForgetConfirmation(discord.ui.View):
+class ForgetConfirmation(ApologeticView):
     """Confirm / cancel buttons; only the member who asked can press them, once."""
 
     def __init__(self, storage: Storage, *, user_id: int, guild_id: int) -> None:
