@@ -58,13 +58,17 @@ def truncate(text: str, limit: int) -> str:
     return cut + "…"
 
 
+def plural(n: int, word: str) -> str:
+    """French count with a regular plural: "1 question", "3 questions", "0 vote"."""
+    return f"{n} {word}" + ("s" if n > 1 else "")
+
+
 def seconds_text(seconds: float) -> str:
     """French duration rounded up: "1 seconde", "45 secondes", "2 minutes"."""
     whole = max(1, math.ceil(seconds))
     if whole < 60:
-        return f"{whole} seconde" + ("s" if whole > 1 else "")
-    minutes = math.ceil(whole / 60)
-    return f"{minutes} minute" + ("s" if minutes > 1 else "")
+        return plural(whole, "seconde")
+    return plural(math.ceil(whole / 60), "minute")
 
 
 def rate_limited(retry_after: float) -> str:
@@ -173,7 +177,7 @@ def history_embed(rows: Sequence[QueryRow], page: int, pages: int, total: int) -
         lines.append(f"{mark} {when} · {who}{votes}\n{truncate(shown(row.question), 300)}")
     if lines:
         embed.description = truncate("\n\n".join(lines), DESCRIPTION_LIMIT)
-    embed.set_footer(text=f"Page {page + 1}/{max(pages, 1)} · {total} question" + ("s" if total > 1 else ""))
+    embed.set_footer(text=f"Page {page + 1}/{max(pages, 1)} · {plural(total, 'question')}")
     return fit(embed)
 
 
@@ -182,14 +186,14 @@ def settings_text(settings: GuildSettings, default_count: int, default_seconds: 
     count = settings.rate_limit_count or default_count
     seconds = settings.rate_limit_seconds or default_seconds
     days = settings.retention_days if settings.retention_days is not None else default_days
-    retention = "conservées sans limite" if days == 0 else f"effacées après {days} jour" + ("s" if days > 1 else "")
+    retention = "conservées sans limite" if days == 0 else f"effacées après {plural(days, 'jour')}"
     return "\n".join(
         [
             "Réglages du serveur :",
             "- Réponses à /question : "
             + ("privées (vues par la seule personne qui demande)" if settings.ephemeral else "publiques"),
             f"- Réponses aux mentions : {'dans un fil' if settings.use_threads else 'en réponse au message'}",
-            f"- Limite : {count} question" + ("s" if count > 1 else "") + f" par {seconds_text(seconds)} et par membre",
+            f"- Limite : {plural(count, 'question')} par {seconds_text(seconds)} et par membre",
             f"- Questions enregistrées : {retention}",
         ]
     )

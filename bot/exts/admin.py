@@ -21,7 +21,7 @@ from discord.ext import commands
 from bot.checks import MANAGER_PERMISSIONS, manager_only
 from bot.client import ReindexInProgress
 from bot.corpus import CorpusError
-from bot.render import history_embed, settings_text, stats_embed, truncate
+from bot.render import history_embed, plural, settings_text, stats_embed, truncate
 from bot.replies import NO_MENTIONS, ApologeticView, respond
 from bot.storage import Storage
 
@@ -41,10 +41,6 @@ def _guild_id(interaction: discord.Interaction) -> int:
     # The manager_only check has already refused interactions without a server.
     assert interaction.guild_id is not None
     return interaction.guild_id
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("s" if n > 1 else "")
 
 
 class HistoryPager(ApologeticView):
@@ -217,8 +213,8 @@ class Admin(commands.Cog):
         seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
         await respond(
             interaction,
-            f"Corpus rechargé : {_plural(engine.document_count, 'document')}, "
-            f"{_plural(engine.passage_count, 'passage')} (en {seconds} s).",
+            f"Corpus rechargé : {plural(engine.document_count, 'document')}, "
+            f"{plural(engine.passage_count, 'passage')} (en {seconds} s).",
         )
 
     @admin.command(name="reglages", description="Voir ou changer les réglages du bot sur ce serveur")
@@ -268,7 +264,7 @@ class Admin(commands.Cog):
         deleted = await self.storage.purge(_guild_id(interaction), jours)
         await respond(
             interaction,
-            f"{_plural(deleted, 'question')} de plus de {_plural(jours, 'jour')} "
+            f"{plural(deleted, 'question')} de plus de {plural(jours, 'jour')} "
             + ("effacées." if deleted > 1 else "effacée."),
         )
 

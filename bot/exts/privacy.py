@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import server_only
+from bot.render import plural
 from bot.replies import NO_MENTIONS, ApologeticView, respond
 from bot.storage import Storage
 
@@ -25,10 +26,6 @@ ASK_CONFIRMATION = (
 )
 NOT_YOURS = "Seule la personne qui a demandé l'effacement peut le confirmer."
 CANCELLED = "Effacement annulé : rien n'a été supprimé."
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("s" if n > 1 else "")
 
 
 class ForgetConfirmation(ApologeticView):
@@ -54,7 +51,7 @@ class ForgetConfirmation(ApologeticView):
         queries, votes = await self.storage.forget_user(self.guild_id, self.user_id)
         self.result = (queries, votes)
         log.info("forgot user %s on guild %s: %d questions, %d votes", self.user_id, self.guild_id, queries, votes)
-        text = f"C'est fait : {_plural(queries, 'question')} et {_plural(votes, 'vote')} effacés."
+        text = f"C'est fait : {plural(queries, 'question')} et {plural(votes, 'vote')} effacés."
         await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
 
     @discord.ui.button(label="Annuler", style=discord.ButtonStyle.secondary)
