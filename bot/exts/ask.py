@@ -53,14 +53,16 @@ class Ask(commands.Cog):
         guild_id: int | None,
         channel_id: int | None,
         user_id: int,
-        started: float,
     ) -> tuple[Answer, int | None]:
         """Answer `question` and log it; an engine failure is logged with its error, then re-raised.
+
+        The logged latency is the bot's own work (engine and thread hop), not Discord's round trips.
 
         Returns the answer and the log row's id (None when logging failed: the answer still goes out).
         QuestionError (blank question) propagates without logging.
         """
         where = {"guild_id": guild_id, "channel_id": channel_id, "user_id": user_id}
+        started = time.perf_counter()
         try:
             answer = await self.bot.answer(question)
         except QuestionError:
@@ -94,7 +96,6 @@ class Ask(commands.Cog):
         self, interaction: discord.Interaction, texte: app_commands.Range[str, 1, MAX_QUESTION_CHARS]
     ) -> None:
         """Answer in an embed with vote buttons; public or private per the server's setting."""
-        started = time.perf_counter()
         if not texte.strip():
             await respond(interaction, EMPTY_SLASH_QUESTION)
             return
@@ -111,7 +112,6 @@ class Ask(commands.Cog):
                 guild_id=interaction.guild_id,
                 channel_id=interaction.channel_id,
                 user_id=interaction.user.id,
-                started=started,
             )
         except QuestionError as exc:
             await respond(interaction, str(exc))
@@ -170,7 +170,6 @@ class Ask(commands.Cog):
 
     async def _answer_mention(self, message: discord.Message) -> None:
         assert message.guild is not None and self.bot.user is not None
-        started = time.perf_counter()
         question = self._strip_mention(message.content)
         if not question:
             text = EMPTY_MENTION_QUESTION.format(name=self.bot.user.display_name)
@@ -190,7 +189,6 @@ class Ask(commands.Cog):
                 guild_id=message.guild.id,
                 channel_id=message.channel.id,
                 user_id=message.author.id,
-                started=started,
             )
         except QuestionError as exc:
             await message.reply(str(exc), allowed_mentions=NO_MENTIONS, mention_author=False)
