@@ -701,13 +701,17 @@ class FakeDiscord:
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close the live gateway connection with a close code that lets discord.py resume."""
         for conn in list(self._connections):
-            with contextlib.suppress(Exception):
-                await conn.ws.close(code=code, message=b"stand-in drop")
+            if not conn.ws.closed:
+                with contextlib.suppress(Exception):
+                    await conn.ws.close(code=code, message=b"stand-in drop")
 
     async def request_reconnect(self) -> None:
         """Ask the bot to reconnect and resume (opcode 7), as Discord does before maintenance."""
-        for conn in list(self._connections):
-            await conn.send({"op": OP_RECONNECT, "d": None})
+        conn = self._live_connection()
+        if conn is None:
+            raise ConnectionError("no live gateway connection")
+        await conn.send({"op": OP_RECONNECT, "d": None})
+        self._record_frame("send", OP_RECONNECT, None, None, conn)
 
     async def ping(self) -> float:
         """Ask the bot to heartbeat now (opcode 1) and return the round trip in seconds.
