@@ -1,0 +1,359 @@
+"""Load benchmark: the real bot process answering a burst of `/question` interactions through the Discord stand-in.
+
+Runs `python -m bot run` against tests/e2e/fake_discord.py (127.0.0.1 only) with the per-user
+rate limit raised, dispatches N interactions spread evenly over S seconds from U members of G
+servers, and reports acknowledgement and answer latencies (from the gateway dispatch to the
+request reaching the stand-in), questions per second, the bot's event-loop lag seen from
+outside, its peak memory, and whether every question reached the SQLite log exactly once.
+
+Event-loop lag is measured without touching the bot: the stand-in asks for a heartbeat
+(gateway opcode 1) every 0.25 s and times the answer, which the bot sends from its event
+loop; the idle round trip measured before the burst is subtracted. The drift of the bot's
+own periodic heartbeats (1 s interval here) is shown as a cross-check.
+
+    python bench/load.py                                  # seeds, 300 interactions over 10 s
+    python bench/load.py --corpus ../shared/eval/orangesum/orangesum_all.jsonl.gz
+    python bench/load.py --interactions 30 --seconds 3    # the small version the tests run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gzip
+import itertools
+import json
+import math
+import random
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # the stand-in lives in the test suite, which is not installed
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.e2e.fake_discord import (  # noqa: E402
+    BotProcess,
+    FakeDiscord,
+    FakeGuild,
+    FakeInteraction,
+    FakeMember,
+    read_db,
+)
+
+SEED_QUESTIONS = (
+    "Qui est Su Junping ?",
+    "Combien d'euros ont été dépensés sur internet en Chine en 2017 ?",
+    "Qu'est-ce qu'un village Taobao ?",
+    "Comment les agriculteurs de Guiyang vendent-ils leurs produits ?",
+    "Que vend Lu Zhenhong ?",
+    "Quel rôle joue le cloud pour les agriculteurs chinois ?",
+    "Comment la Chine encourage-t-elle la coopération mondiale en commerce électronique ?",
+    "Comment aider les marques nationales à se mondialiser ?",
+    "Quelle est la recette de la tarte Tatin ?",
+    "Qui a gagné la Coupe du monde de rugby ?",
+    "Où se trouve la province du Zhejiang ?",
+    "Combien de villageois Su Junping fait-il vivre ?",
+)
+UNANSWERABLE = (
+    "Quelle est la recette de la tarte Tatin ?",
+    "Comment réparer une chambre à air de vélo ?",
+    "Quel temps fera-t-il demain à Brest ?",
+)
+APOLOGY_START = "Désolé, une erreur"
+PING_INTERVAL = 0.25
+PING_BUDGET = 100  # discord.py allows 110 gateway sends a minute; stay under it
+
+
+@dataclass
+class LoadConfig:
+    """What to run."""
+
+    interactions: int = 300
+    seconds: float = 10.0
+    users: int = 60
+    guilds: int = 3
+    corpus: Path | None = None  # None: the bot's default (seeds/)
+    seed: int = 7
+    ready_timeout: float = 900.0
+    answer_timeout: float = 180.0
+    enforce_deadline: bool = False  # True: late acknowledgements are refused, as Discord does
+
+
+@dataclass
+class LoadReport:
+    """What happened."""
+
+    config: LoadConfig
+    corpus_label: str
+    startup_s: float
+    documents: str
+    dispatched: int
+    acked: int
+    late_acks: int
+    answered: int
+    apologies: int
+    ack_s: list[float]
+    answer_s: list[float]
+    duration_s: float
+    ping_idle_s: list[float]
+    ping_load_s: list[float]
+    heartbeat_drift_s: list[float]
+    rss_ready_kb: int | None
+    rss_peak_kb: int | None
+    log_rows: int
+    log_matches: bool
+    exit_status: int | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def questions_per_second(self) -> float:
+        """Answers delivered per second, from the first dispatch to the last answer."""
+        return self.answered / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def loop_lag_s(self) -> list[float]:
+        """Ping round trips under load minus the idle median (never negative)."""
+        base = percentile(self.ping_idle_s, 50) if self.ping_idle_s else 0.0
+        return [max(0.0, rtt - base) for rtt in self.ping_load_s]
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (NaN for no values)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def orangesum_to_jsonl(source: Path, target: Path) -> tuple[int, list[str]]:
+    """Convert OrangeSum (id, date, title, abstract, article) to the engine's JSONL; returns count and titles."""
+    count, titles = 0, []
+    with gzip.open(source, "rt", encoding="utf-8") as src, target.open("w", encoding="utf-8") as out:
+        for line in src:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            text = "\n\n".join(part for part in (record.get("abstract"), record.get("article")) if part)
+            doc = {
+                "id": f"orangesum-{record['id']}",
+                "title": record.get("title") or None,
+                "text": text,
+                "published": record.get("date") or None,
+                "publisher": "OrangeSum",
+            }
+            out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            count += 1
+            if record.get("title"):
+                titles.append(record["title"])
+    return count, titles
+
+
+def question_pool(titles: Sequence[str], rng: random.Random, size: int = 200) -> list[str]:
+    """Questions for a big corpus: article headlines asked as questions, plus a few with no answer."""
+    picked = rng.sample(list(titles), min(size, len(titles)))
+    return [f"Que sait-on de ceci : {t.rstrip(' .?!')} ?" for t in picked] + list(UNANSWERABLE)
+
+
+def build_world(fake: FakeDiscord, config: LoadConfig) -> list[tuple[FakeGuild, FakeMember]]:
+    """G servers with U members spread over them."""
+    guilds = [fake.add_guild(f"Serveur {i + 1}") for i in range(config.guilds)]
+    return [
+        (guilds[i % config.guilds], fake.add_member(guilds[i % config.guilds], f"membre-{i + 1}"))
+        for i in range(config.users)
+    ]
+
+
+def _vm_hwm(pid: int) -> int | None:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return None
+
+
+async def _pinger(fake: FakeDiscord, samples: list[float], stop: asyncio.Event, budget: list[int]) -> None:
+    while not stop.is_set() and budget[0] > 0:
+        started = time.monotonic()
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            budget[0] -= 1
+            samples.append(await fake.ping())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=max(0.0, PING_INTERVAL - (time.monotonic() - started)))
+
+
+async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
+    """Start the stand-in and the bot, run the burst, stop everything, and report."""
+    rng = random.Random(config.seed)
+    notes: list[str] = []
+    corpus_env: dict[str, str] = {}
+    questions = list(SEED_QUESTIONS)
+    label = "seeds/ (5 articles)"
+    if config.corpus is not None:
+        corpus = config.corpus
+        if corpus.name.endswith(".jsonl.gz") and "orangesum" in corpus.name.lower():
+            converted = workdir / "orangesum.jsonl"
+            count, titles = orangesum_to_jsonl(corpus, converted)
+            questions = question_pool(titles, rng)
+            corpus, label = converted, f"OrangeSum ({count} articles)"
+        else:
+            label = str(corpus)
+        corpus_env["BOT_CORPUS"] = str(corpus.resolve())
+
+    fake = FakeDiscord(heartbeat_interval=1.0, ack_deadline=3.0 if config.enforce_deadline else 1e9)
+    members = build_world(fake, config)
+    await fake.start()
+    database = workdir / "load.sqlite3"
+    bot = BotProcess(
+        fake,
+        database=database,
+        env={"BOT_RATE_LIMIT": "1000000", "BOT_RATE_WINDOW": "60", **corpus_env},
+    )
+    inters: list[tuple[FakeInteraction, str]] = []
+    ping_idle: list[float] = []
+    ping_load: list[float] = []
+    exit_status: int | None = None
+    try:
+        started = time.monotonic()
+        await bot.start()
+        await bot.wait_ready(timeout=config.ready_timeout)
+        startup = time.monotonic() - started
+        rss_ready = _vm_hwm(bot.pid)
+        found = (re.search(r"\d+ documents, \d+ passages", line) for line in bot.log_lines)
+        documents = next((m.group(0) for m in found if m), "?")
+
+        budget = [PING_BUDGET]
+        for _ in range(8):  # idle baseline
+            ping_idle.append(await fake.ping())
+            budget[0] -= 1
+            await asyncio.sleep(PING_INTERVAL)
+        heartbeats_before = len(fake.heartbeat_times())
+
+        stop_ping = asyncio.Event()
+        pinger = asyncio.create_task(_pinger(fake, ping_load, stop_ping, budget))
+        t0 = time.monotonic()
+        step = config.seconds / max(1, config.interactions)
+        for i in range(config.interactions):
+            delay = t0 + i * step - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            guild, member = rng.choice(members)
+            text = rng.choice(questions)
+            inter = await fake.slash(guild, guild.channel("questions"), member, "question", texte=text)
+            inters.append((inter, text))
+
+        def finished() -> bool:
+            return all(i.messages() or i.late_callbacks for i, _ in inters)
+
+        try:
+            await fake.wait_until(finished, timeout=config.answer_timeout, what="every answer")
+        except TimeoutError:
+            notes.append(f"not every answer arrived within {config.answer_timeout:.0f} s")
+        stop_ping.set()
+        await pinger
+        beats = fake.heartbeat_times()[heartbeats_before:]
+        drift = [max(0.0, b - a - fake.heartbeat_interval) for a, b in itertools.pairwise(beats)]
+        rss_peak = _vm_hwm(bot.pid)
+    finally:
+        exit_status = await bot.stop()
+        await fake.close()
+
+    acked = [i for i, _ in inters if i.acked]
+    answered = [i for i, _ in inters if i.answered_at() is not None]
+    apologies = sum(1 for i, _ in inters for m in i.messages() if APOLOGY_START in (m.get("content") or ""))
+    last_answer = max((i.answered_at() or 0.0) for i in answered) if answered else t0
+    sent = Counter((i.user_id, text) for i, text in inters)
+    rows = read_db(database, "SELECT user_id, question FROM queries WHERE origin = 'slash'")
+    logged = Counter((r["user_id"], r["question"]) for r in rows)
+    if bot.log_lines and any("Traceback" in line for line in bot.log_lines):
+        notes.append("the bot logged a traceback (see its stderr)")
+    return LoadReport(
+        config=config,
+        corpus_label=label,
+        startup_s=startup,
+        documents=documents,
+        dispatched=len(inters),
+        acked=len(acked),
+        late_acks=sum(1 for i in acked if (i.ack_delay or 0) > 3.0) + sum(1 for i, _ in inters if i.late_callbacks),
+        answered=len(answered),
+        apologies=apologies,
+        ack_s=[i.ack_delay for i in acked if i.ack_delay is not None],
+        answer_s=[(i.answered_at() or 0.0) - i.dispatched_at for i in answered],
+        duration_s=last_answer - t0,
+        ping_idle_s=ping_idle,
+        ping_load_s=ping_load,
+        heartbeat_drift_s=drift,
+        rss_ready_kb=rss_ready,
+        rss_peak_kb=rss_peak,
+        log_rows=len(rows),
+        log_matches=logged == sent,
+        exit_status=exit_status,
+        notes=notes,
+    )
+
+
+def _ms(values: Sequence[float]) -> str:
+    if not values:
+        return "—"
+    return " / ".join(f"{percentile(values, p) * 1000:.0f}" for p in (50, 95, 99)) + f" (max {max(values) * 1000:.0f})"
+
+
+def format_report(report: LoadReport) -> str:
+    """The report as a two-column table."""
+    c = report.config
+    mib = lambda kb: "—" if kb is None else f"{kb / 1024:.0f} MiB"  # noqa: E731
+    rows = [
+        ("corpus", f"{report.corpus_label} — {report.documents}"),
+        ("load", f"{c.interactions} /question over {c.seconds:g} s, {c.users} members, {c.guilds} servers"),
+        ("bot start-up (process → ready)", f"{report.startup_s:.1f} s"),
+        ("acknowledged", f"{report.acked}/{report.dispatched} (after 3 s: {report.late_acks})"),
+        ("answered", f"{report.answered}/{report.dispatched} (apologies: {report.apologies})"),
+        ("ack latency p50/p95/p99 ms", _ms(report.ack_s)),
+        ("answer latency p50/p95/p99 ms", _ms(report.answer_s)),
+        (
+            "questions per second",
+            f"{report.questions_per_second:.1f} (last answer {report.duration_s:.1f} s after the first dispatch)",
+        ),
+        ("loop lag p50/p95/p99 ms (ping)", _ms(report.loop_lag_s) + f", {len(report.ping_load_s)} samples"),
+        ("idle ping p50 ms", f"{percentile(report.ping_idle_s, 50) * 1000:.1f}"),
+        (
+            "heartbeat drift p50/p95/p99 ms",
+            _ms(report.heartbeat_drift_s) + f", {len(report.heartbeat_drift_s)} samples",
+        ),
+        ("peak memory (VmHWM) ready / end", f"{mib(report.rss_ready_kb)} / {mib(report.rss_peak_kb)}"),
+        ("log rows (slash)", f"{report.log_rows} — {'each question once' if report.log_matches else 'MISMATCH'}"),
+        ("bot exit status", str(report.exit_status)),
+    ]
+    rows += [("note", n) for n in report.notes]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--interactions", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--guilds", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, default=None, help="corpus folder, .jsonl, or OrangeSum .jsonl.gz")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    config = LoadConfig(args.interactions, args.seconds, args.users, args.guilds, args.corpus, args.seed)
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        report = asyncio.run(run_load(config, Path(tmp)))
+    print(format_report(report))
+    ok = report.answered == report.dispatched and report.log_matches and not report.late_acks
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
