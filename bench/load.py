@@ -85,6 +85,7 @@ class LoadConfig:
     ready_timeout: float = 900.0
     answer_timeout: float = 180.0
     enforce_deadline: bool = False  # True: late acknowledgements are refused, as Discord does
+    reindex: bool = False  # a moderator runs /admin reindexer a third of the way through the burst
 
 
 @dataclass
@@ -111,6 +112,8 @@ class LoadReport:
     log_rows: int
     log_matches: bool
     exit_status: int | None
+    reindex_s: float | None = None
+    reindex_reply: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -164,12 +167,17 @@ def question_pool(titles: Sequence[str], rng: random.Random, size: int = 200) ->
 
 
 def build_world(fake: FakeDiscord, config: LoadConfig) -> list[tuple[FakeGuild, FakeMember]]:
-    """G servers with U members spread over them."""
-    guilds = [fake.add_guild(f"Serveur {i + 1}") for i in range(config.guilds)]
+    """G servers with U members spread over them, and one moderator each."""
+    guilds = [fake.add_guild(f"Serveur {i + 1}", moderators=["modo"]) for i in range(config.guilds)]
     return [
         (guilds[i % config.guilds], fake.add_member(guilds[i % config.guilds], f"membre-{i + 1}"))
         for i in range(config.users)
     ]
+
+
+def moderator_of(guild: FakeGuild) -> FakeMember:
+    """The server's moderator (Manage Server)."""
+    return guild.member("modo")
 
 
 def _vm_hwm(pid: int) -> int | None:
@@ -239,6 +247,7 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
 
         stop_ping = asyncio.Event()
         pinger = asyncio.create_task(_pinger(fake, ping_load, stop_ping, budget))
+        reindex: FakeInteraction | None = None
         t0 = time.monotonic()
         step = config.seconds / max(1, config.interactions)
         for i in range(config.interactions):
@@ -249,9 +258,13 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
             text = rng.choice(questions)
             inter = await fake.slash(guild, guild.channel("questions"), member, "question", texte=text)
             inters.append((inter, text))
+            if config.reindex and reindex is None and i >= config.interactions // 3:
+                first = fake.guilds[guild.id]
+                reindex = await fake.slash(first, first.channel("général"), moderator_of(first), "admin reindexer")
 
         def finished() -> bool:
-            return all(i.messages() or i.late_callbacks for i, _ in inters)
+            done = all(i.messages() or i.late_callbacks for i, _ in inters)
+            return done and (reindex is None or any("Corpus" in (m.get("content") or "") for m in reindex.messages()))
 
         try:
             await fake.wait_until(finished, timeout=config.answer_timeout, what="every answer")
@@ -269,6 +282,11 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
     acked = [i for i, _ in inters if i.acked]
     answered = [i for i, _ in inters if i.answered_at() is not None]
     apologies = sum(1 for i, _ in inters for m in i.messages() if APOLOGY_START in (m.get("content") or ""))
+    reindex_s, reindex_reply = None, ""
+    if reindex is not None:
+        replies = [(t, m) for t, m in reindex.followups if m.get("content")]
+        if replies:
+            reindex_s, reindex_reply = replies[-1][0] - reindex.dispatched_at, replies[-1][1]["content"]
     last_answer = max((i.answered_at() or 0.0) for i in answered) if answered else t0
     sent = Counter((i.user_id, text) for i, text in inters)
     rows = read_db(database, "SELECT user_id, question FROM queries WHERE origin = 'slash'")
@@ -296,6 +314,8 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
         log_rows=len(rows),
         log_matches=logged == sent,
         exit_status=exit_status,
+        reindex_s=reindex_s,
+        reindex_reply=reindex_reply,
         notes=notes,
     )
 
@@ -332,6 +352,9 @@ def format_report(report: LoadReport) -> str:
         ("log rows (slash)", f"{report.log_rows} — {'each question once' if report.log_matches else 'MISMATCH'}"),
         ("bot exit status", str(report.exit_status)),
     ]
+    if c.reindex:
+        took = "—" if report.reindex_s is None else f"{report.reindex_s:.1f} s"
+        rows.insert(5, ("/admin reindexer during the burst", f"{took}: {report.reindex_reply[:70]}"))
     rows += [("note", n) for n in report.notes]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
@@ -346,8 +369,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--guilds", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=None, help="corpus folder, .jsonl, or OrangeSum .jsonl.gz")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reindex", action="store_true", help="run /admin reindexer a third of the way through")
     args = parser.parse_args(argv)
-    config = LoadConfig(args.interactions, args.seconds, args.users, args.guilds, args.corpus, args.seed)
+    config = LoadConfig(
+        args.interactions, args.seconds, args.users, args.guilds, args.corpus, args.seed, reindex=args.reindex
+    )
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         report = asyncio.run(run_load(config, Path(tmp)))
     print(format_report(report))
