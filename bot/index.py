@@ -44,7 +44,8 @@ class BM25Index:
         average = float(idf.mean()) if len(idf) else 0.0
         idf[idf < 0] = epsilon * average
         self.idf = idf
-        self.norm = (k1 * (1 - b + b * doc_len / self.avgdl)).astype(np.float32) if self.size else doc_len
+        # No terms at all (avgdl 0, e.g. a title index of untitled documents): no posting ever reads norm.
+        self.norm = (k1 * (1 - b + b * doc_len / self.avgdl)).astype(np.float32) if self.avgdl > 0 else doc_len
 
     @classmethod
     def build(cls, docs: Sequence[Sequence[str]], **params: float) -> BM25Index:

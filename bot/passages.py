@@ -20,7 +20,7 @@ _ABBREVIATIONS = frozenset(
 _SENTENCE_END = re.compile(
     r"""
     (?<=[.!?…])            # end punctuation
-    [»")\]]*               # closing quotes or brackets that belong to the sentence
+    (?:\s*[»")\]])*        # closing quotes or brackets that belong to the sentence ("fin. »")
     \s+                    # the gap
     (?=[«"(\[]?\s*[A-ZÀ-ÝŒ0-9])   # next sentence starts with a capital, a digit or an opening quote
     """,
@@ -35,9 +35,8 @@ def split_sentences(text: str) -> list[str]:
     for match in _SENTENCE_END.finditer(text):
         end = match.start()
         head = text[start:end].rstrip()
-        # The gap regex starts after the closing quotes: extend `end` over them.
-        closing = re.match(r"[»\")\]]*", text[end:])
-        end_with_quotes = end + (closing.end() if closing else 0)
+        # The gap starts with the closing quotes (French ones after a space): extend `end` over them.
+        end_with_quotes = end + len(match.group(0).rstrip())
         candidate = text[start:end_with_quotes].strip()
         last_word = re.search(r"([\w.°-]+)[.]$", head)
         if last_word:
