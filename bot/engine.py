@@ -23,6 +23,7 @@ from bot.summarizer import Candidate, score_sentences, summarize
 
 EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+MIN_TERM_WEIGHT = 1e-3  # floor of a question term's weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,9 @@ class Engine:
                 if corrected is not None:
                     term, factor = corrected, 0.8
             factors[term] = max(factor, factors.get(term, 0.0))
-        weights = {t: self.body.term_idf(t) for t in factors}
+        # BM25's idf is 0 or below on tiny corpora (a term in 1 of 2 passages): a question weight must stay
+        # positive, or coverage and confidence read 0 and a two-document corpus never answers.
+        weights = {t: max(self.body.term_idf(t), MIN_TERM_WEIGHT) for t in factors}
         if len(weights) > self.options.max_query_terms:
             keep = sorted(weights, key=weights.__getitem__, reverse=True)[: self.options.max_query_terms]
             weights = {t: weights[t] for t in keep}

@@ -10,6 +10,7 @@ import pytest
 
 from bot.analyzer import fold, normalize
 from bot.answer import NOT_FOUND_TEXT, Answer, QuestionError
+from bot.corpus import Corpus, make_document
 from bot.engine import Engine, EngineOptions
 from tests.conftest import DEV_QA, dev_questions
 
@@ -272,3 +273,18 @@ def test_typo_is_corrected_only_towards_corpus_words(seed_engine: Engine) -> Non
     # A short unknown word is left alone rather than bent into a corpus word.
     assert seed_engine.analyze_question("Temo").terms == seed_engine.analyzer.terms("Temo") != ["temu"]
     assert seed_engine.analyze_question("zyxwvutsr").terms == seed_engine.analyzer.terms("zyxwvutsr")
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_tiny_corpus_still_answers(count: int) -> None:
+    """With one or two passages BM25's idf is zero or negative; the question's weights must not vanish."""
+    texts = {
+        "velo": "Lyon compte 4 000 vélos en libre-service depuis 2005.",
+        "tofu": "Le village de Libei vend du tofu de riz dans tout le pays.",
+    }
+    documents = [make_document(doc_id, text) for doc_id, text in list(texts.items())[:count]]
+    engine = Engine(Corpus([d for d in documents if d is not None]))
+    answer = engine.answer("Combien de vélos en libre-service à Lyon ?")
+    assert answer.found and answer.sentences == [texts["velo"]]
+    assert 0.0 < answer.confidence <= 1.0
+    assert not engine.answer("Quel temps fera-t-il demain à Paris ?").found

@@ -1,0 +1,209 @@
+"""The command line: `ask` (text, --json, stdin), bad questions and corpora, and `eval` on the dev questions."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import DEV_QA, REPO, SEEDS
+
+SOURCE_KEYS = {"doc_id", "file", "title", "publisher", "published", "url", "score", "passage"}
+ANSWER_KEYS = {"question", "found", "answer", "confidence", "latency_ms", "sources"}
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run every command from an empty folder, with no BOT_* settings and the log in tmp_path."""
+    for name in list(os.environ):
+        if name.startswith("BOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("BOT_DATABASE", str(tmp_path / "env-log.sqlite3"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _ask(tmp_path: Path, *args: str) -> list[str]:
+    return ["ask", *args, "--corpus", str(SEEDS), "--database", str(tmp_path / "log.sqlite3")]
+
+
+def _logged(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return [row[0] for row in db.execute("SELECT question FROM queries ORDER BY rowid")]
+
+
+def test_ask_prints_answer_and_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(_ask(tmp_path, "Qui est le vice-président de Pinduoduo ?"))
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert "Chen Qiu" in out
+    assert "Source : " in out and "Le Quotidien du Peuple en ligne, 5 août 2020" in out
+    assert "http://french.peopledaily.com.cn/Economie/n3/2020/0805/c31355-9718612.html#:~:text=" in out
+    assert "confiance" in out
+    assert err == ""
+    assert _logged(tmp_path / "log.sqlite3") == ["Qui est le vice-président de Pinduoduo ?"]
+
+
+def test_ask_unanswerable_says_so_in_french(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(_ask(tmp_path, "Comment soigner un rhume rapidement ?")) == 0
+    out = capsys.readouterr().out
+    assert "Je n'ai pas trouvé de réponse à cette question dans le corpus." in out
+
+
+def test_ask_json_prints_one_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    question = "De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"
+    assert main(_ask(tmp_path, "--json", question)) == 0
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert set(data) >= ANSWER_KEYS
+    assert data["question"] == question
+    assert data["found"] is True
+    assert "14%" in data["answer"] and "Source : " in data["answer"]
+    assert 0.0 <= data["confidence"] <= 1.0
+    assert isinstance(data["latency_ms"], (int, float)) and data["latency_ms"] >= 0
+    assert 1 <= len(data["sources"]) <= 5
+    for source in data["sources"]:
+        assert set(source) >= SOURCE_KEYS
+    first = data["sources"][0]
+    assert first["file"] == "001_24d661fd2205696a.txt"
+    assert first["doc_id"] == "001_24d661fd2205696a"
+    assert first["publisher"] == "Le Quotidien du Peuple en ligne"
+    assert first["published"] == "2020-08-05"
+    assert first["url"] == "http://french.peopledaily.com.cn/Economie/n3/2020/0805/c31355-9718612.html"
+    assert first["title"] is None
+    assert isinstance(first["score"], float) and first["passage"]
+
+
+def test_ask_json_not_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(_ask(tmp_path, "--json", "le la les ?")) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["found"] is False and data["confidence"] == 0.0
+    assert data["answer"] == "Je n'ai pas trouvé de réponse à cette question dans le corpus."
+
+
+def test_ask_json_reads_questions_from_stdin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    questions = [
+        "Qui est le vice-président de Pinduoduo ?",
+        "",
+        "THEIERES EN ARGENT",
+        "Quel temps fera-t-il demain à Paris ?",
+    ]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(questions) + "\n"))
+    assert main(_ask(tmp_path, "--json", "-")) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    objects = [json.loads(line) for line in lines]
+    assert [o["question"] for o in objects] == [q for q in questions if q]
+    assert [o["found"] for o in objects] == [True, True, False]
+    assert "Chen Qiu" in objects[0]["answer"]
+    assert _logged(tmp_path / "log.sqlite3") == [q for q in questions if q]
+
+
+def test_stdin_with_a_blank_question_goes_on_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("???\nQui est le vice-président de Pinduoduo ?\n"))
+    assert main(_ask(tmp_path, "--json", "-")) == 2
+    out, err = capsys.readouterr()
+    assert len(out.strip().splitlines()) == 1 and "Chen Qiu" in out
+    assert "La question est vide" in err
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\t"])
+def test_empty_question_exits_2_with_a_french_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], question: str
+) -> None:
+    assert main(_ask(tmp_path, question)) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "La question est vide" in err and "écrivez une question en français" in err
+    assert not (tmp_path / "log.sqlite3").exists() or _logged(tmp_path / "log.sqlite3") == []
+
+
+def test_ask_on_a_jsonl_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "docs.jsonl"
+    records = [
+        {"id": "velo", "title": "Le vélo à Lyon", "text": "Lyon compte 4 000 vélos en libre-service depuis 2005.",
+         "url": "https://exemple.fr/velo", "published": "2021-03-04"},
+        {"id": "tofu", "text": "Le village de Libei vend du tofu de riz dans tout le pays."},
+    ]
+    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    args = ["ask", "--json", "Combien de vélos en libre-service à Lyon ?", "--corpus", str(corpus), "--no-log"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["found"] is True and "4 000 vélos" in data["answer"]
+    first = data["sources"][0]
+    assert (first["doc_id"], first["file"], first["title"]) == ("velo", None, "Le vélo à Lyon")
+    assert first["published"] == "2021-03-04" and first["url"] == "https://exemple.fr/velo"
+    assert "« Le vélo à Lyon », 4 mars 2021" in data["answer"]
+    assert not (tmp_path / "env-log.sqlite3").exists()  # --no-log: nothing written
+
+
+def test_broken_corpus_exits_2_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "casse.jsonl"
+    corpus.write_text('{"id": "a", "text": "Un texte."}\n{"id": "b", "text": \n', encoding="utf-8")
+    assert main(["ask", "Qui ?", "--corpus", str(corpus), "--no-log"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "casse.jsonl" in err and "ligne 2" in err and "Erreur de corpus" in err
+
+
+def test_missing_corpus_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Qui ?", "--corpus", str(tmp_path / "absent"), "--no-log"]) == 2
+    assert "absent" in capsys.readouterr().err
+
+
+def test_eval_on_dev_questions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(DEV_QA), "--corpus", str(SEEDS)]) == 0
+    out = capsys.readouterr().out
+    assert "bonne première source   18/18" in out
+    assert "clé dans la réponse     18/18" in out
+    assert "sans réponse refusées   2/2" in out
+    assert "latence p50 (ms)" in out
+    assert "Échecs" not in out
+
+
+def test_max_chars_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _ask(tmp_path, "--json", "Qui est le vice-président de Pinduoduo ?", "--max-chars", "200")
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    quoted = data["answer"].split("\n\nSource : ")[0].replace("\n", " ")
+    assert len(quoted) <= 200
+
+
+def test_real_subprocess_with_default_corpus(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env["BOT_DATABASE"] = str(tmp_path / "sub.sqlite3")
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "Qui est le vice-président de Pinduoduo ?",
+         "--database", str(tmp_path / "sub.sqlite3")],
+        cwd=REPO,  # the default corpus is seeds/ of the current folder
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["found"] is True and "Chen Qiu" in data["answer"]
+    assert data["sources"][0]["file"] == "001_24d661fd2205696a.txt"
+    assert _logged(tmp_path / "sub.sqlite3") == ["Qui est le vice-président de Pinduoduo ?"]
+
+    empty = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "  ", "--no-log"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert empty.returncode == 2
+    assert "La question est vide" in empty.stderr
