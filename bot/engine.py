@@ -39,6 +39,7 @@ class EngineOptions:
     title_weight: float = 0.6
     rerank_depth: int = 30
     sentence_weight: float = 1.0
+    coverage_weight: float = 1.5  # share of the question's weight a passage and its title hold
     passage_max_chars: int = 1000
     k1: float = 1.5  # BM25 term-frequency saturation (rank-bm25's default)
     b: float = 0.75  # BM25 length normalisation
@@ -150,7 +151,10 @@ class Engine:
     # -- ranking -------------------------------------------------------------------------
 
     def rank(self, query: Query) -> list[tuple[int, float]]:
-        """Best passages (index, score), re-ranked by how well their best sentence covers the question."""
+        """Best passages (index, score), re-ranked by how much of the question they and their best sentence cover.
+
+        BM25 favours a passage repeating one rare term; a reader wants the one holding all of the question.
+        """
         factors = [query.factors[t] for t in query.terms]
         ids, scores = self.body.scores(query.terms, factors)
         if len(ids) == 0:
@@ -168,7 +172,14 @@ class Engine:
         reranked: list[tuple[int, float]] = []
         for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
             best_sentence = self._best_sentence_coverage(query, self.passages[pid].text)
-            reranked.append((pid, score / top + self.options.sentence_weight * best_sentence))
+            reranked.append(
+                (
+                    pid,
+                    score / top
+                    + self.options.sentence_weight * best_sentence
+                    + self.options.coverage_weight * self.coverage(query, pid),
+                )
+            )
         reranked.sort(key=lambda item: (-item[1], item[0]))
         return reranked
 
