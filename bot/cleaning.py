@@ -42,26 +42,36 @@ _DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý' .-]+,[^/\n]{0,80}/[A-Za-z][\w .-]
 
 
 def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs of a text: blank-line separated blocks, or single lines when the text has no blank lines."""
+    """Paragraphs of a text: blank-line separated blocks, or single lines when the text has no blank lines.
+
+    Inside a block, a line stays its own paragraph (headings, captions, one paragraph a line) unless it
+    was hard-wrapped: cut mid-sentence, long, and followed by a line that carries on in lower case.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text) else text.split("\n")
+    blocks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text) else [text]
     paragraphs: list[str] = []
     for block in blocks:
-        # Inside a block, lines that look like separate units (short headings, captions) stay apart.
-        for line in block.split("\n") if _looks_line_based(block) else [block]:
-            para = " ".join(line.split())
-            if para:
-                paragraphs.append(para)
+        lines: list[str] = []
+        for raw in block.split("\n"):
+            line = " ".join(raw.split())
+            if not line:
+                continue
+            if lines and _wraps_into(lines[-1], line):
+                lines[-1] += " " + line
+            else:
+                lines.append(line)
+        paragraphs.extend(lines)
     return paragraphs
 
 
-def _looks_line_based(block: str) -> bool:
-    """A block whose lines end in sentence punctuation is a list of paragraphs, not one wrapped paragraph."""
-    lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
-    if len(lines) < 2:
+_WRAP_MIN_CHARS = 50  # shorter lines are headings or captions, not wrapped text
+
+
+def _wraps_into(previous: str, line: str) -> bool:
+    """Whether `line` continues `previous`, a paragraph hard-wrapped by a text editor."""
+    if len(previous) < _WRAP_MIN_CHARS or re.search(r"[.!?»)\]:…]$", previous):
         return False
-    ended = sum(1 for ln in lines if re.search(r"[.!?»)\]:…]$", ln))
-    return ended >= len(lines) - 1 or any(len(ln) < 60 for ln in lines)
+    return line[0].islower() or line[0] in ",;)»-–" or previous[-1] in ",;-–(«"
 
 
 def clean_paragraphs(paragraphs: list[str], title: str | None = None) -> list[str]:

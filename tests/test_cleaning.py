@@ -157,17 +157,38 @@ def test_split_paragraphs_blank_lines_or_single_lines() -> None:
     assert split_paragraphs("  \n\n \t\n") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation: a hard-wrapped paragraph (lines cut mid-sentence) is split line by line, "
-    "so a sentence can be cut across two passages",
-)
 def test_hard_wrapped_paragraph_stays_one_paragraph() -> None:
     wrapped = (
         "Une phrase très longue qui a été coupée par un éditeur de texte au milieu de la ligne et qui\n"
-        "continue ici sur la ligne suivante sans être un nouveau paragraphe pour autant, voilà."
+        "continue ici sur la ligne suivante sans être un nouveau paragraphe pour autant, voilà. Une autre\n"
+        "phrase suit, coupée elle aussi par le retour à la ligne de l'éditeur.\n"
+        "Une ligne finie par un point reste un paragraphe à part."
     )
-    assert split_paragraphs(f"Avant.\n\n{wrapped}") == ["Avant.", " ".join(wrapped.split())]
+    assert split_paragraphs(f"Avant.\n\n{wrapped}") == [
+        "Avant.",
+        " ".join(wrapped.splitlines()[:3]),
+        "Une ligne finie par un point reste un paragraphe à part.",
+    ]
+
+
+def test_captions_and_headings_are_not_unwrapped_into_the_next_line() -> None:
+    text = (
+        "Des vendeurs présentent leurs produits en direct sur Taobao, à Guiyang, le 5 mai 2018\n"
+        "Le commerce en ligne transforme les campagnes chinoises.\n"
+        "Un titre court sans point\n"
+        "suivi d'une ligne en minuscules."
+    )
+    assert split_paragraphs(text) == [
+        "Des vendeurs présentent leurs produits en direct sur Taobao, à Guiyang, le 5 mai 2018",
+        "Le commerce en ligne transforme les campagnes chinoises.",
+        "Un titre court sans point",
+        "suivi d'une ligne en minuscules.",
+    ]
+
+
+def test_lines_are_never_joined_across_blank_lines() -> None:
+    first = "Une longue ligne qui ne se termine par aucune ponctuation finale mais par un blanc"
+    assert split_paragraphs(f"{first}\n\nsuite en minuscules.") == [first, "suite en minuscules."]
 
 
 def test_guess_title() -> None:
