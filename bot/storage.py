@@ -373,13 +373,19 @@ class Storage:
         return storage
 
     async def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent).
+
+        Cancelling the caller (a signal during shutdown) still closes it: an open connection's thread
+        would keep the process from exiting.
+        """
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(sqlite3.Error, ValueError):
-            await self._conn.execute("PRAGMA optimize")
-        await self._conn.close()
+        try:
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._conn.execute("PRAGMA optimize")
+        finally:
+            await asyncio.shield(self._conn.close())
 
     async def __aenter__(self) -> Self:
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import logging
@@ -607,6 +608,21 @@ async def test_disk_full_does_not_raise(
         assert await store.log_query(rec("x" * 5000)) is None
     assert store.failures == 1
     assert "full" in caplog.text
+
+
+async def test_close_cancelled_midway_still_stops_the_connection_thread(db_path: Path) -> None:
+    storage = await Storage.open(db_path)
+    thread = storage._conn._thread
+    closing = asyncio.create_task(storage.close())
+    await asyncio.sleep(0)  # close() is now waiting on its first statement
+    closing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await closing
+    for _ in range(100):
+        if not thread.is_alive():
+            break
+        await asyncio.sleep(0.01)
+    assert not thread.is_alive()
 
 
 async def test_closed_storage_does_not_raise(db_path: Path) -> None:
