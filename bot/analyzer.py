@@ -17,9 +17,9 @@ import Stemmer
 # Bump when the analysis changes: persisted indexes built with another version are rebuilt.
 ANALYZER_VERSION = "fr-1"
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "′": "'"})
+_APOSTROPHES = re.compile("[’‘ʼ´`′]")
 # Zero-width and formatting characters that would split or glue words invisibly.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
 
 ELISIONS = frozenset(
@@ -58,31 +58,36 @@ CUE_WORDS: dict[str, str] = {
     "date": "date",
 }
 
+# Numbers ("1 370", "65 709 800", "1 200,5", "2019", "10,3", "2.000"), then words with inner apostrophes.
 _TOKEN = re.compile(
-    r"""
-    (?P<num>\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?!\d)   # 1 370 / 65 709 800 / 1 200,5
-      | \d+(?:[.,]\d+)*                                      # 2019 / 10,3 / 3.35 / 2.000
-    )
-    | (?P<word>[^\W\d_]+(?:'[^\W\d_]+)*)                     # words, with inner apostrophes
-    """,
-    re.VERBOSE,
+    r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?!\d)|\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)*"
 )
+_CACHE_SIZE = 500_000  # distinct words remembered by an analyzer
 _THOUSANDS_DOTS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
 
 def normalize(text: str) -> str:
     """Unicode NFKC, one kind of apostrophe, no invisible or control characters, single spaces."""
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_INVISIBLE)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = _INVISIBLE.sub("", _APOSTROPHES.sub("'", unicodedata.normalize("NFKC", text)))
+    if not text.isprintable():  # rare: scan for control characters only when there may be some
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     return _SPACES.sub(" ", text).strip()
+
+
+
+# Accents once decomposed: the combining diacritical mark blocks (Latin, Greek, Cyrillic accents).
+# Marks of other scripts (Hebrew points, Indic vowel signs) are part of their words and stay.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 
 @lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
     """Lowercase and strip accents ("Théière" -> "theiere"); œ/æ become oe/ae."""
-    word = word.lower().replace("œ", "oe").replace("æ", "ae")
-    decomposed = unicodedata.normalize("NFD", word)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    word = word.lower()
+    if word.isascii():
+        return word
+    word = word.replace("œ", "oe").replace("æ", "ae")
+    return _COMBINING.sub("", unicodedata.normalize("NFD", word))
 
 
 _FOLDED_STOP_WORDS = frozenset(fold(w) for w in STOP_WORDS)
@@ -97,21 +102,21 @@ def _number_token(raw: str) -> str:
 
 def words(text: str) -> list[str]:
     """Split normalised text into folded surface words (elided articles removed, numbers kept)."""
-    out: list[str] = []
-    for match in _TOKEN.finditer(text):
-        num = match.group("num")
-        if num is not None:
-            out.append(_number_token(num))
-            continue
-        word = fold(match.group("word"))
-        if "'" in word:
-            head, _, rest = word.partition("'")
-            if head in ELISIONS and rest:
-                word = rest
-            # "aujourd'hui" and other inner apostrophes: keep the word whole, without the mark
-            word = word.replace("'", "")
-        out.append(word)
-    return out
+    return [_word(token) for token in _TOKEN.findall(text)]
+
+
+def _word(token: str) -> str:
+    """The folded surface word of one token."""
+    if token[0].isdigit():
+        return _number_token(token)
+    word = fold(token)
+    if "'" in word:
+        head, _, rest = word.partition("'")
+        if head in ELISIONS and rest:
+            word = rest
+        # "aujourd'hui" and other inner apostrophes: keep the word whole, without the mark
+        word = word.replace("'", "")
+    return word
 
 
 class Analyzer:
@@ -122,25 +127,36 @@ class Analyzer:
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("french")
         self._cache: dict[str, str] = {}
+        # token as written -> (folded word, term), term "" for a stop word: most tokens recur, so each
+        # distinct one is folded and stemmed once.
+        self._tokens: dict[str, tuple[str, str]] = {}
 
     def stem(self, word: str) -> str:
         """Snowball French stem of an already folded word; numbers pass through."""
         cached = self._cache.get(word)
         if cached is None:
             cached = word if word[0].isdigit() else self._stemmer.stemWord(word)
-            if len(self._cache) < 500_000:
+            if len(self._cache) < _CACHE_SIZE:
                 self._cache[word] = cached
         return cached
+
+    def _token(self, token: str) -> tuple[str, str]:
+        word = _word(token)
+        entry = (word, "" if word in _FOLDED_STOP_WORDS else self.stem(word))
+        if len(self._tokens) < _CACHE_SIZE:
+            self._tokens[token] = entry
+        return entry
 
     def terms(self, text: str, surface: set[str] | None = None) -> list[str]:
         """Index terms of a text, in order (duplicates kept: BM25 needs term frequencies).
 
         When `surface` is given, the folded words seen are added to it (the typo corrector's lexicon).
         """
-        kept = [w for w in words(normalize(text)) if w not in _FOLDED_STOP_WORDS]
+        get, make = self._tokens.get, self._token
+        entries = [get(token) or make(token) for token in _TOKEN.findall(normalize(text))]
         if surface is not None:
-            surface.update(kept)
-        return [self.stem(w) for w in kept]
+            surface.update(word for word, term in entries if term)
+        return [term for _, term in entries if term]
 
     def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
         """`terms` over many texts."""

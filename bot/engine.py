@@ -16,10 +16,10 @@ import numpy as np
 from bot.analyzer import Analyzer, cues, normalize, words
 from bot.answer import NOT_FOUND_TEXT, Answer, QuestionError, Source
 from bot.corpus import Corpus, Document, load_corpus
+from bot.corpus_index import CorpusIndex, Progress, build_index
 from bot.formatting import source_line, text_fragment_link
-from bot.index import BM25Index
-from bot.passages import Passage, split_passages
-from bot.summarizer import Candidate, score_sentences, summarize
+from bot.passages import Passage
+from bot.summarizer import Candidate, summarize
 
 EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
@@ -60,26 +60,43 @@ class Query:
         return sum(self.weights.values()) or 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class _QueryTerms:
+    """A query as ranking reads it: its terms' ids in the passage and title vocabularies, and their weights."""
+
+    body_ids: dict[int, int]  # body term id -> position in the query
+    title_ids: dict[int, int]  # title term id -> position in the query
+    weights: list[float]  # idf weight per position
+    weighted: list[float]  # idf weight times the typo factor
+    total: float
+
+
 class Engine:
     """An immutable, thread-safe index of one corpus that answers questions."""
 
-    def __init__(self, corpus: Corpus, options: EngineOptions | None = None, analyzer: Analyzer | None = None):
+    def __init__(
+        self,
+        corpus: Corpus,
+        options: EngineOptions | None = None,
+        analyzer: Analyzer | None = None,
+        index: CorpusIndex | None = None,
+        progress: Progress | None = None,
+    ):
+        """Index `corpus`, or take `index` as it is when one was built for it already (a persisted index)."""
         self.options = options or EngineOptions()
         self.analyzer = analyzer or Analyzer()
         self.corpus = corpus
         self.documents: list[Document] = corpus.documents
-        self.passages: list[Passage] = [
-            p
-            for i, doc in enumerate(self.documents)
-            for p in split_passages(list(doc.paragraphs), i, self.options.passage_max_chars)
-        ]
-        self.passage_doc = np.fromiter((p.doc_index for p in self.passages), dtype=np.int32, count=len(self.passages))
-        # Folded words of the corpus: a typo is corrected only towards a word the corpus really uses.
-        self.lexicon: set[str] = set()
-        self.body = BM25Index.build(
-            [self.analyzer.terms(p.text, self.lexicon) for p in self.passages], k1=self.options.k1, b=self.options.b
-        )
-        self.titles = BM25Index.build([self.analyzer.terms(d.title or "") for d in self.documents])
+        if index is None:
+            index = build_index(
+                self.documents, self.analyzer, self.options.passage_max_chars, self.options.k1, self.options.b, progress
+            )
+        self.index = index
+        self.passages: list[Passage] = index.passages
+        self.passage_doc = index.passage_doc
+        self.body = index.body
+        self.titles = index.titles
+        self.lexicon = index.lexicon
 
     @classmethod
     def from_path(cls, path: str | Path, options: EngineOptions | None = None) -> Engine:
@@ -169,44 +186,58 @@ class Engine:
             keep = np.argpartition(-scores, depth - 1)[:depth]
             ids, scores = ids[keep], scores[keep]
         top = float(scores.max()) or 1.0
+        terms = self._query_terms(query)
         reranked: list[tuple[int, float]] = []
         for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
-            best_sentence = self._best_sentence_coverage(query, self.passages[pid].text)
             reranked.append(
                 (
                     pid,
                     score / top
-                    + self.options.sentence_weight * best_sentence
-                    + self.options.coverage_weight * self.coverage(query, pid),
+                    + self.options.sentence_weight * self._best_sentence_coverage(terms, pid)
+                    + self.options.coverage_weight * self._coverage(terms, pid),
                 )
             )
         reranked.sort(key=lambda item: (-item[1], item[0]))
         return reranked
 
-    def _best_sentence_coverage(self, query: Query, text: str) -> float:
-        sentences = score_sentences([Candidate(0, text, 0.0)], query.weights, set(), self.analyzer.terms, "")
-        return max((s.score for s in sentences), default=0.0)
+    def _query_terms(self, query: Query) -> _QueryTerms:
+        body_ids = {self.body.vocab[t]: i for i, t in enumerate(query.terms) if t in self.body.vocab}
+        title_ids = {self.titles.vocab[t]: i for i, t in enumerate(query.terms) if t in self.titles.vocab}
+        weights = [query.weights[t] for t in query.terms]
+        weighted = [w * query.factors[t] for t, w in zip(query.terms, weights, strict=True)]
+        return _QueryTerms(body_ids, title_ids, weights, weighted, query.total)
 
-    def _present(self, pid: int) -> set[str]:
-        """Terms of a passage and of its document's title."""
-        passage = self.passages[pid]
-        title = self.documents[passage.doc_index].title or ""
-        return set(self.analyzer.terms(passage.text)) | set(self.analyzer.terms(title))
+    def _best_sentence_coverage(self, terms: _QueryTerms, pid: int) -> float:
+        """Share of the question's weight held by the passage's best sentence (0..1)."""
+        best = 0.0
+        for sentence in self.index.sentence_terms(pid):
+            found = {terms.body_ids[t] for t in sentence.tolist() if t in terms.body_ids}
+            best = max(best, sum(terms.weights[i] for i in found))
+        return best / terms.total
+
+    def _found(self, terms: _QueryTerms, pid: int) -> set[int]:
+        """Positions of the question terms present in a passage or its document's title."""
+        found = {terms.body_ids[t] for t in self.index.passage_terms(pid).tolist() if t in terms.body_ids}
+        title = self.index.title_term_ids(int(self.passage_doc[pid])).tolist()
+        return found | {terms.title_ids[t] for t in title if t in terms.title_ids}
+
+    def _coverage(self, terms: _QueryTerms, pid: int) -> float:
+        return sum(terms.weighted[i] for i in self._found(terms, pid)) / terms.total
 
     def coverage(self, query: Query, pid: int) -> float:
         """Share of the question's weight found in a passage or its document title (0..1).
 
         A ratio of the question's own term weights, so it reads the same on 5 or 50,000 documents.
         """
-        present = self._present(pid)
-        return sum(w * query.factors[t] for t, w in query.weights.items() if t in present) / query.total
+        return self._coverage(self._query_terms(query), pid)
 
     def _is_lead(self, query: Query, pid: int, confidence: float) -> bool:
         """A document "comes close" when it holds the question's weightiest term and some more."""
         if confidence < self.options.lead_confidence or not query.weights:
             return False
-        key_term = max(query.weights, key=query.weights.__getitem__)
-        return key_term in self._present(pid)
+        terms = self._query_terms(query)
+        key_term = max(range(len(query.terms)), key=terms.weights.__getitem__)
+        return key_term in self._found(terms, pid)
 
     # -- answering -----------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ _SENTENCE_END = re.compile(
     """,
     re.VERBOSE,
 )
+_LAST_WORD = re.compile(r"([\w.°-]+)[.]$")
+_LAST_WORD_CHARS = 64  # enough for any abbreviation or initials; a bounded search keeps splitting linear
 
 
 def split_sentences(text: str) -> list[str]:
@@ -38,7 +40,7 @@ def split_sentences(text: str) -> list[str]:
         # The gap starts with the closing quotes (French ones after a space): extend `end` over them.
         end_with_quotes = end + len(match.group(0).rstrip())
         candidate = text[start:end_with_quotes].strip()
-        last_word = re.search(r"([\w.°-]+)[.]$", head)
+        last_word = _LAST_WORD.search(head[-_LAST_WORD_CHARS:])
         if last_word:
             word = last_word.group(1).lower()
             # "M. Long", "J.-C.", initials like "A." are not sentence ends.
