@@ -140,6 +140,14 @@ class Analyzer:
                 self._cache[word] = cached
         return cached
 
+    def tokens(self, text: str) -> list[str]:
+        """Raw tokens (words and numbers as written) of already normalised text; `token_entry` analyses one."""
+        return _TOKEN.findall(text)
+
+    def token_entry(self, token: str) -> tuple[str, str]:
+        """(folded word, term) of one raw token; the term is "" for a stop word."""
+        return self._tokens.get(token) or self._token(token)
+
     def _token(self, token: str) -> tuple[str, str]:
         word = _word(token)
         entry = (word, "" if word in _FOLDED_STOP_WORDS else self.stem(word))

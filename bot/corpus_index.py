@@ -7,19 +7,24 @@ analysing any text again. This is what `bot.store` writes to disk and reads back
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
-from bot.analyzer import Analyzer
+from bot.analyzer import Analyzer, normalize
 from bot.corpus import Document
 from bot.index import BM25Index
-from bot.passages import Passage, split_passages, split_sentences
+from bot.passages import Passage, passages_with_sentences
 
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
-PROGRESS_EVERY = 2000  # documents between two progress calls
+PROGRESS_EVERY = 2000  # documents between two progress calls (at least)
+PARALLEL_FROM = 5000  # documents from which analysing in several processes is worth starting them
+MAX_WORKERS = 8
 
 
 @dataclass(slots=True)
@@ -56,29 +61,129 @@ def build_index(
     k1: float = 1.5,
     b: float = 0.75,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> CorpusIndex:
-    """Split documents into passages and analyse them; `progress` hears how far it got."""
+    """Split documents into passages and analyse them, in `workers` processes (default: one per core
+    for a large corpus, where starting them pays off).
+
+    `progress` hears how many documents are done. The result does not depend on `workers`: shards are
+    merged in corpus order, so every term gets the id a single pass would give it.
+    """
+    if workers is None:
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(documents) >= PARALLEL_FROM else 1
+    step = max(PROGRESS_EVERY, -(-len(documents) // (4 * workers)))
+    starts = range(0, len(documents), step)
+    shards: Iterable[_Shard]
+    if workers > 1 and len(starts) > 1:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        with pool:
+            futures = [pool.submit(_analyze_shard, documents[s : s + step], s, passage_max_chars) for s in starts]
+            shards = (future.result() for future in futures)
+            return _merge(documents, analyzer, shards, k1, b, progress)
+    shards = (_analyze_shard(documents[s : s + step], s, passage_max_chars, analyzer) for s in starts)
+    return _merge(documents, analyzer, shards, k1, b, progress)
+
+
+@dataclass(slots=True)
+class _Shard:
+    """One run of documents analysed: term ids local to `vocab`, and the sentence and passage bounds."""
+
+    passages: list[Passage]
+    vocab: list[str]
+    terms: np.ndarray  # int32, ids into `vocab`
+    sentence_lengths: np.ndarray  # int64, terms per sentence
+    passage_lengths: np.ndarray  # int64, sentences per passage
+    lexicon: set[str]
+    documents: int
+
+
+def _analyze_shard(
+    documents: list[Document], first: int, passage_max_chars: int, analyzer: Analyzer | None = None
+) -> _Shard:
+    """Passages, sentences and term ids of `documents` (the first being number `first` of the corpus)."""
+    analyzer = analyzer or Analyzer()
     passages: list[Passage] = []
     vocab: dict[str, int] = {}
-    term_ids: list[int] = []
-    sentence_ends: list[int] = [0]
-    passage_ends: list[int] = [0]
     lexicon: set[str] = set()
-    setdefault = vocab.setdefault
-    for i, doc in enumerate(documents):
-        for passage in split_passages(list(doc.paragraphs), i, passage_max_chars):
+    # Raw token -> term id (-1 for a stop word): each distinct token is analysed once, then only looked up.
+    token_ids: dict[str, int] = {}
+
+    def token_id(token: str) -> int:
+        word, term = analyzer.token_entry(token)
+        if not term:
+            token_ids[token] = -1
+            return -1
+        lexicon.add(word)
+        token_ids[token] = tid = vocab.setdefault(term, len(vocab))
+        return tid
+
+    term_ids: list[int] = []
+    sentence_lengths: list[int] = []
+    passage_lengths: list[int] = []
+    get = token_ids.get
+    for i, doc in enumerate(documents, first):
+        for passage, sentences in passages_with_sentences(list(doc.paragraphs), i, passage_max_chars):
             passages.append(passage)
-            for sentence in split_sentences(passage.text):
-                term_ids.extend([setdefault(t, len(vocab)) for t in analyzer.terms(sentence, lexicon)])
-                sentence_ends.append(len(term_ids))
-            passage_ends.append(len(sentence_ends) - 1)
-        if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
-            progress(i + 1, len(documents))
-    terms = np.asarray(term_ids, dtype=np.int32)
-    sentence_offsets = np.asarray(sentence_ends, dtype=np.int64)
-    passage_sentences = np.asarray(passage_ends, dtype=np.int64)
+            passage_lengths.append(len(sentences))
+            for sentence in sentences:
+                tokens = analyzer.tokens(normalize(sentence))
+                ids = [get(token) for token in tokens]
+                if None in ids:
+                    ids = [token_id(t) if n is None else n for t, n in zip(tokens, ids, strict=True)]
+                kept = [n for n in ids if n >= 0]
+                term_ids.extend(kept)
+                sentence_lengths.append(len(kept))
+    return _Shard(
+        passages,
+        list(vocab),
+        np.asarray(term_ids, dtype=np.int32),
+        np.asarray(sentence_lengths, dtype=np.int64),
+        np.asarray(passage_lengths, dtype=np.int64),
+        lexicon,
+        len(documents),
+    )
+
+
+def _offsets(lengths: list[np.ndarray]) -> np.ndarray:
+    out = np.zeros(sum(len(part) for part in lengths) + 1, dtype=np.int64)
+    if len(out) > 1:
+        np.cumsum(np.concatenate(lengths), out=out[1:])
+    return out
+
+
+def _merge(
+    documents: list[Document],
+    analyzer: Analyzer,
+    shards: Iterable[_Shard],
+    k1: float,
+    b: float,
+    progress: Progress | None,
+) -> CorpusIndex:
+    """Join the shards in corpus order under one vocabulary, then build the BM25 postings."""
+    vocab: dict[str, int] = {}
+    passages: list[Passage] = []
+    terms: list[np.ndarray] = []
+    sentence_lengths: list[np.ndarray] = []
+    passage_lengths: list[np.ndarray] = []
+    lexicon: set[str] = set()
+    done = 0
+    for shard in shards:
+        remap = np.fromiter(
+            (vocab.setdefault(t, len(vocab)) for t in shard.vocab), dtype=np.int32, count=len(shard.vocab)
+        )
+        terms.append(remap[shard.terms] if len(shard.terms) else shard.terms)
+        passages.extend(shard.passages)
+        sentence_lengths.append(shard.sentence_lengths)
+        passage_lengths.append(shard.passage_lengths)
+        lexicon |= shard.lexicon
+        done += shard.documents
+        if progress is not None:
+            progress(done, len(documents))
+    all_terms = np.concatenate(terms) if terms else np.empty(0, dtype=np.int32)
+    sentence_offsets = _offsets(sentence_lengths)
+    passage_sentences = _offsets(passage_lengths)
     lengths = np.diff(sentence_offsets[passage_sentences])
-    body = BM25Index.from_term_ids(vocab, terms.astype(np.int64), lengths, k1=k1, b=b)
+    body = BM25Index.from_term_ids(vocab, all_terms.astype(np.int64), lengths, k1=k1, b=b)
 
     title_vocab: dict[str, int] = {}
     title_ids: list[int] = []
@@ -89,14 +194,12 @@ def build_index(
     title_terms = np.asarray(title_ids, dtype=np.int32)
     title_offsets = np.asarray(title_ends, dtype=np.int64)
     titles = BM25Index.from_term_ids(title_vocab, title_terms.astype(np.int64), np.diff(title_offsets))
-    if progress is not None:
-        progress(len(documents), len(documents))
     return CorpusIndex(
         passages=passages,
         passage_doc=np.fromiter((p.doc_index for p in passages), dtype=np.int32, count=len(passages)),
         body=body,
         titles=titles,
-        terms=terms,
+        terms=all_terms.astype(np.int32),
         sentence_offsets=sentence_offsets,
         passage_sentences=passage_sentences,
         title_terms=title_terms,

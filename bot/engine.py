@@ -81,15 +81,23 @@ class Engine:
         analyzer: Analyzer | None = None,
         index: CorpusIndex | None = None,
         progress: Progress | None = None,
+        workers: int | None = None,
     ):
-        """Index `corpus`, or take `index` as it is when one was built for it already (a persisted index)."""
+        """Index `corpus` (in `workers` processes, see `build_index`), or take `index` as it is when one
+        was built for it already (a persisted index)."""
         self.options = options or EngineOptions()
         self.analyzer = analyzer or Analyzer()
         self.corpus = corpus
         self.documents: list[Document] = corpus.documents
         if index is None:
             index = build_index(
-                self.documents, self.analyzer, self.options.passage_max_chars, self.options.k1, self.options.b, progress
+                self.documents,
+                self.analyzer,
+                self.options.passage_max_chars,
+                self.options.k1,
+                self.options.b,
+                progress,
+                workers,
             )
         self.index = index
         self.passages: list[Passage] = index.passages

@@ -67,20 +67,28 @@ class Passage:
 
 def split_passages(paragraphs: list[str], doc_index: int, max_chars: int = 1000) -> list[Passage]:
     """Passages of a document: one per paragraph, long paragraphs cut into balanced sentence runs."""
-    passages: list[Passage] = []
+    return [passage for passage, _ in passages_with_sentences(paragraphs, doc_index, max_chars)]
+
+
+def passages_with_sentences(
+    paragraphs: list[str], doc_index: int, max_chars: int = 1000
+) -> list[tuple[Passage, list[str]]]:
+    """Passages of a document, each with its sentences (every paragraph is split into sentences once)."""
+    out: list[tuple[Passage, list[str]]] = []
     for p_index, para in enumerate(paragraphs):
-        for chunk in _chunk_paragraph(para, max_chars):
-            passages.append(Passage(doc_index, p_index, len(passages), chunk))
-    return passages
+        sentences = split_sentences(para)
+        if len(para) <= max_chars:
+            out.append((Passage(doc_index, p_index, len(out), para), sentences))
+            continue
+        for chunk in _chunk_sentences(sentences, len(para), max_chars):
+            out.append((Passage(doc_index, p_index, len(out), " ".join(chunk)), chunk))
+    return out
 
 
-def _chunk_paragraph(para: str, max_chars: int) -> list[str]:
-    if len(para) <= max_chars:
-        return [para]
-    sentences = split_sentences(para)
+def _chunk_sentences(sentences: list[str], length: int, max_chars: int) -> list[list[str]]:
+    """Runs of whole sentences of about equal length; a sentence longer than the bound is cut at words."""
     pieces: list[str] = []
     for sentence in sentences:
-        # A single sentence longer than the bound is cut at word boundaries.
         while len(sentence) > max_chars:
             cut = sentence.rfind(" ", 0, max_chars)
             cut = cut if cut > max_chars // 2 else max_chars
@@ -88,16 +96,17 @@ def _chunk_paragraph(para: str, max_chars: int) -> list[str]:
             sentence = sentence[cut:].strip()
         if sentence:
             pieces.append(sentence)
-    count = -(-len(para) // max_chars)  # ceil: how many chunks a balanced cut needs
-    target = len(para) / count
-    chunks: list[str] = []
-    current = ""
+    count = -(-length // max_chars)  # ceil: how many chunks a balanced cut needs
+    target = length / count
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    size = 0
     for piece in pieces:
-        if current and (len(current) + 1 + len(piece) > max_chars or len(current) >= target):
+        if current and (size + 1 + len(piece) > max_chars or size >= target):
             chunks.append(current)
-            current = piece
-        else:
-            current = f"{current} {piece}" if current else piece
+            current, size = [], 0
+        size += len(piece) + (1 if current else 0)
+        current.append(piece)
     if current:
         chunks.append(current)
     return chunks
