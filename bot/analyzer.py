@@ -15,7 +15,7 @@ from functools import lru_cache
 import Stemmer
 
 # Bump when the analysis changes: persisted indexes built with another version are rebuilt.
-ANALYZER_VERSION = "fr-1"
+ANALYZER_VERSION = "fr-2"
 
 _APOSTROPHES = re.compile("[’‘ʼ´`′]")
 # Zero-width and formatting characters that would split or glue words invisibly.
@@ -59,9 +59,7 @@ CUE_WORDS: dict[str, str] = {
 }
 
 # Numbers ("1 370", "65 709 800", "1 200,5", "2019", "10,3", "2.000"), then words with inner apostrophes.
-_TOKEN = re.compile(
-    r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?!\d)|\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)*"
-)
+_TOKEN = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?!\d)|\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)*")
 _CACHE_SIZE = 500_000  # distinct words remembered by an analyzer
 _THOUSANDS_DOTS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
@@ -72,7 +70,6 @@ def normalize(text: str) -> str:
     if not text.isprintable():  # rare: scan for control characters only when there may be some
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     return _SPACES.sub(" ", text).strip()
-
 
 
 # Accents once decomposed: the combining diacritical mark blocks (Latin, Greek, Cyrillic accents).

@@ -7,6 +7,7 @@ import asyncio
 import json
 import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -14,11 +15,14 @@ from pathlib import Path
 from bot.answer import Answer, QuestionError
 from bot.config import ConfigError, Settings, load_settings
 from bot.corpus import CorpusError
-from bot.engine import Engine, EngineOptions
+from bot.engine import Engine
 from bot.evaluation import run_eval
+from bot.loading import engine_for, engine_options, index_dir
 from bot.storage import QueryRecord, Storage, StorageError
+from bot.store import IndexFileError, index_file, index_key, load_engine
 
 EXIT_USAGE = 2
+EXIT_FAILURE = 1
 
 
 def _answer_json(answer: Answer) -> dict:
@@ -53,10 +57,6 @@ def _print_answer(answer: Answer, as_json: bool) -> None:
         print(f"(confiance : {answer.confidence:.0%})")
 
 
-def _load_engine(corpus: Path, options: EngineOptions) -> Engine:
-    return Engine.from_path(corpus, options)
-
-
 def _settings(args: argparse.Namespace) -> Settings:
     """Settings from config/bot.toml and BOT_* variables; command-line options win."""
     settings = load_settings(getattr(args, "config", None))
@@ -70,10 +70,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     return replace(settings, **overrides)
 
 
-def _engine_options(settings: Settings) -> EngineOptions:
-    if settings.min_confidence is None:
-        return EngineOptions(max_chars=settings.max_answer_chars)
-    return EngineOptions(max_chars=settings.max_answer_chars, min_confidence=settings.min_confidence)
+def _warn(message: str) -> None:
+    print(f"Avertissement : {message}", file=sys.stderr)
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"Indexation : {done} / {total} documents ({done / max(total, 1):.0%})", file=sys.stderr)
 
 
 async def _open_log(settings: Settings, enabled: bool) -> Storage | None:
@@ -88,7 +90,7 @@ async def _open_log(settings: Settings, enabled: bool) -> Storage | None:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _load_engine(settings.corpus_path, _engine_options(settings))
+    engine = engine_for(settings, _warn, _progress)
     questions = (line.rstrip("\n") for line in sys.stdin if line.strip()) if args.question == "-" else [args.question]
     log = await _open_log(settings, not args.no_log)
     status = 0
@@ -115,10 +117,32 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    options = _engine_options(settings)
-    report = run_eval(args.file, lambda: _load_engine(settings.corpus_path, options), options, args.limit)
+    options = engine_options(settings)
+    report = run_eval(args.file, lambda: Engine.from_path(settings.corpus_path, options), options, args.limit)
     print(report.render())
     return 0 if report.passed else 1
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    options = engine_options(settings)
+    path = index_file(index_dir(settings), settings.corpus_path)
+    started = time.perf_counter()
+    if args.force:
+        path.unlink(missing_ok=True)
+    engine = engine_for(settings, _warn, _progress)
+    elapsed = time.perf_counter() - started
+    try:
+        load_engine(path, index_key(engine.corpus.fingerprint, options), options)
+    except IndexFileError as exc:
+        print(f"Index construit mais non enregistré dans {path} ({exc}).", file=sys.stderr)
+        return EXIT_FAILURE
+    print(
+        f"Index à jour : {path} ({path.stat().st_size / 1e6:.1f} Mo)\n"
+        f"{engine.document_count} documents, {engine.passage_count} passages, {len(engine.body.vocab)} termes, "
+        f"prêt en {elapsed:.1f} s"
+    )
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -166,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, default=None, help="ne prendre que les N premières questions")
     add_common(ev)
     ev.set_defaults(func=_cmd_eval)
+
+    index = sub.add_parser(
+        "index", help="construire l'index du corpus et l'enregistrer à côté de la base (démarrages rapides)"
+    )
+    index.add_argument("--database", type=Path, default=None, help="base SQLite, l'index va dans son dossier index/")
+    index.add_argument("--force", action="store_true", help="reconstruire même si l'index enregistré est à jour")
+    add_common(index)
+    index.set_defaults(func=_cmd_index)
 
     run = sub.add_parser("run", help="lancer le bot Discord (jeton DISCORD_TOKEN dans .env)")
     run.add_argument(

@@ -20,6 +20,7 @@ from bot.answer import Answer
 from bot.config import Settings
 from bot.engine import Engine, EngineOptions
 from bot.exts.feedback import FeedbackButton
+from bot.loading import engine_options, index_dir, reindex
 from bot.ratelimit import RateLimiter
 from bot.render import APOLOGY, CHECK_FAILED, GUILD_ONLY, MISSING_PERMISSION
 from bot.replies import NO_MENTIONS, respond
@@ -30,23 +31,12 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("bot.exts.ask", "bot.exts.admin", "bot.exts.privacy")
 RETENTION_INTERVAL_HOURS = 6.0
 
-EngineFactory = Callable[[Path, EngineOptions], Engine]
+# Builds a fresh engine for re-indexing: (corpus path, options, index folder), blocking, run in a thread.
+EngineFactory = Callable[[Path, EngineOptions, Path], Engine]
 
 
 class ReindexInProgress(RuntimeError):
     """Raised when a re-indexing is requested while another one is running."""
-
-
-def engine_options(settings: Settings) -> EngineOptions:
-    """Engine options from the bot settings (the engine's own threshold when none is configured)."""
-    if settings.min_confidence is None:
-        return EngineOptions(max_chars=settings.max_answer_chars)
-    return EngineOptions(max_chars=settings.max_answer_chars, min_confidence=settings.min_confidence)
-
-
-def build_engine(path: Path, options: EngineOptions) -> Engine:
-    """Default engine factory: index the corpus at `path` (blocking; run it in a thread)."""
-    return Engine.from_path(path, options)
 
 
 def intents() -> discord.Intents:
@@ -91,7 +81,7 @@ class QABot(commands.Bot):
         storage: Storage,
         engine: Engine,
         *,
-        engine_factory: EngineFactory = build_engine,
+        engine_factory: EngineFactory = reindex,
         rate_limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(
@@ -155,7 +145,7 @@ class QABot(commands.Bot):
             raise ReindexInProgress()
         async with self._reindex_lock:
             engine = await asyncio.to_thread(
-                self.engine_factory, self.settings.corpus_path, engine_options(self.settings)
+                self.engine_factory, self.settings.corpus_path, engine_options(self.settings), index_dir(self.settings)
             )
             self.engine = engine
             log.info("corpus re-indexed: %d documents, %d passages", engine.document_count, engine.passage_count)

@@ -69,7 +69,30 @@ def load_corpus(path: str | Path) -> Corpus:
     if not corpus.documents:
         raise CorpusError(f"{path} : le corpus est vide (aucun document avec du texte).")
     corpus.source = str(path)
+    corpus.fingerprint = corpus_fingerprint(path)
     return corpus
+
+
+def corpus_fingerprint(path: str | Path) -> str:
+    """SHA-256 of a corpus's files as stored (names and bytes), without parsing them: cheap enough to
+    tell at every start whether a persisted index still matches the corpus."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and (p.suffix.lower() in TEXT_SUFFIXES or p.name == SOURCES_FILE)
+        )
+    else:
+        files = [path]
+    try:
+        for file in files:
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0" if file != path else b"\0")
+            with file.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+    except OSError as exc:
+        raise CorpusError(f"{path} : lecture impossible ({exc.strerror or exc}).") from None
+    return digest.hexdigest()
 
 
 def _read_utf8(path: Path) -> str:
@@ -116,8 +139,6 @@ def _load_sources(folder: Path) -> dict[str, dict[str, str]]:
 def _load_folder(folder: Path) -> Corpus:
     sources = _load_sources(folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
-    digest = hashlib.sha256()
-    digest.update(json.dumps(sources, sort_keys=True).encode())
     documents: list[Document] = []
     skipped: list[str] = []
     for file in files:
@@ -125,7 +146,6 @@ def _load_folder(folder: Path) -> Corpus:
         if relative.lower() == "readme.md":
             continue
         raw = _read_utf8(file)
-        digest.update(relative.encode() + b"\0" + raw.encode() + b"\0")
         meta = sources.get(relative) or sources.get(file.name) or {}
         if file.suffix.lower() == ".md":
             raw, md_title = _strip_markdown(raw)
@@ -144,7 +164,7 @@ def _load_folder(folder: Path) -> Corpus:
             skipped.append(relative)
         else:
             documents.append(document)
-    return Corpus(documents, fingerprint=digest.hexdigest(), skipped=skipped)
+    return Corpus(documents, skipped=skipped)
 
 
 def _strip_markdown(text: str) -> tuple[str, str | None]:
@@ -200,9 +220,7 @@ def _load_jsonl(path: Path) -> Corpus:
     documents: list[Document] = []
     skipped: list[str] = []
     seen: set[str] = set()
-    digest = hashlib.sha256()
     for number, raw in _jsonl_lines(path):
-        digest.update(raw)
         if not raw.strip():
             continue
         where = f"{path}, ligne {number}"
@@ -233,7 +251,7 @@ def _load_jsonl(path: Path) -> Corpus:
             skipped.append(doc_id)
         else:
             documents.append(document)
-    return Corpus(documents, fingerprint=digest.hexdigest(), skipped=skipped)
+    return Corpus(documents, skipped=skipped)
 
 
 def _optional_str(value: object) -> str | None:

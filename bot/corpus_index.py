@@ -177,7 +177,7 @@ def _merge(
         passage_lengths.append(shard.passage_lengths)
         lexicon |= shard.lexicon
         done += shard.documents
-        if progress is not None:
+        if progress is not None and len(documents) > PROGRESS_EVERY:  # a small corpus is indexed in no time
             progress(done, len(documents))
     all_terms = np.concatenate(terms) if terms else np.empty(0, dtype=np.int32)
     sentence_offsets = _offsets(sentence_lengths)

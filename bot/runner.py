@@ -17,9 +17,10 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.client import QABot, build_engine, engine_options
+from bot.client import QABot
 from bot.config import Settings
 from bot.corpus import CorpusError
+from bot.loading import engine_for
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -92,11 +93,15 @@ def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
+def _log_progress(done: int, total: int) -> None:
+    log.info("indexing the corpus: %d/%d documents", done, total)
+
+
 async def serve(settings: Settings) -> int:
     """Build the engine, open the database, run the bot until it is closed (signal or error)."""
     assert settings.discord_token
     try:
-        engine = await asyncio.to_thread(build_engine, settings.corpus_path, engine_options(settings))
+        engine = await asyncio.to_thread(engine_for, settings, None, _log_progress)
     except CorpusError as exc:
         print(f"Erreur de corpus : {exc}", file=sys.stderr)
         return EXIT_USAGE

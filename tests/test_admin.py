@@ -188,7 +188,7 @@ async def test_history_pages_only_for_the_moderator_who_opened_it(storage: Stora
 
 async def test_reindex_swaps_the_engine_on_success(storage: Storage) -> None:
     old, new = FakeEngine(), FakeEngine(documents=7, passages=70)
-    bot = make_bot(storage, old, engine_factory=lambda path, options: new)
+    bot = make_bot(storage, old, engine_factory=lambda path, options, folder: new)
     cog = Admin(bot)
     interaction = moderator(bot)
     await cog.reindexer.callback(cog, interaction)
@@ -199,7 +199,7 @@ async def test_reindex_swaps_the_engine_on_success(storage: Storage) -> None:
 async def test_reindex_failure_keeps_the_old_index_and_tells_the_moderator(storage: Storage) -> None:
     old = FakeEngine()
 
-    def broken(path, options):
+    def broken(path, options, folder):
         raise CorpusError("seeds/sources.toml, ligne 3 : valeur invalide")
 
     bot = make_bot(storage, old, engine_factory=broken)
@@ -217,7 +217,7 @@ async def test_only_one_reindex_at_a_time(storage: Storage) -> None:
     release = threading.Event()
     new = FakeEngine(documents=9)
 
-    def slow(path, options):
+    def slow(path, options, folder):
         release.wait(10)
         return new
 

@@ -1,0 +1,67 @@
+"""How the command line and the bot get their engine from the settings.
+
+The engine's options come from one place; the persisted index lives beside the database; a
+re-indexing while the bot serves is built in a child process, so the Discord event loop never
+waits on it, and the bot only loads the finished file.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from bot.config import Settings
+from bot.corpus import load_corpus
+from bot.corpus_index import Progress
+from bot.engine import Engine, EngineOptions
+from bot.store import Warn, index_file, index_key, load_engine, open_engine, save_engine
+
+log = logging.getLogger(__name__)
+
+INDEX_DIR_NAME = "index"
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    """Engine options from the settings (the engine's own threshold when none is configured)."""
+    if settings.min_confidence is None:
+        return EngineOptions(max_chars=settings.max_answer_chars)
+    return EngineOptions(max_chars=settings.max_answer_chars, min_confidence=settings.min_confidence)
+
+
+def index_dir(settings: Settings) -> Path:
+    """The persisted indexes' folder: `index/` beside the database file."""
+    return settings.database_path.parent / INDEX_DIR_NAME
+
+
+def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress | None = None) -> Engine:
+    """The settings' corpus, from its persisted index when current (blocking; raises CorpusError)."""
+    return open_engine(settings.corpus_path, engine_options(settings), index_dir(settings), warn, progress)
+
+
+def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
+    """Rebuild the index of a corpus in a child process, then load it (blocking; run it in a thread).
+
+    The child analyses the corpus in one process, leaving the other cores to the bot, and writes the
+    index file; when it cannot (e.g. full disk) the index is built here instead, as a last resort.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        key = pool.submit(_build_and_save, corpus_path, options, folder).result()
+    if key is not None:
+        return load_engine(index_file(folder, corpus_path), key, options)
+    log.warning("index not saved by the child process: building it in the bot process")
+    return open_engine(corpus_path, options, None)
+
+
+def _build_and_save(corpus_path: Path, options: EngineOptions, folder: Path) -> str | None:
+    """Child process: build and save the index; its key, or None when it could not be saved."""
+    engine = Engine(load_corpus(corpus_path), options, workers=1)
+    key = index_key(engine.corpus.fingerprint, options)
+    try:
+        save_engine(engine, index_file(folder, corpus_path), key)
+    except OSError as exc:
+        log.warning("index not saved in %s: %s", folder, exc)
+        return None
+    return key
