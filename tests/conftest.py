@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 DEV_QA = Path(__file__).resolve().parent / "data" / "dev_qa.jsonl"
 PIAF = REPO.parent / "shared" / "eval" / "piaf" / "piaf-v1.1-dev.json"
+PIAF_SAMPLE = Path(__file__).resolve().parent / "data" / "piaf-sample.json"  # every 6th article of PIAF
 
 
 def dev_questions() -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from bot.analyzer import Analyzer
 from bot.engine import Engine
 from bot.evaluation import squad_corpus
 from bot.index import BM25Index
-from tests.conftest import PIAF
+from tests.conftest import PIAF, PIAF_SAMPLE
 
 TOLERANCE = 1e-5
 
@@ -134,11 +134,13 @@ def test_index_of_empty_texts_builds_without_warnings() -> None:
 # -- PIAF: the same top 10 as rank-bm25 on a sample of questions -----------------------
 
 
-@pytest.fixture(scope="module")
-def piaf() -> tuple[Engine, list[str], BM25Okapi]:
-    if not PIAF.exists():
+@pytest.fixture(scope="module", params=["sample", "full"])
+def piaf(request: pytest.FixtureRequest) -> tuple[Engine, list[str], BM25Okapi]:
+    """The committed PIAF sample (always), and the full dev set when ../shared is there."""
+    path = PIAF_SAMPLE if request.param == "sample" else PIAF
+    if not path.exists():
         pytest.skip(f"PIAF dev set absent ({PIAF}): fetch ../shared/eval/piaf/piaf-v1.1-dev.json to run this test")
-    corpus, questions = squad_corpus(PIAF)
+    corpus, questions = squad_corpus(path)
     engine = Engine(corpus)
     reference = BM25Okapi([engine.analyzer.terms(p.text) for p in engine.passages])
     sample = random.Random(20240601).sample([q for q, _, _ in questions], 100)
