@@ -118,8 +118,14 @@ class BM25Index:
         contrib = np.concatenate(score_parts)
         if len(id_parts) == 1:
             return ids, contrib.astype(np.float64)
-        unique, inverse = np.unique(ids, return_inverse=True)
-        return unique, np.bincount(inverse, weights=contrib, minlength=len(unique))
+        if len(ids) * 16 < self.size:  # few postings: sorting them beats a pass over every passage
+            unique, inverse = np.unique(ids, return_inverse=True)
+            return unique, np.bincount(inverse, weights=contrib, minlength=len(unique))
+        # Common terms: add up into one slot per passage (linear, no sort), then keep the passages hit.
+        hit = np.zeros(self.size, dtype=bool)
+        hit[ids] = True
+        unique = np.flatnonzero(hit)
+        return unique.astype(np.int32), np.bincount(ids, weights=contrib, minlength=self.size)[unique]
 
     def top(self, query: Sequence[str], k: int, weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
         """The k best (passage id, score) pairs, best first; ties broken by passage id."""
