@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
 
 import Stemmer
 
@@ -77,9 +76,11 @@ def normalize(text: str) -> str:
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 
-@lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
-    """Lowercase and strip accents ("Théière" -> "theiere"); œ/æ become oe/ae."""
+    """Lowercase and strip accents ("Théière" -> "theiere"); œ/æ become oe/ae.
+
+    Not cached: it also folds whole paragraphs (duplicate detection), and `Analyzer` caches per token.
+    """
     word = word.lower()
     if word.isascii():
         return word

@@ -17,6 +17,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +98,7 @@ def save_engine(engine: Engine, path: Path, key: str) -> None:
     """Write the engine's index and documents atomically (raises OSError, e.g. on a full disk)."""
     index = engine.index
     rows, whole = _passage_rows(engine.documents, index.passages)
+    encoded = [json.dumps(_document_row(d), ensure_ascii=False).encode() for d in engine.documents]
     arrays: dict[str, np.ndarray] = {
         "meta": _json(
             {
@@ -109,12 +111,10 @@ def save_engine(engine: Engine, path: Path, key: str) -> None:
                 "b": index.body.b,
             }
         ),
-        # One JSON line per document: decoded line by line, so a bot loading a big index in a thread lets
-        # its event loop run in between (one json.loads of the whole corpus would hold the GIL ~0.3 s).
-        "documents": np.frombuffer(
-            "\n".join(json.dumps(_document_row(d), ensure_ascii=False) for d in engine.documents).encode(),
-            dtype=np.uint8,
-        ),
+        # One JSON text per document, found through its offsets: decoded one by one, so a bot loading a big
+        # index in a thread lets its event loop run in between (decoding the whole blob would hold the GIL).
+        "documents": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        "document_offsets": np.cumsum([0, *map(len, encoded)], dtype=np.int64),
         "passages": rows,
         "passage_texts": _json(whole),
         "lexicon": _json(sorted(index.lexicon)),
@@ -164,10 +164,10 @@ def load_engine(path: Path, key: str, options: EngineOptions) -> Engine:
 
 
 def _engine_from(arrays: dict[str, np.ndarray], meta: dict, options: EngineOptions) -> Engine:
-    lines = str(arrays["documents"].data, "utf-8").split("\n") if len(arrays["documents"]) else []
+    blob, offsets = arrays["documents"].data, arrays["document_offsets"].tolist()
     documents = []
-    for line in lines:
-        doc_id, title, url, published, publisher, file, paragraphs = json.loads(line)
+    for lo, hi in pairwise(offsets):
+        doc_id, title, url, published, publisher, file, paragraphs = json.loads(str(blob[lo:hi], "utf-8"))
         documents.append(Document(doc_id, tuple(paragraphs), title, url, published, publisher, file))
     whole = _unjson(arrays["passage_texts"])
     rows = arrays["passages"]
