@@ -27,6 +27,7 @@ import json
 import math
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -85,7 +86,7 @@ class LoadConfig:
     ready_timeout: float = 900.0
     answer_timeout: float = 180.0
     enforce_deadline: bool = False  # True: late acknowledgements are refused, as Discord does
-    reindex: bool = False  # a moderator runs /admin reindexer a third of the way through the burst
+    reindex: bool = False  # a moderator adds an article and runs /admin reindexer a third of the way through
 
 
 @dataclass
@@ -166,6 +167,16 @@ def question_pool(titles: Sequence[str], rng: random.Random, size: int = 200) ->
     return [f"Que sait-on de ceci : {t.rstrip(' .?!')} ?" for t in picked] + list(UNANSWERABLE)
 
 
+def add_article(corpus: Path) -> None:
+    """Add one article to a corpus folder or JSON Lines file, as a moderator would before re-indexing."""
+    text = "Un nouvel article ajouté au corpus pendant la mesure de charge, avant la réindexation."
+    if corpus.is_dir():
+        (corpus / "ajout-pendant-la-charge.txt").write_text(text + "\n", encoding="utf-8")
+    else:
+        with corpus.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"id": "ajout-pendant-la-charge", "title": "Ajout", "text": text}) + "\n")
+
+
 def build_world(fake: FakeDiscord, config: LoadConfig) -> list[tuple[FakeGuild, FakeMember]]:
     """G servers with U members spread over them, and one moderator each."""
     guilds = [fake.add_guild(f"Serveur {i + 1}", moderators=["modo"]) for i in range(config.guilds)]
@@ -214,6 +225,12 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
             corpus, label = converted, f"OrangeSum ({count} articles)"
         else:
             label = str(corpus)
+    else:
+        corpus = REPO_ROOT / "seeds"
+    if config.reindex and not corpus.is_relative_to(workdir):  # work on a copy: an article is added to it
+        copy = workdir / corpus.name
+        corpus = Path(shutil.copytree(corpus, copy) if corpus.is_dir() else shutil.copy2(corpus, copy))
+    if config.corpus is not None or config.reindex:
         corpus_env["BOT_CORPUS"] = str(corpus.resolve())
 
     fake = FakeDiscord(heartbeat_interval=1.0, ack_deadline=3.0 if config.enforce_deadline else 1e9)
@@ -260,6 +277,7 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
             inters.append((inter, text))
             if config.reindex and reindex is None and i >= config.interactions // 3:
                 first = fake.guilds[guild.id]
+                add_article(corpus)  # a changed corpus: the index is really rebuilt, not reloaded
                 reindex = await fake.slash(first, first.channel("général"), moderator_of(first), "admin reindexer")
 
         def finished() -> bool:

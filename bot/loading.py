@@ -7,16 +7,20 @@ waits on it, and the bot only loads the finished file.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import multiprocessing
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bot.config import Settings
-from bot.corpus import load_corpus
+from bot.corpus import corpus_fingerprint, load_corpus
 from bot.corpus_index import Progress
 from bot.engine import Engine, EngineOptions
-from bot.store import Warn, index_file, index_key, load_engine, open_engine, save_engine
+from bot.store import IndexFileError, Warn, index_file, index_key, load_engine, open_engine, save_engine
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +45,38 @@ def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress 
 
 
 def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
-    """Rebuild the index of a corpus in a child process, then load it (blocking; run it in a thread).
+    """Reload a corpus from disk (blocking; run it in a thread): its saved index when the corpus has not
+    changed, else a new index built in a child process and then loaded.
 
     The child analyses the corpus in one process, leaving the other cores to the bot, and writes the
     index file; when it cannot (e.g. full disk) the index is built here instead, as a last resort.
     """
+    path = index_file(folder, corpus_path)
+    with contextlib.suppress(IndexFileError), _polite():
+        return load_engine(path, index_key(corpus_fingerprint(corpus_path), options), options)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         key = pool.submit(_build_and_save, corpus_path, options, folder).result()
     if key is not None:
-        return load_engine(index_file(folder, corpus_path), key, options)
+        with _polite():
+            return load_engine(path, key, options)
     log.warning("index not saved by the child process: building it in the bot process")
     return open_engine(corpus_path, options, None)
+
+
+@contextlib.contextmanager
+def _polite() -> Iterator[None]:
+    """While an index loads beside a serving bot: hand the GIL over every millisecond, and hold the cyclic
+    garbage collector, whose full passes over two engines' objects would stall answers for ~100 ms."""
+    interval, collecting = sys.getswitchinterval(), gc.isenabled()
+    sys.setswitchinterval(0.001)
+    gc.disable()
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        if collecting:
+            gc.enable()
 
 
 def _build_and_save(corpus_path: Path, options: EngineOptions, folder: Path) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import store
+from bot import loading, store
 from bot.analyzer import Analyzer
 from bot.cli import main
 from bot.corpus import CorpusError, make_document
@@ -230,3 +230,22 @@ def test_reindex_of_a_broken_corpus_raises_its_error(tmp_path: Path) -> None:
     broken.write_text('{"id": 1, "text": "Bonjour."}\n{pas du json\n', encoding="utf-8")
     with pytest.raises(CorpusError, match="ligne 2"):
         reindex(broken, OPTIONS, tmp_path / "index")
+
+
+def test_reindex_of_an_unchanged_corpus_loads_the_saved_index(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = reindex(corpus, OPTIONS, tmp_path / "index")
+
+    def no_child(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a child process was started for an unchanged corpus")
+
+    monkeypatch.setattr(loading, "ProcessPoolExecutor", no_child)
+    _same_answers(first, reindex(corpus, OPTIONS, tmp_path / "index"))
+
+
+def test_reindex_builds_in_the_bot_process_when_the_index_cannot_be_saved(corpus: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the index folder should be")
+    engine = reindex(corpus, OPTIONS, blocker)
+    assert engine.document_count == 5 and engine.answer(QUESTIONS[0]).found
