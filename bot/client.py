@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.exts.ask", "bot.exts.admin", "bot.exts.privacy")
 RETENTION_INTERVAL_HOURS = 6.0
+SETTINGS_WAIT_SECONDS = 1.0  # a server's settings are read before /question is acknowledged (3-second rule)
 
 # Builds a fresh engine for re-indexing: (corpus path, options, index folder), blocking, run in a thread.
 EngineFactory = Callable[[Path, EngineOptions, Path], Engine]
@@ -154,14 +155,25 @@ class QABot(commands.Bot):
     # -- per-server settings and rate limit --
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings:
-        """A server's settings (cached; defaults outside a server)."""
+        """A server's settings (cached; defaults outside a server).
+
+        A database that is slow or unreadable yields the defaults for this once, uncached, so the
+        question is still acknowledged in time and the real settings apply again once it recovers.
+        """
         if guild_id is None:
             return GuildSettings(guild_id=0)
         cached = self._guild_settings.get(guild_id)
-        if cached is None:
-            cached = await self.storage.get_guild_settings(guild_id)
-            self._guild_settings[guild_id] = cached
-        return cached
+        if cached is not None:
+            return cached
+        try:
+            settings = await asyncio.wait_for(self.storage.read_guild_settings(guild_id), SETTINGS_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("settings of server %s not read within %.0f s; using defaults", guild_id, SETTINGS_WAIT_SECONDS)
+            settings = None
+        if settings is None:
+            return GuildSettings(guild_id=guild_id)
+        self._guild_settings[guild_id] = settings
+        return settings
 
     async def update_guild_settings(self, guild_id: int, **changes: object) -> GuildSettings:
         """Change a server's settings in the database and in the cache."""

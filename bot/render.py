@@ -143,10 +143,10 @@ def stats_embed(stats: GuildStats, period: str | None) -> discord.Embed:
     """`/admin stats`: volumes, share answered, votes, latency, top questions and documents."""
     scope = PERIODS.get(period or "", "depuis le début")
     embed = discord.Embed(title="Statistiques des questions", description=f"Période : {scope}.", colour=ADMIN_COLOUR)
-    embed.add_field(
-        name="Questions",
-        value=f"Aujourd'hui : {stats.today}\n7 derniers jours : {stats.last_7_days}\nSur la période : {stats.total}",
-    )
+    volumes = f"Aujourd'hui : {stats.today}\n7 derniers jours : {stats.last_7_days}\nSur la période : {stats.total}"
+    if period in PERIODS:
+        volumes += f"\nDepuis le début : {stats.all_time}"
+    embed.add_field(name="Questions", value=volumes)
     answered = (stats.found / stats.total) if stats.total else 0.0
     lines = [f"Trouvées : {stats.found} ({percent(answered)})", f"Non trouvées : {stats.not_found}"]
     if stats.errors:

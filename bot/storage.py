@@ -226,6 +226,7 @@ class GuildStats:
     top_documents: list[tuple[str, int]] = field(default_factory=list)
     unanswered: list[tuple[str, int]] = field(default_factory=list)
     errors: int = 0
+    all_time: int = 0  # every question ever logged on the server, whatever the period
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -496,6 +497,10 @@ class Storage:
 
     async def get_guild_settings(self, guild_id: int) -> GuildSettings:
         """A server's settings (defaults when never set, or when the database cannot be read)."""
+        return await self.read_guild_settings(guild_id) or GuildSettings(guild_id=guild_id)
+
+    async def read_guild_settings(self, guild_id: int) -> GuildSettings | None:
+        """A server's settings (defaults when never set); None when the database cannot be read."""
         try:
             async with self._conn.execute(
                 "SELECT ephemeral, use_threads, rate_limit_count, rate_limit_seconds, "
@@ -505,7 +510,7 @@ class Storage:
                 row = await cur.fetchone()
         except _WRITE_ERRORS as exc:
             logger.warning("guild settings unreadable for %s (%s); using defaults", guild_id, exc)
-            return GuildSettings(guild_id=guild_id)
+            return None
         if row is None:
             return GuildSettings(guild_id=guild_id)
         return GuildSettings(
@@ -619,6 +624,7 @@ class Storage:
             "SELECT COUNT(*) FROM queries q WHERE q.guild_id = ? AND q.created_at >= ?",
             (guild_id, to_db_time(now_utc - timedelta(days=7))),
         )
+        all_time = await self._scalar("SELECT COUNT(*) FROM queries q WHERE q.guild_id = ?", (guild_id,))
         async with self._conn.execute(
             "SELECT COALESCE(SUM(v.vote = 1), 0), COALESCE(SUM(v.vote = -1), 0) "
             f"FROM votes v JOIN queries q ON q.id = v.query_id WHERE {period}",
@@ -673,6 +679,7 @@ class Storage:
             top_documents=top(documents),
             unanswered=top(unanswered),
             errors=errors,
+            all_time=int(all_time or 0),
         )
 
     async def export_csv(self, guild_id: int) -> str:

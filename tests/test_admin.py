@@ -121,7 +121,8 @@ async def test_history_export_and_stats_only_show_the_invoking_server(storage: S
 
     history = moderator(cog.bot, 1)
     await cog.historique.callback(cog, history, None, False)
-    embed = sent_kwargs(history.response.send_message)["embed"]
+    assert history.response.defer.await_args.kwargs["ephemeral"] is True  # a long log takes a while to read
+    embed = sent_kwargs(history.followup.send)["embed"]
     assert "serveur A" in embed.description and "Secret" not in embed.description
     assert embed.footer.text.endswith("2 questions")
 
@@ -135,14 +136,15 @@ async def test_history_export_and_stats_only_show_the_invoking_server(storage: S
 
     stats = moderator(cog.bot, 1)
     await cog.stats.callback(cog, stats, None)
-    embed = sent_kwargs(stats.response.send_message)["embed"]
+    assert stats.response.defer.await_args.kwargs["ephemeral"] is True
+    embed = sent_kwargs(stats.followup.send)["embed"]
     fields = {f.name: f.value for f in embed.fields}
     assert "Sur la période : 2" in fields["Questions"]
     assert "Secret" not in str(embed.to_dict())
 
     other = moderator(cog.bot, 2)
     await cog.historique.callback(cog, other, None, False)
-    embed = sent_kwargs(other.response.send_message)["embed"]
+    embed = sent_kwargs(other.followup.send)["embed"]
     assert "Secret du serveur B" in embed.description and "serveur A" not in embed.description
 
 
@@ -153,7 +155,7 @@ async def test_history_filters_by_member_and_not_found(storage: Storage) -> None
     cog = Admin(make_bot(storage))
     interaction = moderator(cog.bot)
     await cog.historique.callback(cog, interaction, make_member(12), True)
-    description = sent_kwargs(interaction.response.send_message)["embed"].description
+    description = sent_kwargs(interaction.followup.send)["embed"].description
     assert "Sans réponse de Malo" in description
     assert "Trouvée" not in description and "Camille" not in description
 
@@ -241,9 +243,11 @@ async def test_only_one_reindex_at_a_time(storage: Storage) -> None:
 async def test_channels_add_remove_list(storage: Storage) -> None:
     cog = Admin(make_bot(storage))
 
-    def app_channel(channel_id: int, guild_id: int = 1) -> mock.MagicMock:
+    def app_channel(
+        channel_id: int, guild_id: int = 1, kind: discord.ChannelType = discord.ChannelType.text
+    ) -> mock.MagicMock:
         channel = mock.MagicMock(spec=app_commands.AppCommandChannel)
-        channel.id, channel.guild_id, channel.mention = channel_id, guild_id, f"<#{channel_id}>"
+        channel.id, channel.guild_id, channel.mention, channel.type = channel_id, guild_id, f"<#{channel_id}>", kind
         return channel
 
     channel = app_channel(100)
@@ -256,6 +260,9 @@ async def test_channels_add_remove_list(storage: Storage) -> None:
     foreign = moderator(cog.bot)
     await cog.salons_ajouter.callback(cog, foreign, app_channel(300, guild_id=2))
     assert "n'appartient pas" in sent_kwargs(foreign.response.send_message)["content"]
+    voice = moderator(cog.bot)
+    await cog.salons_ajouter.callback(cog, voice, app_channel(400, kind=discord.ChannelType.voice))
+    assert "n'est pas un salon écrit" in sent_kwargs(voice.response.send_message)["content"]
     assert await storage.list_channels(1) == [100] and await storage.list_channels(2) == []
 
     listing = moderator(cog.bot)

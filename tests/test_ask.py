@@ -280,8 +280,15 @@ async def test_mention_rate_limited_and_empty_mention(storage: Storage) -> None:
     await on_message(bot, first)
     second = make_message(content=f"<@!{BOT_USER_ID}> Et quand ?", mentions=[bot.user], author=user)
     await on_message(bot, second)
-    assert "vous pourrez réessayer dans" in second.reply.await_args.args[0]
-    assert second.reply.await_args.kwargs["delete_after"] > 0
-    for kwargs in all_sends(empty.reply, first.reply, second.reply):
+    # The notice goes to the member alone, by direct message, not under their message.
+    assert "vous pourrez réessayer dans" in user.send.await_args.args[0]
+    second.reply.assert_not_awaited()
+    # Direct messages closed: a public reply that deletes itself.
+    user.send.side_effect = discord.Forbidden(mock.MagicMock(status=403), "Cannot send messages to this user")
+    third = make_message(content=f"{BOT_MENTION} Et où ?", mentions=[bot.user], author=user)
+    await on_message(bot, third)
+    assert "vous pourrez réessayer dans" in third.reply.await_args.args[0]
+    assert third.reply.await_args.kwargs["delete_after"] > 0
+    for kwargs in all_sends(empty.reply, first.reply, user.send, third.reply):
         assert_pings_nobody(kwargs)
     assert engine.questions == ["Qui ?"] and await storage.count_history(1) == 1

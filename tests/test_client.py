@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,3 +76,21 @@ async def test_close_stops_the_client_and_leaves_the_database_to_its_opener(stor
     await bot.close()  # a signal and the runner may both close it
     assert bot.is_closed()
     assert await storage.count_history(1) == 0  # still usable until the runner closes it
+
+
+async def test_slow_or_unreadable_settings_give_the_defaults_once_without_caching_them(storage: Storage) -> None:
+    await storage.update_guild_settings(1, ephemeral=True)
+    bot = make_bot(storage)
+    real = storage.read_guild_settings
+
+    async def slow(guild_id: int) -> object:
+        await asyncio.sleep(60)
+        return await real(guild_id)
+
+    with mock.patch("bot.client.SETTINGS_WAIT_SECONDS", 0.05), mock.patch.object(storage, "read_guild_settings", slow):
+        assert (await bot.guild_settings(1)).ephemeral is False  # defaults: the question is still acknowledged
+    with mock.patch.object(storage, "read_guild_settings", mock.AsyncMock(return_value=None)):
+        assert (await bot.guild_settings(1)).ephemeral is False  # unreadable database
+    assert (await bot.guild_settings(1)).ephemeral is True  # the real settings, once readable
+    with mock.patch.object(storage, "read_guild_settings", mock.AsyncMock(return_value=None)):
+        assert (await bot.guild_settings(1)).ephemeral is True  # now cached

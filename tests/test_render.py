@@ -116,9 +116,12 @@ def test_stats_embed_shows_volumes_votes_latency_and_lists() -> None:
         top_questions=[("qui dirige alibaba", 4)],
         top_documents=[("001_aliexpress", 5)],
         unanswered=[("@everyone capitale du pérou", 2)],
+        all_time=40,
     )
     embed = stats_embed(stats, "semaine")
     text = "\n".join(f"{f.name}: {f.value}" for f in embed.fields)
+    assert "Sur la période : 10" in text and "Depuis le début : 40" in text
+    assert "Depuis le début" not in str(stats_embed(stats, None).fields[0].value)  # the period is everything
     assert "Trouvées : 8 (80\u00a0%)" in text and "👍 3" in text and "👎 1" in text
     assert "Médiane : 12 ms" in text and "95e centile : 80 ms" in text
     assert "1. qui dirige alibaba (4)" in text and "001\\_aliexpress (5)" in text

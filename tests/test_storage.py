@@ -377,11 +377,11 @@ async def test_stats_counts_and_isolation(store: Storage) -> None:
 
     since = await store.stats(GUILD_A, NOW - timedelta(days=5), now=NOW)
     assert since.total == 22 and since.not_found == 1 and since.errors == 1
-    assert since.today == 20 and since.last_7_days == 22  # not restricted by `since`
+    assert since.today == 20 and since.last_7_days == 22 and since.all_time == 23  # not restricted by `since`
     assert since.unanswered == [("combien coûte le ticket", 1)]
 
     b = await store.stats(GUILD_B, now=NOW)
-    assert (b.total, b.not_found, b.upvotes, b.latency_p50_ms) == (7, 7, 7, 5000.0)
+    assert (b.total, b.all_time, b.not_found, b.upvotes, b.latency_p50_ms) == (7, 7, 7, 7, 5000.0)
 
     empty = await store.stats(999, now=NOW)
     assert (empty.total, empty.latency_p50_ms, empty.latency_p95_ms) == (0, 0.0, 0.0)

@@ -34,6 +34,8 @@ HISTORY_PAGE_SIZE = 8
 HISTORY_TIMEOUT_SECONDS = 600.0
 EXPORT_MAX_BYTES = 8 * 1024 * 1024  # above this the CSV is sent zipped (attachment limits)
 PERIOD_DAYS = {"jour": 1, "semaine": 7, "mois": 30}
+# Channels where members write messages, so where mentions can be answered
+MESSAGE_CHANNELS = (discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.forum)
 NOT_YOUR_PAGER = "Seul le modérateur qui a ouvert cet historique peut en tourner les pages."
 
 
@@ -140,6 +142,7 @@ class Admin(commands.Cog):
     @manager_only()
     async def stats(self, interaction: discord.Interaction, periode: app_commands.Choice[str] | None = None) -> None:
         """Volumes, share answered, votes, latency, top questions and documents, unanswered questions."""
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a long log takes a while to read
         period = periode.value if periode else None
         since = None
         if period in PERIOD_DAYS:
@@ -159,6 +162,7 @@ class Admin(commands.Cog):
         non_trouvees: bool = False,
     ) -> None:
         """Recent questions, newest first, with ◀ ▶ buttons."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = _guild_id(interaction)
         user_id = utilisateur.id if utilisateur else None
         total = await self.storage.count_history(guild_id, user_id=user_id, not_found_only=non_trouvees)
@@ -277,6 +281,11 @@ class Admin(commands.Cog):
         guild_id = _guild_id(interaction)
         if salon.guild_id != guild_id:
             await respond(interaction, "Ce salon n'appartient pas à ce serveur.")
+            return
+        if salon.type not in MESSAGE_CHANNELS:
+            await respond(
+                interaction, f"{salon.mention} n'est pas un salon écrit : choisissez un salon textuel ou un forum."
+            )
             return
         added = await self.storage.add_channel(guild_id, salon.id)
         await respond(

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
 DM_HINT_EVERY_SECONDS = 60.0
-RATE_NOTICE_SECONDS = 20.0  # public rate-limit notices under a mention are deleted after this
+RATE_NOTICE_SECONDS = 20.0  # a rate-limit notice that could not go by direct message is deleted after this
 THREAD_NAME_LIMIT = 100
 
 
@@ -168,6 +168,15 @@ class Ask(commands.Cog):
         except discord.HTTPException:
             log.warning("could not answer a direct message from %s", message.author.id, exc_info=True)
 
+    async def _rate_notice(self, message: discord.Message, text: str) -> None:
+        """Tell a rate-limited member in private; when their direct messages are closed, in a reply that
+        deletes itself."""
+        try:
+            await message.author.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            notice = {"allowed_mentions": NO_MENTIONS, "mention_author": False, "delete_after": RATE_NOTICE_SECONDS}
+            await message.reply(text, **notice)
+
     async def _answer_mention(self, message: discord.Message) -> None:
         assert message.guild is not None and self.bot.user is not None
         question = self._strip_mention(message.content)
@@ -178,9 +187,7 @@ class Ask(commands.Cog):
         settings = await self.bot.guild_settings(message.guild.id)
         wait = self.bot.rate_limit(settings, message.author.id)
         if wait:
-            await message.reply(
-                rate_limited(wait), allowed_mentions=NO_MENTIONS, mention_author=False, delete_after=RATE_NOTICE_SECONDS
-            )
+            await self._rate_notice(message, rate_limited(wait))
             return
         try:
             answer, query_id = await self.answer_and_log(

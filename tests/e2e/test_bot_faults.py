@@ -118,6 +118,26 @@ async def test_failing_reply_is_logged_and_the_bot_keeps_serving(world: World) -
     await fake.wait_until(lambda: fake.channel_messages(questions.id), what="reply once Discord recovered")
 
 
+async def test_server_error_that_persists_is_logged_and_the_member_gets_an_apology(world: World) -> None:
+    fake, c = world.fake, world.c
+    questions = c.channel("questions")
+    await world.run(c, c.member("modo-c"), "admin salons ajouter", salon=questions)
+    # discord.py tries a 500 five times (about 16 s of back-off) before giving up; the apology then gets through.
+    fault = fake.inject(rf"^/channels/{questions.id}/messages$", method="POST", status=500, times=5)
+    before = len(fake.channel_messages(questions.id))
+    zoe = c.member("zoe")
+    await fake.post_message(c, questions, zoe, f"<@{fake.bot_user.id}> {QUESTION}", mentions=[fake.bot_user])
+    sent = await fake.wait_until(
+        lambda: fake.channel_messages(questions.id)[before:], timeout=40, what="apology after the 500s"
+    )
+    assert fault.hits == 5
+    assert sent[0]["content"].startswith("Désolé, une erreur")
+    assert any("failed" in line and "mention" in line for line in world.bot.log_lines) and "500" in world.bot.log
+
+    _, answer = await world.ask(c, c.member("yan"), QUESTION)
+    assert ANSWER_PART in text_of(answer)
+
+
 async def test_slow_discord_reply_does_not_hold_other_questions(world: World) -> None:
     fake, a = world.fake, world.a
     slow_user, quick_user = fake.add_member(a, "patiente"), fake.add_member(a, "pressee")

@@ -66,10 +66,11 @@ def custom_ids(message: dict[str, Any]) -> list[str]:
 
 
 def private_reply(inter: FakeInteraction) -> str:
-    """Text of a private (ephemeral) first response; fails if the response was public."""
-    assert inter.ack_type == CALLBACK_MESSAGE, inter.ack_body
+    """Text of a private (ephemeral) first message, sent at once or after a deferral; fails if it was public."""
     assert inter.ephemeral, "the response should be visible only to the member"
-    return embed_text(inter.ack_body["data"])  # type: ignore[index]
+    if inter.ack_type == CALLBACK_MESSAGE:
+        return embed_text(inter.ack_body["data"])  # type: ignore[index]
+    return embed_text(inter.messages()[0])
 
 
 # ----------------------------------------------------------------------------- asking
