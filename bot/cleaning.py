@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-from bot.analyzer import fold
-
 # A whole line that is navigation or page furniture.
 _DEBRIS_LINE = re.compile(
     r"""^(?:
@@ -95,9 +93,19 @@ def clean_paragraphs(paragraphs: list[str], title: str | None = None) -> list[st
     return kept
 
 
+_NON_WORD = re.compile(r"\W+")
+_KEY_MAX_CHARS = 400  # longer paragraphs are compared as written, but for case
+
+
 def _key(text: str) -> str:
-    """Comparison key for duplicate detection: folded, punctuation and spacing ignored."""
-    return re.sub(r"\W+", " ", fold(text)).strip()
+    """Comparison key for duplicate detection: case, punctuation and spacing ignored.
+
+    Repeats worth catching are captions, headings, a title above its article: short. A long paragraph
+    only counts as a repeat when it is written the same, which spares scanning every character of a
+    large corpus with a Unicode regex. Accents are kept for the same reason.
+    """
+    text = text.lower()
+    return text if len(text) > _KEY_MAX_CHARS else _NON_WORD.sub(" ", text).strip()
 
 
 def guess_title(paragraphs: list[str]) -> str | None:

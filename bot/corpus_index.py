@@ -127,7 +127,7 @@ def _analyze_shard(
             passage_lengths.append(len(sentences))
             for sentence in sentences:
                 tokens = analyzer.tokens(normalize(sentence))
-                ids = [get(token) for token in tokens]
+                ids = list(map(get, tokens))
                 if None in ids:
                     ids = [token_id(t) if n is None else n for t, n in zip(tokens, ids, strict=True)]
                 kept = [n for n in ids if n >= 0]

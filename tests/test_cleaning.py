@@ -196,3 +196,19 @@ def test_guess_title() -> None:
     assert guess_title(["Une phrase complète qui se termine par un point.", "Texte."]) is None
     assert guess_title(["Court"]) is None
     assert guess_title([]) is None
+
+
+def test_repeats_are_dropped_whatever_their_case_punctuation_or_spacing() -> None:
+    long = "Le commerce électronique transfrontalier progresse, selon le ministère. " * 8
+    kept = clean_paragraphs(
+        [
+            "Un titre d'article assez long",
+            "Photo : un entrepôt à Hangzhou.",
+            long,
+            "PHOTO — un entrepôt à Hangzhou",
+            long.upper(),
+            long.replace(",", " ;"),  # a long paragraph counts as a repeat only when written the same
+        ],
+        title="Un titre d'article, assez long !",
+    )
+    assert kept == ["Photo : un entrepôt à Hangzhou.", long, long.replace(",", " ;")]
