@@ -79,9 +79,9 @@ def build_index(
         with pool:
             futures = [pool.submit(_analyze_shard, documents[s : s + step], s, passage_max_chars) for s in starts]
             shards = (future.result() for future in futures)
-            return _merge(documents, analyzer, shards, k1, b, progress)
+            return _merge(documents, shards, k1, b, progress)
     shards = (_analyze_shard(documents[s : s + step], s, passage_max_chars, analyzer) for s in starts)
-    return _merge(documents, analyzer, shards, k1, b, progress)
+    return _merge(documents, shards, k1, b, progress)
 
 
 @dataclass(slots=True)
@@ -93,6 +93,9 @@ class _Shard:
     terms: np.ndarray  # int32, ids into `vocab`
     sentence_lengths: np.ndarray  # int64, terms per sentence
     passage_lengths: np.ndarray  # int64, sentences per passage
+    title_vocab: list[str]
+    title_terms: np.ndarray  # int32, ids into `title_vocab`, document after document
+    title_lengths: np.ndarray  # int64, terms per title
     lexicon: set[str]
     documents: int
 
@@ -120,8 +123,14 @@ def _analyze_shard(
     term_ids: list[int] = []
     sentence_lengths: list[int] = []
     passage_lengths: list[int] = []
+    title_vocab: dict[str, int] = {}
+    title_ids: list[int] = []
+    title_lengths: list[int] = []
     get = token_ids.get
     for i, doc in enumerate(documents, first):
+        title = [title_vocab.setdefault(t, len(title_vocab)) for t in analyzer.terms(doc.title or "")]
+        title_ids.extend(title)
+        title_lengths.append(len(title))
         for passage, sentences in passages_with_sentences(list(doc.paragraphs), i, passage_max_chars):
             passages.append(passage)
             passage_lengths.append(len(sentences))
@@ -139,6 +148,9 @@ def _analyze_shard(
         np.asarray(term_ids, dtype=np.int32),
         np.asarray(sentence_lengths, dtype=np.int64),
         np.asarray(passage_lengths, dtype=np.int64),
+        list(title_vocab),
+        np.asarray(title_ids, dtype=np.int32),
+        np.asarray(title_lengths, dtype=np.int64),
         lexicon,
         len(documents),
     )
@@ -151,9 +163,14 @@ def _offsets(lengths: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+def _remap(vocab: dict[str, int], local: list[str], ids: np.ndarray) -> np.ndarray:
+    """A shard's term ids in the merged vocabulary, which takes in the shard's new terms in order."""
+    remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in local), dtype=np.int32, count=len(local))
+    return remap[ids] if len(ids) else ids
+
+
 def _merge(
     documents: list[Document],
-    analyzer: Analyzer,
     shards: Iterable[_Shard],
     k1: float,
     b: float,
@@ -165,16 +182,18 @@ def _merge(
     terms: list[np.ndarray] = []
     sentence_lengths: list[np.ndarray] = []
     passage_lengths: list[np.ndarray] = []
+    title_vocab: dict[str, int] = {}
+    title_terms: list[np.ndarray] = []
+    title_lengths: list[np.ndarray] = []
     lexicon: set[str] = set()
     done = 0
     for shard in shards:
-        remap = np.fromiter(
-            (vocab.setdefault(t, len(vocab)) for t in shard.vocab), dtype=np.int32, count=len(shard.vocab)
-        )
-        terms.append(remap[shard.terms] if len(shard.terms) else shard.terms)
+        terms.append(_remap(vocab, shard.vocab, shard.terms))
         passages.extend(shard.passages)
         sentence_lengths.append(shard.sentence_lengths)
         passage_lengths.append(shard.passage_lengths)
+        title_terms.append(_remap(title_vocab, shard.title_vocab, shard.title_terms))
+        title_lengths.append(shard.title_lengths)
         lexicon |= shard.lexicon
         done += shard.documents
         if progress is not None and len(documents) > PROGRESS_EVERY:  # a small corpus is indexed in no time
@@ -185,15 +204,9 @@ def _merge(
     lengths = np.diff(sentence_offsets[passage_sentences])
     body = BM25Index.from_term_ids(vocab, all_terms.astype(np.int64), lengths, k1=k1, b=b)
 
-    title_vocab: dict[str, int] = {}
-    title_ids: list[int] = []
-    title_ends: list[int] = [0]
-    for doc in documents:
-        title_ids.extend(title_vocab.setdefault(t, len(title_vocab)) for t in analyzer.terms(doc.title or ""))
-        title_ends.append(len(title_ids))
-    title_terms = np.asarray(title_ids, dtype=np.int32)
-    title_offsets = np.asarray(title_ends, dtype=np.int64)
-    titles = BM25Index.from_term_ids(title_vocab, title_terms.astype(np.int64), np.diff(title_offsets))
+    all_titles = np.concatenate(title_terms) if title_terms else np.empty(0, dtype=np.int32)
+    title_offsets = _offsets(title_lengths)
+    titles = BM25Index.from_term_ids(title_vocab, all_titles.astype(np.int64), np.diff(title_offsets))
     return CorpusIndex(
         passages=passages,
         passage_doc=np.fromiter((p.doc_index for p in passages), dtype=np.int32, count=len(passages)),
@@ -202,7 +215,7 @@ def _merge(
         terms=all_terms.astype(np.int32),
         sentence_offsets=sentence_offsets,
         passage_sentences=passage_sentences,
-        title_terms=title_terms,
+        title_terms=all_titles,
         title_offsets=title_offsets,
         lexicon=lexicon,
     )
