@@ -48,7 +48,7 @@ def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
     """Reload a corpus from disk (blocking; run it in a thread): its saved index when the corpus has not
     changed, else a new index built in a child process and then loaded.
 
-    The child analyses the corpus in one process, leaving the other cores to the bot, and writes the
+    The child reads and analyses the corpus in one process, leaving the other cores to the bot, and writes the
     index file; when it cannot (e.g. full disk) the index is built here instead, as a last resort.
     """
     path = index_file(folder, corpus_path)
@@ -81,7 +81,7 @@ def _polite() -> Iterator[None]:
 
 def _build_and_save(corpus_path: Path, options: EngineOptions, folder: Path) -> str | None:
     """Child process: build and save the index; its key, or None when it could not be saved."""
-    engine = Engine(load_corpus(corpus_path), options, workers=1)
+    engine = Engine(load_corpus(corpus_path, workers=1), options, workers=1)
     key = index_key(engine.corpus.fingerprint, options)
     try:
         save_engine(engine, index_file(folder, corpus_path), key)

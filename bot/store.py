@@ -233,7 +233,7 @@ def open_engine(
     """
     warn = log.warning if warn is None else warn
     if index_dir is None:
-        return Engine(load_corpus(corpus_path), options, progress=progress, workers=workers)
+        return Engine(load_corpus(corpus_path, workers), options, progress=progress, workers=workers)
     key = index_key(corpus_fingerprint(corpus_path), options)
     path = index_file(index_dir, corpus_path)
     try:
@@ -241,7 +241,7 @@ def open_engine(
     except IndexFileError as exc:
         if path.exists():
             warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
-    engine = Engine(load_corpus(corpus_path), options, progress=progress, workers=workers)
+    engine = Engine(load_corpus(corpus_path, workers), options, progress=progress, workers=workers)
     try:
         save_engine(engine, path, index_key(engine.corpus.fingerprint, options))
     except OSError as exc:

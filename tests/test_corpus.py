@@ -216,3 +216,16 @@ def test_engine_from_path_raises_corpus_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError):
         Engine.from_path(tmp_path)
     assert issubclass(CorpusError, ValueError)
+
+
+def test_cleaning_in_several_processes_gives_the_same_corpus(tmp_path: Path) -> None:
+    records: list[object] = []
+    for i in range(60):
+        text = f"Accueil>>Monde\n\nParagraphe {i} de l'article, assez long pour compter.\n\nSignaler"
+        records.append({"id": f"a{i}", "title": f"Titre {i}", "text": text, "url": f"https://ex.fr/{i}"})
+    records.insert(30, {"id": "vide", "text": "Accueil>>Monde\n\nSignaler"})  # nothing of an article is left
+    path = _write_jsonl(tmp_path / "c.jsonl", records)
+    one, two = load_corpus(path, workers=1), load_corpus(path, workers=2)
+    assert one.documents == two.documents and one.skipped == two.skipped == ["vide"]
+    assert [d.doc_id for d in two.documents] == [f"a{i}" for i in range(60)]
+    assert two.documents[7].paragraphs == ("Paragraphe 7 de l'article, assez long pour compter.",)
