@@ -40,7 +40,10 @@ def split_sentences(text: str) -> list[str]:
         # The gap starts with the closing quotes (French ones after a space): extend `end` over them.
         end_with_quotes = end + len(match.group(0).rstrip())
         candidate = text[start:end_with_quotes].strip()
-        last_word = _LAST_WORD.search(head[-_LAST_WORD_CHARS:])
+        # The run of word characters ending the sentence lies within its last space-separated token: searching
+        # only that token is the same search, minus a scan of the whole tail from every position.
+        tail = head[-_LAST_WORD_CHARS:]
+        last_word = _LAST_WORD.search(tail.rsplit(None, 1)[-1]) if tail.endswith(".") else None
         if last_word:
             word = last_word.group(1).lower()
             # "M. Long", "J.-C.", initials like "A." are not sentence ends.
