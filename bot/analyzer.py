@@ -19,7 +19,9 @@ ANALYZER_VERSION = "fr-2"
 _APOSTROPHES = re.compile("[’‘ʼ´`′]")
 # Zero-width and formatting characters that would split or glue words invisibly.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
+# Runs of white space (\s includes no-break spaces) that are not already one plain space: matching every
+# single space too would make a replacement for each word.
+_SPACES = re.compile(r"[^\S ]\s*| \s+")
 
 ELISIONS = frozenset(
     """
