@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 import pytest_asyncio
 
 from bot.answer import NOT_FOUND_TEXT
+from tests.conftest import SEEDS
 
 from .fake_discord import (
     CALLBACK_DEFERRED_MESSAGE,
@@ -41,9 +43,10 @@ APOLOGY_START = "Désolé, une erreur"
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    """The bot with a fresh database, connected to a stand-in holding three servers."""
+    """The bot with a fresh database and a copy of the seed corpus, connected to a stand-in holding three servers."""
     database = tmp_path_factory.mktemp("e2e-scenarios") / "questions.sqlite3"
-    w = await start_world(database)
+    shutil.copytree(SEEDS, database.parent / "corpus")
+    w = await start_world(database, env={"BOT_CORPUS": str(database.parent / "corpus")})
     try:
         yield w
     finally:
@@ -279,6 +282,13 @@ async def test_moderators_only_see_their_own_server(world: World) -> None:
 
 async def test_reindex_while_questions_are_answered(world: World) -> None:
     a, fake = world.a, world.fake
+    # A new article, so the index is really rebuilt (in a child process) while the questions are answered.
+    (world.database.parent / "corpus" / "005_lotus.txt").write_text(
+        "Les noix de lotus de Xiangtan en ligne\n\n"
+        "La coopérative de Xiangtan vend ses noix de lotus séchées sur internet depuis 2019. "
+        "Ses ventes en ligne ont triplé en deux ans.\n",
+        encoding="utf-8",
+    )
     members = [fake.add_member(a, f"lecteur-{i}") for i in range(8)]
     # The members joined after GUILD_CREATE; the interaction payloads carry them, as on Discord.
     asks = [fake.slash(a, a.channel("questions"), m, "question", texte=FOUND_QUESTION) for m in members[:4]]
@@ -294,10 +304,12 @@ async def test_reindex_while_questions_are_answered(world: World) -> None:
     await fake.wait_until(
         lambda: any("Corpus rechargé" in embed_text(m) for m in reindex_inter.messages()), what="re-index reply"
     )
-    assert "5 documents" in embed_text(reindex_inter.messages()[-1])
+    assert "6 documents" in embed_text(reindex_inter.messages()[-1])
     ids = [m.id for m in members]
     rows = world.rows(f"SELECT error, found FROM queries WHERE user_id IN ({','.join('?' * len(ids))})", *ids)
     assert len(rows) == len(members) and all(r["error"] is None and r["found"] == 1 for r in rows)
+    _, answer = await world.ask(a, members[0], "Que vend la coopérative de Xiangtan sur internet ?")
+    assert "noix de lotus séchées" in embed_text(answer)
 
 
 # ----------------------------------------------------------------------------- server settings (guild C)
