@@ -23,7 +23,7 @@ from bot.cleaning import clean_paragraphs, guess_title, split_paragraphs
 
 TEXT_SUFFIXES = (".txt", ".md")
 SOURCES_FILE = "sources.toml"
-PARALLEL_FROM = 5000  # JSON Lines documents from which cleaning them in several processes pays off
+PARALLEL_FROM = 5000  # documents from which cleaning or analysing them in several processes pays off
 MAX_WORKERS = 8
 
 # What `make_document` takes, positionally: id, text, title, url, published, publisher.
@@ -265,13 +265,22 @@ def _load_jsonl(path: Path, workers: int | None) -> Corpus:
 def _make_documents(records: list[Record], workers: int | None) -> list[Document | None]:
     """`make_document` over every record, in several processes for a large corpus (same result, in order)."""
     if workers is None:
-        workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(records) >= PARALLEL_FROM else 1
+        workers = default_workers(len(records))
     if workers < 2:
         return _make_chunk(records)
     step = -(-len(records) // (4 * workers))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         chunks = pool.map(_make_chunk, [records[i : i + step] for i in range(0, len(records), step)])
         return [document for chunk in chunks for document in chunk]
+
+
+def default_workers(documents: int) -> int:
+    """Processes worth starting for `documents`: one per core this process may run on (a container's
+    CPU set, not the host's), or one for a small corpus."""
+    if documents < PARALLEL_FROM:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, MAX_WORKERS)
 
 
 def _make_chunk(records: list[Record]) -> list[Document | None]:

@@ -8,7 +8,6 @@ analysing any text again. This is what `bot.store` writes to disk and reads back
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,14 +16,12 @@ from itertools import pairwise
 import numpy as np
 
 from bot.analyzer import Analyzer, normalize
-from bot.corpus import Document
+from bot.corpus import Document, default_workers
 from bot.index import BM25Index
 from bot.passages import Passage, passages_with_sentences
 
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
 PROGRESS_EVERY = 2000  # documents between two progress calls (at least)
-PARALLEL_FROM = 5000  # documents from which analysing in several processes is worth starting them
-MAX_WORKERS = 8
 
 
 @dataclass(slots=True)
@@ -70,7 +67,7 @@ def build_index(
     merged in corpus order, so every term gets the id a single pass would give it.
     """
     if workers is None:
-        workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(documents) >= PARALLEL_FROM else 1
+        workers = default_workers(len(documents))
     step = max(PROGRESS_EVERY, -(-len(documents) // (4 * workers)))
     starts = range(0, len(documents), step)
     shards: Iterable[_Shard]
