@@ -11,7 +11,8 @@ class RateLimiter:
     """Allows at most `count` attempts per `window` seconds and per key (a sliding window).
 
     The clock is injectable so tests can move time by hand. Refused attempts are not
-    recorded, so a user who keeps trying is not locked out longer than the window.
+    recorded, so a user who keeps trying is not locked out longer than the window. Only
+    timestamps are kept, pruned daily; `/oubli` leaves them, or it would lift the limit.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -31,10 +32,6 @@ class RateLimiter:
             return max(hits[len(hits) - count] + window - now, 0.0) or 1e-3
         hits.append(now)
         return 0.0
-
-    def forget(self, key: Hashable) -> None:
-        """Drop everything known about `key` (used when a user asks to be forgotten)."""
-        self._hits.pop(key, None)
 
     def prune(self, window: float) -> int:
         """Remove keys whose attempts are all older than `window` seconds; returns how many."""

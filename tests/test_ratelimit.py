@@ -73,12 +73,10 @@ def test_lowered_limit_applies_at_once(clock: Clock) -> None:
     assert limiter.hit("k", 2, 60) == pytest.approx(58.0)
 
 
-def test_forget_and_prune(clock: Clock) -> None:
+def test_prune_drops_idle_keys(clock: Clock) -> None:
     limiter = RateLimiter(clock)
     limiter.hit("a", 1, 60)
     limiter.hit("b", 1, 60)
-    limiter.forget("a")
-    assert limiter.hit("a", 1, 60) == 0.0
     clock.now += 61
     limiter.hit("c", 1, 60)
     assert limiter.prune(60) == 2
