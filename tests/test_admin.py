@@ -130,6 +130,7 @@ async def test_history_export_and_stats_only_show_the_invoking_server(storage: S
     await cog.export.callback(cog, export)
     kwargs = sent_kwargs(export.followup.send)
     assert kwargs["ephemeral"] is True
+    assert_pings_nobody(kwargs)
     text = kwargs["file"].fp.read().decode("utf-8-sig")
     questions = [row["question"] for row in csv.DictReader(io.StringIO(text))]
     assert sorted(questions) == ["Autre question de A", "Question du serveur A"]
