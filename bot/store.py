@@ -135,6 +135,9 @@ def save_engine(engine: Engine, path: Path, key: str) -> None:
             np.savez(handle, **arrays)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes it private to its writer; the index holds nothing the corpus does not, and the bot may
+        # run as another user than whoever ran `python -m bot index`.
+        os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

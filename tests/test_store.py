@@ -54,6 +54,8 @@ def test_round_trip_gives_the_same_answers(seed_engine: Engine, tmp_path: Path) 
     path = tmp_path / "seeds.index.npz"
     key = index_key(seed_engine.corpus.fingerprint, OPTIONS)
     save_engine(seed_engine, path, key)
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by the bot's user whoever built it
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
     loaded = load_engine(path, key, OPTIONS)
     assert loaded.document_count == seed_engine.document_count
     assert loaded.passages == seed_engine.passages
