@@ -269,7 +269,7 @@ def _make_documents(records: list[Record], workers: int | None) -> list[Document
     if workers < 2:
         return _make_chunk(records)
     step = -(-len(records) // (4 * workers))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with spawn_pool(workers) as pool:
         chunks = pool.map(_make_chunk, [records[i : i + step] for i in range(0, len(records), step)])
         return [document for chunk in chunks for document in chunk]
 
@@ -281,6 +281,11 @@ def default_workers(documents: int) -> int:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return min(cores, MAX_WORKERS)
+
+
+def spawn_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes started afresh ("spawn"), never forked: safe beside the bot's threads, same on every OS."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _make_chunk(records: list[Record]) -> list[Document | None]:

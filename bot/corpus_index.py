@@ -7,16 +7,14 @@ analysing any text again. This is what `bot.store` writes to disk and reads back
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
 from bot.analyzer import Analyzer, normalize
-from bot.corpus import Document, default_workers
+from bot.corpus import Document, default_workers, spawn_pool
 from bot.index import BM25Index
 from bot.passages import Passage, passages_with_sentences
 
@@ -72,8 +70,7 @@ def build_index(
     starts = range(0, len(documents), step)
     shards: Iterable[_Shard]
     if workers > 1 and len(starts) > 1:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        with pool:
+        with spawn_pool(workers) as pool:
             futures = [pool.submit(_analyze_shard, documents[s : s + step], s, passage_max_chars) for s in starts]
             shards = (future.result() for future in futures)
             return _merge(documents, shards, k1, b, progress)

@@ -10,14 +10,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import multiprocessing
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bot.config import Settings
-from bot.corpus import corpus_fingerprint, load_corpus
+from bot.corpus import corpus_fingerprint, load_corpus, spawn_pool
 from bot.corpus_index import Progress
 from bot.engine import Engine, EngineOptions
 from bot.store import IndexFileError, Warn, index_file, index_key, load_engine, open_engine, save_engine
@@ -54,8 +52,7 @@ def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
     path = index_file(folder, corpus_path)
     with contextlib.suppress(IndexFileError), _polite():
         return load_engine(path, index_key(corpus_fingerprint(corpus_path), options), options)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
+    with spawn_pool(1) as pool:
         key = pool.submit(_build_and_save, corpus_path, options, folder).result()
     if key is not None:
         with _polite():

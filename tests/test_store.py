@@ -242,7 +242,7 @@ def test_reindex_of_an_unchanged_corpus_loads_the_saved_index(
     def no_child(*args: object, **kwargs: object) -> None:
         raise AssertionError("a child process was started for an unchanged corpus")
 
-    monkeypatch.setattr(loading, "ProcessPoolExecutor", no_child)
+    monkeypatch.setattr(loading, "spawn_pool", no_child)
     _same_answers(first, reindex(corpus, OPTIONS, tmp_path / "index"))
 
 
