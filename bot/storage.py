@@ -624,7 +624,9 @@ class Storage:
             "SELECT COUNT(*) FROM queries q WHERE q.guild_id = ? AND q.created_at >= ?",
             (guild_id, to_db_time(now_utc - timedelta(days=7))),
         )
-        all_time = await self._scalar("SELECT COUNT(*) FROM queries q WHERE q.guild_id = ?", (guild_id,))
+        all_time = None  # without a period, the period's count is the all-time count: not counted twice
+        if since is not None:
+            all_time = await self._scalar("SELECT COUNT(*) FROM queries q WHERE q.guild_id = ?", (guild_id,))
         async with self._conn.execute(
             "SELECT COALESCE(SUM(v.vote = 1), 0), COALESCE(SUM(v.vote = -1), 0) "
             f"FROM votes v JOIN queries q ON q.id = v.query_id WHERE {period}",
@@ -679,7 +681,7 @@ class Storage:
             top_documents=top(documents),
             unanswered=top(unanswered),
             errors=errors,
-            all_time=int(all_time or 0),
+            all_time=total if all_time is None else int(all_time),
         )
 
     async def export_csv(self, guild_id: int) -> str:
