@@ -46,6 +46,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from bot.corpus import corpus_fingerprint, load_corpus  # noqa: E402
 from bot.engine import Engine, EngineOptions  # noqa: E402
+from bot.storage import percentile_nearest_rank  # noqa: E402
 from bot.store import index_key, load_engine, save_engine  # noqa: E402
 
 DEFAULT_ORANGESUM = REPO_ROOT.parent / "shared" / "eval" / "orangesum" / "orangesum_all.jsonl.gz"
@@ -99,14 +100,6 @@ def write_corpora(
 # -- measuring helpers -------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile (NaN for no values)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(pct / 100 * len(ordered))) - 1]
-
-
 def rss_mib() -> float:
     """Current resident memory of this process."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -155,11 +148,12 @@ class Result:
         self.top1.append(docs[0] if docs else -1)
 
     def row(self) -> dict:
+        ms = sorted(self.ms)
         return {
             "n": self.count,
-            "p50": percentile(self.ms, 50),
-            "p95": percentile(self.ms, 95),
-            "p99": percentile(self.ms, 99),
+            "p50": percentile_nearest_rank(ms, 50),
+            "p95": percentile_nearest_rank(ms, 95),
+            "p99": percentile_nearest_rank(ms, 99),
             "r1": self.hits1 / self.count if self.count else math.nan,
             "r10": self.hits10 / self.count if self.count else math.nan,
             "top1": self.top1,
