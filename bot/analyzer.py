@@ -62,6 +62,9 @@ CUE_WORDS: dict[str, str] = {
 # Numbers ("1 370", "65 709 800", "1 200,5", "2019", "10,3", "2.000"), then words with inner apostrophes.
 _TOKEN = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?!\d)|\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)*")
 _CACHE_SIZE = 500_000  # distinct words remembered by an analyzer
+# Letters a word keeps in the prefix field: a cruder conflation than stemming that also meets derived words
+# Snowball keeps apart ("construction" and "construit", "électricité" and "électrique" share no stem).
+PREFIX_CHARS = 6
 _THOUSANDS_DOTS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
 
@@ -119,6 +122,11 @@ def _word(token: str) -> str:
     return word
 
 
+def prefix(word: str) -> str:
+    """The prefix-field term of a folded word: its first letters; a number stays whole."""
+    return word if word[0].isdigit() else word[:PREFIX_CHARS]
+
+
 class Analyzer:
     """Turns French text into index terms: normalise, tokenise, elide, fold, drop stop words, stem."""
 
@@ -165,6 +173,12 @@ class Analyzer:
         if surface is not None:
             surface.update(word for word, term in entries if term)
         return [term for _, term in entries if term]
+
+    def entries(self, text: str) -> list[tuple[str, str]]:
+        """(folded word, term) of each word of a text that is not a stop word, in order."""
+        get, make = self._tokens.get, self._token
+        entries = [get(token) or make(token) for token in _TOKEN.findall(normalize(text))]
+        return [entry for entry in entries if entry[1]]
 
     def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
         """`terms` over many texts."""

@@ -13,7 +13,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from bot.analyzer import Analyzer, normalize
+from bot.analyzer import Analyzer, normalize, prefix
 from bot.corpus import Document, default_workers, spawn_pool
 from bot.index import BM25Index
 from bot.passages import Passage, passages_with_sentences
@@ -35,6 +35,9 @@ class CorpusIndex:
     passage_sentences: np.ndarray  # int64, passage p holds sentences passage_sentences[p]:passage_sentences[p + 1]
     title_terms: np.ndarray  # int32 title term ids, document after document
     title_offsets: np.ndarray  # int64
+    prefixes: BM25Index  # the prefix field: word prefixes of each passage and of its document's title
+    prefix_terms: np.ndarray  # int32 prefix ids, one per entry of `terms`
+    title_prefix_terms: np.ndarray  # int32 prefix ids, one per entry of `title_terms`
     lexicon: set[str]  # folded words of the corpus: typo correction only aims at words really used
 
     def passage_terms(self, pid: int) -> np.ndarray:
@@ -47,6 +50,13 @@ class CorpusIndex:
 
     def title_term_ids(self, doc: int) -> np.ndarray:
         return self.title_terms[self.title_offsets[doc] : self.title_offsets[doc + 1]]
+
+    def passage_prefix_ids(self, pid: int) -> np.ndarray:
+        lo, hi = self.passage_sentences[pid], self.passage_sentences[pid + 1]
+        return self.prefix_terms[self.sentence_offsets[lo] : self.sentence_offsets[hi]]
+
+    def title_prefix_ids(self, doc: int) -> np.ndarray:
+        return self.title_prefix_terms[self.title_offsets[doc] : self.title_offsets[doc + 1]]
 
 
 def build_index(
@@ -90,6 +100,9 @@ class _Shard:
     title_vocab: list[str]
     title_terms: np.ndarray  # int32, ids into `title_vocab`, document after document
     title_lengths: np.ndarray  # int64, terms per title
+    prefix_vocab: list[str]
+    prefixes: np.ndarray  # int32, ids into `prefix_vocab`, one per term of `terms`
+    title_prefixes: np.ndarray  # int32, ids into `prefix_vocab`, one per term of `title_terms`
     lexicon: set[str]
     documents: int
 
@@ -101,9 +114,13 @@ def _analyze_shard(
     analyzer = analyzer or Analyzer()
     passages: list[Passage] = []
     vocab: dict[str, int] = {}
+    prefix_vocab: dict[str, int] = {}
     lexicon: set[str] = set()
-    # Raw token -> term id (-1 for a stop word): each distinct token is analysed once, then only looked up.
+    # Raw token -> entry id (-1 for a stop word): each distinct token is analysed once, then only looked up;
+    # an entry holds the token's term id and prefix id, read for all tokens at once at the end.
     token_ids: dict[str, int] = {}
+    entry_terms: list[int] = []
+    entry_prefixes: list[int] = []
 
     def token_id(token: str) -> int:
         word, term = analyzer.token_entry(token)
@@ -111,19 +128,23 @@ def _analyze_shard(
             token_ids[token] = -1
             return -1
         lexicon.add(word)
-        token_ids[token] = tid = vocab.setdefault(term, len(vocab))
-        return tid
+        entry_terms.append(vocab.setdefault(term, len(vocab)))
+        entry_prefixes.append(prefix_vocab.setdefault(prefix(word), len(prefix_vocab)))
+        token_ids[token] = entry = len(entry_terms) - 1
+        return entry
 
-    term_ids: list[int] = []
+    entry_ids: list[int] = []
     sentence_lengths: list[int] = []
     passage_lengths: list[int] = []
     title_vocab: dict[str, int] = {}
     title_ids: list[int] = []
+    title_prefix_ids: list[int] = []
     title_lengths: list[int] = []
     get = token_ids.get
     for i, doc in enumerate(documents, first):
-        title = [title_vocab.setdefault(t, len(title_vocab)) for t in analyzer.terms(doc.title or "")]
-        title_ids.extend(title)
+        title = analyzer.entries(doc.title or "")
+        title_ids.extend(title_vocab.setdefault(term, len(title_vocab)) for _, term in title)
+        title_prefix_ids.extend(prefix_vocab.setdefault(prefix(word), len(prefix_vocab)) for word, _ in title)
         title_lengths.append(len(title))
         for passage, sentences in passages_with_sentences(list(doc.paragraphs), i, passage_max_chars):
             passages.append(passage)
@@ -134,17 +155,21 @@ def _analyze_shard(
                 if None in ids:
                     ids = [token_id(t) if n is None else n for t, n in zip(tokens, ids, strict=True)]
                 kept = [n for n in ids if n >= 0]
-                term_ids.extend(kept)
+                entry_ids.extend(kept)
                 sentence_lengths.append(len(kept))
+    entries = np.asarray(entry_ids, dtype=np.int64)
     return _Shard(
         passages,
         list(vocab),
-        np.asarray(term_ids, dtype=np.int32),
+        np.asarray(entry_terms, dtype=np.int32)[entries],
         np.asarray(sentence_lengths, dtype=np.int64),
         np.asarray(passage_lengths, dtype=np.int64),
         list(title_vocab),
         np.asarray(title_ids, dtype=np.int32),
         np.asarray(title_lengths, dtype=np.int64),
+        list(prefix_vocab),
+        np.asarray(entry_prefixes, dtype=np.int32)[entries],
+        np.asarray(title_prefix_ids, dtype=np.int32),
         lexicon,
         len(documents),
     )
@@ -157,10 +182,9 @@ def _offsets(lengths: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _remap(vocab: dict[str, int], local: list[str], ids: np.ndarray) -> np.ndarray:
-    """A shard's term ids in the merged vocabulary, which takes in the shard's new terms in order."""
-    remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in local), dtype=np.int32, count=len(local))
-    return remap[ids] if len(ids) else ids
+def _remap(vocab: dict[str, int], local: list[str]) -> np.ndarray:
+    """Merged id of each of a shard's local ids; the merged vocabulary takes in the shard's new terms in order."""
+    return np.fromiter((vocab.setdefault(t, len(vocab)) for t in local), dtype=np.int32, count=len(local))
 
 
 def _merge(
@@ -179,31 +203,41 @@ def _merge(
     title_vocab: dict[str, int] = {}
     title_terms: list[np.ndarray] = []
     title_lengths: list[np.ndarray] = []
+    prefix_vocab: dict[str, int] = {}
+    prefixes: list[np.ndarray] = []
+    title_prefixes: list[np.ndarray] = []
     lexicon: set[str] = set()
     done = 0
     for shard in shards:
-        terms.append(_remap(vocab, shard.vocab, shard.terms))
+        terms.append(_remap(vocab, shard.vocab)[shard.terms])
+        prefix_ids = _remap(prefix_vocab, shard.prefix_vocab)
+        prefixes.append(prefix_ids[shard.prefixes])
+        title_prefixes.append(prefix_ids[shard.title_prefixes])
         passages.extend(shard.passages)
         sentence_lengths.append(shard.sentence_lengths)
         passage_lengths.append(shard.passage_lengths)
-        title_terms.append(_remap(title_vocab, shard.title_vocab, shard.title_terms))
+        title_terms.append(_remap(title_vocab, shard.title_vocab)[shard.title_terms])
         title_lengths.append(shard.title_lengths)
         lexicon |= shard.lexicon
         done += shard.documents
         if progress is not None and len(documents) > PROGRESS_EVERY:  # a small corpus is indexed in no time
             progress(done, len(documents))
-    all_terms = np.concatenate(terms) if terms else np.empty(0, dtype=np.int32)
+    all_terms = _concat(terms)
     sentence_offsets = _offsets(sentence_lengths)
     passage_sentences = _offsets(passage_lengths)
     lengths = np.diff(sentence_offsets[passage_sentences])
     body = BM25Index.from_term_ids(vocab, all_terms.astype(np.int64), lengths, k1=k1, b=b)
 
-    all_titles = np.concatenate(title_terms) if title_terms else np.empty(0, dtype=np.int32)
+    all_titles = _concat(title_terms)
     title_offsets = _offsets(title_lengths)
     titles = BM25Index.from_term_ids(title_vocab, all_titles.astype(np.int64), np.diff(title_offsets))
+
+    passage_doc = np.fromiter((p.doc_index for p in passages), dtype=np.int32, count=len(passages))
+    all_prefixes = _concat(prefixes)
+    all_title_prefixes = _concat(title_prefixes)
     return CorpusIndex(
         passages=passages,
-        passage_doc=np.fromiter((p.doc_index for p in passages), dtype=np.int32, count=len(passages)),
+        passage_doc=passage_doc,
         body=body,
         titles=titles,
         terms=all_terms.astype(np.int32),
@@ -211,5 +245,40 @@ def _merge(
         passage_sentences=passage_sentences,
         title_terms=all_titles,
         title_offsets=title_offsets,
+        prefixes=_prefix_field(
+            prefix_vocab, all_prefixes, lengths, all_title_prefixes, title_offsets, passage_doc, k1, b
+        ),
+        prefix_terms=all_prefixes,
+        title_prefix_terms=all_title_prefixes,
         lexicon=lexicon,
+    )
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
+
+
+def _prefix_field(
+    vocab: dict[str, int],
+    passage_prefixes: np.ndarray,
+    passage_lengths: np.ndarray,
+    title_prefixes: np.ndarray,
+    title_offsets: np.ndarray,
+    passage_doc: np.ndarray,
+    k1: float,
+    b: float,
+) -> BM25Index:
+    """BM25 postings of the prefix field: each passage's word prefixes plus those of its document's title."""
+    passages = np.arange(len(passage_lengths), dtype=np.int64)
+    title_lengths = np.diff(title_offsets)[passage_doc]
+    # Each passage's title prefixes: the slice title_offsets[doc]:title_offsets[doc + 1], for every passage.
+    starts = np.repeat(title_offsets[:-1][passage_doc] - np.cumsum(title_lengths) + title_lengths, title_lengths)
+    repeated_titles = title_prefixes[starts + np.arange(int(title_lengths.sum()), dtype=np.int64)]
+    return BM25Index.from_term_ids(
+        vocab,
+        np.concatenate([passage_prefixes, repeated_titles]).astype(np.int64),
+        passage_lengths + title_lengths,
+        passage_of=np.concatenate([np.repeat(passages, passage_lengths), np.repeat(passages, title_lengths)]),
+        k1=k1,
+        b=b,
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.analyzer import Analyzer, cues, normalize, words
+from bot.analyzer import Analyzer, cues, normalize, prefix, words
 from bot.answer import NOT_FOUND_TEXT, Answer, QuestionError, Source
 from bot.corpus import Corpus, Document, load_corpus
 from bot.corpus_index import CorpusIndex, Progress, build_index
@@ -24,6 +24,12 @@ from bot.summarizer import Candidate, summarize
 EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 MIN_TERM_WEIGHT = 1e-3  # floor of a question term's weight
+
+
+def _scaled(scores: np.ndarray) -> np.ndarray:
+    """Scores divided by the best one, so that two rankings of different scales can be added."""
+    best = float(scores.max())
+    return scores / best if best > 0 else scores
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,8 @@ class EngineOptions:
     max_question_chars: int = 2000  # longer questions are cut (bounded time)
     max_query_terms: int = 32
     title_weight: float = 0.6
+    prefix_weight: float = 2.0  # the prefix field's share of the first ranking, against BM25's 1
+    prefix_match: float = 0.5  # what a question term found only as a word prefix counts for in coverage
     rerank_depth: int = 30
     sentence_weight: float = 1.0
     coverage_weight: float = 1.5  # share of the question's weight a passage and its title hold
@@ -54,6 +62,7 @@ class Query:
     weights: dict[str, float]  # term -> idf (question weight)
     factors: dict[str, float]  # term -> 1.0, or less for a typo-corrected term
     cues: set[str]
+    prefixes: dict[str, frozenset[str]]  # term -> prefix-field terms of the question words it comes from
 
     @property
     def total(self) -> float:
@@ -66,6 +75,7 @@ class _QueryTerms:
 
     body_ids: dict[int, int]  # body term id -> position in the query
     title_ids: dict[int, int]  # title term id -> position in the query
+    prefix_ids: dict[int, list[int]]  # prefix term id -> positions in the query
     weights: list[float]  # idf weight per position
     weighted: list[float]  # idf weight times the typo factor
     total: float
@@ -104,6 +114,7 @@ class Engine:
         self.passage_doc = index.passage_doc
         self.body = index.body
         self.titles = index.titles
+        self.prefixes = index.prefixes
         self.lexicon = index.lexicon
 
     @classmethod
@@ -130,6 +141,7 @@ class Engine:
             cut = text.rfind(" ", 0, self.options.max_question_chars)
             text = text[: cut if cut > 0 else self.options.max_question_chars]
         factors: dict[str, float] = {}
+        prefixes: dict[str, set[str]] = {}
         for word in words(text):
             if self.analyzer.is_stop_word(word):
                 continue
@@ -140,6 +152,7 @@ class Engine:
                 if corrected is not None:
                     term, factor = corrected, 0.8
             factors[term] = max(factor, factors.get(term, 0.0))
+            prefixes.setdefault(term, set()).add(prefix(word))
         # BM25's idf is 0 or below on tiny corpora (a term in 1 of 2 passages): a question weight must stay
         # positive, or coverage and confidence read 0 and a two-document corpus never answers.
         weights = {t: max(self.body.term_idf(t), MIN_TERM_WEIGHT) for t in factors}
@@ -147,7 +160,14 @@ class Engine:
             keep = sorted(weights, key=weights.__getitem__, reverse=True)[: self.options.max_query_terms]
             weights = {t: weights[t] for t in keep}
         terms = list(weights)
-        return Query(text, terms, weights, {t: factors[t] for t in terms}, cues(text))
+        return Query(
+            text,
+            terms,
+            weights,
+            {t: factors[t] for t in terms},
+            cues(text),
+            {t: frozenset(prefixes[t]) for t in terms},
+        )
 
     def _known(self, term: str) -> bool:
         return term in self.body.vocab or term in self.titles.vocab
@@ -178,17 +198,30 @@ class Engine:
     def rank(self, query: Query) -> list[tuple[int, float]]:
         """Best passages (index, score), re-ranked by how much of the question they and their best sentence cover.
 
-        BM25 favours a passage repeating one rare term; a reader wants the one holding all of the question.
+        The first ranking adds BM25 over stems (plus the title) and BM25 over word prefixes, each scaled
+        to its best passage; the re-ranking then favours the passages holding all of the question, where
+        BM25 favours one repeating a rare term.
         """
         factors = [query.factors[t] for t in query.terms]
         ids, scores = self.body.scores(query.terms, factors)
-        if len(ids) == 0:
+        p_ids, p_scores = self.prefixes.scores(sorted(set().union(*query.prefixes.values())))
+        if len(ids) == 0 and len(p_ids) == 0:
             return []
-        t_ids, t_scores = self.titles.scores(query.terms, factors)
-        if len(t_ids):
-            by_doc = np.zeros(len(self.documents))
-            by_doc[t_ids] = t_scores
-            scores = scores + self.options.title_weight * by_doc[self.passage_doc[ids]]
+        first = np.zeros(len(self.passages))
+        hit = np.zeros(len(self.passages), dtype=bool)
+        if len(ids):
+            t_ids, t_scores = self.titles.scores(query.terms, factors)
+            if len(t_ids):
+                by_doc = np.zeros(len(self.documents))
+                by_doc[t_ids] = t_scores
+                scores = scores + self.options.title_weight * by_doc[self.passage_doc[ids]]
+            first[ids] = _scaled(scores)
+            hit[ids] = True
+        if len(p_ids):
+            first[p_ids] += self.options.prefix_weight * _scaled(p_scores)
+            hit[p_ids] = True
+        ids = np.flatnonzero(hit)  # a tiny corpus gives BM25 scores of 0: a passage hit stays a candidate
+        scores = first[ids]
         depth = self.options.rerank_depth
         if len(ids) > depth:
             keep = np.argpartition(-scores, depth - 1)[:depth]
@@ -211,9 +244,14 @@ class Engine:
     def _query_terms(self, query: Query) -> _QueryTerms:
         body_ids = {self.body.vocab[t]: i for i, t in enumerate(query.terms) if t in self.body.vocab}
         title_ids = {self.titles.vocab[t]: i for i, t in enumerate(query.terms) if t in self.titles.vocab}
+        prefix_ids: dict[int, list[int]] = {}
+        for i, term in enumerate(query.terms):
+            for p in query.prefixes[term]:
+                if p in self.prefixes.vocab:
+                    prefix_ids.setdefault(self.prefixes.vocab[p], []).append(i)
         weights = [query.weights[t] for t in query.terms]
         weighted = [w * query.factors[t] for t, w in zip(query.terms, weights, strict=True)]
-        return _QueryTerms(body_ids, title_ids, weights, weighted, query.total)
+        return _QueryTerms(body_ids, title_ids, prefix_ids, weights, weighted, query.total)
 
     def _best_sentence_coverage(self, terms: _QueryTerms, pid: int) -> float:
         """Share of the question's weight held by the passage's best sentence (0..1)."""
@@ -223,14 +261,24 @@ class Engine:
             best = max(best, sum(terms.weights[i] for i in found))
         return best / terms.total
 
-    def _found(self, terms: _QueryTerms, pid: int) -> set[int]:
-        """Positions of the question terms present in a passage or its document's title."""
+    def _found(self, terms: _QueryTerms, pid: int) -> tuple[set[int], set[int]]:
+        """Positions of the question terms present in a passage or its document's title: as a stem, and only
+        as a word prefix (a derived word: "construit" for "construction")."""
+        doc = int(self.passage_doc[pid])
         found = {terms.body_ids[t] for t in self.index.passage_terms(pid).tolist() if t in terms.body_ids}
-        title = self.index.title_term_ids(int(self.passage_doc[pid])).tolist()
-        return found | {terms.title_ids[t] for t in title if t in terms.title_ids}
+        found.update(terms.title_ids[t] for t in self.index.title_term_ids(doc).tolist() if t in terms.title_ids)
+        derived: set[int] = set()
+        if terms.prefix_ids:
+            present = set(self.index.passage_prefix_ids(pid).tolist()) | set(self.index.title_prefix_ids(doc).tolist())
+            for p in present & terms.prefix_ids.keys():
+                derived.update(terms.prefix_ids[p])
+        return found, derived - found
 
     def _coverage(self, terms: _QueryTerms, pid: int) -> float:
-        return sum(terms.weighted[i] for i in self._found(terms, pid)) / terms.total
+        found, derived = self._found(terms, pid)
+        weight = sum(terms.weighted[i] for i in found)
+        weight += self.options.prefix_match * sum(terms.weighted[i] for i in derived)
+        return weight / terms.total
 
     def coverage(self, query: Query, pid: int) -> float:
         """Share of the question's weight found in a passage or its document title (0..1).
@@ -245,7 +293,7 @@ class Engine:
             return False
         terms = self._query_terms(query)
         key_term = max(range(len(query.terms)), key=terms.weights.__getitem__)
-        return key_term in self._found(terms, pid)
+        return key_term in self._found(terms, pid)[0]
 
     # -- answering -----------------------------------------------------------------------
 
@@ -320,11 +368,22 @@ class Engine:
             for pid, score in ranked
             if self.passages[pid].doc_index == top_doc
         ][:3]
+        by_prefix: dict[str, set[str]] = {}
+        for term, prefixes in query.prefixes.items():
+            for p in prefixes:
+                by_prefix.setdefault(p, set()).add(term)
+
+        def sentence_terms(sentence: str) -> list[str]:
+            """A sentence's terms, plus the question's terms it holds as a word prefix only."""
+            entries = self.analyzer.entries(sentence)
+            derived = {term for word, _ in entries for term in by_prefix.get(prefix(word), ())}
+            return [term for _, term in entries] + sorted(derived)
+
         return summarize(
             candidates,
             query.weights,
             query.cues,
-            self.analyzer.terms,
+            sentence_terms,
             query.text,
             max_chars=self.options.max_chars,
         )

@@ -61,11 +61,18 @@ class BM25Index:
 
     @classmethod
     def from_term_ids(
-        cls, vocab: dict[str, int], term_ids: np.ndarray, lengths: np.ndarray, **params: float
+        cls,
+        vocab: dict[str, int],
+        term_ids: np.ndarray,
+        lengths: np.ndarray,
+        passage_of: np.ndarray | None = None,
+        **params: float,
     ) -> BM25Index:
-        """Build from the concatenated term ids of all passages and each passage's length."""
+        """Build from the concatenated term ids of all passages and each passage's length; `passage_of` gives
+        each term's passage when they do not come passage after passage."""
         n_docs = len(lengths)
-        passage_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        if passage_of is None:
+            passage_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
         keys = term_ids * max(n_docs, 1) + passage_of
         keys, counts = np.unique(keys, return_counts=True)
         term_of = keys // max(n_docs, 1)

@@ -31,8 +31,17 @@ from bot.passages import Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the file's layout changes
-_ARRAYS = ("terms", "sentence_offsets", "passage_sentences", "title_terms", "title_offsets", "passages")
+FORMAT = 2  # bump when the file's layout changes
+_ARRAYS = (
+    "terms",
+    "sentence_offsets",
+    "passage_sentences",
+    "title_terms",
+    "title_offsets",
+    "prefix_terms",
+    "title_prefix_terms",
+)
+_FIELDS = ("body", "titles", "prefixes")  # the BM25 postings, by CorpusIndex attribute
 _POSTINGS = ("offsets", "doc_ids", "tfs", "doc_len")
 
 Warn = Callable[[str], None]
@@ -118,13 +127,10 @@ def save_engine(engine: Engine, path: Path, key: str) -> None:
         "passages": rows,
         "passage_texts": _json(whole),
         "lexicon": _json(sorted(index.lexicon)),
-        "terms": index.terms,
-        "sentence_offsets": index.sentence_offsets,
-        "passage_sentences": index.passage_sentences,
-        "title_terms": index.title_terms,
-        "title_offsets": index.title_offsets,
+        **{name: getattr(index, name) for name in _ARRAYS},
     }
-    for name, bm25 in (("body", index.body), ("titles", index.titles)):
+    for name in _FIELDS:
+        bm25 = getattr(index, name)
         arrays[f"{name}_vocab"] = _json(list(bm25.vocab))
         for field in _POSTINGS:
             arrays[f"{name}_{field}"] = getattr(bm25, field)
@@ -181,17 +187,16 @@ def _engine_from(arrays: dict[str, np.ndarray], meta: dict, options: EngineOptio
         for i, (d, p, pos, start, end) in enumerate(rows.tolist())
     ]
     indexes = {}
-    for name, k1, b in (("body", meta["k1"], meta["b"]), ("titles", None, None)):
+    for name in _FIELDS:
         vocab = {term: i for i, term in enumerate(_unjson(arrays[f"{name}_vocab"]))}
-        params = {"k1": k1, "b": b} if k1 is not None else {}
+        params = {"k1": meta["k1"], "b": meta["b"]} if name != "titles" else {}
         indexes[name] = BM25Index(vocab, *(arrays[f"{name}_{field}"] for field in _POSTINGS), **params)
     index = CorpusIndex(
         passages=passages,
         passage_doc=np.ascontiguousarray(rows[:, 0]),
-        body=indexes["body"],
-        titles=indexes["titles"],
         lexicon=set(_unjson(arrays["lexicon"])),
-        **{name: arrays[name] for name in _ARRAYS if name != "passages"},
+        **indexes,
+        **{name: arrays[name] for name in _ARRAYS},
     )
     _check(index, len(documents))
     corpus = Corpus(documents, fingerprint=meta["fingerprint"], source=meta["source"], skipped=meta["skipped"])
@@ -207,17 +212,27 @@ def _check(index: CorpusIndex, documents: int) -> None:
         and index.sentence_offsets[-1] == len(index.terms)
         and index.passage_sentences[-1] == len(index.sentence_offsets) - 1
         and index.title_offsets[-1] == len(index.title_terms)
-        and index.body.size == passages
+        and len(index.prefix_terms) == len(index.terms)
+        and len(index.title_prefix_terms) == len(index.title_terms)
+        and index.body.size == index.prefixes.size == passages
         and index.titles.size == documents
-        and len(index.body.offsets) == len(index.body.vocab) + 1
-        and len(index.titles.offsets) == len(index.titles.vocab) + 1
-        and index.body.offsets[-1] == len(index.body.doc_ids) == len(index.body.tfs)
-        and index.titles.offsets[-1] == len(index.titles.doc_ids) == len(index.titles.tfs)
+        and all(
+            len(field.offsets) == len(field.vocab) + 1 and field.offsets[-1] == len(field.doc_ids) == len(field.tfs)
+            for field in (index.body, index.titles, index.prefixes)
+        )
         and (passages == 0 or 0 <= int(index.passage_doc.min()) <= int(index.passage_doc.max()) < documents)
-        and (len(index.terms) == 0 or 0 <= int(index.terms.min()) <= int(index.terms.max()) < len(index.body.vocab))
+        and _within(index.terms, len(index.body.vocab))
+        and _within(index.title_terms, len(index.titles.vocab))
+        and _within(index.prefix_terms, len(index.prefixes.vocab))
+        and _within(index.title_prefix_terms, len(index.prefixes.vocab))
     )
     if not ok:
         raise ValueError("lengths")
+
+
+def _within(ids: np.ndarray, size: int) -> bool:
+    """Every id is a valid index into a vocabulary of `size` terms."""
+    return len(ids) == 0 or 0 <= int(ids.min()) <= int(ids.max()) < size
 
 
 def open_engine(

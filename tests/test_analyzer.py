@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.analyzer import Analyzer, cues, fold, normalize, words
+from bot.analyzer import Analyzer, cues, fold, normalize, prefix, words
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +151,17 @@ def test_cues_name_the_kind_of_answer(question: str, expected: str) -> None:
 def test_qui_inside_a_clause_is_not_a_person_cue() -> None:
     assert "person" not in cues("Quel est le site qui vend des théières ?")
     assert cues("aliexpress trafic italie") == set()
+
+
+def test_prefix_keeps_the_first_letters_of_a_word_and_whole_numbers() -> None:
+    assert prefix("construction") == prefix("construit") == "constr"
+    assert prefix("electricite") == prefix("electrique")
+    assert prefix("pont") == "pont"
+    assert prefix("65709800") == "65709800"
+
+
+def test_entries_pair_each_folded_word_with_its_term_and_skip_stop_words(analyzer: Analyzer) -> None:
+    assert analyzer.entries("Les Théières de l’entreprise") == [
+        ("theieres", analyzer.stem("theieres")),
+        ("entreprise", analyzer.stem("entreprise")),
+    ]

@@ -288,3 +288,33 @@ def test_tiny_corpus_still_answers(count: int) -> None:
     assert answer.found and answer.sentences == [texts["velo"]]
     assert 0.0 < answer.confidence <= 1.0
     assert not engine.answer("Quel temps fera-t-il demain à Paris ?").found
+
+
+DERIVED_DOCS = {
+    "viaduc": "Le viaduc de Millau a été construit entre 2001 et 2004 par Eiffage.",
+    "stade": "La construction du nouveau stade a pris du retard à cause de la pluie.",
+    "tofu": "Le village de Libei vend du tofu de riz dans tout le pays.",
+    "velo": "Lyon compte 4 000 vélos en libre-service depuis 2005.",
+}
+
+
+@pytest.fixture(scope="module")
+def derived_corpus() -> Corpus:
+    return Corpus([d for d in (make_document(i, t) for i, t in DERIVED_DOCS.items()) if d is not None])
+
+
+def test_a_derived_word_is_found_through_its_prefix(derived_corpus: Corpus) -> None:
+    """"construction" and "construit" share no stem; the prefix field lets the viaduct's article answer."""
+    engine = Engine(derived_corpus)
+    question = "Quand a eu lieu la construction du viaduc ?"
+    assert "construct" in engine.analyze_question(question).terms
+    answer = engine.answer(question)
+    assert answer.found and answer.sources[0].doc_id == "viaduc"
+    assert answer.sentences == [DERIVED_DOCS["viaduc"]]
+    # Found only as a prefix, "construction" counts half: the confidence lies between the two coverages.
+    stems_only = Engine(derived_corpus, EngineOptions(prefix_weight=0.0, prefix_match=0.0))
+    query = engine.analyze_question(question)
+    pid = engine.rank(query)[0][0]
+    viaduc, construction = query.weights[engine.analyzer.stem("viaduc")], query.weights["construct"]
+    assert stems_only.coverage(query, pid) == pytest.approx(viaduc / query.total)
+    assert engine.coverage(query, pid) == pytest.approx((viaduc + 0.5 * construction) / query.total)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.analyzer import Analyzer
+from bot.analyzer import Analyzer, prefix
 from bot.engine import Engine
 from bot.evaluation import squad_corpus
 from bot.index import BM25Index
@@ -171,3 +171,23 @@ def test_piaf_top10_matches_rank_bm25(piaf: tuple[Engine, list[str], BM25Okapi])
                 assert pid == order[rank], question
         compared += 1
     assert compared >= 90
+
+
+def test_prefix_field_holds_each_passage_and_its_title(seed_engine: Engine) -> None:
+    """The prefix postings equal BM25 built directly over each passage's word prefixes plus its title's."""
+    analyzer = seed_engine.analyzer
+    expected = BM25Index.build(
+        [
+            [prefix(word) for word, _ in analyzer.entries(p.text)]
+            + [prefix(word) for word, _ in analyzer.entries(seed_engine.documents[p.doc_index].title or "")]
+            for p in seed_engine.passages
+        ]
+    )
+    field = seed_engine.index.prefixes
+    assert field.vocab.keys() == expected.vocab.keys()
+    np.testing.assert_array_equal(field.doc_len, expected.doc_len)
+    for term in expected.vocab:
+        ids, scores = field.scores([term])
+        want_ids, want_scores = expected.scores([term])
+        np.testing.assert_array_equal(ids, want_ids)
+        np.testing.assert_allclose(scores, want_scores)

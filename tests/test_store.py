@@ -108,9 +108,10 @@ def test_another_analyzer_version_is_rebuilt(corpus: Path, tmp_path: Path, monke
 
 
 def test_other_format_version_is_rebuilt(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store, "FORMAT", 0)
+    format_now = store.FORMAT
+    monkeypatch.setattr(store, "FORMAT", format_now - 1)
     _open(corpus, tmp_path / "index")
-    monkeypatch.setattr(store, "FORMAT", 1)
+    monkeypatch.setattr(store, "FORMAT", format_now)
     engine, warnings = _open(corpus, tmp_path / "index")
     assert len(warnings) == 1 and "autre version" in warnings[0]
     assert engine.answer(QUESTIONS[0]).found
@@ -216,9 +217,12 @@ def test_parallel_build_equals_one_process(seed_engine: Engine) -> None:
     two = build_index(documents, Analyzer(), workers=2)
     assert one.passages == two.passages and one.lexicon == two.lexicon
     assert one.body.vocab == two.body.vocab and one.titles.vocab == two.titles.vocab
-    for name in ("terms", "sentence_offsets", "passage_sentences", "title_terms", "title_offsets"):
+    assert one.prefixes.vocab == two.prefixes.vocab
+    for name in store._ARRAYS:
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
-    np.testing.assert_array_equal(one.body.doc_ids, two.body.doc_ids)
+    for field in store._FIELDS:
+        np.testing.assert_array_equal(getattr(one, field).doc_ids, getattr(two, field).doc_ids)
+        np.testing.assert_array_equal(getattr(one, field).tfs, getattr(two, field).tfs)
 
 
 def test_reindex_in_a_child_process(corpus: Path, tmp_path: Path, seed_engine: Engine) -> None:
