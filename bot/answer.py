@@ -31,11 +31,20 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """Sentences quoted verbatim from one document, and that document (its link points at the first one)."""
+
+    source: Source
+    sentences: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """What the engine says about one question.
 
-    `text` is the French text a person reads (quoted sentences, no markup); `sentences`
-    are the verbatim quotes it is made of; `sources[0]` is where they come from when found.
+    `text` is the French text a person reads (quoted sentences, no markup); `quotes` group the
+    verbatim sentences by the document they come from (one document, or two when the next one
+    ranks almost as high), and `sentences` lists them all. `sources` is the ranking, best first.
     When not found, `lead` may name the closest document as a hint.
     """
 
@@ -47,11 +56,12 @@ class Answer:
     sentences: list[str] = field(default_factory=list)
     lead: Source | None = None
     latency_ms: float = 0.0
+    quotes: list[Quote] = field(default_factory=list)
 
     @property
     def source(self) -> Source | None:
-        """The source the quoted sentences come from (None when not found)."""
-        return self.sources[0] if self.found and self.sources else None
+        """The source of the first quoted sentences (None when not found)."""
+        return self.quotes[0].source if self.found and self.quotes else None
 
 
 class QuestionError(ValueError):

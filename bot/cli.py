@@ -46,6 +46,7 @@ def _answer_json(answer: Answer) -> dict:
             }
             for s in answer.sources
         ],
+        "quotes": [{"doc_id": q.source.doc_id, "sentences": q.sentences} for q in answer.quotes],
     }
 
 

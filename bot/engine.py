@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.analyzer import Analyzer, cues, normalize, prefix, words
-from bot.answer import NOT_FOUND_TEXT, Answer, QuestionError, Source
+from bot.answer import NOT_FOUND_TEXT, Answer, QuestionError, Quote, Source
 from bot.corpus import Corpus, Document, load_corpus
 from bot.corpus_index import CorpusIndex, Progress, build_index
 from bot.formatting import source_line, text_fragment_link
@@ -40,6 +40,9 @@ class EngineOptions:
     min_confidence: float = 0.4  # below: "not found" (calibrated with bench/confidence.py)
     lead_confidence: float = 0.2  # below: not even named as a lead
     max_sources: int = 5
+    # The next document's best passage is quoted from too when its re-ranked score is at least this share of the
+    # best one's: the ranking cannot tell the two apart, and the reader sees both (above 1: never).
+    second_source_ratio: float = 0.9
     max_question_chars: int = 2000  # longer questions are cut (bounded time)
     max_query_terms: int = 32
     title_weight: float = 0.6
@@ -304,18 +307,18 @@ class Engine:
         ranked = self.rank(query) if query.terms else []
         sources = self._sources(ranked, query)
         confidence = self.coverage(query, ranked[0][0]) if ranked else 0.0
-        sentences: list[str] = []
+        quotes: list[Quote] = []
         if ranked and confidence >= self.options.min_confidence:
-            sentences = self._summary(ranked, query)
-        found = bool(sentences)
+            quoted = self._summary(ranked, query)
+            for rank in sorted({rank for rank, _ in quoted}):
+                sentences = [text for r, text in quoted if r == rank]
+                source = replace(sources[rank], link=text_fragment_link(sources[rank].url, sentences[0]))
+                sources[rank] = source
+                quotes.append(Quote(source, sentences))
+        found = bool(quotes)
+        lead = None
         if found:
-            top_doc = self.passages[ranked[0][0]].doc_index
-            first = sources[0]
-            sources[0] = replace(first, link=text_fragment_link(self.documents[top_doc].url, sentences[0]))
-            text = "\n".join(sentences) + f"\n\nSource : {source_line(sources[0])}"
-            if sources[0].link:
-                text += f"\n{sources[0].link}"
-            lead = None
+            text = "\n\n".join(_quote_text(quote) for quote in quotes)
         else:
             lead = sources[0] if ranked and self._is_lead(query, ranked[0][0], confidence) else None
             text = NOT_FOUND_TEXT
@@ -329,9 +332,10 @@ class Engine:
             text=text,
             confidence=round(float(min(max(confidence, 0.0), 1.0)), 3),
             sources=sources,
-            sentences=sentences,
+            sentences=[sentence for quote in quotes for sentence in quote.sentences],
             lead=lead,
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            quotes=quotes,
         )
 
     def _sources(self, ranked: list[tuple[int, float]], query: Query) -> list[Source]:
@@ -360,14 +364,19 @@ class Engine:
                 break
         return sources
 
-    def _summary(self, ranked: list[tuple[int, float]], query: Query) -> list[str]:
-        """Quote sentences from the best document's best passages."""
+    def _summary(self, ranked: list[tuple[int, float]], query: Query) -> list[tuple[int, str]]:
+        """Sentences quoted from the best document's best passages, and from the next document's best passage
+        when it ranks almost as high; as (rank of the document in `_sources`, sentence)."""
         top_doc = self.passages[ranked[0][0]].doc_index
         candidates = [
             Candidate(self.passages[pid].position, self.passages[pid].text, score)
             for pid, score in ranked
             if self.passages[pid].doc_index == top_doc
         ][:3]
+        if self.options.max_sources > 1:
+            pid, score = next(((p, s) for p, s in ranked if self.passages[p].doc_index != top_doc), (-1, 0.0))
+            if pid >= 0 and score >= self.options.second_source_ratio * ranked[0][1]:
+                candidates.append(Candidate(self.passages[pid].position, self.passages[pid].text, score, source=1))
         by_prefix: dict[str, set[str]] = {}
         for term, prefixes in query.prefixes.items():
             for p in prefixes:
@@ -387,3 +396,9 @@ class Engine:
             query.text,
             max_chars=self.options.max_chars,
         )
+
+
+def _quote_text(quote: Quote) -> str:
+    """Quoted sentences, then their source in French and the link to them."""
+    text = "\n".join(quote.sentences) + f"\n\nSource : {source_line(quote.source)}"
+    return text + f"\n{quote.source.link}" if quote.source.link else text

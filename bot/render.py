@@ -101,20 +101,26 @@ def source_markdown(source: Source, limit: int = FIELD_VALUE_LIMIT) -> str:
     return truncate(_link_label(label) + tail, limit)
 
 
-def _quoted(answer: Answer) -> str:
-    sentences = answer.sentences or [answer.text]
+def _quoted(sentences: list[str]) -> str:
     return "\n".join(f"> {discord.utils.escape_markdown(s.strip())}" for s in sentences if s.strip())
 
 
 def answer_embed(answer: Answer) -> discord.Embed:
-    """The reply to a question: verbatim quotes, the source as a link, the confidence in the footer."""
+    """The reply to a question: verbatim quotes, the source as a link, the confidence in the footer.
+
+    Quotes from a second document follow in their own field, with that document as their source.
+    """
     title = truncate(f"❓ {shown(answer.question)}", TITLE_LIMIT)
-    if answer.found:
+    if answer.found and answer.quotes:
+        first, *others = answer.quotes
         embed = discord.Embed(
-            title=title, colour=FOUND_COLOUR, description=truncate(_quoted(answer), DESCRIPTION_LIMIT)
+            title=title, colour=FOUND_COLOUR, description=truncate(_quoted(first.sentences), DESCRIPTION_LIMIT)
         )
-        if answer.source is not None:
-            embed.add_field(name="Source", value=source_markdown(answer.source), inline=False)
+        embed.add_field(name="Source", value=source_markdown(first.source), inline=False)
+        for quote in others:
+            source = source_markdown(quote.source, FIELD_VALUE_LIMIT // 2)
+            quoted = truncate(_quoted(quote.sentences), FIELD_VALUE_LIMIT - len(source) - 1)
+            embed.add_field(name="Autre source proche", value=f"{quoted}\n{source}", inline=False)
     else:
         embed = discord.Embed(title=title, colour=NOT_FOUND_COLOUR, description=NOT_FOUND_TEXT)
         if answer.lead is not None:

@@ -32,15 +32,18 @@ MIN_RELATIVE_SCORE = 0.1
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A passage offered to the summary: its place in the document, its text, its retrieval score."""
+    """A passage offered to the summary: its place in the document, its text, its retrieval score, and which
+    of the quoted documents it belongs to (0 the best, 1 the next)."""
 
     position: int
     text: str
     score: float
+    source: int = 0
 
 
 @dataclass(slots=True)
 class ScoredSentence:
+    source: int  # the candidate's `source`
     position: int  # passage position in the document
     order: int  # sentence number within the passage
     text: str
@@ -56,12 +59,13 @@ def summarize(
     question_text: str,
     max_chars: int = 600,
     max_sentences: int = 3,
-) -> list[str]:
-    """Pick up to `max_sentences` sentences (≤ `max_chars` in all) from the candidates, in reading order."""
+) -> list[tuple[int, str]]:
+    """Pick up to `max_sentences` sentences (≤ `max_chars` in all) from the candidates, as (source, text)
+    in reading order, source after source."""
     scored = score_sentences(candidates, weights, cues, analyze, question_text)
     if not scored:
         return []
-    ranked = sorted(scored, key=lambda s: (-s.score, s.position, s.order))
+    ranked = sorted(scored, key=lambda s: (-s.score, s.source, s.position, s.order))
     best = ranked[0]
     chosen = [best]
     used = len(best.text)
@@ -76,11 +80,10 @@ def summarize(
             continue
         chosen.append(sentence)
         used += 1 + len(sentence.text)
-    chosen.sort(key=lambda s: (s.position, s.order))
-    texts = [s.text for s in chosen]
-    if len(texts) == 1 and len(texts[0]) > max_chars:
-        texts = [_shorten(texts[0], max_chars)]
-    return texts
+    chosen.sort(key=lambda s: (s.source, s.position, s.order))
+    if len(chosen) == 1 and len(best.text) > max_chars:
+        return [(best.source, _shorten(best.text, max_chars))]
+    return [(s.source, s.text) for s in chosen]
 
 
 def score_sentences(
@@ -111,7 +114,7 @@ def score_sentences(
                 elif pattern.search(sentence):
                     bonus += 0.1
             score = coverage + passage_weight + (bonus if coverage > 0 else 0.0)
-            out.append(ScoredSentence(candidate.position, order, sentence, terms, score))
+            out.append(ScoredSentence(candidate.source, candidate.position, order, sentence, terms, score))
     return out
 
 

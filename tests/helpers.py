@@ -14,7 +14,7 @@ from unittest import mock
 
 import discord
 
-from bot.answer import Answer, Source
+from bot.answer import Answer, Quote, Source
 from bot.client import QABot
 from bot.config import Settings
 from bot.storage import Storage
@@ -62,6 +62,8 @@ def make_answer(question: str = QUESTION, **changes: Any) -> Answer:
     else:
         values = {"text": "Je n'ai pas trouvé de réponse à cette question dans le corpus.", "confidence": 0.1}
     values.update(changes)
+    if found and "quotes" not in values:
+        values["quotes"] = [Quote(values["sources"][0], values["sentences"])]
     return Answer(question=question, found=found, **values)
 
 

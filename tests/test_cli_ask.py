@@ -68,6 +68,8 @@ def test_ask_json_prints_one_object(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert data["question"] == question
     assert data["found"] is True
     assert "14%" in data["answer"] and "Source : " in data["answer"]
+    assert data["quotes"][0]["doc_id"] == data["sources"][0]["doc_id"]
+    assert all(sentence in data["answer"] for quote in data["quotes"] for sentence in quote["sentences"])
     assert 0.0 <= data["confidence"] <= 1.0
     assert isinstance(data["latency_ms"], (int, float)) and data["latency_ms"] >= 0
     assert 1 <= len(data["sources"]) <= 5

@@ -12,6 +12,7 @@ from bot.analyzer import fold, normalize
 from bot.answer import NOT_FOUND_TEXT, Answer, QuestionError
 from bot.corpus import Corpus, make_document
 from bot.engine import Engine, EngineOptions
+from bot.formatting import text_fragment_link
 from tests.conftest import DEV_QA, dev_questions
 
 ANSWERABLE = [q for q in dev_questions() if q["doc"] is not None]
@@ -318,3 +319,38 @@ def test_a_derived_word_is_found_through_its_prefix(derived_corpus: Corpus) -> N
     viaduc, construction = query.weights[engine.analyzer.stem("viaduc")], query.weights["construct"]
     assert stems_only.coverage(query, pid) == pytest.approx(viaduc / query.total)
     assert engine.coverage(query, pid) == pytest.approx((viaduc + 0.5 * construction) / query.total)
+
+
+LEVEL_DOCS = {
+    "genes": (
+        "Le port de Gênes accueille chaque jour des ferries. "
+        "Les ferries de Gênes partent vers la Sardaigne chaque soir."
+    ),
+    "corse": "Les ferries de Gênes partent vers la Corse chaque matin.",
+    "tofu": "Le village de Libei vend du tofu de riz dans tout le pays.",
+    "velo": "Lyon compte 4 000 vélos en libre-service depuis 2005.",
+}
+
+
+@pytest.fixture(scope="module")
+def level_corpus() -> Corpus:
+    documents = (make_document(i, t, url=f"https://exemple.fr/{i}") for i, t in LEVEL_DOCS.items())
+    return Corpus([d for d in documents if d is not None])
+
+
+def test_a_second_document_ranked_as_high_is_quoted_with_its_own_source(level_corpus: Corpus) -> None:
+    question = "Vers où partent les ferries de Gênes ?"
+    answer = Engine(level_corpus).answer(question)
+    assert answer.found and [q.source.doc_id for q in answer.quotes] == ["genes", "corse"]
+    assert answer.sentences == [s for q in answer.quotes for s in q.sentences]
+    for quote in answer.quotes:
+        assert all(sentence in LEVEL_DOCS[quote.source.doc_id] for sentence in quote.sentences)
+        assert quote.source.link == text_fragment_link(quote.source.url, quote.sentences[0])
+    assert answer.source == answer.quotes[0].source
+    # Each group of quotes is followed by its own source line and link, in ranking order.
+    genes, corse = answer.text.index("Source : genes"), answer.text.index("Source : corse")
+    assert answer.text.index(LEVEL_DOCS["corse"]) > genes and corse > answer.text.index(LEVEL_DOCS["corse"])
+    assert sum(len(q) + 1 for q in answer.sentences) - 1 <= Engine(level_corpus).options.max_chars
+
+    single = Engine(level_corpus, EngineOptions(second_source_ratio=1.1)).answer(question)
+    assert [q.source.doc_id for q in single.quotes] == ["genes"] and "corse" not in single.text

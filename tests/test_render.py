@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.answer import NOT_FOUND_TEXT
+from bot.answer import NOT_FOUND_TEXT, Quote
 from bot.render import (
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
@@ -162,3 +162,27 @@ def test_settings_text_names_defaults() -> None:
     assert "conservées sans limite" in text
     changed = settings_text(GuildSettings(1, ephemeral=True, use_threads=True, retention_days=30), 5, 60.0, 0)
     assert "privées" in changed and "dans un fil" in changed and "effacées après 30 jours" in changed
+
+
+def test_quotes_from_a_second_document_follow_with_their_own_source() -> None:
+    first = make_source()
+    second = make_source(doc_id="autre", title="Un autre article", link="https://example.org/autre#:~:text=Temu")
+    answer = make_answer(
+        sentences=["Phrase du premier article.", "Phrase du *second* article."],
+        quotes=[Quote(first, ["Phrase du premier article."]), Quote(second, ["Phrase du *second* article."])],
+    )
+    embed = answer_embed(answer)
+    assert embed.description == "> Phrase du premier article."
+    source, other = embed.fields
+    assert source.name == "Source" and first.title in (source.value or "")
+    assert other.name == "Autre source proche"
+    assert (other.value or "").startswith("> Phrase du \\*second\\* article.\n")
+    assert "[« Un autre article »](https://example.org/autre#:~:text=Temu)" in (other.value or "")
+
+
+def test_a_huge_second_quote_fits_its_field() -> None:
+    second = make_source(doc_id="autre", title="T" * 400, link="https://example.org/#" + "x" * 2000)
+    answer = make_answer(quotes=[Quote(make_source(), ["Court."]), Quote(second, ["Long " * 600])])
+    embed = answer_embed(answer)
+    within_limits(embed)
+    assert (embed.fields[1].value or "").startswith("> Long")

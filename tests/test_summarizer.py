@@ -15,7 +15,8 @@ def _weights(question: str) -> dict[str, float]:
 
 
 def _summary(candidates: list[Candidate], question: str, cues: set[str] | None = None, **kw: int) -> list[str]:
-    return summarize(candidates, _weights(question), cues or set(), ANALYZER.terms, question, **kw)
+    chosen = summarize(candidates, _weights(question), cues or set(), ANALYZER.terms, question, **kw)
+    return [text for _, text in chosen]
 
 
 PASSAGE = (
