@@ -18,6 +18,7 @@ import logging
 import math
 import re
 import sqlite3
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -315,6 +316,24 @@ def _row(values: Sequence[Any]) -> QueryRow:
 # --- the storage class ------------------------------------------------------------------
 
 
+async def _enable_wal(conn: aiosqlite.Connection, busy_timeout: float) -> str:
+    """Switch to WAL and return the journal mode in force.
+
+    The switch needs the file to itself and SQLite answers "database is locked" at once, without
+    waiting, while another process holds a lock (two processes opening a new file together): retry
+    until `busy_timeout` has passed.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            async with conn.execute("PRAGMA journal_mode = WAL") as cur:
+                return str((await cur.fetchone() or ("?",))[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.02)
+
+
 class Storage:
     """Async access to the bot's SQLite database; open with `await Storage.open(path)`."""
 
@@ -362,9 +381,8 @@ class Storage:
                         f"{name}: schema version {version}, expected {SCHEMA_VERSION} "
                         "(read-only database cannot be migrated)")
             else:
-                async with conn.execute("PRAGMA journal_mode = WAL") as cur:
-                    mode = (await cur.fetchone() or ("?",))[0]
-                if str(mode).lower() != "wal" and name != ":memory:":
+                mode = await _enable_wal(conn, busy_timeout)
+                if mode.lower() != "wal" and name != ":memory:":
                     logger.warning("database %s: journal mode is %s, not WAL", name, mode)
                 await conn.execute("PRAGMA synchronous = NORMAL")
                 await storage._migrate()

@@ -224,6 +224,23 @@ async def test_two_processes_migrating_at_once(db_path: Path) -> None:
         await second.close()
 
 
+async def test_opening_waits_for_a_writer_of_another_process_before_switching_to_wal(db_path: Path) -> None:
+    """SQLite refuses the switch to WAL at once, without waiting, while another connection holds a write lock
+    (two processes opening a new file together); opening retries instead of failing."""
+    make_v1_file(db_path)
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # holds a write lock until the rollback
+    asyncio.get_running_loop().call_later(0.3, writer.rollback)
+    try:
+        storage = await Storage.open(db_path)
+        try:
+            assert await storage.schema_version() == SCHEMA_VERSION
+        finally:
+            await storage.close()
+    finally:
+        writer.close()
+
+
 async def test_newer_schema_is_refused(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     with sqlite3.connect(db_path) as conn:
