@@ -7,6 +7,7 @@ their passage; near-duplicates are skipped and the chosen sentences keep their r
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -93,28 +94,39 @@ def score_sentences(
     analyze: Callable[[str], list[str]],
     question_text: str,
 ) -> list[ScoredSentence]:
-    """Every sentence of the candidate passages with its answer score."""
-    total = sum(weights.values()) or 1.0
+    """Every sentence of the candidate passages with its answer score.
+
+    A question term weighs its corpus idf times its idf among these sentences: a word every sentence
+    holds (the article's subject) tells them apart less than one only a few hold.
+    """
+    sentences = [
+        (candidate, order, sentence, frozenset(analyze(sentence)))
+        for candidate in candidates
+        for order, sentence in enumerate(split_sentences(candidate.text))
+    ]
+    local = {
+        t: w * (1 + math.log((len(sentences) + 1) / (1 + sum(t in terms for *_, terms in sentences))))
+        for t, w in weights.items()
+    }
+    total = sum(local.values()) or 1.0
     top_score = max((c.score for c in candidates), default=0.0) or 1.0
     question_numbers = set(re.findall(r"\d+", question_text))
     out: list[ScoredSentence] = []
-    for candidate in candidates:
+    for candidate, order, sentence, terms in sentences:
         passage_weight = 0.25 * candidate.score / top_score
-        for order, sentence in enumerate(split_sentences(candidate.text)):
-            terms = frozenset(analyze(sentence))
-            coverage = sum(weights.get(t, 0.0) for t in terms) / total
-            bonus = 0.0
-            for cue in cues:
-                pattern = _CUE_PATTERNS.get(cue)
-                if pattern is None:
-                    continue
-                if cue == "number":
-                    if set(re.findall(r"\d+", sentence)) - question_numbers:
-                        bonus += 0.15
-                elif pattern.search(sentence):
-                    bonus += 0.1
-            score = coverage + passage_weight + (bonus if coverage > 0 else 0.0)
-            out.append(ScoredSentence(candidate.source, candidate.position, order, sentence, terms, score))
+        coverage = sum(local.get(t, 0.0) for t in terms) / total
+        bonus = 0.0
+        for cue in cues:
+            pattern = _CUE_PATTERNS.get(cue)
+            if pattern is None:
+                continue
+            if cue == "number":
+                if set(re.findall(r"\d+", sentence)) - question_numbers:
+                    bonus += 0.15
+            elif pattern.search(sentence):
+                bonus += 0.1
+        score = coverage + passage_weight + (bonus if coverage > 0 else 0.0)
+        out.append(ScoredSentence(candidate.source, candidate.position, order, sentence, terms, score))
     return out
 
 

@@ -104,3 +104,16 @@ def test_at_most_three_sentences() -> None:
 
 def test_no_candidates_no_summary() -> None:
     assert _summary([], "tofu") == []
+
+
+def test_a_term_few_sentences_hold_outweighs_terms_they_all_hold() -> None:
+    """Within the quoted passages, the article's subject (in every sentence) tells the sentences apart less
+    than a term only one sentence holds, even at equal corpus weight."""
+    common = [f"Le village de Libei compte {n} entreprises." for n in range(1, 7)]
+    rare = "Le tofu y est vendu en ligne."
+    scored = score_sentences([Candidate(0, " ".join([*common, rare]), 1.0)], _weights("village Libei tofu"), set(),
+                             ANALYZER.terms, "village Libei tofu")
+    best = max(scored, key=lambda s: s.score)
+    assert best.text == rare
+    # With the corpus weights alone the two-term sentences would win.
+    assert len(best.terms & set(_weights("village Libei tofu"))) == 1
