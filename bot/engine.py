@@ -206,25 +206,18 @@ class Engine:
         BM25 favours one repeating a rare term.
         """
         factors = [query.factors[t] for t in query.terms]
-        ids, scores = self.body.scores(query.terms, factors)
-        p_ids, p_scores = self.prefixes.scores(sorted(set().union(*query.prefixes.values())))
-        if len(ids) == 0 and len(p_ids) == 0:
-            return []
-        first = np.zeros(len(self.passages))
-        hit = np.zeros(len(self.passages), dtype=bool)
-        if len(ids):
-            t_ids, t_scores = self.titles.scores(query.terms, factors)
-            if len(t_ids):
-                by_doc = np.zeros(len(self.documents))
-                by_doc[t_ids] = t_scores
-                scores = scores + self.options.title_weight * by_doc[self.passage_doc[ids]]
-            first[ids] = _scaled(scores)
-            hit[ids] = True
-        if len(p_ids):
-            first[p_ids] += self.options.prefix_weight * _scaled(p_scores)
-            hit[p_ids] = True
+        body, hit = self.body.dense_scores(query.terms, factors)
+        prefixes, prefix_hit = self.prefixes.dense_scores(sorted(set().union(*query.prefixes.values())))
+        hit |= prefix_hit
         ids = np.flatnonzero(hit)  # a tiny corpus gives BM25 scores of 0: a passage hit stays a candidate
-        scores = first[ids]
+        if len(ids) == 0:
+            return []
+        t_ids, t_scores = self.titles.scores(query.terms, factors)
+        if len(t_ids):
+            by_doc = np.zeros(len(self.documents))
+            by_doc[t_ids] = t_scores
+            body += self.options.title_weight * by_doc[self.passage_doc]
+        scores = (_scaled(body) + self.options.prefix_weight * _scaled(prefixes))[ids]
         depth = self.options.rerank_depth
         if len(ids) > depth:
             keep = np.argpartition(-scores, depth - 1)[:depth]

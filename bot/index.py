@@ -99,8 +99,8 @@ class BM25Index:
             return math.log(self.size + 0.5) - math.log(1.5) if self.size > 1 else 1.0
         return float(self.idf[t])
 
-    def scores(self, query: Sequence[str], weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(passage ids, BM25 scores) of every passage holding at least one query term.
+    def _postings(self, query: Sequence[str], weights: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray, int]:
+        """Passage id and score contribution of every posting of the query's terms, and how many terms matched.
 
         A repeated query term counts once per occurrence, as in `BM25Okapi.get_scores`;
         `weights` scales each query term's contribution (1.0 when omitted).
@@ -111,7 +111,7 @@ class BM25Index:
             if t is not None:
                 per_term[t] = per_term.get(t, 0.0) + (weights[i] if weights is not None else 1.0)
         if not per_term:
-            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64)
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64), 0
         id_parts: list[np.ndarray] = []
         score_parts: list[np.ndarray] = []
         k1p1 = self.k1 + 1
@@ -121,9 +121,21 @@ class BM25Index:
             tf = self.tfs[lo:hi]
             id_parts.append(ids)
             score_parts.append((weight * self.idf[t] * k1p1) * tf / (tf + self.norm[ids]))
-        ids = np.concatenate(id_parts)
-        contrib = np.concatenate(score_parts)
-        if len(id_parts) == 1:
+        return np.concatenate(id_parts), np.concatenate(score_parts), len(per_term)
+
+    def dense_scores(
+        self, query: Sequence[str], weights: Sequence[float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The BM25 score of every passage (0 where no query term is) and the mask of the passages holding one."""
+        ids, contrib, _ = self._postings(query, weights)
+        hit = np.zeros(self.size, dtype=bool)
+        hit[ids] = True
+        return np.bincount(ids, weights=contrib, minlength=self.size).astype(np.float64, copy=False), hit
+
+    def scores(self, query: Sequence[str], weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(passage ids, BM25 scores) of every passage holding at least one query term (see `_postings`)."""
+        ids, contrib, terms = self._postings(query, weights)
+        if terms <= 1:
             return ids, contrib.astype(np.float64)
         if len(ids) * 16 < self.size:  # few postings: sorting them beats a pass over every passage
             unique, inverse = np.unique(ids, return_inverse=True)

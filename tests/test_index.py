@@ -191,3 +191,14 @@ def test_prefix_field_holds_each_passage_and_its_title(seed_engine: Engine) -> N
         want_ids, want_scores = expected.scores([term])
         np.testing.assert_array_equal(ids, want_ids)
         np.testing.assert_allclose(scores, want_scores)
+
+
+@pytest.mark.parametrize("question", ["vente en ligne Chine", "Alibaba", "zzz inconnu", "Temu 2024 commerce"])
+def test_dense_scores_equal_the_sparse_ones(seed_engine: Engine, question: str) -> None:
+    terms = seed_engine.analyzer.terms(question)
+    ids, scores = seed_engine.body.scores(terms)
+    dense, hit = seed_engine.body.dense_scores(terms)
+    assert dense.shape == hit.shape == (seed_engine.passage_count,) and dense.dtype == np.float64
+    np.testing.assert_array_equal(np.flatnonzero(hit), ids)
+    np.testing.assert_allclose(dense[ids], scores)
+    assert not dense[~hit].any()
