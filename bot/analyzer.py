@@ -168,11 +168,10 @@ class Analyzer:
 
         When `surface` is given, the folded words seen are added to it (the typo corrector's lexicon).
         """
-        get, make = self._tokens.get, self._token
-        entries = [get(token) or make(token) for token in _TOKEN.findall(normalize(text))]
+        entries = self.entries(text)
         if surface is not None:
-            surface.update(word for word, term in entries if term)
-        return [term for _, term in entries if term]
+            surface.update(word for word, _ in entries)
+        return [term for _, term in entries]
 
     def entries(self, text: str) -> list[tuple[str, str]]:
         """(folded word, term) of each word of a text that is not a stop word, in order."""
