@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 
 import Stemmer
 
@@ -178,10 +177,6 @@ class Analyzer:
         get, make = self._tokens.get, self._token
         entries = [get(token) or make(token) for token in _TOKEN.findall(normalize(text))]
         return [entry for entry in entries if entry[1]]
-
-    def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
-        """`terms` over many texts."""
-        return [self.terms(t) for t in texts]
 
     def is_stop_word(self, word: str) -> bool:
         return fold(word) in _FOLDED_STOP_WORDS
