@@ -14,9 +14,9 @@ import argparse
 import random
 from pathlib import Path
 
-from bot.corpus import Corpus
-from bot.engine import Engine, EngineOptions
 from bot.evaluation import contains, squad_corpus
+from bot.search.corpus import Corpus
+from bot.search.engine import Engine, EngineOptions
 
 DEFAULT_PIAF = Path(__file__).resolve().parents[2] / "shared/eval/piaf/piaf-v1.1-dev.json"
 

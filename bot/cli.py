@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot.answer import Answer, QuestionError
+from bot.app import engine_for, engine_options, index_dir
 from bot.config import ConfigError, Settings, load_settings
-from bot.corpus import CorpusError
-from bot.engine import Engine
 from bot.evaluation import run_eval
-from bot.loading import engine_for, engine_options, index_dir
+from bot.search.answer import Answer, QuestionError
+from bot.search.corpus import CorpusError
+from bot.search.engine import Engine
+from bot.search.index_file import IndexFileError, index_file, index_key, load_engine
 from bot.storage import QueryRecord, Storage, StorageError
-from bot.store import IndexFileError, index_file, index_key, load_engine
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -150,7 +150,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # Imported here so `ask` and `eval` do not load discord.py.
     from dotenv import find_dotenv, load_dotenv
 
-    from bot.runner import run_bot
+    from bot.chat.runner import run_bot
 
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory the bot is started from
     try:

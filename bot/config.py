@@ -153,10 +153,8 @@ def _token(value: Any) -> str:
 def _url(*schemes: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = str(value).strip()
-        if not any(text.startswith(f"{scheme}://") and len(text) > len(scheme) + 3
-                   for scheme in schemes):
-            raise _Invalid("doit être une adresse commençant par " + " ou ".join(
-                f"{scheme}://" for scheme in schemes))
+        if not any(text.startswith(f"{scheme}://") and len(text) > len(scheme) + 3 for scheme in schemes):
+            raise _Invalid("doit être une adresse commençant par " + " ou ".join(f"{scheme}://" for scheme in schemes))
         return text.rstrip("/")
 
     return parse
@@ -217,24 +215,26 @@ def _read_toml(path: Path, errors: list[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for section, content in data.items():
         if not isinstance(content, dict):
-            errors.append(f"{path} : clé inconnue « {section} » (attendu : une section "
-                          f"parmi {', '.join(sorted({k.split('.')[0] for k in TOML_KEYS}))})")
+            errors.append(
+                f"{path} : clé inconnue « {section} » (attendu : une section "
+                f"parmi {', '.join(sorted({k.split('.')[0] for k in TOML_KEYS}))})"
+            )
             continue
         for key, value in content.items():
             name = f"{section}.{key}"
             if name in TOML_KEYS:
                 values[name] = value
             elif section == "discord" or "token" in key.lower():
-                errors.append(f"{path} : clé inconnue « {name} » (le jeton Discord se met "
-                              "dans la variable d'environnement DISCORD_TOKEN, fichier .env)")
+                errors.append(
+                    f"{path} : clé inconnue « {name} » (le jeton Discord se met "
+                    "dans la variable d'environnement DISCORD_TOKEN, fichier .env)"
+                )
             else:
                 errors.append(f"{path} : clé inconnue « {name} »")
     return values
 
 
-def load_settings(
-    config_file: Path | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(config_file: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from defaults, the TOML file and the environment (in that order).
 
     The file is `config_file`, else `$BOT_CONFIG`, else `config/bot.toml` (relative to the
@@ -246,8 +246,11 @@ def load_settings(
     values: dict[str, Any] = {}
 
     explicit = config_file is not None or bool(environ.get("BOT_CONFIG", "").strip())
-    path = Path(config_file) if config_file is not None else Path(
-        environ.get("BOT_CONFIG", "").strip() or DEFAULT_CONFIG_FILE)
+    path = (
+        Path(config_file)
+        if config_file is not None
+        else Path(environ.get("BOT_CONFIG", "").strip() or DEFAULT_CONFIG_FILE)
+    )
     if path.is_file():
         for name, raw in _read_toml(path, errors).items():
             field_name, parse = TOML_KEYS[name]

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.analyzer import fold, normalize
-from bot.answer import Answer
-from bot.corpus import Corpus, CorpusError, make_document
-from bot.engine import Engine, EngineOptions
+from bot.search.analysis import fold, normalize
+from bot.search.answer import Answer
+from bot.search.corpus import Corpus, CorpusError, make_document
+from bot.search.engine import Engine, EngineOptions
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Engine
+from bot.search.engine import Engine
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"

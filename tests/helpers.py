@@ -14,9 +14,9 @@ from unittest import mock
 
 import discord
 
-from bot.answer import Answer, Quote, Source
-from bot.client import QABot
+from bot.chat.bot import QABot
 from bot.config import Settings
+from bot.search.answer import Answer, Quote, Source
 from bot.storage import Storage
 
 _ids = itertools.count(1_000)
@@ -68,7 +68,7 @@ def make_answer(question: str = QUESTION, **changes: Any) -> Answer:
 
 
 class FakeEngine:
-    """Same surface as `bot.engine.Engine` for the bot: `answer()`, document and passage counts."""
+    """Same surface as `bot.search.engine.Engine` for the bot: `answer()`, document and passage counts."""
 
     def __init__(
         self,

@@ -135,8 +135,13 @@ def test_empty_question_exits_2_with_a_french_message(
 def test_ask_on_a_jsonl_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     corpus = tmp_path / "docs.jsonl"
     records = [
-        {"id": "velo", "title": "Le vélo à Lyon", "text": "Lyon compte 4 000 vélos en libre-service depuis 2005.",
-         "url": "https://exemple.fr/velo", "published": "2021-03-04"},
+        {
+            "id": "velo",
+            "title": "Le vélo à Lyon",
+            "text": "Lyon compte 4 000 vélos en libre-service depuis 2005.",
+            "url": "https://exemple.fr/velo",
+            "published": "2021-03-04",
+        },
         {"id": "tofu", "text": "Le village de Libei vend du tofu de riz dans tout le pays."},
     ]
     corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
@@ -188,8 +193,16 @@ def test_real_subprocess_with_default_corpus(tmp_path: Path) -> None:
     env["BOT_DATABASE"] = str(tmp_path / "sub.sqlite3")
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "--json", "Qui est le vice-président de Pinduoduo ?",
-         "--database", str(tmp_path / "sub.sqlite3")],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "ask",
+            "--json",
+            "Qui est le vice-président de Pinduoduo ?",
+            "--database",
+            str(tmp_path / "sub.sqlite3"),
+        ],
         cwd=REPO,  # the default corpus is seeds/ of the current folder
         env=env,
         capture_output=True,
@@ -205,7 +218,12 @@ def test_real_subprocess_with_default_corpus(tmp_path: Path) -> None:
 
     empty = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "  ", "--no-log"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert empty.returncode == 2
     assert "La question est vide" in empty.stderr

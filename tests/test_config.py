@@ -37,9 +37,7 @@ def test_committed_file_matches_defaults() -> None:
     assert load_settings(ROOT / "config" / "bot.toml", env={}) == Settings()
 
 
-def test_default_file_is_read_from_current_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_file_is_read_from_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "bot.toml").write_text("[retention]\ndays = 30\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -47,7 +45,9 @@ def test_default_file_is_read_from_current_directory(
 
 
 def test_toml_values(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [corpus]
 path = "corpus/articles.jsonl"
 [database]
@@ -62,7 +62,8 @@ window_seconds = 30.5
 days = 90
 [logging]
 level = "debug"
-""")
+""",
+    )
     settings = load_settings(path, env={})
     assert settings.corpus_path == Path("corpus/articles.jsonl")
     assert settings.database_path == Path("/var/lib/bot/log.sqlite3")
@@ -114,7 +115,7 @@ def test_empty_env_values_count_as_unset(tmp_path: Path) -> None:
 
 
 def test_bot_config_env_selects_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "[logging]\nlevel = \"ERROR\"\n")
+    path = write(tmp_path, '[logging]\nlevel = "ERROR"\n')
     assert load_settings(env={"BOT_CONFIG": str(path)}).log_level == "ERROR"
 
 
@@ -134,16 +135,16 @@ def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
         ("[rate_limit]\ncount = 0", "rate_limit.count", "entier positif"),
         ("[rate_limit]\ncount = 2.5", "rate_limit.count", "entier positif"),
         ("[rate_limit]\ncount = true", "rate_limit.count", "entier positif (reçu : true)"),
-        ("[rate_limit]\ncount = \"cinq\"", "rate_limit.count", "entier positif"),
+        ('[rate_limit]\ncount = "cinq"', "rate_limit.count", "entier positif"),
         ("[rate_limit]\nwindow_seconds = 0", "rate_limit.window_seconds", "strictement positif"),
-        ("[rate_limit]\nwindow_seconds = \"x\"", "rate_limit.window_seconds", "nombre"),
+        ('[rate_limit]\nwindow_seconds = "x"', "rate_limit.window_seconds", "nombre"),
         ("[answers]\nmax_chars = 10", "answers.max_chars", "entre 50 et 4000"),
         ("[answers]\nmax_chars = 5000", "answers.max_chars", "entre 50 et 4000"),
         ("[answers]\nmin_confidence = 1.5", "answers.min_confidence", "entre 0 et 1"),
         ("[answers]\nmin_confidence = nan", "answers.min_confidence", "nombre fini"),
         ("[retention]\ndays = -1", "retention.days", "positif ou nul"),
-        ("[logging]\nlevel = \"BAVARD\"", "logging.level", "DEBUG"),
-        ("[corpus]\npath = \"\"", "corpus.path", "chemin non vide"),
+        ('[logging]\nlevel = "BAVARD"', "logging.level", "DEBUG"),
+        ('[corpus]\npath = ""', "corpus.path", "chemin non vide"),
         ("[database]\npath = 3", "database.path", "chemin non vide"),
     ],
 )
@@ -197,7 +198,7 @@ def test_all_errors_reported_together(tmp_path: Path) -> None:
     [
         ("[rate_limit]\ncuont = 5", "rate_limit.cuont"),
         ("[ratelimit]\ncount = 5", "ratelimit.count"),
-        ("langue = \"fr\"", "langue"),
+        ('langue = "fr"', "langue"),
     ],
 )
 def test_unknown_key_reported(tmp_path: Path, toml: str, key: str) -> None:
@@ -208,7 +209,7 @@ def test_unknown_key_reported(tmp_path: Path, toml: str, key: str) -> None:
 
 
 def test_token_in_toml_is_refused_and_not_echoed(tmp_path: Path) -> None:
-    path = write(tmp_path, f"[discord]\ntoken = \"{TOKEN}\"\n")
+    path = write(tmp_path, f'[discord]\ntoken = "{TOKEN}"\n')
     with pytest.raises(ConfigError, match="DISCORD_TOKEN") as info:
         load_settings(path, env={})
     assert TOKEN not in str(info.value)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.answer import NOT_FOUND_TEXT
+from bot.search.answer import NOT_FOUND_TEXT
 from tests.conftest import SEEDS
 
 from .fake_discord import (

@@ -1,0 +1,88 @@
+"""How the command line and the bot get their engine from the settings.
+
+The engine's options come from one place; the persisted index lives beside the database; a
+re-indexing while the bot serves is built in a child process, so the Discord event loop never
+waits on it, and the bot only loads the finished file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.config import Settings
+from bot.search.corpus import corpus_fingerprint, load_corpus, spawn_pool
+from bot.search.engine import Engine, EngineOptions
+from bot.search.index import Progress
+from bot.search.index_file import IndexFileError, Warn, index_file, index_key, load_engine, open_engine, save_engine
+
+log = logging.getLogger(__name__)
+
+INDEX_DIR_NAME = "index"
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    """Engine options from the settings (the engine's own threshold when none is configured)."""
+    if settings.min_confidence is None:
+        return EngineOptions(max_chars=settings.max_answer_chars)
+    return EngineOptions(max_chars=settings.max_answer_chars, min_confidence=settings.min_confidence)
+
+
+def index_dir(settings: Settings) -> Path:
+    """The persisted indexes' folder: `index/` beside the database file."""
+    return settings.database_path.parent / INDEX_DIR_NAME
+
+
+def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress | None = None) -> Engine:
+    """The settings' corpus, from its persisted index when current (blocking; raises CorpusError)."""
+    return open_engine(settings.corpus_path, engine_options(settings), index_dir(settings), warn, progress)
+
+
+def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
+    """Reload a corpus from disk (blocking; run it in a thread): its saved index when the corpus has not
+    changed, else a new index built in a child process and then loaded.
+
+    The child reads and analyses the corpus in one process, leaving the other cores to the bot, and writes the
+    index file; when it cannot (e.g. full disk) the index is built here instead, as a last resort.
+    """
+    path = index_file(folder, corpus_path)
+    with contextlib.suppress(IndexFileError), _polite():
+        return load_engine(path, index_key(corpus_fingerprint(corpus_path), options), options)
+    with spawn_pool(1) as pool:
+        key = pool.submit(_build_and_save, corpus_path, options, folder).result()
+    if key is not None:
+        with _polite():
+            return load_engine(path, key, options)
+    log.warning("index not saved by the child process: building it in the bot process")
+    return open_engine(corpus_path, options, None)
+
+
+@contextlib.contextmanager
+def _polite() -> Iterator[None]:
+    """While an index loads beside a serving bot: hand the GIL over every millisecond, and hold the cyclic
+    garbage collector, whose full passes over two engines' objects would stall answers for ~100 ms."""
+    interval, collecting = sys.getswitchinterval(), gc.isenabled()
+    sys.setswitchinterval(0.001)
+    gc.disable()
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        if collecting:
+            gc.enable()
+
+
+def _build_and_save(corpus_path: Path, options: EngineOptions, folder: Path) -> str | None:
+    """Child process: build and save the index; its key, or None when it could not be saved."""
+    engine = Engine(load_corpus(corpus_path, workers=1), options, workers=1)
+    key = index_key(engine.corpus.fingerprint, options)
+    try:
+        save_engine(engine, index_file(folder, corpus_path), key)
+    except OSError as exc:
+        log.warning("index not saved in %s: %s", folder, exc)
+        return None
+    return key

@@ -1,0 +1,80 @@
+"""`/oubli`: any member can erase everything the bot logged about them on a server, after confirming."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.chat.checks import server_only
+from bot.chat.embeds import plural
+from bot.chat.replies import NO_MENTIONS, ApologeticView, respond
+from bot.storage import Storage
+
+if TYPE_CHECKING:
+    from bot.chat.bot import QABot
+
+log = logging.getLogger(__name__)
+
+CONFIRM_TIMEOUT_SECONDS = 120.0
+ASK_CONFIRMATION = (
+    "Vous allez effacer toutes vos questions et tous vos votes enregistrés sur ce serveur. "
+    "Cette action est définitive. Confirmez-vous ?"
+)
+NOT_YOURS = "Seule la personne qui a demandé l'effacement peut le confirmer."
+CANCELLED = "Effacement annulé : rien n'a été supprimé."
+
+
+class ForgetConfirmation(ApologeticView):
+    """Confirm / cancel buttons; only the member who asked can press them, once."""
+
+    def __init__(self, storage: Storage, *, user_id: int, guild_id: int) -> None:
+        super().__init__(timeout=CONFIRM_TIMEOUT_SECONDS)
+        self.storage = storage
+        self.user_id = user_id
+        self.guild_id = guild_id
+        self.result: tuple[int, int] | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        if interaction.user.id != self.user_id or interaction.guild_id != self.guild_id:
+            await respond(interaction, NOT_YOURS)
+            return False
+        return True
+
+    @discord.ui.button(label="Tout effacer", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        """Delete the member's questions and votes on this server and say how many went."""
+        self.stop()
+        queries, votes = await self.storage.forget_user(self.guild_id, self.user_id)
+        self.result = (queries, votes)
+        log.info("forgot user %s on guild %s: %d questions, %d votes", self.user_id, self.guild_id, queries, votes)
+        text = f"C'est fait : {plural(queries, 'question')} et {plural(votes, 'vote')} effacés."
+        await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
+
+    @discord.ui.button(label="Annuler", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.edit_message(content=CANCELLED, view=None, allowed_mentions=NO_MENTIONS)
+
+
+class Privacy(commands.Cog):
+    """Commands about the member's own data."""
+
+    def __init__(self, bot: QABot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="oubli", description="Effacer tout ce que le bot a enregistré sur vous sur ce serveur")
+    @server_only()
+    async def oubli(self, interaction: discord.Interaction) -> None:
+        """Ask for confirmation privately; the buttons do the deletion."""
+        assert interaction.guild_id is not None
+        view = ForgetConfirmation(self.bot.storage, user_id=interaction.user.id, guild_id=interaction.guild_id)
+        await respond(interaction, ASK_CONFIRMATION, view=view)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Privacy(cast("QABot", bot)))

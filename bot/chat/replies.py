@@ -1,0 +1,45 @@
+"""Sending to Discord: every message goes out with `AllowedMentions.none()`, through these helpers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+from bot.chat.embeds import APOLOGY
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def respond(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    ephemeral: bool = True,
+    **kwargs: Any,
+) -> None:
+    """Answer an interaction, as its first response or as a follow-up if it was already answered/deferred.
+
+    `kwargs` are passed on (embed, view, file); mentions are always disabled.
+    """
+    kwargs = {key: value for key, value in kwargs.items() if value is not None}
+    if content is not None:
+        kwargs["content"] = content
+    if interaction.response.is_done():
+        await interaction.followup.send(ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
+    else:
+        await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
+
+
+class ApologeticView(discord.ui.View):
+    """A view whose button failures are logged and answered with a French apology, never silent."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
+        log.error("button %r of %s failed", getattr(item, "custom_id", item), type(self).__name__, exc_info=error)
+        try:
+            await respond(interaction, APOLOGY)
+        except discord.HTTPException:
+            log.warning("could not send the apology for a failed button", exc_info=True)

@@ -1,0 +1,163 @@
+"""Starting the Discord bot process: logging, API/gateway addresses, engine, database, signals.
+
+`run_bot(settings)` is what `python -m bot run` calls once the settings are loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from urllib.parse import urlsplit
+
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.app import engine_for
+from bot.chat.bot import QABot
+from bot.config import Settings
+from bot.search.corpus import CorpusError
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+API_VERSION_PATH = "/api/v10"
+REDACTED = "[jeton masqué]"
+
+NO_TOKEN = (
+    "Aucun jeton Discord : ajoutez la ligne DISCORD_TOKEN=<votre jeton> au fichier .env "
+    "(à côté de docker-compose.yml ; voir .env.example), puis relancez « python -m bot run »."
+)
+TOKEN_REFUSED = "Discord a refusé le jeton : vérifiez la valeur de DISCORD_TOKEN dans le fichier .env."
+INTENT_MISSING = (
+    "Discord refuse l'intention « Message Content » : activez « MESSAGE CONTENT INTENT » dans le portail "
+    "des développeurs (Application > Bot > Privileged Gateway Intents), puis relancez le bot."
+)
+
+
+class RedactToken(logging.Filter):
+    """Replaces the Discord token by a placeholder in log messages and tracebacks."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secret:
+            return True
+        message = record.getMessage()
+        if record.exc_info:
+            # Fold the traceback into the message so it can be checked like the rest.
+            message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
+            record.exc_info = None
+            record.exc_text = None
+        elif record.exc_text:
+            message = f"{message}\n{record.exc_text}"
+            record.exc_text = None
+        record.msg = message.replace(self.secret, REDACTED)
+        record.args = None
+        return True
+
+
+def setup_logging(settings: Settings) -> logging.Handler:
+    """Log to stderr with discord.py's format, the token redacted; returns the handler."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactToken(settings.discord_token or ""))
+    discord.utils.setup_logging(handler=handler, level=logging.getLevelName(settings.log_level), root=True)
+    return handler
+
+
+def api_base_url(value: str) -> str:
+    """A REST base for discord.py: kept as given when it has a path, else `/api/v10` is appended."""
+    value = value.rstrip("/")
+    return value if urlsplit(value).path not in ("", "/") else value + API_VERSION_PATH
+
+
+def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
+    """Send discord.py's REST calls and its gateway websocket to other addresses when given.
+
+    discord.py builds every REST URL (webhook follow-ups included) from `Route.BASE`; a
+    non-sharded client connects to `DiscordWebSocket.DEFAULT_GATEWAY` (it never asks
+    `GET /gateway/bot`), then resumes on the `resume_gateway_url` the gateway sends in READY.
+    """
+    if api_base:
+        Route.BASE = api_base_url(api_base)
+    if gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def _log_progress(done: int, total: int) -> None:
+    log.info("indexing the corpus: %d/%d documents", done, total)
+
+
+async def serve(settings: Settings) -> int:
+    """Build the engine, open the database, run the bot until it is closed (signal or error)."""
+    assert settings.discord_token
+    try:
+        engine = await asyncio.to_thread(engine_for, settings, None, _log_progress)
+    except CorpusError as exc:
+        print(f"Erreur de corpus : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        storage = await Storage.open(settings.database_path)
+    except Exception as exc:
+        print(f"Impossible d'ouvrir la base de données {settings.database_path} : {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    bot = QABot(settings, storage, engine)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, _stop, bot, signal.Signals(signum).name)
+    log.info(
+        "corpus %s: %d documents, %d passages; database %s",
+        settings.corpus_path,
+        engine.document_count,
+        engine.passage_count,
+        settings.database_path,
+    )
+    try:
+        await bot.start(settings.discord_token)
+    except discord.LoginFailure:
+        print(TOKEN_REFUSED, file=sys.stderr)
+        return EXIT_FAILURE
+    except discord.PrivilegedIntentsRequired:
+        print(INTENT_MISSING, file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
+        await bot.close()  # shared with a signal's close: waits for the same shutdown
+        await storage.close()  # here, not in bot.close(), so no cancelled task can leave it half-closed
+    log.info("bot stopped")
+    return EXIT_OK
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _stop(bot: QABot, signal_name: str) -> None:
+    log.info("%s received: closing", signal_name)
+    task = asyncio.ensure_future(bot.close())
+    _closing.add(task)  # keep a reference until it is done
+    task.add_done_callback(_closing.discard)
+
+
+def run_bot(settings: Settings) -> int:
+    """Run the Discord bot until SIGTERM/Ctrl-C; exit status (2 without a token)."""
+    if not settings.discord_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return EXIT_USAGE
+    setup_logging(settings)
+    point_discord_at(settings.api_base, settings.gateway_url)
+    try:
+        return asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return EXIT_OK

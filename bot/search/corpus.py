@@ -1,0 +1,296 @@
+"""Corpus loading: a folder of .txt/.md files with an optional sources.toml, or a JSON Lines file.
+
+Every error names the file (and the line when there is one) in French, so whoever maintains the
+corpus can fix it. Documents come out cleaned (see `bot.search.cleaning`) and split into paragraphs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import tomllib
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.search.cleaning import clean_paragraphs, guess_title, split_paragraphs
+
+TEXT_SUFFIXES = (".txt", ".md")
+SOURCES_FILE = "sources.toml"
+PARALLEL_FROM = 5000  # documents from which cleaning or analysing them in several processes pays off
+MAX_WORKERS = 8
+
+# What `make_document` takes, positionally: id, text, title, url, published, publisher.
+Record = tuple[str, str, str | None, str | None, str | None, str | None]
+_METADATA = ("title", "url", "published", "publisher")
+
+
+class CorpusError(ValueError):
+    """A corpus that cannot be loaded; the message is French and names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One article: its metadata and its cleaned paragraphs."""
+
+    doc_id: str
+    paragraphs: tuple[str, ...]
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None
+    publisher: str | None = None
+    file: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(slots=True)
+class Corpus:
+    """The loaded documents and a fingerprint of the files they came from."""
+
+    documents: list[Document]
+    fingerprint: str = ""
+    source: str = ""
+    skipped: list[str] = field(default_factory=list)
+
+
+def load_corpus(path: str | Path, workers: int | None = None) -> Corpus:
+    """Load a folder or a .jsonl(.gz) file; raise CorpusError when nothing usable is there.
+
+    A large JSON Lines file is cleaned in `workers` processes (default: one per core).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CorpusError(f"Corpus introuvable : {path}")
+    if path.is_dir():
+        corpus = _load_folder(path)
+    elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        corpus = _load_jsonl(path, workers)
+    else:
+        raise CorpusError(
+            f"{path} : format de corpus non reconnu (attendu : un dossier de fichiers .txt/.md ou un fichier .jsonl)"
+        )
+    if not corpus.documents:
+        raise CorpusError(f"{path} : le corpus est vide (aucun document avec du texte).")
+    corpus.source = str(path)
+    corpus.fingerprint = corpus_fingerprint(path)
+    return corpus
+
+
+def corpus_fingerprint(path: str | Path) -> str:
+    """SHA-256 of a corpus's files as stored (names and bytes), without parsing them: cheap enough to
+    tell at every start whether a persisted index still matches the corpus."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and (p.suffix.lower() in TEXT_SUFFIXES or p.name == SOURCES_FILE)
+        )
+    else:
+        files = [path]
+    try:
+        for file in files:
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0" if file != path else b"\0")
+            with file.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+    except OSError as exc:
+        raise CorpusError(f"{path} : lecture impossible ({exc.strerror or exc}).") from None
+    return digest.hexdigest()
+
+
+def _read_utf8(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CorpusError(
+            f"{path}, ligne {line} : le fichier n'est pas encodé en UTF-8 "
+            f"(octet invalide en position {exc.start}). Réenregistrez-le en UTF-8."
+        ) from None
+
+
+def _load_sources(folder: Path) -> dict[str, dict[str, str]]:
+    toml_path = folder / SOURCES_FILE
+    if not toml_path.exists():
+        return {}
+    try:
+        data = tomllib.loads(_read_utf8(toml_path))
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        where = f", ligne {match.group(1)}" if match else ""
+        raise CorpusError(f"{toml_path}{where} : fichier TOML invalide ({exc}).") from None
+    entries = data.get("document", [])
+    if not isinstance(entries, list):
+        raise CorpusError(f"{toml_path} : « document » doit être une liste de tables [[document]].")
+    sources: dict[str, dict[str, str]] = {}
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            raise CorpusError(f"{toml_path} : l'entrée [[document]] n° {number} n'a pas de clé « file ».")
+        meta: dict[str, str] = {}
+        for key in ("title", "publisher", "url", "published"):
+            value = entry.get(key)
+            if value is None:
+                continue
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            meta[key] = value.isoformat() if isinstance(value, dt.date) else str(value)
+        sources[entry["file"]] = meta
+    return sources
+
+
+def _load_folder(folder: Path) -> Corpus:
+    sources = _load_sources(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+    documents: list[Document] = []
+    skipped: list[str] = []
+    for file in files:
+        relative = file.relative_to(folder).as_posix()
+        if relative.lower() == "readme.md":
+            continue
+        raw = _read_utf8(file)
+        meta = sources.get(relative) or sources.get(file.name) or {}
+        if file.suffix.lower() == ".md":
+            raw, md_title = _strip_markdown(raw)
+            meta = {"title": md_title, **meta} if md_title and "title" not in meta else meta
+        document = make_document(
+            doc_id=file.stem,
+            text=raw,
+            title=meta.get("title"),
+            url=meta.get("url"),
+            published=meta.get("published"),
+            publisher=meta.get("publisher"),
+            file=relative,
+            guess=True,
+        )
+        if document is None:
+            skipped.append(relative)
+        else:
+            documents.append(document)
+    return Corpus(documents, skipped=skipped)
+
+
+def _strip_markdown(text: str) -> tuple[str, str | None]:
+    """Light Markdown clean-up: headings lose their #, links keep their text; the first H1 is the title."""
+    title = None
+    match = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
+    if match:
+        title = match.group(1).strip()
+    text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(\*\*|__|`)", "", text)
+    return text, title
+
+
+def make_document(
+    doc_id: str,
+    text: str,
+    title: str | None = None,
+    url: str | None = None,
+    published: str | None = None,
+    publisher: str | None = None,
+    file: str | None = None,
+    guess: bool = False,
+) -> Document | None:
+    """Clean a raw text into a Document; None when nothing of the article is left."""
+    paragraphs = split_paragraphs(text)
+    body = clean_paragraphs(paragraphs, title)
+    if guess and title is None:
+        title = guess_title(body)
+        if title is not None:
+            body = body[1:]
+    if not body:
+        return None
+    return Document(
+        doc_id=str(doc_id),
+        paragraphs=tuple(body),
+        title=title or None,
+        url=url or None,
+        published=published or None,
+        publisher=publisher or None,
+        file=file,
+    )
+
+
+def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        yield from enumerate(handle, 1)
+
+
+def _load_jsonl(path: Path, workers: int | None) -> Corpus:
+    records: list[Record] = []
+    seen: set[str] = set()
+    for number, raw in _jsonl_lines(path):
+        if not raw.strip():
+            continue
+        where = f"{path}, ligne {number}"
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise CorpusError(f"{where} : la ligne n'est pas encodée en UTF-8.") from None
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{where} : JSON invalide ({exc.msg}, colonne {exc.colno}).") from None
+        if not isinstance(record, dict):
+            raise CorpusError(f'{where} : un objet JSON {{"id", "text", …}} est attendu.')
+        doc_id, text = record.get("id"), record.get("text")
+        if doc_id is None or not isinstance(text, str):
+            raise CorpusError(f"{where} : les champs « id » et « text » (texte) sont obligatoires.")
+        doc_id = str(doc_id)
+        if doc_id in seen:
+            raise CorpusError(f"{where} : l'identifiant « {doc_id} » est déjà utilisé plus haut.")
+        seen.add(doc_id)
+        title, url, published, publisher = (_optional_str(record.get(k)) for k in _METADATA)
+        records.append((doc_id, text, title, url, published, publisher))
+    documents: list[Document] = []
+    skipped: list[str] = []
+    for record, document in zip(records, _make_documents(records, workers), strict=True):
+        if document is None:
+            skipped.append(record[0])
+        else:
+            documents.append(document)
+    return Corpus(documents, skipped=skipped)
+
+
+def _make_documents(records: list[Record], workers: int | None) -> list[Document | None]:
+    """`make_document` over every record, in several processes for a large corpus (same result, in order)."""
+    if workers is None:
+        workers = default_workers(len(records))
+    if workers < 2:
+        return _make_chunk(records)
+    step = -(-len(records) // (4 * workers))
+    with spawn_pool(workers) as pool:
+        chunks = pool.map(_make_chunk, [records[i : i + step] for i in range(0, len(records), step)])
+        return [document for chunk in chunks for document in chunk]
+
+
+def default_workers(documents: int) -> int:
+    """Processes worth starting for `documents`: one per core this process may run on (a container's
+    CPU set, not the host's), or one for a small corpus."""
+    if documents < PARALLEL_FROM:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, MAX_WORKERS)
+
+
+def spawn_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes started afresh ("spawn"), never forked: safe beside the bot's threads, same on every OS."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _make_chunk(records: list[Record]) -> list[Document | None]:
+    return [make_document(*record) for record in records]
+
+
+def _optional_str(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None

@@ -1,0 +1,397 @@
+"""The answer engine: French question in, verbatim extractive answer with its source out.
+
+It knows nothing of Discord, SQLite or the terminal: everything it needs is passed in, and
+it returns a plain `Answer`. Ranking is BM25 over passages (plus the document title), then a
+re-ranking of the best passages by how well one of their sentences covers the question.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from bot.search.analysis import Analyzer, cues, normalize, prefix, words
+from bot.search.answer import NOT_FOUND_TEXT, Answer, QuestionError, Quote, Source
+from bot.search.corpus import Corpus, Document, load_corpus
+from bot.search.index import CorpusIndex, Progress, build_index
+from bot.search.passages import Passage
+from bot.search.summary import Candidate, summarize
+from bot.text.sources import source_line, text_fragment_link
+
+EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+MIN_TERM_WEIGHT = 1e-3  # floor of a question term's weight
+
+
+def _scaled(scores: np.ndarray) -> np.ndarray:
+    """Scores divided by the best one, so that two rankings of different scales can be added."""
+    best = float(scores.max())
+    return scores / best if best > 0 else scores
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Tunable limits and thresholds; the defaults are the product's."""
+
+    max_chars: int = 600  # longest quoted answer
+    min_confidence: float = 0.4  # below: "not found" (calibrated with bench/confidence.py)
+    lead_confidence: float = 0.2  # below: not even named as a lead
+    max_sources: int = 5
+    # The next document's best passage is quoted from too when its re-ranked score is at least this share of the
+    # best one's: the ranking cannot tell the two apart, and the reader sees both (above 1: never).
+    second_source_ratio: float = 0.9
+    max_question_chars: int = 2000  # longer questions are cut (bounded time)
+    max_query_terms: int = 32
+    title_weight: float = 0.6
+    prefix_weight: float = 2.0  # the prefix field's share of the first ranking, against BM25's 1
+    prefix_match: float = 0.5  # what a question term found only as a word prefix counts for in coverage
+    rerank_depth: int = 30
+    sentence_weight: float = 1.0
+    coverage_weight: float = 1.5  # share of the question's weight a passage and its title hold
+    passage_max_chars: int = 1000
+    k1: float = 1.5  # BM25 term-frequency saturation (rank-bm25's default)
+    b: float = 0.75  # BM25 length normalisation
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """An analysed question: its terms with their weights, and the kind of answer it wants."""
+
+    text: str
+    terms: list[str]
+    weights: dict[str, float]  # term -> idf (question weight)
+    factors: dict[str, float]  # term -> 1.0, or less for a typo-corrected term
+    cues: set[str]
+    prefixes: dict[str, frozenset[str]]  # term -> prefix-field terms of the question words it comes from
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryTerms:
+    """A query as ranking reads it: its terms' ids in the passage and title vocabularies, and their weights."""
+
+    body_ids: dict[int, int]  # body term id -> position in the query
+    title_ids: dict[int, int]  # title term id -> position in the query
+    prefix_ids: dict[int, list[int]]  # prefix term id -> positions in the query
+    weights: list[float]  # idf weight per position
+    weighted: list[float]  # idf weight times the typo factor
+    total: float
+
+
+class Engine:
+    """An immutable, thread-safe index of one corpus that answers questions."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        options: EngineOptions | None = None,
+        analyzer: Analyzer | None = None,
+        index: CorpusIndex | None = None,
+        progress: Progress | None = None,
+        workers: int | None = None,
+    ):
+        """Index `corpus` (in `workers` processes, see `build_index`), or take `index` as it is when one
+        was built for it already (a persisted index)."""
+        self.options = options or EngineOptions()
+        self.analyzer = analyzer or Analyzer()
+        self.corpus = corpus
+        self.documents: list[Document] = corpus.documents
+        if index is None:
+            index = build_index(
+                self.documents,
+                self.analyzer,
+                self.options.passage_max_chars,
+                self.options.k1,
+                self.options.b,
+                progress,
+                workers,
+            )
+        self.index = index
+        self.passages: list[Passage] = index.passages
+        self.passage_doc = index.passage_doc
+        self.body = index.body
+        self.titles = index.titles
+        self.prefixes = index.prefixes
+        self.lexicon = index.lexicon
+
+    @classmethod
+    def from_path(cls, path: str | Path, options: EngineOptions | None = None) -> Engine:
+        """Load and index a corpus folder or JSON Lines file (raises CorpusError)."""
+        return cls(load_corpus(path), options)
+
+    @property
+    def document_count(self) -> int:
+        return len(self.documents)
+
+    @property
+    def passage_count(self) -> int:
+        return len(self.passages)
+
+    # -- question analysis -------------------------------------------------------------
+
+    def analyze_question(self, question: str) -> Query:
+        """Terms of a question, typo-corrected against the index vocabulary, weighted by idf."""
+        text = normalize(question or "")
+        if not any(ch.isalnum() for ch in text):
+            raise QuestionError(EMPTY_QUESTION)
+        if len(text) > self.options.max_question_chars:
+            cut = text.rfind(" ", 0, self.options.max_question_chars)
+            text = text[: cut if cut > 0 else self.options.max_question_chars]
+        factors: dict[str, float] = {}
+        prefixes: dict[str, set[str]] = {}
+        for word in words(text):
+            if self.analyzer.is_stop_word(word):
+                continue
+            term = self.analyzer.stem(word)
+            factor = 1.0
+            if not self._known(term):
+                corrected = self._correct(word)
+                if corrected is not None:
+                    term, factor = corrected, 0.8
+            factors[term] = max(factor, factors.get(term, 0.0))
+            prefixes.setdefault(term, set()).add(prefix(word))
+        # BM25's idf is 0 or below on tiny corpora (a term in 1 of 2 passages): a question weight must stay
+        # positive, or coverage and confidence read 0 and a two-document corpus never answers.
+        weights = {t: max(self.body.term_idf(t), MIN_TERM_WEIGHT) for t in factors}
+        if len(weights) > self.options.max_query_terms:
+            keep = sorted(weights, key=weights.__getitem__, reverse=True)[: self.options.max_query_terms]
+            weights = {t: weights[t] for t in keep}
+        terms = list(weights)
+        return Query(
+            text,
+            terms,
+            weights,
+            {t: factors[t] for t in terms},
+            cues(text),
+            {t: frozenset(prefixes[t]) for t in terms},
+        )
+
+    def _known(self, term: str) -> bool:
+        return term in self.body.vocab or term in self.titles.vocab
+
+    def _correct(self, word: str) -> str | None:
+        """The term of the most frequent corpus word one edit away from an unknown word (typo tolerance).
+
+        Only words of five letters or more are corrected, and only towards a word that occurs in the
+        corpus as written (not merely a stem), so a real word absent from the corpus stays unknown.
+        """
+        if not 5 <= len(word) <= 24 or not word.isalpha():
+            return None
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+        edits |= {a + c + b for a, b in splits for c in _ALPHABET}
+        best, best_df = None, 0
+        for edit in edits & self.lexicon:
+            term = self.analyzer.stem(edit)
+            df = self.body.df(term)
+            if df > best_df:
+                best, best_df = term, df
+        return best
+
+    # -- ranking -------------------------------------------------------------------------
+
+    def rank(self, query: Query) -> list[tuple[int, float]]:
+        """Best passages (index, score), re-ranked by how much of the question they and their best sentence cover.
+
+        The first ranking adds BM25 over stems (plus the title) and BM25 over word prefixes, each scaled
+        to its best passage; the re-ranking then favours the passages holding all of the question, where
+        BM25 favours one repeating a rare term.
+        """
+        factors = [query.factors[t] for t in query.terms]
+        body, hit = self.body.dense_scores(query.terms, factors)
+        prefixes, prefix_hit = self.prefixes.dense_scores(sorted(set().union(*query.prefixes.values())))
+        hit |= prefix_hit
+        ids = np.flatnonzero(hit)  # a tiny corpus gives BM25 scores of 0: a passage hit stays a candidate
+        if len(ids) == 0:
+            return []
+        t_ids, t_scores = self.titles.scores(query.terms, factors)
+        if len(t_ids):
+            by_doc = np.zeros(len(self.documents))
+            by_doc[t_ids] = t_scores
+            body += self.options.title_weight * by_doc[self.passage_doc]
+        scores = (_scaled(body) + self.options.prefix_weight * _scaled(prefixes))[ids]
+        depth = self.options.rerank_depth
+        if len(ids) > depth:
+            keep = np.argpartition(-scores, depth - 1)[:depth]
+            ids, scores = ids[keep], scores[keep]
+        top = float(scores.max()) or 1.0
+        terms = self._query_terms(query)
+        reranked: list[tuple[int, float]] = []
+        for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
+            reranked.append(
+                (
+                    pid,
+                    score / top
+                    + self.options.sentence_weight * self._best_sentence_coverage(terms, pid)
+                    + self.options.coverage_weight * self._coverage(terms, pid),
+                )
+            )
+        reranked.sort(key=lambda item: (-item[1], item[0]))
+        return reranked
+
+    def _query_terms(self, query: Query) -> _QueryTerms:
+        body_ids = {self.body.vocab[t]: i for i, t in enumerate(query.terms) if t in self.body.vocab}
+        title_ids = {self.titles.vocab[t]: i for i, t in enumerate(query.terms) if t in self.titles.vocab}
+        prefix_ids: dict[int, list[int]] = {}
+        for i, term in enumerate(query.terms):
+            for p in query.prefixes[term]:
+                if p in self.prefixes.vocab:
+                    prefix_ids.setdefault(self.prefixes.vocab[p], []).append(i)
+        weights = [query.weights[t] for t in query.terms]
+        weighted = [w * query.factors[t] for t, w in zip(query.terms, weights, strict=True)]
+        return _QueryTerms(body_ids, title_ids, prefix_ids, weights, weighted, query.total)
+
+    def _best_sentence_coverage(self, terms: _QueryTerms, pid: int) -> float:
+        """Share of the question's weight held by the passage's best sentence (0..1)."""
+        best = 0.0
+        for sentence in self.index.sentence_terms(pid):
+            found = {terms.body_ids[t] for t in sentence.tolist() if t in terms.body_ids}
+            best = max(best, sum(terms.weights[i] for i in found))
+        return best / terms.total
+
+    def _found(self, terms: _QueryTerms, pid: int) -> tuple[set[int], set[int]]:
+        """Positions of the question terms present in a passage or its document's title: as a stem, and only
+        as a word prefix (a derived word: "construit" for "construction")."""
+        doc = int(self.passage_doc[pid])
+        found = {terms.body_ids[t] for t in self.index.passage_terms(pid).tolist() if t in terms.body_ids}
+        found.update(terms.title_ids[t] for t in self.index.title_term_ids(doc).tolist() if t in terms.title_ids)
+        derived: set[int] = set()
+        if terms.prefix_ids:
+            present = set(self.index.passage_prefix_ids(pid).tolist()) | set(self.index.title_prefix_ids(doc).tolist())
+            for p in present & terms.prefix_ids.keys():
+                derived.update(terms.prefix_ids[p])
+        return found, derived - found
+
+    def _coverage(self, terms: _QueryTerms, pid: int) -> float:
+        found, derived = self._found(terms, pid)
+        weight = sum(terms.weighted[i] for i in found)
+        weight += self.options.prefix_match * sum(terms.weighted[i] for i in derived)
+        return weight / terms.total
+
+    def coverage(self, query: Query, pid: int) -> float:
+        """Share of the question's weight found in a passage or its document title (0..1).
+
+        A ratio of the question's own term weights, so it reads the same on 5 or 50,000 documents.
+        """
+        return self._coverage(self._query_terms(query), pid)
+
+    def _is_lead(self, query: Query, pid: int, confidence: float) -> bool:
+        """A document "comes close" when it holds the question's weightiest term and some more."""
+        if confidence < self.options.lead_confidence or not query.weights:
+            return False
+        terms = self._query_terms(query)
+        key_term = max(range(len(query.terms)), key=terms.weights.__getitem__)
+        return key_term in self._found(terms, pid)[0]
+
+    # -- answering -----------------------------------------------------------------------
+
+    def answer(self, question: str) -> Answer:
+        """Answer one question (raises QuestionError for an empty one)."""
+        started = time.perf_counter()
+        query = self.analyze_question(question)
+        ranked = self.rank(query) if query.terms else []
+        sources = self._sources(ranked, query)
+        confidence = self.coverage(query, ranked[0][0]) if ranked else 0.0
+        quotes: list[Quote] = []
+        if ranked and confidence >= self.options.min_confidence:
+            quoted = self._summary(ranked, query)
+            for rank in sorted({rank for rank, _ in quoted}):
+                sentences = [text for r, text in quoted if r == rank]
+                source = replace(sources[rank], link=text_fragment_link(sources[rank].url, sentences[0]))
+                sources[rank] = source
+                quotes.append(Quote(source, sentences))
+        found = bool(quotes)
+        lead = None
+        if found:
+            text = "\n\n".join(_quote_text(quote) for quote in quotes)
+        else:
+            lead = sources[0] if ranked and self._is_lead(query, ranked[0][0], confidence) else None
+            text = NOT_FOUND_TEXT
+            if lead is not None:
+                text += f"\nLe document le plus proche : {source_line(lead)}"
+                if lead.url:
+                    text += f"\n{lead.url}"
+        return Answer(
+            question=question,
+            found=found,
+            text=text,
+            confidence=round(float(min(max(confidence, 0.0), 1.0)), 3),
+            sources=sources,
+            sentences=[sentence for quote in quotes for sentence in quote.sentences],
+            lead=lead,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            quotes=quotes,
+        )
+
+    def _sources(self, ranked: list[tuple[int, float]], query: Query) -> list[Source]:
+        sources: list[Source] = []
+        seen: set[int] = set()
+        for pid, score in ranked:
+            passage = self.passages[pid]
+            if passage.doc_index in seen:
+                continue
+            seen.add(passage.doc_index)
+            doc = self.documents[passage.doc_index]
+            sources.append(
+                Source(
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    publisher=doc.publisher,
+                    published=doc.published,
+                    url=doc.url,
+                    score=round(score, 4),
+                    passage=passage.text,
+                    file=doc.file,
+                    link=text_fragment_link(doc.url, passage.text),
+                )
+            )
+            if len(sources) >= self.options.max_sources:
+                break
+        return sources
+
+    def _summary(self, ranked: list[tuple[int, float]], query: Query) -> list[tuple[int, str]]:
+        """Sentences quoted from the best document's best passages, and from the next document's best passage
+        when it ranks almost as high; as (rank of the document in `_sources`, sentence)."""
+        top_doc = self.passages[ranked[0][0]].doc_index
+        candidates = [
+            Candidate(self.passages[pid].position, self.passages[pid].text, score)
+            for pid, score in ranked
+            if self.passages[pid].doc_index == top_doc
+        ][:3]
+        if self.options.max_sources > 1:
+            pid, score = next(((p, s) for p, s in ranked if self.passages[p].doc_index != top_doc), (-1, 0.0))
+            if pid >= 0 and score >= self.options.second_source_ratio * ranked[0][1]:
+                candidates.append(Candidate(self.passages[pid].position, self.passages[pid].text, score, source=1))
+        by_prefix: dict[str, set[str]] = {}
+        for term, prefixes in query.prefixes.items():
+            for p in prefixes:
+                by_prefix.setdefault(p, set()).add(term)
+
+        def sentence_terms(sentence: str) -> list[str]:
+            """A sentence's terms, plus the question's terms it holds as a word prefix only."""
+            entries = self.analyzer.entries(sentence)
+            derived = {term for word, _ in entries for term in by_prefix.get(prefix(word), ())}
+            return [term for _, term in entries] + sorted(derived)
+
+        return summarize(
+            candidates,
+            query.weights,
+            query.cues,
+            sentence_terms,
+            query.text,
+            max_chars=self.options.max_chars,
+        )
+
+
+def _quote_text(quote: Quote) -> str:
+    """Quoted sentences, then their source in French and the link to them."""
+    text = "\n".join(quote.sentences) + f"\n\nSource : {source_line(quote.source)}"
+    return text + f"\n{quote.source.link}" if quote.source.link else text

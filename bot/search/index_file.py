@@ -1,0 +1,267 @@
+"""The persisted index: an engine saved beside the database, so a large corpus starts in a second.
+
+One uncompressed NumPy `.npz` file per corpus (arrays, plus JSON for the documents and
+vocabularies; never pickle, so loading runs no code from the file). It is written to a temporary
+file and renamed, so a reader sees the old file or the new one, never half of one. It records a
+key made of the corpus's fingerprint, the analyzer's version and the options that shape the
+index: a file with another key, another format, a bad checksum or missing parts is rejected
+and the index rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+from bot.search.analysis import ANALYZER_VERSION
+from bot.search.bm25 import BM25Index
+from bot.search.corpus import Corpus, Document, corpus_fingerprint, load_corpus
+from bot.search.engine import Engine, EngineOptions
+from bot.search.index import CorpusIndex, Progress
+from bot.search.passages import Passage
+
+log = logging.getLogger(__name__)
+
+FORMAT = 2  # bump when the file's layout changes
+_ARRAYS = (
+    "terms",
+    "sentence_offsets",
+    "passage_sentences",
+    "title_terms",
+    "title_offsets",
+    "prefix_terms",
+    "title_prefix_terms",
+)
+_FIELDS = ("body", "titles", "prefixes")  # the BM25 postings, by CorpusIndex attribute
+_POSTINGS = ("offsets", "doc_ids", "tfs", "doc_len")
+
+Warn = Callable[[str], None]
+
+
+class IndexFileError(Exception):
+    """A persisted index that cannot be used (missing, stale, damaged); the message says why, in French."""
+
+
+def index_key(fingerprint: str, options: EngineOptions) -> str:
+    """What a persisted index must match: corpus content, analyzer version and index-shaping options."""
+    parts = {
+        "format": FORMAT,
+        "analyzer": ANALYZER_VERSION,
+        "corpus": fingerprint,
+        "k1": options.k1,
+        "b": options.b,
+        "passage_max_chars": options.passage_max_chars,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def index_file(index_dir: Path, corpus_path: Path) -> Path:
+    """Where the index of a corpus lives: one file per corpus path, named after it."""
+    resolved = str(Path(corpus_path).resolve())
+    name = Path(resolved).name.split(".")[0] or "corpus"
+    return Path(index_dir) / f"{name}-{hashlib.sha256(resolved.encode()).hexdigest()[:12]}.index.npz"
+
+
+def _json(value: object) -> np.ndarray:
+    return np.frombuffer(json.dumps(value, ensure_ascii=False).encode(), dtype=np.uint8)
+
+
+def _unjson(array: np.ndarray) -> object:
+    return json.loads(str(array.data, "utf-8"))
+
+
+def _passage_rows(documents: list[Document], passages: list[Passage]) -> tuple[np.ndarray, dict[str, str]]:
+    """Each passage as (document, paragraph, position, start, end) of its paragraph's text, so the text
+    is stored once; the rare passage that is not a slice of its paragraph is kept whole on the side."""
+    rows = np.zeros((len(passages), 5), dtype=np.int32)
+    whole: dict[str, str] = {}
+    cursor = (-1, -1, 0)
+    for i, p in enumerate(passages):
+        para = documents[p.doc_index].paragraphs[p.paragraph]
+        since = cursor[2] if cursor[:2] == (p.doc_index, p.paragraph) else 0
+        start = para.find(p.text, since)
+        if start < 0:
+            whole[str(i)] = p.text
+            start, end = 0, -1
+        else:
+            end = start + len(p.text)
+            cursor = (p.doc_index, p.paragraph, end)
+        rows[i] = (p.doc_index, p.paragraph, p.position, start, end)
+    return rows, whole
+
+
+def _document_row(d: Document) -> list[object]:
+    return [d.doc_id, d.title, d.url, d.published, d.publisher, d.file, d.paragraphs]
+
+
+def save_engine(engine: Engine, path: Path, key: str) -> None:
+    """Write the engine's index and documents atomically (raises OSError, e.g. on a full disk)."""
+    index = engine.index
+    rows, whole = _passage_rows(engine.documents, index.passages)
+    encoded = [json.dumps(_document_row(d), ensure_ascii=False).encode() for d in engine.documents]
+    arrays: dict[str, np.ndarray] = {
+        "meta": _json(
+            {
+                "format": FORMAT,
+                "key": key,
+                "source": engine.corpus.source,
+                "fingerprint": engine.corpus.fingerprint,
+                "skipped": engine.corpus.skipped,
+                "k1": index.body.k1,
+                "b": index.body.b,
+            }
+        ),
+        # One JSON text per document, found through its offsets: decoded one by one, so a bot loading a big
+        # index in a thread lets its event loop run in between (decoding the whole blob would hold the GIL).
+        "documents": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        "document_offsets": np.cumsum([0, *map(len, encoded)], dtype=np.int64),
+        "passages": rows,
+        "passage_texts": _json(whole),
+        "lexicon": _json(sorted(index.lexicon)),
+        **{name: getattr(index, name) for name in _ARRAYS},
+    }
+    for name in _FIELDS:
+        bm25 = getattr(index, name)
+        arrays[f"{name}_vocab"] = _json(list(bm25.vocab))
+        for field in _POSTINGS:
+            arrays[f"{name}_{field}"] = getattr(bm25, field)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes it private to its writer; the index holds nothing the corpus does not, and the bot may
+        # run as another user than whoever ran `python -m bot index`.
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def load_engine(path: Path, key: str, options: EngineOptions) -> Engine:
+    """Read an engine saved by `save_engine`; raise IndexFileError when it is absent, stale or damaged."""
+    if not path.exists():
+        raise IndexFileError("aucun index enregistré")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = _unjson(data["meta"])
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise IndexFileError("format d'index d'une autre version")
+            if meta.get("key") != key:
+                raise IndexFileError("corpus ou réglages modifiés depuis sa construction")
+            arrays = {name: data[name] for name in data.files}  # reading each member checks its CRC
+    except IndexFileError:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise IndexFileError(f"fichier illisible ou tronqué ({type(exc).__name__})") from None
+    try:
+        return _engine_from(arrays, meta, options)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise IndexFileError(f"contenu incohérent ({type(exc).__name__})") from None
+
+
+def _engine_from(arrays: dict[str, np.ndarray], meta: dict, options: EngineOptions) -> Engine:
+    blob, offsets = arrays["documents"].data, arrays["document_offsets"].tolist()
+    documents = []
+    for lo, hi in pairwise(offsets):
+        doc_id, title, url, published, publisher, file, paragraphs = json.loads(str(blob[lo:hi], "utf-8"))
+        documents.append(Document(doc_id, tuple(paragraphs), title, url, published, publisher, file))
+    whole = _unjson(arrays["passage_texts"])
+    rows = arrays["passages"]
+    if rows.ndim != 2 or rows.shape[1] != 5:
+        raise ValueError("passages")
+    passages = [
+        Passage(d, p, pos, documents[d].paragraphs[p][start:end] if end >= 0 else whole[str(i)])
+        for i, (d, p, pos, start, end) in enumerate(rows.tolist())
+    ]
+    indexes = {}
+    for name in _FIELDS:
+        vocab = {term: i for i, term in enumerate(_unjson(arrays[f"{name}_vocab"]))}
+        params = {"k1": meta["k1"], "b": meta["b"]} if name != "titles" else {}
+        indexes[name] = BM25Index(vocab, *(arrays[f"{name}_{field}"] for field in _POSTINGS), **params)
+    index = CorpusIndex(
+        passages=passages,
+        passage_doc=np.ascontiguousarray(rows[:, 0]),
+        lexicon=set(_unjson(arrays["lexicon"])),
+        **indexes,
+        **{name: arrays[name] for name in _ARRAYS},
+    )
+    _check(index, len(documents))
+    corpus = Corpus(documents, fingerprint=meta["fingerprint"], source=meta["source"], skipped=meta["skipped"])
+    return Engine(corpus, options, index=index)
+
+
+def _check(index: CorpusIndex, documents: int) -> None:
+    """Lengths and bounds that must hold, so a damaged file fails here and not in the middle of a question."""
+    passages = len(index.passages)
+    ok = (
+        len(index.passage_sentences) == passages + 1
+        and len(index.title_offsets) == documents + 1
+        and index.sentence_offsets[-1] == len(index.terms)
+        and index.passage_sentences[-1] == len(index.sentence_offsets) - 1
+        and index.title_offsets[-1] == len(index.title_terms)
+        and len(index.prefix_terms) == len(index.terms)
+        and len(index.title_prefix_terms) == len(index.title_terms)
+        and index.body.size == index.prefixes.size == passages
+        and index.titles.size == documents
+        and all(
+            len(field.offsets) == len(field.vocab) + 1 and field.offsets[-1] == len(field.doc_ids) == len(field.tfs)
+            for field in (index.body, index.titles, index.prefixes)
+        )
+        and (passages == 0 or 0 <= int(index.passage_doc.min()) <= int(index.passage_doc.max()) < documents)
+        and _within(index.terms, len(index.body.vocab))
+        and _within(index.title_terms, len(index.titles.vocab))
+        and _within(index.prefix_terms, len(index.prefixes.vocab))
+        and _within(index.title_prefix_terms, len(index.prefixes.vocab))
+    )
+    if not ok:
+        raise ValueError("lengths")
+
+
+def _within(ids: np.ndarray, size: int) -> bool:
+    """Every id is a valid index into a vocabulary of `size` terms."""
+    return len(ids) == 0 or 0 <= int(ids.min()) <= int(ids.max()) < size
+
+
+def open_engine(
+    corpus_path: Path,
+    options: EngineOptions,
+    index_dir: Path | None,
+    warn: Warn | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Engine:
+    """The engine of a corpus: its persisted index when current, else built from the corpus and saved.
+
+    A stale or damaged index is rebuilt with a warning; an index that cannot be saved (read-only
+    directory, full disk) is only warned about: the engine in memory serves all the same.
+    Raises CorpusError when the corpus itself cannot be read.
+    """
+    warn = log.warning if warn is None else warn
+    if index_dir is None:
+        return Engine(load_corpus(corpus_path, workers), options, progress=progress, workers=workers)
+    key = index_key(corpus_fingerprint(corpus_path), options)
+    path = index_file(index_dir, corpus_path)
+    try:
+        return load_engine(path, key, options)
+    except IndexFileError as exc:
+        if path.exists():
+            warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
+    engine = Engine(load_corpus(corpus_path, workers), options, progress=progress, workers=workers)
+    try:
+        save_engine(engine, path, index_key(engine.corpus.fingerprint, options))
+    except OSError as exc:
+        warn(f"Index non enregistré dans {path} ({exc.strerror or exc}) : il sera reconstruit au prochain démarrage.")
+    return engine

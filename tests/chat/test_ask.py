@@ -1,0 +1,294 @@
+"""`/question` and mentions: replies, privacy setting, mentions never pinging, rate limit, logging, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from unittest import mock
+
+import discord
+import pytest
+from discord import app_commands
+
+from bot.chat.embeds import APOLOGY, DM_HINT, EMPTY_SLASH_QUESTION
+from bot.chat.exts.ask import Ask
+from bot.chat.exts.feedback import FeedbackButton
+from bot.storage import Storage
+from tests.helpers import (
+    BOT_USER_ID,
+    FakeEngine,
+    all_sends,
+    assert_pings_nobody,
+    make_bot,
+    make_interaction,
+    make_member,
+    make_message,
+    open_storage,
+    sent_kwargs,
+)
+
+BOT_MENTION = f"<@{BOT_USER_ID}>"
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    db = await open_storage(tmp_path)
+    yield db
+    await db.close()
+
+
+async def ask_slash(bot, interaction, text: str) -> None:
+    cog = Ask(bot)
+    await cog.question.callback(cog, interaction, text)
+
+
+# -- /question --
+
+
+async def test_slash_question_defers_answers_with_buttons_and_logs(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    interaction = make_interaction(bot, guild_id=1, channel_id=100)
+    await ask_slash(bot, interaction, "De combien le trafic d'AliExpress a-t-il augmenté en Italie ?")
+
+    interaction.response.defer.assert_awaited_once_with(ephemeral=False, thinking=True)
+    kwargs = sent_kwargs(interaction.followup.send)
+    assert kwargs["ephemeral"] is False
+    assert_pings_nobody(kwargs)
+    assert "AliExpress" in kwargs["embed"].description
+    rows = await storage.history(1)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.origin, row.found, row.guild_id, row.channel_id, row.user_id) == (
+        "slash",
+        True,
+        1,
+        100,
+        interaction.user.id,
+    )
+    assert row.sources == [("001_aliexpress", 2.0)]
+    custom_ids = [item.custom_id for item in kwargs["view"].children]
+    assert custom_ids == [f"fb:{row.id}:up", f"fb:{row.id}:down"]
+    assert all(isinstance(item, FeedbackButton) for item in kwargs["view"].children)
+    assert engine.questions == ["De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"]
+
+
+async def test_private_answers_when_the_server_asks_for_it(storage: Storage) -> None:
+    bot = make_bot(storage)
+    await bot.update_guild_settings(1, ephemeral=True)
+    interaction = make_interaction(bot, guild_id=1)
+    await ask_slash(bot, interaction, "Qui dirige Alibaba ?")
+    interaction.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
+    assert sent_kwargs(interaction.followup.send)["ephemeral"] is True
+
+
+async def test_everyone_and_role_mentions_in_a_question_ping_nobody(storage: Storage) -> None:
+    bot = make_bot(storage)
+    question = "@everyone <@&987654321098765432> <@123456789012345678> c'est quoi AliExpress ?"
+    interaction = make_interaction(bot)
+    await ask_slash(bot, interaction, question)
+    kwargs = sent_kwargs(interaction.followup.send)
+    assert_pings_nobody(kwargs)
+    title = kwargs["embed"].title
+    assert "@everyone" not in title and "<@&987654321098765432>" not in title
+    assert "content" not in kwargs  # the question is only shown inside the embed
+
+
+async def test_rate_limit_answers_privately_and_logs_nothing(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    await bot.update_guild_settings(1, rate_limit_count=2, rate_limit_seconds=60.0)
+    user = make_member()
+    for _ in range(2):
+        await ask_slash(bot, make_interaction(bot, user=user), "Qui dirige Alibaba ?")
+    refused = make_interaction(bot, user=user)
+    await ask_slash(bot, refused, "Qui dirige Alibaba ?")
+
+    kwargs = sent_kwargs(refused.response.send_message)
+    assert kwargs["ephemeral"] is True
+    assert "vous pourrez réessayer dans" in kwargs["content"]
+    assert_pings_nobody(kwargs)
+    refused.response.defer.assert_not_awaited()
+    assert len(engine.questions) == 2
+    assert await storage.count_history(1) == 2
+    # Another member is not affected.
+    other = make_interaction(bot)
+    await ask_slash(bot, other, "Qui dirige Alibaba ?")
+    other.response.defer.assert_awaited_once()
+
+
+async def test_blank_question_gets_a_clear_message_and_is_not_logged(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    interaction = make_interaction(bot)
+    await ask_slash(bot, interaction, "   ")
+    kwargs = sent_kwargs(interaction.response.send_message)
+    assert kwargs["content"] == EMPTY_SLASH_QUESTION and kwargs["ephemeral"] is True
+    assert engine.questions == [] and await storage.count_history(1) == 0
+
+
+async def test_engine_failure_apologises_and_records_the_error(storage: Storage) -> None:
+    bot = make_bot(storage, FakeEngine(error=RuntimeError("index cassé")))
+    cog = Ask(bot)
+    interaction = make_interaction(bot)
+    with pytest.raises(RuntimeError):
+        await cog.question.callback(cog, interaction, "Qui dirige Alibaba ?")
+    # What discord.py does with an exception from a command callback:
+    error = app_commands.CommandInvokeError(cog.question, RuntimeError("index cassé"))
+    with mock.patch("bot.chat.bot.log") as log:
+        await bot.tree.on_error(interaction, error)
+    log.error.assert_called_once()
+    kwargs = sent_kwargs(interaction.followup.send)  # already deferred: follow-up
+    assert kwargs["content"] == APOLOGY and kwargs["ephemeral"] is True
+    assert_pings_nobody(kwargs)
+    (row,) = await storage.history(1)
+    assert row.error == "RuntimeError: index cassé" and row.found is False
+
+
+async def test_answer_is_sent_even_when_logging_fails(storage: Storage) -> None:
+    bot = make_bot(storage)
+    interaction = make_interaction(bot)
+    with mock.patch.object(storage, "log_query", mock.AsyncMock(return_value=None)):
+        await ask_slash(bot, interaction, "Qui dirige Alibaba ?")
+    kwargs = sent_kwargs(interaction.followup.send)
+    assert "embed" in kwargs and "view" not in kwargs  # no id to vote on
+
+
+async def test_slash_question_in_a_direct_message_is_answered(storage: Storage) -> None:
+    bot = make_bot(storage)
+    interaction = make_interaction(bot, guild_id=None)
+    await ask_slash(bot, interaction, "Qui dirige Alibaba ?")
+    assert "embed" in sent_kwargs(interaction.followup.send)
+
+
+# -- mentions --
+
+
+async def allow(storage: Storage, guild_id: int = 1, channel_id: int = 100) -> None:
+    assert await storage.add_channel(guild_id, channel_id)
+
+
+async def on_message(bot, message) -> None:
+    await Ask(bot).on_message(message)
+
+
+async def test_mention_in_allowed_channel_gets_a_reply_and_is_logged(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    await allow(storage)
+    message = make_message(content=f"{BOT_MENTION} Qui dirige Alibaba ?", mentions=[bot.user])
+    await on_message(bot, message)
+
+    kwargs = sent_kwargs(message.reply)
+    assert_pings_nobody(kwargs)
+    assert kwargs["mention_author"] is False
+    assert len(kwargs["view"].children) == 2
+    assert engine.questions == ["Qui dirige Alibaba ?"]
+    (row,) = await storage.history(1)
+    assert row.origin == "mention" and row.channel_id == 100
+
+
+async def test_mention_outside_allowed_channels_is_ignored(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    await allow(storage, channel_id=100)
+    await allow(storage, guild_id=2, channel_id=200)  # same id allowed on another server only
+    for message in (
+        make_message(content=f"{BOT_MENTION} Qui ?", mentions=[bot.user], channel_id=101),
+        make_message(content=f"{BOT_MENTION} Qui ?", mentions=[bot.user], guild_id=1, channel_id=200),
+    ):
+        await on_message(bot, message)
+        message.reply.assert_not_awaited()
+        message.channel.send.assert_not_awaited()
+    assert engine.questions == [] and await storage.count_history(1) == 0
+
+
+async def test_messages_without_mention_from_bots_or_from_itself_are_ignored(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    await allow(storage)
+    messages = [
+        make_message(content="Qui dirige Alibaba ?"),
+        make_message(content=f"{BOT_MENTION} Qui ?", mentions=[bot.user], author=make_member(bot=True)),
+        make_message(content=f"{BOT_MENTION} Qui ?", mentions=[bot.user], author=make_member(BOT_USER_ID, bot=True)),
+        make_message(content="@everyone Qui ?"),
+    ]
+    for message in messages:
+        await on_message(bot, message)
+        message.reply.assert_not_awaited()
+    assert engine.questions == []
+
+
+async def test_direct_message_gets_one_short_hint(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    user = make_member()
+    first = make_message(content="Bonjour, qui dirige Alibaba ?", guild_id=None, author=user)
+    await on_message(bot, first)
+    kwargs = sent_kwargs(first.channel.send)
+    assert first.channel.send.await_args.args == (DM_HINT,)
+    assert_pings_nobody(kwargs)
+    second = make_message(content="Allô ?", guild_id=None, author=user)
+    await on_message(bot, second)
+    second.channel.send.assert_not_awaited()  # not a wall of identical hints
+    assert engine.questions == []
+
+
+async def test_mention_answered_in_a_thread_when_the_server_wants_it(storage: Storage) -> None:
+    bot = make_bot(storage)
+    await allow(storage)
+    await bot.update_guild_settings(1, use_threads=True)
+    message = make_message(content=f"{BOT_MENTION} @everyone Qui dirige Alibaba ?", mentions=[bot.user])
+    thread = mock.MagicMock(spec=discord.Thread)
+    message.create_thread.return_value = thread
+    await on_message(bot, message)
+    name = message.create_thread.await_args.kwargs["name"]
+    assert "@everyone" not in name and "Qui dirige Alibaba ?" in name
+    assert_pings_nobody(sent_kwargs(thread.send))
+    message.reply.assert_not_awaited()
+
+
+async def test_mention_in_a_thread_of_an_allowed_channel_is_answered(storage: Storage) -> None:
+    bot = make_bot(storage)
+    await allow(storage, channel_id=100)
+    message = make_message(content=f"{BOT_MENTION} Qui ?", mentions=[bot.user], channel_id=555, thread_parent_id=100)
+    await on_message(bot, message)
+    assert "embed" in sent_kwargs(message.reply)
+
+
+async def test_mention_failure_apologises_and_records_the_error(storage: Storage) -> None:
+    bot = make_bot(storage, FakeEngine(error=MemoryError()))
+    await allow(storage)
+    message = make_message(content=f"{BOT_MENTION} Qui ?", mentions=[bot.user])
+    await on_message(bot, message)
+    assert message.reply.await_args.args == (APOLOGY,)
+    assert_pings_nobody(message.reply.await_args.kwargs)
+    (row,) = await storage.history(1)
+    assert row.error is not None and row.error.startswith("MemoryError")
+
+
+async def test_mention_rate_limited_and_empty_mention(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    await allow(storage)
+    await bot.update_guild_settings(1, rate_limit_count=1)
+    user = make_member()
+    empty = make_message(content=BOT_MENTION, mentions=[bot.user], author=user)
+    await on_message(bot, empty)
+    assert "juste après la mention" in empty.reply.await_args.args[0]
+    first = make_message(content=f"{BOT_MENTION} Qui ?", mentions=[bot.user], author=user)
+    await on_message(bot, first)
+    second = make_message(content=f"<@!{BOT_USER_ID}> Et quand ?", mentions=[bot.user], author=user)
+    await on_message(bot, second)
+    # The notice goes to the member alone, by direct message, not under their message.
+    assert "vous pourrez réessayer dans" in user.send.await_args.args[0]
+    second.reply.assert_not_awaited()
+    # Direct messages closed: a public reply that deletes itself.
+    user.send.side_effect = discord.Forbidden(mock.MagicMock(status=403), "Cannot send messages to this user")
+    third = make_message(content=f"{BOT_MENTION} Et où ?", mentions=[bot.user], author=user)
+    await on_message(bot, third)
+    assert "vous pourrez réessayer dans" in third.reply.await_args.args[0]
+    assert third.reply.await_args.kwargs["delete_after"] > 0
+    for kwargs in all_sends(empty.reply, first.reply, user.send, third.reply):
+        assert_pings_nobody(kwargs)
+    assert engine.questions == ["Qui ?"] and await storage.count_history(1) == 1

@@ -1,0 +1,188 @@
+"""Rendering answers and moderator views as Discord embeds: content, links, escaping and size limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import discord
+
+from bot.chat.embeds import (
+    DESCRIPTION_LIMIT,
+    EMBED_TOTAL_LIMIT,
+    FIELD_VALUE_LIMIT,
+    TITLE_LIMIT,
+    answer_embed,
+    history_embed,
+    rate_limited,
+    seconds_text,
+    settings_text,
+    shown,
+    source_markdown,
+    stats_embed,
+    truncate,
+)
+from bot.search.answer import NOT_FOUND_TEXT, Quote
+from bot.storage import GuildSettings, GuildStats, QueryRow
+from tests.helpers import make_answer, make_source
+
+
+def within_limits(embed: discord.Embed) -> None:
+    assert len(embed) <= EMBED_TOTAL_LIMIT
+    assert len(embed.title or "") <= TITLE_LIMIT
+    assert len(embed.description or "") <= DESCRIPTION_LIMIT
+    for field in embed.fields:
+        assert len(field.value or "") <= FIELD_VALUE_LIMIT
+
+
+def test_found_answer_quotes_sentences_links_source_and_shows_confidence() -> None:
+    embed = answer_embed(make_answer())
+    assert "> AliExpress a vu son trafic augmenter de 14 % en Italie." in (embed.description or "")
+    (field,) = embed.fields
+    assert field.name == "Source"
+    # The link with the text fragment, the title, the publisher and the French date.
+    assert "](http://french.peopledaily.com.cn/Economie/n3/2020/0805/c31355-9718612.html#:~:text=AliExpress)" in (
+        field.value or ""
+    )
+    assert "« AliExpress gagne du terrain en Europe »" in (field.value or "")
+    assert "Le Quotidien du Peuple en ligne, 5 août 2020" in (field.value or "")
+    assert embed.footer.text == "Confiance : 87\u00a0%"
+    within_limits(embed)
+
+
+def test_source_without_fragment_link_uses_url_and_without_url_is_plain() -> None:
+    with_url = source_markdown(make_source(link=None))
+    assert with_url.startswith("[« AliExpress gagne du terrain en Europe »](http://french.peopledaily.com.cn/")
+    plain = source_markdown(make_source(link=None, url=None, title=None))
+    assert "](" not in plain and plain.startswith("001\\_aliexpress.txt")
+
+
+def test_not_found_names_the_closest_document() -> None:
+    lead = make_source(title="La Chine élargit ses efforts", published="2025-07-01")
+    embed = answer_embed(make_answer("Quelle est la capitale du Pérou ?", found=False, lead=lead))
+    assert embed.description == NOT_FOUND_TEXT
+    (field,) = embed.fields
+    assert field.name == "Document le plus proche"
+    assert "La Chine élargit ses efforts" in (field.value or "") and "1er juillet 2025" in (field.value or "")
+
+
+def test_not_found_without_lead_has_no_field() -> None:
+    embed = answer_embed(make_answer("Quelle est la capitale du Pérou ?", found=False))
+    assert embed.description == NOT_FOUND_TEXT and not embed.fields
+
+
+def test_question_markdown_and_mentions_are_made_inert() -> None:
+    embed = answer_embed(make_answer("**Gras** @everyone <@&987654321098765432> <@123456789012345678> @here ?"))
+    title = embed.title or ""
+    assert "\\*\\*Gras\\*\\*" in title
+    assert "@everyone" not in title and "@here" not in title
+    assert "<@&987654321098765432>" not in title and "<@123456789012345678>" not in title
+    assert shown("@everyone") == "@\u200beveryone"
+
+
+def test_huge_answer_and_question_fit_discord_limits() -> None:
+    sentences = ["Une phrase très longue *avec* des _marques_ " * 30] * 20
+    source = make_source(title="T" * 400, publisher="P" * 300, link="https://example.org/#" + "x" * 2000)
+    answer = make_answer("Q" * 3000, sentences=sentences, text=" ".join(sentences), sources=[source])
+    embed = answer_embed(answer)
+    within_limits(embed)
+    assert (embed.description or "").endswith("…")
+    assert (embed.title or "").endswith("…")
+
+
+def test_truncate_never_leaves_a_dangling_escape() -> None:
+    assert truncate("abc", 3) == "abc"
+    assert truncate("abcdef", 4) == "abc…"
+    assert truncate("ab\\*cd", 4) == "ab…"
+
+
+def test_rate_limit_text_in_french() -> None:
+    assert seconds_text(0.2) == "1 seconde"
+    assert seconds_text(44.1) == "45 secondes"
+    assert seconds_text(90) == "2 minutes"
+    assert rate_limited(12.5).endswith("vous pourrez réessayer dans 13 secondes.")
+
+
+def test_stats_embed_shows_volumes_votes_latency_and_lists() -> None:
+    stats = GuildStats(
+        total=10,
+        today=2,
+        last_7_days=7,
+        found=8,
+        not_found=2,
+        upvotes=3,
+        downvotes=1,
+        latency_p50_ms=12.4,
+        latency_p95_ms=80.2,
+        top_questions=[("qui dirige alibaba", 4)],
+        top_documents=[("001_aliexpress", 5)],
+        unanswered=[("@everyone capitale du pérou", 2)],
+        all_time=40,
+    )
+    embed = stats_embed(stats, "semaine")
+    text = "\n".join(f"{f.name}: {f.value}" for f in embed.fields)
+    assert "Sur la période : 10" in text and "Depuis le début : 40" in text
+    assert "Depuis le début" not in str(stats_embed(stats, None).fields[0].value)  # the period is everything
+    assert "Trouvées : 8 (80\u00a0%)" in text and "👍 3" in text and "👎 1" in text
+    assert "Médiane : 12 ms" in text and "95e centile : 80 ms" in text
+    assert "1. qui dirige alibaba (4)" in text and "001\\_aliexpress (5)" in text
+    assert "@everyone" not in text
+    assert "7 derniers jours" in (embed.description or "")
+    within_limits(embed)
+
+
+def test_history_embed_escapes_questions_and_paginates() -> None:
+    row = QueryRow(
+        id=1,
+        created_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+        guild_id=1,
+        channel_id=2,
+        user_id=3,
+        question="@everyone **vite**",
+        origin="slash",
+        found=False,
+        confidence=0.1,
+        latency_ms=5.0,
+        answer_chars=0,
+        sources=[],
+        error=None,
+        upvotes=1,
+    )
+    embed = history_embed([row] * 30, page=1, pages=4, total=30)
+    assert "@everyone" not in (embed.description or "") and "\\*\\*vite\\*\\*" in (embed.description or "")
+    assert "<@3>" in (embed.description or "")  # shown, never pinged: embeds do not ping
+    assert embed.footer.text == "Page 2/4 · 30 questions"
+    within_limits(embed)
+    assert history_embed([], 0, 0, 0).description == "Aucune question enregistrée."
+
+
+def test_settings_text_names_defaults() -> None:
+    text = settings_text(GuildSettings(guild_id=1), 5, 60.0, 0)
+    assert "publiques" in text and "en réponse au message" in text
+    assert "5 questions par 60 secondes" in text.replace("1 minute", "60 secondes")
+    assert "conservées sans limite" in text
+    changed = settings_text(GuildSettings(1, ephemeral=True, use_threads=True, retention_days=30), 5, 60.0, 0)
+    assert "privées" in changed and "dans un fil" in changed and "effacées après 30 jours" in changed
+
+
+def test_quotes_from_a_second_document_follow_with_their_own_source() -> None:
+    first = make_source()
+    second = make_source(doc_id="autre", title="Un autre article", link="https://example.org/autre#:~:text=Temu")
+    answer = make_answer(
+        sentences=["Phrase du premier article.", "Phrase du *second* article."],
+        quotes=[Quote(first, ["Phrase du premier article."]), Quote(second, ["Phrase du *second* article."])],
+    )
+    embed = answer_embed(answer)
+    assert embed.description == "> Phrase du premier article."
+    source, other = embed.fields
+    assert source.name == "Source" and first.title in (source.value or "")
+    assert other.name == "Autre source proche"
+    assert (other.value or "").startswith("> Phrase du \\*second\\* article.\n")
+    assert "[« Un autre article »](https://example.org/autre#:~:text=Temu)" in (other.value or "")
+
+
+def test_a_huge_second_quote_fits_its_field() -> None:
+    second = make_source(doc_id="autre", title="T" * 400, link="https://example.org/#" + "x" * 2000)
+    answer = make_answer(quotes=[Quote(make_source(), ["Court."]), Quote(second, ["Long " * 600])])
+    embed = answer_embed(answer)
+    within_limits(embed)
+    assert (embed.fields[1].value or "").startswith("> Long")
