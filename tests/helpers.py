@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -196,8 +195,3 @@ def sent_kwargs(async_method: mock.AsyncMock) -> dict[str, Any]:
 def all_sends(*mocks: mock.AsyncMock) -> list[dict[str, Any]]:
     """Keyword arguments of every awaited call of the given send-like mocks."""
     return [call.kwargs for m in mocks for call in m.await_args_list]
-
-
-async def open_storage(tmp_path: Path) -> Storage:
-    """A real Storage on a temporary SQLite file."""
-    return await Storage.open(tmp_path / "bot.sqlite3")

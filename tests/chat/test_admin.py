@@ -6,9 +6,7 @@ import asyncio
 import csv
 import io
 import threading
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from unittest import mock
 
 import discord
@@ -25,16 +23,8 @@ from tests.helpers import (
     make_bot,
     make_interaction,
     make_member,
-    open_storage,
     sent_kwargs,
 )
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    db = await open_storage(tmp_path)
-    yield db
-    await db.close()
 
 
 async def log(storage: Storage, guild_id: int, question: str, *, found: bool = True, **extra) -> int:

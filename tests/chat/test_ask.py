@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from unittest import mock
 
 import discord
@@ -23,18 +21,10 @@ from tests.helpers import (
     make_interaction,
     make_member,
     make_message,
-    open_storage,
     sent_kwargs,
 )
 
 BOT_MENTION = f"<@{BOT_USER_ID}>"
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    db = await open_storage(tmp_path)
-    yield db
-    await db.close()
 
 
 async def ask_slash(bot, interaction, text: str) -> None:

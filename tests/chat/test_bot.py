@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from unittest import mock
-
-import pytest
 
 from bot.chat.bot import QABot
 from bot.chat.exts.feedback import FeedbackButton
 from bot.config import Settings
 from bot.storage import QueryRecord, Storage
-from tests.helpers import make_bot, open_storage
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    db = await open_storage(tmp_path)
-    yield db
-    await db.close()
+from tests.helpers import make_bot
 
 
 async def run_setup_hook(bot: QABot) -> mock.AsyncMock:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 from unittest import mock
 
 import discord
@@ -12,14 +10,7 @@ import pytest
 
 from bot.chat.exts.feedback import THANKS, VOTE_REFUSED, FeedbackButton, feedback_view
 from bot.storage import QueryRecord, Storage
-from tests.helpers import assert_pings_nobody, make_bot, make_interaction, make_member, open_storage, sent_kwargs
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    db = await open_storage(tmp_path)
-    yield db
-    await db.close()
+from tests.helpers import assert_pings_nobody, make_bot, make_interaction, make_member, sent_kwargs
 
 
 async def logged_query(storage: Storage, guild_id: int = 1) -> int:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from discord import app_commands
 
 from bot.chat.exts.privacy import ASK_CONFIRMATION, CANCELLED, NOT_YOURS, ForgetConfirmation, Privacy
 from bot.storage import QueryRecord, Storage
-from tests.helpers import assert_pings_nobody, make_bot, make_interaction, make_member, open_storage, sent_kwargs
+from tests.helpers import assert_pings_nobody, make_bot, make_interaction, make_member, sent_kwargs
 
 CAMILLE, MALO = 11, 12
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    db = await open_storage(tmp_path)
-    yield db
-    await db.close()
 
 
 async def log(storage: Storage, guild_id: int, user_id: int, question: str) -> int:
