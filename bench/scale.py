@@ -47,7 +47,7 @@ if str(REPO_ROOT) not in sys.path:
 from bot.search.corpus import corpus_fingerprint, load_corpus  # noqa: E402
 from bot.search.engine import Engine, EngineOptions  # noqa: E402
 from bot.search.index_file import index_key, load_engine, save_engine  # noqa: E402
-from bot.storage.database import percentile_nearest_rank  # noqa: E402
+from bot.storage.stats import percentile_nearest_rank  # noqa: E402
 
 DEFAULT_ORANGESUM = REPO_ROOT.parent / "shared" / "eval" / "orangesum" / "orangesum_all.jsonl.gz"
 KINDS = ("abstract", "title")
