@@ -24,8 +24,8 @@ __all__ = ["GuildSettings", "GuildStats", "QueryRecord", "QueryRow", "Storage", 
 class Storage:
     """Async access to the bot's SQLite database; open with `await Storage.open(path)`.
 
-    Answer-path writes (`log_query`, `record_vote`) and reads (`read_guild_settings`, `is_channel_allowed`)
-    never raise for database errors; everything else does, so a moderator sees what failed.
+    What runs while answering (`log_query`, `record_vote`, the settings and channel reads) and the periodic
+    `apply_retention` never raise for database errors; the rest does, so a moderator sees what failed.
     """
 
     def __init__(self, db: Database) -> None:

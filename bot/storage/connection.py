@@ -25,9 +25,9 @@ DEFAULT_BUSY_TIMEOUT = 2.0  # seconds: a locked database must not hold an answer
 CHUNK = 1000  # rows fetched per trip to the database thread when scanning a server's log
 PRIVATE_MODE = 0o600  # the database and, after it, its -wal and -shm files
 
-# Errors that mean "the database cannot take this write now" (locked, read-only, disk full,
-# I/O error, closed connection); caught on the answer path, never elsewhere.
-WRITE_ERRORS = (sqlite3.Error, OSError, ValueError)
+# Errors that mean "the database cannot serve this now" (locked, read-only, disk full, I/O error,
+# closed connection); caught only where the bot must keep going: the answer path and the retention.
+DATABASE_ERRORS = (sqlite3.Error, OSError, ValueError)
 
 
 class Database:

@@ -10,7 +10,7 @@ import logging
 from dataclasses import fields
 from typing import Any
 
-from bot.storage.connection import WRITE_ERRORS, Database
+from bot.storage.connection import DATABASE_ERRORS, Database
 from bot.storage.records import GuildSettings, to_db_time, utc_now
 
 logger = logging.getLogger("bot.storage")
@@ -25,7 +25,7 @@ async def read_guild_settings(db: Database, guild_id: int) -> GuildSettings | No
             (guild_id,),
         ) as cur:
             row = await cur.fetchone()
-    except WRITE_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         logger.warning("réglages du serveur %s illisibles (%s) ; réglages par défaut appliqués", guild_id, exc)
         return None
     if row is None:
@@ -101,7 +101,7 @@ async def is_channel_allowed(db: Database, guild_id: int, channel_id: int) -> bo
             (guild_id, channel_id),
         ) as cur:
             return await cur.fetchone() is not None
-    except WRITE_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         logger.warning("salons autorisés du serveur %s illisibles (%s) ; mention ignorée", guild_id, exc)
         return False
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.storage.connection import WRITE_ERRORS, Database
+from bot.storage.connection import DATABASE_ERRORS, Database
 from bot.storage.records import to_db_time, utc_now
 
 logger = logging.getLogger("bot.storage")
 
 # A retention step that fails: the database (locked, full, closed) or a number of days no date can reach.
-_RETENTION_ERRORS = (*WRITE_ERRORS, OverflowError)
+_RETENTION_ERRORS = (*DATABASE_ERRORS, OverflowError)
 
 
 async def purge(db: Database, guild_id: int, older_than_days: int, *, now: datetime | None = None) -> int:
@@ -58,7 +58,7 @@ async def apply_retention(db: Database, default_days: int, *, now: datetime | No
             "WHERE retention_days IS NOT NULL AND retention_days > 0"
         ) as cur:
             own = list(await cur.fetchall())
-    except WRITE_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         logger.warning("rétention : les durées propres aux serveurs sont illisibles (%s)", exc)
         own = []
     for guild_id, days in own:

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.storage.connection import WRITE_ERRORS, Database
+from bot.storage.connection import CHUNK, DATABASE_ERRORS, Database
 from bot.storage.records import GuildStats, QueryRecord, QueryRow, from_db_time, to_db_time, utc_now
-from bot.storage.stats import PeriodTally, StatsRow
+from bot.storage.stats import PeriodTally
 
 logger = logging.getLogger("bot.storage")
 
@@ -120,7 +120,7 @@ async def log_query(db: Database, rec: QueryRecord) -> int | None:
             ),
         )
         return row_id
-    except WRITE_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         _failed(db, "de la question", exc)
         return None
 
@@ -142,7 +142,7 @@ async def record_vote(db: Database, query_id: int, guild_id: int | None, user_id
             (user_id, vote, to_db_time(utc_now()), query_id, guild_id),
         )
         return changed > 0
-    except WRITE_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         _failed(db, "du vote", exc)
         return False
 
@@ -232,15 +232,15 @@ async def stats(
     ) as cur:
         upvotes, downvotes = await cur.fetchone() or (0, 0)
 
-    # One pass over the period's rows (cheaper than one indexed query per figure).
+    # One pass over the period's rows in chunks (cheaper than one indexed query per figure), columns in StatsRow order.
     tally = PeriodTally()
     async with db.conn.execute(
         "SELECT q.question, q.found, q.error IS NOT NULL, q.latency_ms, "
         f"json_extract(q.sources, '$[0][0]') FROM queries q WHERE {period}",
         params,
     ) as cur:
-        async for question, found, failed, latency_ms, first_doc in cur:
-            tally.add(StatsRow(question, bool(found), bool(failed), float(latency_ms), first_doc))
+        while rows := await cur.fetchmany(CHUNK):
+            tally.add(rows)
     return tally.stats(
         today=int(today or 0),
         last_7_days=int(week or 0),

@@ -9,7 +9,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from bot.storage.records import GuildStats
@@ -45,7 +45,7 @@ class StatsRow(NamedTuple):
 
 
 class PeriodTally:
-    """Counts, top lists and latencies of a period's questions, fed one row at a time.
+    """Counts, top lists and latencies of a period's questions, fed in batches of rows.
 
     Rows arrive in chunks from the database, so a server's whole log never has to sit in memory at once.
     """
@@ -57,24 +57,25 @@ class PeriodTally:
         self.unanswered: Counter[str] = Counter()  # not found; failures are not "unanswered"
         self.documents: Counter[str] = Counter()  # first source of found answers
 
-    def add(self, row: StatsRow) -> None:
-        """Count one question."""
-        self.total += 1
-        key = normalize_question(row.question)
-        if key:
-            self.asked[key] += 1
-        if row.failed:
-            self.errors += 1
-            return
-        self.latencies.append(float(row.latency_ms))
-        if row.found:
-            self.found += 1
-            if row.first_doc is not None:
-                self.documents[str(row.first_doc)] += 1
-        else:
-            self.not_found += 1
+    def add(self, rows: Iterable[StatsRow]) -> None:
+        """Count a batch of questions (database rows in `StatsRow` order are accepted as they are)."""
+        for question, found, failed, latency_ms, first_doc in rows:
+            self.total += 1
+            key = normalize_question(question)
             if key:
-                self.unanswered[key] += 1
+                self.asked[key] += 1
+            if failed:
+                self.errors += 1
+                continue
+            self.latencies.append(float(latency_ms))
+            if found:
+                self.found += 1
+                if first_doc is not None:
+                    self.documents[str(first_doc)] += 1
+            else:
+                self.not_found += 1
+                if key:
+                    self.unanswered[key] += 1
 
     def stats(
         self,
