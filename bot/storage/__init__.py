@@ -35,7 +35,7 @@ class Storage:
     async def open(
         cls, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, read_only: bool = False
     ) -> Storage:
-        """Open (creating the folder and file) and migrate the database to the latest schema.
+        """Open (creating the folder, and a new file readable by its owner only) and migrate to the latest schema.
 
         `busy_timeout` (seconds) bounds how long a write waits for another process's lock.
         `read_only` opens the file with SQLite's `mode=ro` (no migration: it must be current).
