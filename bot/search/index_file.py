@@ -1,4 +1,4 @@
-"""The persisted index: an engine saved beside the database, so a large corpus starts in a second.
+"""The persisted index: a corpus and its index saved beside the database, so a large corpus starts in a second.
 
 One uncompressed NumPy `.npz` file per corpus (arrays, plus JSON for the documents and
 vocabularies; never pickle, so loading runs no code from the file). It is written to a temporary
@@ -25,23 +25,12 @@ import numpy as np
 from bot.search.analysis import ANALYZER_VERSION
 from bot.search.bm25 import BM25Index
 from bot.search.corpus import Corpus, Document, corpus_fingerprint, load_corpus
-from bot.search.engine import Engine, EngineOptions
-from bot.search.index import CorpusIndex, Progress
+from bot.search.index import ARRAYS, FIELDS, CorpusIndex, IndexOptions, Progress, build_index
 from bot.search.passages import Passage
 
 log = logging.getLogger(__name__)
 
 FORMAT = 2  # bump when the file's layout changes
-_ARRAYS = (
-    "terms",
-    "sentence_offsets",
-    "passage_sentences",
-    "title_terms",
-    "title_offsets",
-    "prefix_terms",
-    "title_prefix_terms",
-)
-_FIELDS = ("body", "titles", "prefixes")  # the BM25 postings, by CorpusIndex attribute
 _POSTINGS = ("offsets", "doc_ids", "tfs", "doc_len")
 
 Warn = Callable[[str], None]
@@ -51,7 +40,7 @@ class IndexFileError(Exception):
     """A persisted index that cannot be used (missing, stale, damaged); the message says why, in French."""
 
 
-def index_key(fingerprint: str, options: EngineOptions) -> str:
+def index_key(fingerprint: str, options: IndexOptions) -> str:
     """What a persisted index must match: corpus content, analyzer version and index-shaping options."""
     parts = {
         "format": FORMAT,
@@ -103,19 +92,18 @@ def _document_row(d: Document) -> list[object]:
     return [d.doc_id, d.title, d.url, d.published, d.publisher, d.file, d.paragraphs]
 
 
-def save_engine(engine: Engine, path: Path, key: str) -> None:
-    """Write the engine's index and documents atomically (raises OSError, e.g. on a full disk)."""
-    index = engine.index
-    rows, whole = _passage_rows(engine.documents, index.passages)
-    encoded = [json.dumps(_document_row(d), ensure_ascii=False).encode() for d in engine.documents]
+def save_index(corpus: Corpus, index: CorpusIndex, path: Path, key: str) -> None:
+    """Write a corpus and its index atomically (raises OSError, e.g. on a full disk)."""
+    rows, whole = _passage_rows(corpus.documents, index.passages)
+    encoded = [json.dumps(_document_row(d), ensure_ascii=False).encode() for d in corpus.documents]
     arrays: dict[str, np.ndarray] = {
         "meta": _json(
             {
                 "format": FORMAT,
                 "key": key,
-                "source": engine.corpus.source,
-                "fingerprint": engine.corpus.fingerprint,
-                "skipped": engine.corpus.skipped,
+                "source": corpus.source,
+                "fingerprint": corpus.fingerprint,
+                "skipped": corpus.skipped,
                 "k1": index.body.k1,
                 "b": index.body.b,
             }
@@ -127,9 +115,9 @@ def save_engine(engine: Engine, path: Path, key: str) -> None:
         "passages": rows,
         "passage_texts": _json(whole),
         "lexicon": _json(sorted(index.lexicon)),
-        **{name: getattr(index, name) for name in _ARRAYS},
+        **{array.name: index.arrays[array.name] for array in ARRAYS},
     }
-    for name in _FIELDS:
+    for name in FIELDS:
         bm25 = getattr(index, name)
         arrays[f"{name}_vocab"] = _json(list(bm25.vocab))
         for field in _POSTINGS:
@@ -150,8 +138,8 @@ def save_engine(engine: Engine, path: Path, key: str) -> None:
         raise
 
 
-def load_engine(path: Path, key: str, options: EngineOptions) -> Engine:
-    """Read an engine saved by `save_engine`; raise IndexFileError when it is absent, stale or damaged."""
+def load_index(path: Path, key: str) -> tuple[Corpus, CorpusIndex]:
+    """Read a corpus and index saved by `save_index`; raise IndexFileError when absent, stale or damaged."""
     if not path.exists():
         raise IndexFileError("aucun index enregistré")
     try:
@@ -167,12 +155,12 @@ def load_engine(path: Path, key: str, options: EngineOptions) -> Engine:
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
         raise IndexFileError(f"fichier illisible ou tronqué ({type(exc).__name__})") from None
     try:
-        return _engine_from(arrays, meta, options)
+        return _index_from(arrays, meta)
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise IndexFileError(f"contenu incohérent ({type(exc).__name__})") from None
 
 
-def _engine_from(arrays: dict[str, np.ndarray], meta: dict, options: EngineOptions) -> Engine:
+def _index_from(arrays: dict[str, np.ndarray], meta: dict) -> tuple[Corpus, CorpusIndex]:
     blob, offsets = arrays["documents"].data, arrays["document_offsets"].tolist()
     documents = []
     for lo, hi in pairwise(offsets):
@@ -187,44 +175,45 @@ def _engine_from(arrays: dict[str, np.ndarray], meta: dict, options: EngineOptio
         for i, (d, p, pos, start, end) in enumerate(rows.tolist())
     ]
     indexes = {}
-    for name in _FIELDS:
+    for name in FIELDS:
         vocab = {term: i for i, term in enumerate(_unjson(arrays[f"{name}_vocab"]))}
         params = {"k1": meta["k1"], "b": meta["b"]} if name != "titles" else {}
         indexes[name] = BM25Index(vocab, *(arrays[f"{name}_{field}"] for field in _POSTINGS), **params)
     index = CorpusIndex(
         passages=passages,
         passage_doc=np.ascontiguousarray(rows[:, 0]),
+        arrays={array.name: arrays[array.name] for array in ARRAYS},
         lexicon=set(_unjson(arrays["lexicon"])),
         **indexes,
-        **{name: arrays[name] for name in _ARRAYS},
     )
     _check(index, len(documents))
     corpus = Corpus(documents, fingerprint=meta["fingerprint"], source=meta["source"], skipped=meta["skipped"])
-    return Engine(corpus, options, index=index)
+    return corpus, index
 
 
 def _check(index: CorpusIndex, documents: int) -> None:
-    """Lengths and bounds that must hold, so a damaged file fails here and not in the middle of a question."""
+    """Lengths, bounds and types that must hold, so a damaged file fails here and not in the middle of a question."""
     passages = len(index.passages)
+    sizes = {"document": documents, "passage": passages}  # entries per unit, as the offsets arrays tell
+    fields = {name: getattr(index, name) for name in FIELDS}
+    for spec in ARRAYS:
+        array = index.arrays[spec.name]
+        if array.ndim != 1 or array.dtype != spec.dtype:
+            raise ValueError(spec.name)
+        if spec.is_offsets:
+            if len(array) != sizes[spec.per] + 1 or array[0] != 0 or bool(np.any(np.diff(array) < 0)):
+                raise ValueError(spec.name)
+            sizes[spec.counts] = int(array[-1])
+        elif len(array) != sizes[spec.per] or not _within(array, len(fields[spec.vocab].vocab)):
+            raise ValueError(spec.name)
     ok = (
-        len(index.passage_sentences) == passages + 1
-        and len(index.title_offsets) == documents + 1
-        and index.sentence_offsets[-1] == len(index.terms)
-        and index.passage_sentences[-1] == len(index.sentence_offsets) - 1
-        and index.title_offsets[-1] == len(index.title_terms)
-        and len(index.prefix_terms) == len(index.terms)
-        and len(index.title_prefix_terms) == len(index.title_terms)
-        and index.body.size == index.prefixes.size == passages
+        index.body.size == index.prefixes.size == passages
         and index.titles.size == documents
         and all(
             len(field.offsets) == len(field.vocab) + 1 and field.offsets[-1] == len(field.doc_ids) == len(field.tfs)
-            for field in (index.body, index.titles, index.prefixes)
+            for field in fields.values()
         )
         and (passages == 0 or 0 <= int(index.passage_doc.min()) <= int(index.passage_doc.max()) < documents)
-        and _within(index.terms, len(index.body.vocab))
-        and _within(index.title_terms, len(index.titles.vocab))
-        and _within(index.prefix_terms, len(index.prefixes.vocab))
-        and _within(index.title_prefix_terms, len(index.prefixes.vocab))
     )
     if not ok:
         raise ValueError("lengths")
@@ -235,33 +224,34 @@ def _within(ids: np.ndarray, size: int) -> bool:
     return len(ids) == 0 or 0 <= int(ids.min()) <= int(ids.max()) < size
 
 
-def open_engine(
+def open_index(
     corpus_path: Path,
-    options: EngineOptions,
+    options: IndexOptions,
     index_dir: Path | None,
     warn: Warn | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
-) -> Engine:
-    """The engine of a corpus: its persisted index when current, else built from the corpus and saved.
+) -> tuple[Corpus, CorpusIndex]:
+    """A corpus and its index: the persisted index when current, else built from the corpus and saved.
 
     A stale or damaged index is rebuilt with a warning; an index that cannot be saved (read-only
-    directory, full disk) is only warned about: the engine in memory serves all the same.
+    directory, full disk) is only warned about: the index in memory serves all the same.
     Raises CorpusError when the corpus itself cannot be read.
     """
     warn = log.warning if warn is None else warn
     if index_dir is None:
-        return Engine(load_corpus(corpus_path, workers), options, progress=progress, workers=workers)
-    key = index_key(corpus_fingerprint(corpus_path), options)
+        corpus = load_corpus(corpus_path, workers)
+        return corpus, build_index(corpus.documents, options, progress=progress, workers=workers)
     path = index_file(index_dir, corpus_path)
     try:
-        return load_engine(path, key, options)
+        return load_index(path, index_key(corpus_fingerprint(corpus_path), options))
     except IndexFileError as exc:
         if path.exists():
             warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
-    engine = Engine(load_corpus(corpus_path, workers), options, progress=progress, workers=workers)
+    corpus = load_corpus(corpus_path, workers)
+    index = build_index(corpus.documents, options, progress=progress, workers=workers)
     try:
-        save_engine(engine, path, index_key(engine.corpus.fingerprint, options))
+        save_index(corpus, index, path, index_key(corpus.fingerprint, options))
     except OSError as exc:
         warn(f"Index non enregistré dans {path} ({exc.strerror or exc}) : il sera reconstruit au prochain démarrage.")
-    return engine
+    return corpus, index

@@ -1,6 +1,6 @@
 """The persisted index: same answers after a round trip; stale, truncated, damaged or foreign files are
 rebuilt with a warning; a directory that cannot be written still serves; the `index` command; the
-parallel build; re-indexing in a child process."""
+parallel build."""
 
 from __future__ import annotations
 
@@ -11,22 +11,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import app
-from bot.app import reindex
 from bot.cli import main
 from bot.search import index_file as store
-from bot.search.analysis import Analyzer
 from bot.search.corpus import CorpusError, make_document
-from bot.search.engine import Engine, EngineOptions
-from bot.search.index import PROGRESS_EVERY, build_index
-from bot.search.index_file import IndexFileError, index_file, index_key, load_engine, open_engine, save_engine
+from bot.search.engine import Engine
+from bot.search.index import ARRAYS, FIELDS, PROGRESS_EVERY, IndexOptions, build_index
+from bot.search.index_file import IndexFileError, index_file, index_key, load_index, open_index, save_index
 from tests.conftest import SEEDS, dev_questions
 
-OPTIONS = EngineOptions()
+OPTIONS = IndexOptions()
 QUESTIONS = [q["q"] for q in dev_questions()] + ["aliexpress trafic italie", "Comment soigner un rhume ?"]
 
 
-def _same_answers(a: Engine, b: Engine) -> None:
+def same_answers(a: Engine, b: Engine) -> None:
+    """Both engines answer every test question alike: text, confidence and sources."""
     for question in QUESTIONS:
         x, y = a.answer(question), b.answer(question)
         assert (x.text, x.found, x.confidence) == (y.text, y.found, y.confidence), question
@@ -46,23 +44,28 @@ class Warnings(list[str]):
         self.append(message)
 
 
-def _open(corpus: Path, folder: Path, options: EngineOptions = OPTIONS) -> tuple[Engine, Warnings]:
+def _open(corpus: Path, folder: Path, options: IndexOptions = OPTIONS) -> tuple[Engine, Warnings]:
     warnings = Warnings()
-    return open_engine(corpus, options, folder, warnings), warnings
+    return Engine(*open_index(corpus, options, folder, warnings)), warnings
+
+
+def _save(engine: Engine, path: Path) -> str:
+    key = index_key(engine.corpus.fingerprint, OPTIONS)
+    save_index(engine.corpus, engine.index, path, key)
+    return key
 
 
 def test_round_trip_gives_the_same_answers(seed_engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "seeds.index.npz"
-    key = index_key(seed_engine.corpus.fingerprint, OPTIONS)
-    save_engine(seed_engine, path, key)
+    key = _save(seed_engine, path)
     assert path.stat().st_mode & 0o777 == 0o644  # readable by the bot's user whoever built it
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
-    loaded = load_engine(path, key, OPTIONS)
+    loaded = Engine(*load_index(path, key))
     assert loaded.document_count == seed_engine.document_count
     assert loaded.passages == seed_engine.passages
     assert loaded.documents == seed_engine.documents
     assert loaded.lexicon == seed_engine.lexicon
-    _same_answers(seed_engine, loaded)
+    same_answers(seed_engine, loaded)
 
 
 def test_current_index_is_loaded_without_reading_the_corpus(
@@ -77,7 +80,7 @@ def test_current_index_is_loaded_without_reading_the_corpus(
     monkeypatch.setattr(store, "load_corpus", no_parsing)
     loaded, warnings = _open(corpus, tmp_path / "index")
     assert not warnings
-    _same_answers(built, loaded)
+    same_answers(built, loaded)
 
 
 def test_changed_corpus_is_rebuilt(corpus: Path, tmp_path: Path) -> None:
@@ -95,10 +98,10 @@ def test_changed_corpus_is_rebuilt(corpus: Path, tmp_path: Path) -> None:
 
 def test_index_shaping_options_make_another_index(corpus: Path, tmp_path: Path) -> None:
     _open(corpus, tmp_path / "index")
-    engine, warnings = _open(corpus, tmp_path / "index", EngineOptions(passage_max_chars=300))
+    engine, warnings = _open(corpus, tmp_path / "index", IndexOptions(passage_max_chars=300))
     assert warnings and engine.passage_count > _open(corpus, tmp_path / "other")[0].passage_count
-    # Answer-only options (length, threshold) reuse the same index.
-    assert not _open(corpus, tmp_path / "index", EngineOptions(passage_max_chars=300, max_chars=200))[1]
+    for changed in (IndexOptions(k1=1.2), IndexOptions(b=0.5)):
+        assert index_key(engine.corpus.fingerprint, changed) != index_key(engine.corpus.fingerprint, OPTIONS)
 
 
 def test_another_analyzer_version_is_rebuilt(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,25 +137,32 @@ def test_damaged_index_is_rebuilt_with_a_warning(corpus: Path, tmp_path: Path, d
         data = bytearray(b"PK\x03\x04 not an index at all" * 10)
     path.write_bytes(bytes(data))
     with pytest.raises(IndexFileError):
-        load_engine(path, index_key(reference.corpus.fingerprint, OPTIONS), OPTIONS)
+        load_index(path, index_key(reference.corpus.fingerprint, OPTIONS))
     engine, warnings = _open(corpus, tmp_path / "index")
     assert len(warnings) == 1 and str(path) in warnings[0]
-    _same_answers(reference, engine)
+    same_answers(reference, engine)
     assert not _open(corpus, tmp_path / "index")[1]  # repaired on disk
 
 
-def test_inconsistent_arrays_are_refused(seed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("array", [a.name for a in ARRAYS])
+@pytest.mark.parametrize("damage", ["shorter", "out of range", "other type"])
+def test_inconsistent_arrays_are_refused(seed_engine: Engine, tmp_path: Path, array: str, damage: str) -> None:
     """A well-formed file whose arrays do not fit together is refused, not served."""
     path = tmp_path / "bad.index.npz"
-    key = index_key(seed_engine.corpus.fingerprint, OPTIONS)
-    save_engine(seed_engine, path, key)
+    key = _save(seed_engine, path)
     with np.load(path) as data:
         arrays = {name: data[name] for name in data.files}
-    arrays["terms"] = arrays["terms"][:-5]
+    if damage == "shorter":
+        arrays[array] = arrays[array][:-1]
+    elif damage == "out of range":  # an id past its vocabulary, or offsets going backwards
+        arrays[array] = arrays[array].copy()
+        arrays[array][1] = arrays[array].max() + 10**6
+    else:
+        arrays[array] = arrays[array].astype(np.float64)
     with path.open("wb") as handle:
         np.savez(handle, **arrays)
     with pytest.raises(IndexFileError, match="incohérent"):
-        load_engine(path, key, OPTIONS)
+        load_index(path, key)
 
 
 def test_unwritable_index_folder_still_serves(corpus: Path, tmp_path: Path) -> None:
@@ -214,45 +224,14 @@ def test_parallel_build_equals_one_process(seed_engine: Engine) -> None:
     ]
     documents = [d for d in documents if d is not None]
     assert len(documents) > 2 * PROGRESS_EVERY
-    one = build_index(documents, Analyzer(), workers=1)
-    two = build_index(documents, Analyzer(), workers=2)
+    one = build_index(documents, workers=1)
+    two = build_index(documents, workers=2)
     assert one.passages == two.passages and one.lexicon == two.lexicon
     assert one.body.vocab == two.body.vocab and one.titles.vocab == two.titles.vocab
     assert one.prefixes.vocab == two.prefixes.vocab
-    for name in store._ARRAYS:
-        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
-    for field in store._FIELDS:
+    assert one.arrays.keys() == two.arrays.keys() == {a.name for a in ARRAYS}
+    for name in one.arrays:
+        np.testing.assert_array_equal(one.arrays[name], two.arrays[name])
+    for field in FIELDS:
         np.testing.assert_array_equal(getattr(one, field).doc_ids, getattr(two, field).doc_ids)
         np.testing.assert_array_equal(getattr(one, field).tfs, getattr(two, field).tfs)
-
-
-def test_reindex_in_a_child_process(corpus: Path, tmp_path: Path, seed_engine: Engine) -> None:
-    engine = reindex(corpus, OPTIONS, tmp_path / "index")
-    assert index_file(tmp_path / "index", corpus).exists()
-    _same_answers(seed_engine, engine)
-
-
-def test_reindex_of_a_broken_corpus_raises_its_error(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.jsonl"
-    broken.write_text('{"id": 1, "text": "Bonjour."}\n{pas du json\n', encoding="utf-8")
-    with pytest.raises(CorpusError, match="ligne 2"):
-        reindex(broken, OPTIONS, tmp_path / "index")
-
-
-def test_reindex_of_an_unchanged_corpus_loads_the_saved_index(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first = reindex(corpus, OPTIONS, tmp_path / "index")
-
-    def no_child(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a child process was started for an unchanged corpus")
-
-    monkeypatch.setattr(app, "spawn_pool", no_child)
-    _same_answers(first, reindex(corpus, OPTIONS, tmp_path / "index"))
-
-
-def test_reindex_builds_in_the_bot_process_when_the_index_cannot_be_saved(corpus: Path, tmp_path: Path) -> None:
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the index folder should be")
-    engine = reindex(corpus, OPTIONS, blocker)
-    assert engine.document_count == 5 and engine.answer(QUESTIONS[0]).found
