@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import tempfile
-import zipfile
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -38,6 +37,10 @@ Warn = Callable[[str], None]
 
 class IndexFileError(Exception):
     """A persisted index that cannot be used (missing, stale, damaged); the message says why, in French."""
+
+
+class MissingIndexError(IndexFileError):
+    """No index saved yet: built without a warning."""
 
 
 def index_key(fingerprint: str, options: IndexOptions) -> str:
@@ -139,9 +142,11 @@ def save_index(corpus: Corpus, index: CorpusIndex, path: Path, key: str) -> None
 
 
 def load_index(path: Path, key: str) -> tuple[Corpus, CorpusIndex]:
-    """Read a corpus and index saved by `save_index`; raise IndexFileError when absent, stale or damaged."""
-    if not path.exists():
-        raise IndexFileError("aucun index enregistré")
+    """Read a corpus and index saved by `save_index`; raise IndexFileError when absent, stale or damaged.
+
+    Nothing else escapes: whatever a damaged file makes numpy, zipfile or json raise (a dozen kinds, some
+    from deep inside, e.g. tokenize's for a bad .npy header) means "rebuild", never a failed start.
+    """
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = _unjson(data["meta"])
@@ -152,11 +157,13 @@ def load_index(path: Path, key: str) -> tuple[Corpus, CorpusIndex]:
             arrays = {name: data[name] for name in data.files}  # reading each member checks its CRC
     except IndexFileError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+    except (FileNotFoundError, NotADirectoryError):
+        raise MissingIndexError("aucun index enregistré") from None
+    except Exception as exc:
         raise IndexFileError(f"fichier illisible ou tronqué ({type(exc).__name__})") from None
     try:
         return _index_from(arrays, meta)
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+    except Exception as exc:
         raise IndexFileError(f"contenu incohérent ({type(exc).__name__})") from None
 
 
@@ -245,9 +252,10 @@ def open_index(
     path = index_file(index_dir, corpus_path)
     try:
         return load_index(path, index_key(corpus_fingerprint(corpus_path), options))
+    except MissingIndexError:
+        pass
     except IndexFileError as exc:
-        if path.exists():
-            warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
+        warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
     corpus = load_corpus(corpus_path, workers)
     index = build_index(corpus.documents, options, progress=progress, workers=workers)
     try:

@@ -5,6 +5,7 @@ parallel build."""
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -144,6 +145,61 @@ def test_damaged_index_is_rebuilt_with_a_warning(corpus: Path, tmp_path: Path, d
     assert not _open(corpus, tmp_path / "index")[1]  # repaired on disk
 
 
+def _damaged_copies(data: bytes, cases: int, seed: int) -> list[bytes]:
+    """Random byte flips (half of them in the zip and .npy headers, where the checksums do not look) and
+    truncations of a saved index."""
+    rng = random.Random(seed)
+    starts = [
+        i for magic in (b"PK\x01\x02", b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY") for i in _find_all(data, magic)
+    ]
+    copies = []
+    for case in range(cases):
+        damaged = bytearray(data)
+        if case % 4 == 3:
+            del damaged[rng.randrange(len(data)) :]
+        else:
+            for _ in range(rng.randint(1, 3)):
+                spot = rng.choice(starts) + rng.randrange(128) if case % 2 else rng.randrange(len(data))
+                damaged[min(spot, len(data) - 1)] ^= rng.randrange(1, 256)
+        copies.append(bytes(damaged))
+    return copies
+
+
+def _find_all(data: bytes, magic: bytes) -> list[int]:
+    found, at = [], data.find(magic)
+    while at >= 0:
+        found.append(at)
+        at = data.find(magic, at + 1)
+    return found
+
+
+def test_random_damage_is_refused_or_harmless(seed_engine: Engine, tmp_path: Path) -> None:
+    """Whatever the damage, loading either gives back the very same index or raises IndexFileError (which
+    `open_index` answers by rebuilding): never another exception, which would stop the bot at start-up."""
+    path = tmp_path / "seeds.index.npz"
+    key = _save(seed_engine, path)
+    reference = seed_engine.index
+    refused = 0
+    for number, data in enumerate(_damaged_copies(path.read_bytes(), 200, seed=20261130)):
+        path.write_bytes(data)
+        try:
+            corpus, index = load_index(path, key)
+        except IndexFileError:
+            refused += 1
+            continue
+        assert corpus.documents == seed_engine.documents and index.passages == reference.passages, number
+        assert index.lexicon == reference.lexicon, number
+        for name, array in reference.arrays.items():
+            np.testing.assert_array_equal(index.arrays[name], array, err_msg=f"{number} {name}")
+        for name in FIELDS:
+            field, expected = getattr(index, name), getattr(reference, name)
+            assert field.vocab == expected.vocab and (field.k1, field.b) == (expected.k1, expected.b), number
+            for postings in ("offsets", "doc_ids", "tfs", "doc_len"):
+                np.testing.assert_array_equal(getattr(field, postings), getattr(expected, postings))
+        same_answers(seed_engine, Engine(corpus, index))
+    assert refused >= 100  # the damage was real
+
+
 @pytest.mark.parametrize("array", [a.name for a in ARRAYS])
 @pytest.mark.parametrize("damage", ["shorter", "out of range", "other type"])
 def test_inconsistent_arrays_are_refused(seed_engine: Engine, tmp_path: Path, array: str, damage: str) -> None:
@@ -200,6 +256,26 @@ def test_index_command(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert path.stat().st_mtime_ns == first
     assert main([*args, "--force"]) == 0
     assert path.stat().st_mtime_ns != first
+
+
+def test_a_bad_header_byte_does_not_stop_the_commands(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One byte of a .npy header made numpy raise tokenize's error, which stopped every start."""
+    database = tmp_path / "data" / "bot.sqlite3"
+    common = ["--corpus", str(corpus), "--database", str(database)]
+    assert main(["index", *common]) == 0
+    path = index_file(tmp_path / "data" / "index", corpus)
+    data = path.read_bytes()
+    # In a member larger than one read (the documents), the header is parsed before the checksum is checked.
+    header = data.index(b"{'descr':", data.index(b"documents.npy"))
+    path.write_bytes(data[:header] + b"{'descr'}" + data[header + len(b"{'descr':") :])
+    capsys.readouterr()
+    assert main(["ask", QUESTIONS[0], "--no-log", *common]) == 0
+    out, err = capsys.readouterr()
+    assert "Source :" in out and "inutilisable" in err and "Traceback" not in err
+    assert main(["index", *common]) == 0  # repaired by the start above
+    assert "Avertissement" not in capsys.readouterr().err
 
 
 def test_index_command_shows_progress_on_a_large_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
