@@ -2,7 +2,8 @@
 
 One uncompressed NumPy `.npz` file per corpus (arrays, plus JSON for the documents and
 vocabularies; never pickle, so loading runs no code from the file). It is written to a temporary
-file and renamed, so a reader sees the old file or the new one, never half of one. It records a
+file and renamed, so a reader sees the old file or the new one, never half of one; the temporary
+files a killed save leaves are removed by the next save. It records a
 key made of the corpus's fingerprint, the analyzer's version and the options that shape the
 index: a file with another key, another format, a bad checksum or missing parts is rejected
 and the index rebuilt.
@@ -10,11 +11,14 @@ and the index rebuilt.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -27,9 +31,15 @@ from bot.search.corpus import Corpus, Document, corpus_fingerprint, load_corpus
 from bot.search.index import ARRAYS, FIELDS, CorpusIndex, IndexOptions, Progress, build_index
 from bot.search.passages import Passage
 
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): a stale temporary file is told by its age only
+    fcntl = None  # type: ignore[assignment]
+
 log = logging.getLogger(__name__)
 
 FORMAT = 2  # bump when the file's layout changes
+STALE_SECONDS = 600  # without locks: a temporary file untouched this long belongs to no live save
 _POSTINGS = ("offsets", "doc_ids", "tfs", "doc_len")
 
 Warn = Callable[[str], None]
@@ -126,19 +136,47 @@ def save_index(corpus: Corpus, index: CorpusIndex, path: Path, key: str) -> None
         for field in _POSTINGS:
             arrays[f"{name}_{field}"] = getattr(bm25, field)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _remove_stale_temporaries(path)
+    fd, temp = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **arrays)
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp makes it private to its writer; the index holds nothing the corpus does not, and the bot may
-        # run as another user than whoever ran `python -m bot index`.
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
+            # mkstemp makes it private to its writer; the index holds nothing the corpus does not, and the bot may
+            # run as another user than whoever ran `python -m bot index`.
+            os.chmod(temp, 0o644)
+            if fcntl is not None:
+                os.replace(temp, path)  # still locked: another save cannot take it for a stale file meanwhile
+        if fcntl is None:
+            os.replace(temp, path)  # Windows renames no open file
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new temporary file beside `path`, locked for as long as its writer lives (a killed one loses the lock)."""
+    while True:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        if fcntl is None:
+            return fd, temp
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:  # else another save removed it as stale before it was locked: take another
+            return fd, temp
+        os.close(fd)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove what killed saves of this index left beside it (up to its full size each): the temporary files
+    no live writer holds locked, or without locks, those untouched for `STALE_SECONDS`."""
+    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError), temp.open("rb") as handle:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError while its writer lives
+            elif time.time() - os.fstat(handle.fileno()).st_mtime < STALE_SECONDS:
+                continue
+            temp.unlink()  # under the lock: a save that has just created it sees it gone (`_temporary`)
 
 
 def load_index(path: Path, key: str) -> tuple[Corpus, CorpusIndex]:

@@ -4,9 +4,15 @@ parallel build."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import random
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +24,7 @@ from bot.search.corpus import CorpusError, make_document
 from bot.search.engine import Engine
 from bot.search.index import ARRAYS, FIELDS, PROGRESS_EVERY, IndexOptions, build_index
 from bot.search.index_file import IndexFileError, index_file, index_key, load_index, open_index, save_index
-from tests.conftest import SEEDS, dev_questions
+from tests.conftest import REPO, SEEDS, dev_questions
 
 OPTIONS = IndexOptions()
 QUESTIONS = [q["q"] for q in dev_questions()] + ["aliexpress trafic italie", "Comment soigner un rhume ?"]
@@ -238,6 +244,63 @@ def test_full_disk_leaves_no_partial_file(corpus: Path, tmp_path: Path, monkeypa
     assert len(warnings) == 1 and "No space left on device" in warnings[0]
     assert engine.answer(QUESTIONS[0]).found
     assert list((tmp_path / "index").iterdir()) == []
+
+
+_KILLED_SAVE = """
+import os, signal, sys
+from pathlib import Path
+import numpy as np
+from bot.search import index_file as store
+from bot.search.engine import Engine
+
+def killed(handle, **arrays):
+    handle.write(b"PK" * 4096)
+    handle.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+engine = Engine.from_path(sys.argv[1])
+np.savez = killed
+store.save_index(engine.corpus, engine.index, Path(sys.argv[2]), "key")
+"""
+
+
+def _temporaries(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"))
+
+
+def test_a_save_killed_midway_leaves_nothing_after_the_next_save(seed_engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "seeds.index.npz"
+    killed = subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(SEEDS), str(path)], cwd=REPO, check=False)
+    assert killed.returncode == -signal.SIGKILL
+    assert len(_temporaries(path)) == 1 and not path.exists()
+    key = _save(seed_engine, path)
+    assert _temporaries(path) == [] and Engine(*load_index(path, key)).passages == seed_engine.passages
+
+
+def test_a_save_in_progress_keeps_its_temporary_file(seed_engine: Engine, tmp_path: Path) -> None:
+    """Another process writing the same index (the bot re-indexing while `index` runs) holds a lock on its file."""
+    path = tmp_path / "seeds.index.npz"
+    alive = tmp_path / f".{path.name}.writer.tmp"
+    other = tmp_path / ".other.index.npz.dead.tmp"  # another corpus's index: not this save's business
+    other.write_bytes(b"PK")
+    with alive.open("wb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _save(seed_engine, path)
+        assert _temporaries(path) == [alive] and other.exists()
+
+
+def test_without_locks_only_old_temporary_files_are_removed(
+    seed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "fcntl", None)
+    path = tmp_path / "seeds.index.npz"
+    old, young = tmp_path / f".{path.name}.old.tmp", tmp_path / f".{path.name}.young.tmp"
+    for temp in (old, young):
+        temp.write_bytes(b"PK")
+    long_ago = time.time() - store.STALE_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    _save(seed_engine, path)
+    assert _temporaries(path) == [young]
 
 
 def test_missing_corpus_is_a_corpus_error(tmp_path: Path) -> None:
