@@ -18,7 +18,7 @@ from bot.evaluation import run_eval
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
-from bot.search.index_file import IndexFileError, index_file, index_key, load_index, open_index
+from bot.search.index_file import IndexWriteError, index_file, open_index
 from bot.storage import QueryRecord, Storage, StorageError
 
 EXIT_USAGE = 2
@@ -127,21 +127,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
     folder = index_dir(settings)
-    path = index_file(folder, settings.corpus_path)
     started = time.perf_counter()
-    if args.force:
-        path.unlink(missing_ok=True)
-    corpus, index = open_index(settings.corpus_path, INDEX_OPTIONS, folder, _warn, _progress)
-    elapsed = time.perf_counter() - started
     try:
-        load_index(path, index_key(corpus.fingerprint, INDEX_OPTIONS))
-    except IndexFileError as exc:
-        print(f"Index construit mais non enregistré dans {path} ({exc}).", file=sys.stderr)
+        corpus, index = open_index(
+            settings.corpus_path, INDEX_OPTIONS, folder, _warn, _progress, rebuild=args.force, must_save=True
+        )
+    except IndexWriteError as exc:
+        print(f"Erreur : {exc}.", file=sys.stderr)
         return EXIT_FAILURE
+    path = index_file(folder, settings.corpus_path)
     print(
         f"Index à jour : {path} ({path.stat().st_size / 1e6:.1f} Mo)\n"
         f"{len(corpus.documents)} documents, {len(index.passages)} passages, {len(index.body.vocab)} termes, "
-        f"prêt en {elapsed:.1f} s"
+        f"prêt en {time.perf_counter() - started:.1f} s"
     )
     return 0
 

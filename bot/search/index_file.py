@@ -53,6 +53,10 @@ class MissingIndexError(IndexFileError):
     """No index saved yet: built without a warning."""
 
 
+class IndexWriteError(Exception):
+    """An index that had to be saved could not be written; the message says which and why, in French."""
+
+
 def index_key(fingerprint: str, options: IndexOptions) -> str:
     """What a persisted index must match: corpus content, analyzer version and index-shaping options."""
     parts = {
@@ -276,28 +280,36 @@ def open_index(
     warn: Warn | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    *,
+    rebuild: bool = False,
+    must_save: bool = False,
 ) -> tuple[Corpus, CorpusIndex]:
-    """A corpus and its index: the persisted index when current, else built from the corpus and saved.
+    """A corpus and its index: the persisted index when current (and not `rebuild`), else built from the
+    corpus and saved.
 
     A stale or damaged index is rebuilt with a warning; an index that cannot be saved (read-only
-    directory, full disk) is only warned about: the index in memory serves all the same.
-    Raises CorpusError when the corpus itself cannot be read.
+    directory, full disk) is only warned about, the index in memory serving all the same, unless
+    `must_save` (then IndexWriteError). Raises CorpusError when the corpus itself cannot be read.
     """
     warn = log.warning if warn is None else warn
     if index_dir is None:
         corpus = load_corpus(corpus_path, workers)
         return corpus, build_index(corpus.documents, options, progress=progress, workers=workers)
     path = index_file(index_dir, corpus_path)
-    try:
-        return load_index(path, index_key(corpus_fingerprint(corpus_path), options))
-    except MissingIndexError:
-        pass
-    except IndexFileError as exc:
-        warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
+    if not rebuild:
+        try:
+            return load_index(path, index_key(corpus_fingerprint(corpus_path), options))
+        except MissingIndexError:
+            pass
+        except IndexFileError as exc:
+            warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
     corpus = load_corpus(corpus_path, workers)
     index = build_index(corpus.documents, options, progress=progress, workers=workers)
     try:
         save_index(corpus, index, path, index_key(corpus.fingerprint, options))
     except OSError as exc:
-        warn(f"Index non enregistré dans {path} ({exc.strerror or exc}) : il sera reconstruit au prochain démarrage.")
+        reason = exc.strerror or str(exc)
+        if must_save:
+            raise IndexWriteError(f"l'index {path} n'a pas pu être écrit ({reason})") from None
+        warn(f"Index non enregistré dans {path} ({reason}) : il sera reconstruit au prochain démarrage.")
     return corpus, index

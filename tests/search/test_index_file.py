@@ -4,6 +4,7 @@ parallel build."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -12,8 +13,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -319,6 +322,52 @@ def test_index_command(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert path.stat().st_mtime_ns == first
     assert main([*args, "--force"]) == 0
     assert path.stat().st_mtime_ns != first
+
+
+def _read_only(folder: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder nothing can be created in or removed from: by its mode, or (root ignores modes) by the calls
+    that would do it failing as they then do."""
+    if how == "mode":
+        if os.geteuid() == 0:
+            pytest.skip("root writes in read-only folders")
+        folder.chmod(0o555)
+        return
+    mkstemp, unlink = tempfile.mkstemp, Path.unlink
+
+    def no_create(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if Path(kwargs["dir"]) == folder:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        return mkstemp(*args, **kwargs)
+
+    def no_removal(self: Path, missing_ok: bool = False) -> None:
+        if self.parent == folder:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(tempfile, "mkstemp", no_create)
+    monkeypatch.setattr(Path, "unlink", no_removal)
+
+
+@pytest.mark.parametrize("how", ["mode", "calls"])
+def test_index_command_in_a_read_only_folder_says_why(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    args = ["index", "--corpus", str(corpus), "--database", str(tmp_path / "data" / "bot.sqlite3")]
+    assert main(args) == 0
+    folder = tmp_path / "data" / "index"
+    path = index_file(folder, corpus)
+    _read_only(folder, how, monkeypatch)
+    try:
+        assert main(args) == 0  # current: read, nothing to write
+        article = next(corpus.glob("*.txt"))
+        article.write_text(article.read_text(encoding="utf-8") + "\n\nUn paragraphe de plus.\n", encoding="utf-8")
+        for command in (args, [*args, "--force"]):
+            capsys.readouterr()
+            assert main(command) == 1
+            last = capsys.readouterr().err.strip().splitlines()[-1]
+            assert last == f"Erreur : l'index {path} n'a pas pu être écrit (Permission denied).", command
+    finally:
+        folder.chmod(0o755)
 
 
 def test_a_bad_header_byte_does_not_stop_the_commands(
