@@ -193,8 +193,7 @@ def _analyze_shard(
 
     entry_ids: list[int] = []
     titles: dict[str, list[int]] = {a.name: [] for a in _TITLE_ARRAYS}
-    # Offsets are kept as how many entries each document (title terms), passage (sentences) and sentence (terms)
-    # holds.
+    # Offsets as lengths: the title terms of each document, the sentences of each passage, the terms of each sentence.
     lengths: dict[Unit, list[int]] = {"document": [], "passage": [], "sentence": []}
     get = token_ids.get
     for i, doc in enumerate(documents, first):
