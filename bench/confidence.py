@@ -33,7 +33,7 @@ def main() -> None:
     kept_titles = set(titles[: len(titles) // 2])
     kept = [d for d in corpus.documents if (d.title or "") in kept_titles]
     kept_ids = {d.doc_id for d in kept}
-    engine = Engine(Corpus(kept), EngineOptions(min_confidence=0.0))
+    engine = Engine.build(Corpus(kept), EngineOptions(min_confidence=0.0))
     rng = random.Random(11)
     inside = [q for q in questions if q[1] in kept_ids]
     outside = [q for q in questions if q[1] not in kept_ids]

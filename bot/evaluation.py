@@ -128,7 +128,7 @@ def evaluate_squad(path: Path, options: EngineOptions | None = None, limit: int 
     """Retrieval and answer figures on a SQuAD-format set, all its paragraphs as the corpus."""
     started = time.perf_counter()
     corpus, questions = squad_corpus(path)
-    engine = Engine(corpus, options)
+    engine = Engine.build(corpus, options)
     build_s = time.perf_counter() - started
     if limit:
         questions = questions[:limit]
