@@ -13,16 +13,20 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from .fake_discord import CALLBACK_DEFERRED_MESSAGE, FakeDiscord
+from tests.stand_in import CALLBACK_DEFERRED_MESSAGE, FakeDiscord
 
 
 class PlainClient(discord.Client):
-    """A minimal discord.py client: one slash command that defers then follows up, and a message listener."""
+    """A minimal discord.py client: one slash command that defers then follows up, and a message listener.
+
+    `guild_ready_timeout` is lowered from discord.py's 2 s: the stand-in sends every GUILD_CREATE right after
+    READY, so waiting longer for more only slows each test down.
+    """
 
     def __init__(self) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
-        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none())
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), guild_ready_timeout=0.1)
         self.tree = app_commands.CommandTree(self)
         self.seen_messages: list[discord.Message] = []
         self.resumed = asyncio.Event()
@@ -46,6 +50,18 @@ class PlainClient(discord.Client):
         self.resumed.set()
 
 
+async def until_ready(fake: FakeDiscord, client: discord.Client, task: asyncio.Task[None]) -> None:
+    """Wait for the client's on_ready (no polling: that would add up to half a second per test); fail if it stops."""
+    await fake.wait_ready()
+    ready = asyncio.create_task(client.wait_until_ready())
+    await asyncio.wait({ready, task}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+    ready.cancel()
+    if task.done():
+        task.result()  # raises what stopped the client
+    if not client.is_ready():
+        raise TimeoutError("the client did not reach on_ready within 20 s")
+
+
 @pytest_asyncio.fixture
 async def plain_client(fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[PlainClient]:
     """A discord.py client connected to the stand-in in this event loop."""
@@ -54,10 +70,7 @@ async def plain_client(fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatc
     client = PlainClient()
     task = asyncio.create_task(client.start(fake_discord.token))
     try:
-        await fake_discord.wait_ready()
-        await fake_discord.wait_until(lambda: client.is_ready() or task.done(), timeout=20, what="on_ready")
-        if task.done():
-            task.result()
+        await until_ready(fake_discord, client, task)
         yield client
     finally:
         await client.close()
@@ -76,9 +89,9 @@ async def test_login_sync_and_ready(fake_discord: FakeDiscord, plain_client: Pla
     # discord.py asked for zlib-stream compression and decoded our compressed frames.
     hello = next(f for f in fake_discord.frames if f.direction == "send")
     assert hello.connection == 1
-    assert fake_discord._connections[0].compress == "zlib-stream"
-    assert fake_discord.identify_payloads[0]["token"] == "<redacted>"
-    assert fake_discord.identify_payloads[0]["intents"] & (1 << 15)  # message content
+    assert fake_discord.gateway.connections[0].compress == "zlib-stream"
+    assert fake_discord.recorder.identify_payloads[0]["token"] == "<redacted>"
+    assert fake_discord.recorder.identify_payloads[0]["intents"] & (1 << 15)  # message content
     # Every request declares JSON exactly, and carries the bot token on authenticated routes.
     for req in fake_discord.requests:
         if req.body is not None and not req.files:
@@ -91,7 +104,7 @@ async def test_slash_command_deferred_then_followed_up(fake_discord: FakeDiscord
     inter = await fake_discord.slash(guild, guild.channel("questions"), user, "echo", texte="bonjour @everyone")
     answer = await fake_discord.wait_answer(inter)
     assert inter.acked and inter.ack_type == CALLBACK_DEFERRED_MESSAGE
-    assert inter.ack_delay is not None and inter.ack_delay < fake_discord.ack_deadline
+    assert inter.ack_delay is not None and inter.ack_delay < fake_discord.rest.ack_deadline
     assert answer["content"] == "Écho : bonjour @everyone"
     followup = fake_discord.requests_to("webhook_followup")[0]
     assert followup.body["allowed_mentions"] == {"parse": []}
@@ -110,7 +123,7 @@ async def test_message_create_and_reply(fake_discord: FakeDiscord, plain_client:
 
 
 async def test_late_callback_is_refused(fake_discord: FakeDiscord, plain_client: PlainClient) -> None:
-    fake_discord.ack_deadline = 0.0  # every callback now arrives "after 3 s"
+    fake_discord.rest.ack_deadline = 0.0  # every callback now arrives "after 3 s"
     guild = next(iter(fake_discord.guilds.values()))
     inter = await fake_discord.slash(guild, guild.channel("questions"), guild.member("camille"), "echo", texte="x")
     await fake_discord.wait_acked(inter)
@@ -125,9 +138,9 @@ async def test_resume_after_drop_replays_missed_events(fake_discord: FakeDiscord
     inter = await fake_discord.slash(guild, guild.channel("questions"), guild.member("camille"), "echo", texte="après")
     answer = await fake_discord.wait_answer(inter, timeout=30)
     assert answer["content"] == "Écho : après"
-    assert fake_discord.resumes and fake_discord.resumes[0]["token"] == "<redacted>"
-    assert len(fake_discord.identify_payloads) == 1
-    assert fake_discord._connections[-1].path == "/gateway-resume"
+    assert fake_discord.recorder.resumes and fake_discord.recorder.resumes[0]["token"] == "<redacted>"
+    assert len(fake_discord.recorder.identify_payloads) == 1
+    assert fake_discord.gateway.connections[-1].path == "/gateway-resume"
     await asyncio.wait_for(plain_client.resumed.wait(), timeout=10)
 
 
