@@ -2,8 +2,9 @@
 
 It serves what discord.py 2.x sends at start-up and while answering interactions, records every
 request and gateway frame with timings, and misbehaves on demand (429 with the rate-limit headers
-discord.py reads, 5xx, dropped websocket, delayed replies). `BotProcess` runs the real bot
-(`python -m bot run`) against it as a subprocess.
+discord.py reads, 5xx, dropped websocket, delayed replies). Several gateway connections may be live
+at once, each identified as a shard and receiving only its guilds' events, as on Discord.
+`BotProcess` runs the real bot (`python -m bot run`) against it as a subprocess.
 
 Modules: `state` (the world and its JSON shapes), `recorder` (what went over the wire), `gateway`
 (the websocket), `rest` (the HTTP routes and faults), `server` (`FakeDiscord`, all of it on one port),
@@ -31,6 +32,7 @@ from .state import (
     FakeUser,
     guild_shard,
     snowflake,
+    snowflake_on_shard,
 )
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "guild_shard",
     "read_db",
     "snowflake",
+    "snowflake_on_shard",
     "start_world",
     "stop_world",
 ]

@@ -1,6 +1,9 @@
 """The stand-in's gateway websocket: HELLO, IDENTIFY/READY, heartbeats, RESUME with replay, DISPATCH of events.
 
 Frames are zlib-stream compressed when the client asks for it (discord.py does), plain JSON text otherwise.
+Sharding works as on Discord: a connection identifies as shard `[id, count]` (`[0, 1]` when it says nothing)
+and receives only the events of the guilds with `(guild_id >> 22) % count == id`; DMs go to shard 0.
+Several connections, from one client or several processes, may be live at once.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .recorder import Recorder, redact
-from .state import API_VERSION, DiscordState
+from .state import API_VERSION, DiscordState, guild_shard
 
 OP_DISPATCH = 0
 OP_HEARTBEAT = 1
@@ -31,14 +34,22 @@ OP_INVALID_SESSION = 9
 OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
 
+CLOSE_INVALID_SHARD = 4010
+
 
 @dataclass
 class Session:
-    """A gateway session: its id, sequence and every dispatched event (for RESUME replays)."""
+    """A gateway session: its id, its shard, sequence and every dispatched event (for RESUME replays)."""
 
     id: str
+    shard: tuple[int, int] = (0, 1)  # (shard id, shard count)
     seq: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
+
+    def covers(self, guild_id: int) -> bool:
+        """Whether this session's shard receives the guild's events (guild id 0: DMs, on shard 0)."""
+        shard_id, count = self.shard
+        return guild_shard(guild_id, count) == shard_id
 
 
 class Connection:
@@ -55,6 +66,11 @@ class Connection:
         self.heartbeats: list[float] = []
         self.pending_pings: list[float] = []
         self.ping_rtts: list[float] = []
+
+    @property
+    def shard(self) -> tuple[int, int] | None:
+        """The shard this connection identified or resumed as (None before that)."""
+        return self.session.shard if self.session else None
 
     async def send(self, payload: dict[str, Any]) -> None:
         """Send one payload, compressed on the connection's zlib stream if it asked for one."""
@@ -78,8 +94,17 @@ class Gateway:
         self.heartbeat_ack_delay = 0.0
         self.connections: list[Connection] = []
         self.sessions: dict[str, Session] = {}
-        self.session: Session | None = None  # the session events go to (the latest IDENTIFY's)
+        self.current: list[Session] = []  # sessions events go to, oldest IDENTIFY first; one per shard
         self._numbers = itertools.count(1)
+
+    @property
+    def session(self) -> Session | None:
+        """The session of the latest IDENTIFY still current."""
+        return self.current[-1] if self.current else None
+
+    def session_for(self, guild_id: int) -> Session | None:
+        """The current session whose shard receives a guild's events (guild id 0: DMs); the newest if several do."""
+        return next((s for s in reversed(self.current) if s.covers(guild_id)), None)
 
     # ------------------------------------------------------------------ serving
 
@@ -123,7 +148,7 @@ class Gateway:
         return sent_at
 
     def _record(self, direction: str, conn: Connection, op: int, event: str | None, data: Any) -> None:
-        self.recorder.frame(direction, op, event, data, conn.number, None)
+        self.recorder.frame(direction, op, event, data, conn.number, conn.shard)
 
     async def _on_payload(self, conn: Connection, payload: dict[str, Any], base_url: str) -> None:
         op = payload.get("op")
@@ -154,22 +179,27 @@ class Gateway:
                 }
                 if data.get("nonce"):
                     chunk["nonce"] = data["nonce"]
-                await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+                await self.dispatch("GUILD_MEMBERS_CHUNK", chunk, session=conn.session)
 
     async def _identify(self, conn: Connection, data: dict[str, Any], base_url: str) -> None:
         if data.get("token") != self.state.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
         self.recorder.identify_payloads.append(redact(data))
-        session = Session(secrets.token_hex(16))
+        shard_id, count = data.get("shard") or (0, 1)
+        if not 0 <= shard_id < count:
+            await conn.ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
+            return
+        session = Session(secrets.token_hex(16), (shard_id, count))
         self.sessions[session.id] = session
-        self.session = session
+        self.current = [s for s in self.current if s.shard != session.shard] + [session]
         conn.session = session
         state = self.state
+        guilds = [g for g in state.guilds.values() if session.covers(g.id)]
         ready = {
             "v": API_VERSION,
             "user": {**state.bot_user.to_dict(), "verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in state.guilds.values()],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": f"{base_url}/gateway-resume",
@@ -180,16 +210,16 @@ class Gateway:
             "geo_ordered_rtc_regions": [],
             "guild_join_requests": [],
             "user_settings": {},
-            "shard": [0, 1],
+            "shard": [shard_id, count],
         }
-        await self.dispatch("READY", ready)
-        for guild in state.guilds.values():
-            await self.dispatch("GUILD_CREATE", guild.to_dict())
+        await self.dispatch("READY", ready, session=session)
+        for guild in guilds:
+            await self.dispatch("GUILD_CREATE", guild.to_dict(), session=session)
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         session = self.sessions.get(data.get("session_id", ""))
         self.recorder.resumes.append(redact(data))
-        if data.get("token") != self.state.token or session is None or session is not self.session:
+        if data.get("token") != self.state.token or session is None or session not in self.current:
             await self._send(conn, {"op": OP_INVALID_SESSION, "d": False}, record_data=False)
             return
         conn.session = session
@@ -211,19 +241,22 @@ class Gateway:
                 return conn
         return None
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> float | None:
-        """Send a DISPATCH event in the current session; returns when it left, None if only queued.
+    async def dispatch(self, event: str, data: dict[str, Any], *, session: Session | None = None) -> float | None:
+        """Send a DISPATCH event; returns when it left, None if only queued.
 
-        Events sent while the bot is disconnected are kept and replayed when it resumes, as Discord does.
+        It goes to `session`, or else to the session of the shard of the event's `guild_id` (shard 0 without one).
+        Events sent while that shard is disconnected are kept and replayed when it resumes, as Discord does.
         """
-        session = self.session
         if session is None:
-            raise RuntimeError("no gateway session: the bot has not identified")
+            guild_id = int(data.get("guild_id") or 0)
+            session = self.session_for(guild_id)
+            if session is None:
+                raise RuntimeError(f"no gateway session for guild {guild_id}: no bot shard receiving it has identified")
         session.seq += 1
         payload = {"op": OP_DISPATCH, "s": session.seq, "t": event, "d": data}
         session.events.append(payload)
-        conn = self.live_connection()
-        if conn is None or conn.session is not session:
+        conn = next((c for c in reversed(self.connections) if c.session is session and not c.ws.closed), None)
+        if conn is None:
             return None
         try:
             return await self._send(conn, payload, record_data=data)

@@ -82,12 +82,15 @@ class Recorder:
         """Recorded requests for a route name such as `channel_message` or `webhook_followup`."""
         return [r for r in self.requests if r.route == route]
 
-    def events_sent(self, event: str, *, connection: int | None = None) -> list[GatewayFrame]:
-        """DISPATCH frames of one event type sent to the bot, on every connection or on one."""
+    def events_sent(self, event: str, *, connection: int | None = None, shard: int | None = None) -> list[GatewayFrame]:
+        """DISPATCH frames of one event type sent to the bot: on every connection, or on one, or to one shard id."""
         return [
             f
             for f in self.frames
-            if f.direction == "send" and f.event == event and (connection is None or f.connection == connection)
+            if f.direction == "send"
+            and f.event == event
+            and (connection is None or f.connection == connection)
+            and (shard is None or (f.shard is not None and f.shard[0] == shard))
         ]
 
     async def wait_until(self, predicate: Callable[[], T], *, timeout: float = 20.0, what: str = "condition") -> T:

@@ -71,12 +71,19 @@ class RestApi:
     """Answers REST requests from the state, records them, and misbehaves on demand."""
 
     def __init__(
-        self, state: DiscordState, recorder: Recorder, gateway: Gateway, *, ack_deadline: float = ACK_DEADLINE_SECONDS
+        self,
+        state: DiscordState,
+        recorder: Recorder,
+        gateway: Gateway,
+        *,
+        ack_deadline: float = ACK_DEADLINE_SECONDS,
+        recommended_shards: int = 1,
     ) -> None:
         self.state = state
         self.recorder = recorder
         self.gateway = gateway
         self.ack_deadline = ack_deadline
+        self.recommended_shards = recommended_shards  # what GET /gateway/bot advises
         self.faults: list[Fault] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -325,7 +332,7 @@ class RestApi:
         return json_response(
             {
                 "url": f"ws://{request.host}/gateway",
-                "shards": 1,
+                "shards": self.recommended_shards,
                 "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
             }
         )

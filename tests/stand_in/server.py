@@ -42,11 +42,14 @@ class FakeDiscord:
         heartbeat_interval: float = 41.25,
         ack_deadline: float = ACK_DEADLINE_SECONDS,
         bot_name: str = "Savant",
+        recommended_shards: int = 1,
     ) -> None:
         self.state = DiscordState(token=token, bot_name=bot_name)
         self.recorder = Recorder()
         self.gateway = Gateway(self.state, self.recorder, heartbeat_interval=heartbeat_interval)
-        self.rest = RestApi(self.state, self.recorder, self.gateway, ack_deadline=ack_deadline)
+        self.rest = RestApi(
+            self.state, self.recorder, self.gateway, ack_deadline=ack_deadline, recommended_shards=recommended_shards
+        )
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -136,9 +139,16 @@ class FakeDiscord:
         """The heartbeat interval announced in HELLO, in seconds."""
         return self.gateway.heartbeat_interval
 
-    def add_guild(self, name: str, *, members: Iterable[str] = (), moderators: Iterable[str] = ()) -> FakeGuild:
+    def add_guild(
+        self,
+        name: str,
+        *,
+        members: Iterable[str] = (),
+        moderators: Iterable[str] = (),
+        guild_id: int | None = None,
+    ) -> FakeGuild:
         """Create a guild with an owner, a moderator role (Manage Server), the bot and two text channels."""
-        return self.state.add_guild(name, members=members, moderators=moderators)
+        return self.state.add_guild(name, members=members, moderators=moderators, guild_id=guild_id)
 
     def add_member(self, guild: FakeGuild, name: str, *, roles: Iterable[FakeRole] = ()) -> FakeMember:
         """Add a member to a guild (before the bot connects, or announce it yourself)."""

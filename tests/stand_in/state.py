@@ -390,6 +390,13 @@ def guild_shard(guild_id: int, shard_count: int) -> int:
     return (guild_id >> 22) % shard_count
 
 
+def snowflake_on_shard(shard_id: int, shard_count: int) -> int:
+    """A fresh id for a guild whose events go to shard `shard_id` of `shard_count` (its timestamp nudged forward)."""
+    ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+    ms += (shard_id - ms) % shard_count
+    return (ms << 22) | (next(_snowflake_counter) & 0x3FFFFF)
+
+
 class DiscordState:
     """The application, its bot user and its world: guilds, DM channels, commands, messages, interactions."""
 
