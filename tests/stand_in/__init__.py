@@ -11,14 +11,13 @@ Modules: `state` (the world and its JSON shapes), `recorder` (what went over the
 `process` (the bot subprocess and a ready-made world).
 """
 
-from .gateway import OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_RESUME, Connection, Gateway, Session
+from .gateway import OP_HEARTBEAT, Connection, Gateway, Session
 from .process import BotProcess, World, read_db, start_world, stop_world
 from .recorder import GatewayFrame, RecordedRequest, Recorder
-from .rest import ACK_DEADLINE_SECONDS, Fault, RestApi
+from .rest import Fault, RestApi
 from .server import FakeDiscord
 from .state import (
     CALLBACK_DEFERRED_MESSAGE,
-    CALLBACK_DEFERRED_UPDATE,
     CALLBACK_MESSAGE,
     CALLBACK_UPDATE_MESSAGE,
     EPHEMERAL_FLAG,
@@ -36,17 +35,12 @@ from .state import (
 )
 
 __all__ = [
-    "ACK_DEADLINE_SECONDS",
     "CALLBACK_DEFERRED_MESSAGE",
-    "CALLBACK_DEFERRED_UPDATE",
     "CALLBACK_MESSAGE",
     "CALLBACK_UPDATE_MESSAGE",
     "EPHEMERAL_FLAG",
     "MANAGE_GUILD",
-    "OP_DISPATCH",
     "OP_HEARTBEAT",
-    "OP_IDENTIFY",
-    "OP_RESUME",
     "BotProcess",
     "Connection",
     "DiscordState",

@@ -235,7 +235,7 @@ class Gateway:
     # ------------------------------------------------------------------ driving the bot
 
     def live_connection(self) -> Connection | None:
-        """The newest open connection that identified or resumed."""
+        """The newest open connection that identified or resumed (with several shards: the last one to)."""
         for conn in reversed(self.connections):
             if not conn.ws.closed and conn.session is not None:
                 return conn
