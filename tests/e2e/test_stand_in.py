@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 import pytest_asyncio
@@ -290,3 +291,13 @@ async def test_sharded_client_follows_the_recommended_shard_count(
         for shard_id in (0, 1):
             created = fake.recorder.events_sent("GUILD_CREATE", shard=shard_id)
             assert {int(f.data["id"]) for f in created} == guilds_of_shard(fake, shard_id)
+
+
+async def test_shard_out_of_range_is_refused(fake_discord: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as http, http.ws_connect(fake_discord.gateway_url) as ws:
+        assert (await ws.receive_json())["op"] == 10  # HELLO
+        identify = {"token": fake_discord.token, "intents": 0, "properties": {}, "shard": [2, 2]}
+        await ws.send_json({"op": 2, "d": identify})
+        closed = await ws.receive()
+        assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4010  # Invalid shard, as on Discord
+    assert fake_discord.gateway.session is None
