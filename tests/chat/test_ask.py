@@ -8,9 +8,9 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.chat.embeds import APOLOGY, DM_HINT, EMPTY_SLASH_QUESTION
 from bot.chat.exts.ask import Ask
 from bot.chat.exts.feedback import FeedbackButton
+from bot.chat.messages import APOLOGY, DM_HINT, EMPTY_SLASH_QUESTION
 from bot.storage import Storage
 from tests.helpers import (
     BOT_USER_ID,
@@ -125,7 +125,7 @@ async def test_engine_failure_apologises_and_records_the_error(storage: Storage)
         await cog.question.callback(cog, interaction, "Qui dirige Alibaba ?")
     # What discord.py does with an exception from a command callback:
     error = app_commands.CommandInvokeError(cog.question, RuntimeError("index cassé"))
-    with mock.patch("bot.chat.bot.log") as log:
+    with mock.patch("bot.chat.replies.log") as log:
         await bot.tree.on_error(interaction, error)
     log.error.assert_called_once()
     kwargs = sent_kwargs(interaction.followup.send)  # already deferred: follow-up

@@ -13,14 +13,12 @@ from bot.chat.embeds import (
     TITLE_LIMIT,
     answer_embed,
     history_embed,
-    rate_limited,
-    seconds_text,
-    settings_text,
     shown,
     source_markdown,
     stats_embed,
     truncate,
 )
+from bot.chat.messages import rate_limited, seconds_text, settings_text
 from bot.search.answer import NOT_FOUND_TEXT, Quote
 from bot.storage import GuildSettings, GuildStats, QueryRow
 from tests.helpers import make_answer, make_source

@@ -8,7 +8,8 @@ from unittest import mock
 import discord
 import pytest
 
-from bot.chat.exts.feedback import THANKS, VOTE_REFUSED, FeedbackButton, feedback_view
+from bot.chat.exts.feedback import FeedbackButton, feedback_view
+from bot.chat.messages import THANKS, VOTE_REFUSED
 from bot.storage import QueryRecord, Storage
 from tests.helpers import assert_pings_nobody, make_bot, make_interaction, make_member, sent_kwargs
 

@@ -8,25 +8,27 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.chat.embeds import (
-    APOLOGY,
+from bot.chat.embeds import answer_embed, truncate
+from bot.chat.exts.feedback import feedback_view
+from bot.chat.messages import (
     DM_HINT,
     EMPTY_MENTION_QUESTION,
     EMPTY_SLASH_QUESTION,
-    answer_embed,
+    QUESTION_COMMAND,
+    QUESTION_OPTIONS,
     rate_limited,
-    truncate,
 )
-from bot.chat.exts.feedback import feedback_view
-from bot.chat.replies import NO_MENTIONS, respond
+from bot.chat.replies import NO_MENTIONS, apologise, respond
 from bot.search.answer import Answer, QuestionError
-from bot.storage import QueryRecord
+from bot.storage import GuildSettings, QueryRecord
 
 if TYPE_CHECKING:
     from bot.chat.bot import QABot
@@ -39,11 +41,55 @@ RATE_NOTICE_SECONDS = 20.0  # a rate-limit notice that could not go by direct me
 THREAD_NAME_LIMIT = 100
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What came of one question: a refusal to show the asker, or the answer and its log row's id."""
+
+    settings: GuildSettings
+    refusal: str | None = None
+    rate_limited: bool = False  # the refusal is a rate-limit notice (mentions send it privately)
+    answer: Answer | None = None
+    query_id: int | None = None  # None when logging failed: the answer still goes out, without buttons
+
+
+async def _nothing(settings: GuildSettings) -> None:
+    """No preparation before the engine runs (mentions need no acknowledgement)."""
+
+
 class Ask(commands.Cog):
     """`/question` and mentions: the two ways members ask the corpus a question."""
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+
+    async def ask(
+        self,
+        question: str,
+        *,
+        origin: str,
+        guild_id: int | None,
+        channel_id: int | None,
+        user_id: int,
+        accepted: Callable[[GuildSettings], Awaitable[None]] = _nothing,
+    ) -> Asked:
+        """Everything between reading a question and replying, the same for `/question` and mentions.
+
+        Reads the server's settings, counts the question against the rate limit, awaits `accepted`
+        (where `/question` defers, per the server's privacy setting) once the question is let through,
+        then asks the engine and logs the answer. An engine failure is logged with its error, then re-raised.
+        """
+        settings = await self.bot.guild_settings(guild_id)
+        wait = self.bot.rate_limit(settings, user_id)
+        if wait:
+            return Asked(settings, refusal=rate_limited(wait), rate_limited=True)
+        await accepted(settings)
+        try:
+            answer, query_id = await self.answer_and_log(
+                question, origin=origin, guild_id=guild_id, channel_id=channel_id, user_id=user_id
+            )
+        except QuestionError as exc:
+            return Asked(settings, refusal=str(exc))
+        return Asked(settings, answer=answer, query_id=query_id)
 
     async def answer_and_log(
         self,
@@ -90,8 +136,8 @@ class Ask(commands.Cog):
 
     # -- slash command --
 
-    @app_commands.command(name="question", description="Poser une question : réponse citée du corpus, avec sa source")
-    @app_commands.describe(texte="Votre question, en français")
+    @app_commands.command(name="question", description=QUESTION_COMMAND)
+    @app_commands.describe(**QUESTION_OPTIONS)
     async def question(
         self, interaction: discord.Interaction, texte: app_commands.Range[str, 1, MAX_QUESTION_CHARS]
     ) -> None:
@@ -99,28 +145,24 @@ class Ask(commands.Cog):
         if not texte.strip():
             await respond(interaction, EMPTY_SLASH_QUESTION)
             return
-        settings = await self.bot.guild_settings(interaction.guild_id)
-        wait = self.bot.rate_limit(settings, interaction.user.id)
-        if wait:
-            await respond(interaction, rate_limited(wait))
-            return
-        await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
-        try:
-            answer, query_id = await self.answer_and_log(
-                texte,
-                origin="slash",
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
-                user_id=interaction.user.id,
-            )
-        except QuestionError as exc:
-            await respond(interaction, str(exc))
-            return
+
+        async def defer(settings: GuildSettings) -> None:
+            await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
+
         # Engine failures propagate to the tree's error handler, which apologises and logs.
-        kwargs = {"embed": answer_embed(answer)}
-        if query_id is not None:
-            kwargs["view"] = feedback_view(query_id)
-        await interaction.followup.send(ephemeral=settings.ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
+        asked = await self.ask(
+            texte,
+            origin="slash",
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            accepted=defer,
+        )
+        if asked.answer is None:
+            await respond(interaction, asked.refusal)
+            return
+        view = feedback_view(asked.query_id) if asked.query_id is not None else None
+        await respond(interaction, embed=answer_embed(asked.answer), view=view, ephemeral=asked.settings.ephemeral)
 
     # -- mentions --
 
@@ -152,12 +194,8 @@ class Ask(commands.Cog):
             return
         try:
             await self._answer_mention(message)
-        except Exception:
-            log.exception("mention %s in channel %s failed", message.id, message.channel.id)
-            try:
-                await message.reply(APOLOGY, allowed_mentions=NO_MENTIONS, mention_author=False)
-            except discord.HTTPException:
-                log.warning("could not send the apology for message %s", message.id, exc_info=True)
+        except Exception as exc:
+            await apologise(message, exc, f"mention {message.id} in channel {message.channel.id}")
 
     async def _direct_message(self, message: discord.Message) -> None:
         # One hint per user and minute, so a chatty user does not get a wall of identical replies.
@@ -184,25 +222,23 @@ class Ask(commands.Cog):
             text = EMPTY_MENTION_QUESTION.format(name=self.bot.user.display_name)
             await message.reply(text, allowed_mentions=NO_MENTIONS, mention_author=False)
             return
-        settings = await self.bot.guild_settings(message.guild.id)
-        wait = self.bot.rate_limit(settings, message.author.id)
-        if wait:
-            await self._rate_notice(message, rate_limited(wait))
+        asked = await self.ask(
+            question[:MAX_QUESTION_CHARS],
+            origin="mention",
+            guild_id=message.guild.id,
+            channel_id=message.channel.id,
+            user_id=message.author.id,
+        )
+        if asked.answer is None:
+            assert asked.refusal is not None
+            if asked.rate_limited:
+                await self._rate_notice(message, asked.refusal)
+            else:
+                await message.reply(asked.refusal, allowed_mentions=NO_MENTIONS, mention_author=False)
             return
-        try:
-            answer, query_id = await self.answer_and_log(
-                question[:MAX_QUESTION_CHARS],
-                origin="mention",
-                guild_id=message.guild.id,
-                channel_id=message.channel.id,
-                user_id=message.author.id,
-            )
-        except QuestionError as exc:
-            await message.reply(str(exc), allowed_mentions=NO_MENTIONS, mention_author=False)
-            return
-        embed = answer_embed(answer)
-        view = feedback_view(query_id) if query_id is not None else discord.utils.MISSING
-        if settings.use_threads and not isinstance(message.channel, discord.Thread):
+        embed = answer_embed(asked.answer)
+        view = feedback_view(asked.query_id) if asked.query_id is not None else discord.utils.MISSING
+        if asked.settings.use_threads and not isinstance(message.channel, discord.Thread):
             thread = await self._open_thread(message, question)
             if thread is not None:
                 await thread.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
