@@ -148,6 +148,11 @@ def rate_limited(retry_after: float) -> str:
     return f"Vous avez posé beaucoup de questions en peu de temps : vous pourrez réessayer dans {wait}."
 
 
+def question_too_long(length: int, limit: int) -> str:
+    """`/question` with more characters than Discord's option allows (a client that bypassed it)."""
+    return f"Votre question est trop longue ({length} caractères, {limit} au plus) : raccourcissez-la."
+
+
 def reindexed(documents: int, passages: int, seconds: float) -> str:
     """`/admin reindexer` succeeded: the new corpus size and how long it took (decimal comma)."""
     duration = f"{seconds:.1f}".replace(".", ",")

@@ -84,6 +84,45 @@ async def test_everyone_and_role_mentions_in_a_question_ping_nobody(storage: Sto
     assert "content" not in kwargs  # the question is only shown inside the embed
 
 
+async def test_discord_markup_is_not_read_by_the_engine_but_kept_in_the_log(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    typed = "@everyone <@&123> <@456> Qui dirige Pinduoduo ?"
+    await ask_slash(bot, make_interaction(bot), typed)
+    await allow(storage)
+    message = make_message(
+        content=f"{BOT_MENTION} <:panda:42> Qui dirige <#100> Pinduoduo ? <t:1700000000:R>", mentions=[bot.user]
+    )
+    await on_message(bot, message)
+    assert engine.questions == ["Qui dirige Pinduoduo ?", "Qui dirige Pinduoduo ?"]
+    assert [row.question for row in await storage.history(1)] == [
+        "<:panda:42> Qui dirige <#100> Pinduoduo ? <t:1700000000:R>",
+        typed,
+    ]
+
+
+async def test_markup_only_questions_are_empty(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    interaction = make_interaction(bot)
+    await ask_slash(bot, interaction, "@everyone <@&123>")
+    assert sent_kwargs(interaction.response.send_message)["content"] == EMPTY_SLASH_QUESTION
+    assert engine.questions == [] and await storage.count_history(1) == 0
+
+
+async def test_too_long_slash_question_is_refused_in_french(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    interaction = make_interaction(bot)
+    await ask_slash(bot, interaction, "Qui dirige Alibaba ? " * 60)  # 1,260 characters, past Discord's range
+    kwargs = sent_kwargs(interaction.response.send_message)
+    assert "trop longue" in kwargs["content"] and "1000 au plus" in kwargs["content"] and kwargs["ephemeral"] is True
+    assert engine.questions == [] and await storage.count_history(1) == 0
+    interaction = make_interaction(bot)
+    await ask_slash(bot, interaction, "x" * 999 + "?")  # exactly the limit is fine
+    assert len(engine.questions) == 1
+
+
 async def test_rate_limit_answers_privately_and_logs_nothing(storage: Storage) -> None:
     engine = FakeEngine()
     bot = make_bot(storage, engine)

@@ -9,7 +9,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 import discord
@@ -18,12 +18,14 @@ from discord.ext import commands
 
 from bot.chat.embeds import answer_embed, truncate
 from bot.chat.exts.feedback import feedback_view
+from bot.chat.markup import plain_text
 from bot.chat.messages import (
     DM_HINT,
     EMPTY_MENTION_QUESTION,
     EMPTY_SLASH_QUESTION,
     QUESTION_COMMAND,
     QUESTION_OPTIONS,
+    question_too_long,
     rate_limited,
 )
 from bot.chat.replies import NO_MENTIONS, apologise, respond
@@ -64,7 +66,7 @@ class Ask(commands.Cog):
 
     async def ask(
         self,
-        question: str,
+        typed: str,
         *,
         origin: str,
         guild_id: int | None,
@@ -77,6 +79,7 @@ class Ask(commands.Cog):
         Reads the server's settings, counts the question against the rate limit, awaits `accepted`
         (where `/question` defers, per the server's privacy setting) once the question is let through,
         then asks the engine and logs the answer. An engine failure is logged with its error, then re-raised.
+        The engine reads `typed` without Discord markup (mentions, emoji, timestamps); the log keeps `typed`.
         """
         settings = await self.bot.guild_settings(guild_id)
         wait = self.bot.rate_limit(settings, user_id)
@@ -85,7 +88,7 @@ class Ask(commands.Cog):
         await accepted(settings)
         try:
             answer, query_id = await self.answer_and_log(
-                question, origin=origin, guild_id=guild_id, channel_id=channel_id, user_id=user_id
+                plain_text(typed), typed=typed, origin=origin, guild_id=guild_id, channel_id=channel_id, user_id=user_id
             )
         except QuestionError as exc:
             return Asked(settings, refusal=str(exc))
@@ -95,12 +98,13 @@ class Ask(commands.Cog):
         self,
         question: str,
         *,
+        typed: str,
         origin: str,
         guild_id: int | None,
         channel_id: int | None,
         user_id: int,
     ) -> tuple[Answer, int | None]:
-        """Answer `question` and log it; an engine failure is logged with its error, then re-raised.
+        """Answer `question` and log it as `typed`; an engine failure is logged with its error, then re-raised.
 
         The logged latency is the bot's own work (engine and thread hop), not Discord's round trips.
 
@@ -116,7 +120,7 @@ class Ask(commands.Cog):
         except Exception as exc:
             await self.bot.storage.log_query(
                 QueryRecord(
-                    question=question,
+                    question=typed,
                     origin=origin,
                     found=False,
                     confidence=0.0,
@@ -129,9 +133,8 @@ class Ask(commands.Cog):
             )
             raise
         latency_ms = (time.perf_counter() - started) * 1000
-        query_id = await self.bot.storage.log_query(
-            QueryRecord.from_answer(answer, origin=origin, latency_ms=latency_ms, **where)
-        )
+        record = QueryRecord.from_answer(answer, origin=origin, latency_ms=latency_ms, **where)
+        query_id = await self.bot.storage.log_query(replace(record, question=typed))
         return answer, query_id
 
     # -- slash command --
@@ -142,7 +145,10 @@ class Ask(commands.Cog):
         self, interaction: discord.Interaction, texte: app_commands.Range[str, 1, MAX_QUESTION_CHARS]
     ) -> None:
         """Answer in an embed with vote buttons; public or private per the server's setting."""
-        if not texte.strip():
+        if len(texte) > MAX_QUESTION_CHARS:  # Discord enforces the option's range too, but clients can be bypassed
+            await respond(interaction, question_too_long(len(texte), MAX_QUESTION_CHARS))
+            return
+        if not plain_text(texte):
             await respond(interaction, EMPTY_SLASH_QUESTION)
             return
 
@@ -218,7 +224,7 @@ class Ask(commands.Cog):
     async def _answer_mention(self, message: discord.Message) -> None:
         assert message.guild is not None and self.bot.user is not None
         question = self._strip_mention(message.content)
-        if not question:
+        if not plain_text(question):
             text = EMPTY_MENTION_QUESTION.format(name=self.bot.user.display_name)
             await message.reply(text, allowed_mentions=NO_MENTIONS, mention_author=False)
             return
@@ -239,7 +245,7 @@ class Ask(commands.Cog):
         embed = answer_embed(asked.answer)
         view = feedback_view(asked.query_id) if asked.query_id is not None else discord.utils.MISSING
         if asked.settings.use_threads and not isinstance(message.channel, discord.Thread):
-            thread = await self._open_thread(message, question)
+            thread = await self._open_thread(message, asked.answer.question)
             if thread is not None:
                 await thread.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
                 return
