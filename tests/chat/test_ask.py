@@ -296,11 +296,28 @@ async def test_mention_failure_apologises_and_records_the_error(storage: Storage
     assert row.error is not None and row.error.startswith("MemoryError")
 
 
+async def test_a_bare_mention_counts_against_the_rate_limit(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    await allow(storage)
+    await bot.update_guild_settings(1, rate_limit_count=2)
+    user = make_member()
+    for _ in range(2):
+        bare = make_message(content=f"{BOT_MENTION}  ", mentions=[bot.user], author=user)
+        await on_message(bot, bare)
+        assert "juste après la mention" in bare.reply.await_args.args[0]
+    question = make_message(content=f"{BOT_MENTION} Qui dirige Alibaba ?", mentions=[bot.user], author=user)
+    await on_message(bot, question)
+    assert "vous pourrez réessayer dans" in user.send.await_args.args[0]
+    question.reply.assert_not_awaited()
+    assert engine.questions == [] and await storage.count_history(1) == 0
+
+
 async def test_mention_rate_limited_and_empty_mention(storage: Storage) -> None:
     engine = FakeEngine()
     bot = make_bot(storage, engine)
     await allow(storage)
-    await bot.update_guild_settings(1, rate_limit_count=1)
+    await bot.update_guild_settings(1, rate_limit_count=2)  # the empty mention uses one
     user = make_member()
     empty = make_message(content=BOT_MENTION, mentions=[bot.user], author=user)
     await on_message(bot, empty)

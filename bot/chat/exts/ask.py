@@ -72,11 +72,13 @@ class Ask(commands.Cog):
         guild_id: int | None,
         channel_id: int | None,
         user_id: int,
+        if_empty: str,
         accepted: Callable[[GuildSettings], Awaitable[None]] = _nothing,
     ) -> Asked:
         """Everything between reading a question and replying, the same for `/question` and mentions.
 
-        Reads the server's settings, counts the question against the rate limit, awaits `accepted`
+        Reads the server's settings, counts the question against the rate limit (an empty one too, then
+        refused with `if_empty`: a bare mention must not be a free way to make the bot talk), awaits `accepted`
         (where `/question` defers, per the server's privacy setting) once the question is let through,
         then asks the engine and logs the answer. An engine failure is logged with its error, then re-raised.
         The engine reads `typed` without Discord markup (mentions, emoji, timestamps); the log keeps `typed`.
@@ -85,10 +87,13 @@ class Ask(commands.Cog):
         wait = self.bot.rate_limit(settings, user_id)
         if wait:
             return Asked(settings, refusal=rate_limited(wait), rate_limited=True)
+        question = plain_text(typed)
+        if not question:
+            return Asked(settings, refusal=if_empty)
         await accepted(settings)
         try:
             answer, query_id = await self.answer_and_log(
-                plain_text(typed), typed=typed, origin=origin, guild_id=guild_id, channel_id=channel_id, user_id=user_id
+                question, typed=typed, origin=origin, guild_id=guild_id, channel_id=channel_id, user_id=user_id
             )
         except QuestionError as exc:
             return Asked(settings, refusal=str(exc))
@@ -148,9 +153,6 @@ class Ask(commands.Cog):
         if len(texte) > MAX_QUESTION_CHARS:  # Discord enforces the option's range too, but clients can be bypassed
             await respond(interaction, question_too_long(len(texte), MAX_QUESTION_CHARS))
             return
-        if not plain_text(texte):
-            await respond(interaction, EMPTY_SLASH_QUESTION)
-            return
 
         async def defer(settings: GuildSettings) -> None:
             await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
@@ -162,6 +164,7 @@ class Ask(commands.Cog):
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
             user_id=interaction.user.id,
+            if_empty=EMPTY_SLASH_QUESTION,
             accepted=defer,
         )
         if asked.answer is None:
@@ -223,17 +226,13 @@ class Ask(commands.Cog):
 
     async def _answer_mention(self, message: discord.Message) -> None:
         assert message.guild is not None and self.bot.user is not None
-        question = self._strip_mention(message.content)
-        if not plain_text(question):
-            text = EMPTY_MENTION_QUESTION.format(name=self.bot.user.display_name)
-            await message.reply(text, allowed_mentions=NO_MENTIONS, mention_author=False)
-            return
         asked = await self.ask(
-            question[:MAX_QUESTION_CHARS],
+            self._strip_mention(message.content)[:MAX_QUESTION_CHARS],
             origin="mention",
             guild_id=message.guild.id,
             channel_id=message.channel.id,
             user_id=message.author.id,
+            if_empty=EMPTY_MENTION_QUESTION.format(name=self.bot.user.display_name),
         )
         if asked.answer is None:
             assert asked.refusal is not None
