@@ -146,6 +146,7 @@ def make_interaction(
         getattr(response, name).side_effect = done
     interaction.response = response
     interaction.followup = mock.MagicMock(spec=discord.Webhook)
+    interaction.followup.send.return_value = mock.MagicMock(spec=discord.WebhookMessage)  # the sent follow-up
     return interaction
 
 
@@ -176,6 +177,7 @@ def make_message(
         else:
             message.channel = mock.MagicMock(spec=discord.TextChannel)
     message.channel.id = channel_id
+    message.reply.return_value = mock.MagicMock(spec=discord.Message)  # the bot's reply
     return message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from unittest import mock
 
 import discord
@@ -11,12 +12,13 @@ from discord import app_commands
 from bot.chat.exts.ask import Ask
 from bot.chat.exts.feedback import FeedbackButton
 from bot.chat.messages import APOLOGY, DM_HINT, EMPTY_SLASH_QUESTION
-from bot.storage import Storage
+from bot.storage import QueryRecord, Storage
 from tests.helpers import (
     BOT_USER_ID,
     FakeEngine,
     all_sends,
     assert_pings_nobody,
+    eventually,
     make_bot,
     make_interaction,
     make_member,
@@ -46,6 +48,7 @@ async def test_slash_question_defers_answers_with_buttons_and_logs(storage: Stor
     assert kwargs["ephemeral"] is False
     assert_pings_nobody(kwargs)
     assert "AliExpress" in kwargs["embed"].description
+    assert "view" not in kwargs  # the buttons need the log row's id: they come once it is written
     rows = await storage.history(1)
     assert len(rows) == 1
     row = rows[0]
@@ -57,9 +60,11 @@ async def test_slash_question_defers_answers_with_buttons_and_logs(storage: Stor
         interaction.user.id,
     )
     assert row.sources == [("001_aliexpress", 2.0)]
-    custom_ids = [item.custom_id for item in kwargs["view"].children]
+    edit = sent_kwargs(interaction.followup.send.return_value.edit)
+    assert_pings_nobody(edit)
+    custom_ids = [item.custom_id for item in edit["view"].children]
     assert custom_ids == [f"fb:{row.id}:up", f"fb:{row.id}:down"]
-    assert all(isinstance(item, FeedbackButton) for item in kwargs["view"].children)
+    assert all(isinstance(item, FeedbackButton) for item in edit["view"].children)
     assert engine.questions == ["De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"]
 
 
@@ -180,7 +185,51 @@ async def test_answer_is_sent_even_when_logging_fails(storage: Storage) -> None:
     with mock.patch.object(storage, "log_query", mock.AsyncMock(return_value=None)):
         await ask_slash(bot, interaction, "Qui dirige Alibaba ?")
     kwargs = sent_kwargs(interaction.followup.send)
-    assert "embed" in kwargs and "view" not in kwargs  # no id to vote on
+    assert "embed" in kwargs
+    interaction.followup.send.return_value.edit.assert_not_awaited()  # no id to vote on: no buttons
+
+
+async def test_a_locked_database_does_not_delay_the_answer(storage: Storage) -> None:
+    bot = make_bot(storage)
+    interaction = make_interaction(bot)
+    unlocked = asyncio.Event()
+    real_log = storage.log_query
+
+    async def locked_log(record: QueryRecord) -> int | None:
+        await unlocked.wait()  # the database is busy until the test says otherwise
+        return await real_log(record)
+
+    with mock.patch.object(storage, "log_query", locked_log):
+        asking = asyncio.create_task(ask_slash(bot, interaction, "Qui dirige Alibaba ?"))
+        await eventually(lambda: interaction.followup.send.await_count == 1, timeout=2.0)
+        assert "embed" in interaction.followup.send.await_args.kwargs  # answered while the log waits
+        assert await storage.count_history(1) == 0
+        unlocked.set()
+        await asyncio.wait_for(asking, 5.0)
+    (row,) = await storage.history(1)
+    assert row.error is None and row.found
+    edit = sent_kwargs(interaction.followup.send.return_value.edit)
+    assert [item.custom_id for item in edit["view"].children] == [f"fb:{row.id}:up", f"fb:{row.id}:down"]
+
+
+async def test_an_answer_that_could_not_be_delivered_is_logged_as_such(storage: Storage) -> None:
+    bot = make_bot(storage)
+    interaction = make_interaction(bot)
+    gone = discord.NotFound(mock.MagicMock(status=404), "Unknown Webhook")
+    interaction.followup.send.side_effect = gone
+    with pytest.raises(discord.NotFound):
+        await ask_slash(bot, interaction, "Qui dirige Alibaba ?")  # the tree's error handler then apologises
+    await allow(storage)
+    message = make_message(content=f"{BOT_MENTION} Qui dirige Alibaba ?", mentions=[bot.user])
+    message.reply.side_effect = [gone, mock.MagicMock(spec=discord.Message)]
+    await on_message(bot, message)
+    assert message.reply.await_args.args == (APOLOGY,)
+    rows = await storage.history(1)
+    assert [row.origin for row in rows] == ["mention", "slash"]
+    for row in rows:
+        assert row.error is not None and row.error.startswith("réponse non délivrée : NotFound")
+    stats = await storage.stats(1)
+    assert (stats.total, stats.found, stats.errors) == (2, 0, 2)
 
 
 async def test_slash_question_in_a_direct_message_is_answered(storage: Storage) -> None:
@@ -211,7 +260,7 @@ async def test_mention_in_allowed_channel_gets_a_reply_and_is_logged(storage: St
     kwargs = sent_kwargs(message.reply)
     assert_pings_nobody(kwargs)
     assert kwargs["mention_author"] is False
-    assert len(kwargs["view"].children) == 2
+    assert len(sent_kwargs(message.reply.return_value.edit)["view"].children) == 2
     assert engine.questions == ["Qui dirige Alibaba ?"]
     (row,) = await storage.history(1)
     assert row.origin == "mention" and row.channel_id == 100
@@ -269,11 +318,13 @@ async def test_mention_answered_in_a_thread_when_the_server_wants_it(storage: St
     await bot.update_guild_settings(1, use_threads=True)
     message = make_message(content=f"{BOT_MENTION} @everyone Qui dirige Alibaba ?", mentions=[bot.user])
     thread = mock.MagicMock(spec=discord.Thread)
+    thread.send.return_value = mock.MagicMock(spec=discord.Message)
     message.create_thread.return_value = thread
     await on_message(bot, message)
     name = message.create_thread.await_args.kwargs["name"]
     assert "@everyone" not in name and "Qui dirige Alibaba ?" in name
     assert_pings_nobody(sent_kwargs(thread.send))
+    assert len(sent_kwargs(thread.send.return_value.edit)["view"].children) == 2
     message.reply.assert_not_awaited()
 
 

@@ -1,6 +1,6 @@
 """Asking the bot: the `/question` slash command and mentions in channels moderators allowed.
 
-Thin on purpose: check, defer, ask the engine off the event loop, render, reply, log.
+Thin on purpose: check, defer, ask the engine off the event loop, render, reply, log, add the vote buttons.
 """
 
 from __future__ import annotations
@@ -45,13 +45,13 @@ THREAD_NAME_LIMIT = 100
 
 @dataclass(frozen=True)
 class Asked:
-    """What came of one question: a refusal to show the asker, or the answer and its log row's id."""
+    """What came of one question: a refusal to show the asker, or the answer and the log row to write."""
 
     settings: GuildSettings
     refusal: str | None = None
     rate_limited: bool = False  # the refusal is a rate-limit notice (mentions send it privately)
     answer: Answer | None = None
-    query_id: int | None = None  # None when logging failed: the answer still goes out, without buttons
+    record: QueryRecord | None = None  # written by `deliver` once the answer went out, or failed to
 
 
 async def _nothing(settings: GuildSettings) -> None:
@@ -80,7 +80,8 @@ class Ask(commands.Cog):
         Reads the server's settings, counts the question against the rate limit (an empty one too, then
         refused with `if_empty`: a bare mention must not be a free way to make the bot talk), awaits `accepted`
         (where `/question` defers, per the server's privacy setting) once the question is let through,
-        then asks the engine and logs the answer. An engine failure is logged with its error, then re-raised.
+        then asks the engine; `deliver` sends and logs the answer. An engine failure is logged with its
+        error, then re-raised.
         The engine reads `typed` without Discord markup (mentions, emoji, timestamps); the log keeps `typed`.
         """
         settings = await self.bot.guild_settings(guild_id)
@@ -92,14 +93,14 @@ class Ask(commands.Cog):
             return Asked(settings, refusal=if_empty)
         await accepted(settings)
         try:
-            answer, query_id = await self.answer_and_log(
+            answer, record = await self.answer_question(
                 question, typed=typed, origin=origin, guild_id=guild_id, channel_id=channel_id, user_id=user_id
             )
         except QuestionError as exc:
             return Asked(settings, refusal=str(exc))
-        return Asked(settings, answer=answer, query_id=query_id)
+        return Asked(settings, answer=answer, record=record)
 
-    async def answer_and_log(
+    async def answer_question(
         self,
         question: str,
         *,
@@ -108,13 +109,11 @@ class Ask(commands.Cog):
         guild_id: int | None,
         channel_id: int | None,
         user_id: int,
-    ) -> tuple[Answer, int | None]:
-        """Answer `question` and log it as `typed`; an engine failure is logged with its error, then re-raised.
+    ) -> tuple[Answer, QueryRecord]:
+        """Answer `question`, with the log record of it as `typed`; an engine failure is logged, then re-raised.
 
-        The logged latency is the bot's own work (engine and thread hop), not Discord's round trips.
-
-        Returns the answer and the log row's id (None when logging failed: the answer still goes out).
-        QuestionError (blank question) propagates without logging.
+        The recorded latency is the bot's own work (engine and thread hop), not Discord's round trips
+        nor the wait for the database. QuestionError (blank question) propagates without logging.
         """
         where = {"guild_id": guild_id, "channel_id": channel_id, "user_id": user_id}
         started = time.perf_counter()
@@ -139,8 +138,31 @@ class Ask(commands.Cog):
             raise
         latency_ms = (time.perf_counter() - started) * 1000
         record = QueryRecord.from_answer(answer, origin=origin, latency_ms=latency_ms, **where)
-        query_id = await self.bot.storage.log_query(replace(record, question=typed))
-        return answer, query_id
+        return answer, replace(record, question=typed)
+
+    async def deliver(self, asked: Asked, send: Callable[[discord.Embed], Awaitable[discord.Message]]) -> None:
+        """Send the answer with `send`, then log it, then add the vote buttons to the sent message.
+
+        Logging comes after sending so that a slow or locked database never delays an answer, and so
+        that the row can say when the answer could not be delivered (its error is then set, and stats do
+        not count it as found). The buttons need the row's id, so they are added by editing the message
+        once the row is written: a moment after the answer, or never when logging failed. A delivery
+        failure is re-raised after logging, for the caller to apologise.
+        """
+        assert asked.answer is not None and asked.record is not None
+        try:
+            sent = await send(answer_embed(asked.answer))
+        except Exception as exc:
+            error = truncate(f"réponse non délivrée : {type(exc).__name__}: {exc}", 500)
+            await self.bot.storage.log_query(replace(asked.record, error=error))
+            raise
+        query_id = await self.bot.storage.log_query(asked.record)
+        if query_id is None:
+            return
+        try:
+            await sent.edit(view=feedback_view(query_id), allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("could not add the vote buttons to message %s", sent.id, exc_info=True)
 
     # -- slash command --
 
@@ -170,8 +192,14 @@ class Ask(commands.Cog):
         if asked.answer is None:
             await respond(interaction, asked.refusal)
             return
-        view = feedback_view(asked.query_id) if asked.query_id is not None else None
-        await respond(interaction, embed=answer_embed(asked.answer), view=view, ephemeral=asked.settings.ephemeral)
+
+        async def send(embed: discord.Embed) -> discord.Message:
+            # A follow-up keeps the defer's public or private choice.
+            return await interaction.followup.send(
+                embed=embed, ephemeral=asked.settings.ephemeral, allowed_mentions=NO_MENTIONS, wait=True
+            )
+
+        await self.deliver(asked, send)
 
     # -- mentions --
 
@@ -241,14 +269,16 @@ class Ask(commands.Cog):
             else:
                 await message.reply(asked.refusal, allowed_mentions=NO_MENTIONS, mention_author=False)
             return
-        embed = answer_embed(asked.answer)
-        view = feedback_view(asked.query_id) if asked.query_id is not None else discord.utils.MISSING
+        thread = None
         if asked.settings.use_threads and not isinstance(message.channel, discord.Thread):
             thread = await self._open_thread(message, asked.answer.question)
+
+        async def send(embed: discord.Embed) -> discord.Message:
             if thread is not None:
-                await thread.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-                return
-        await message.reply(embed=embed, view=view, allowed_mentions=NO_MENTIONS, mention_author=False)
+                return await thread.send(embed=embed, allowed_mentions=NO_MENTIONS)
+            return await message.reply(embed=embed, allowed_mentions=NO_MENTIONS, mention_author=False)
+
+        await self.deliver(asked, send)
 
     async def _open_thread(self, message: discord.Message, question: str) -> discord.Thread | None:
         name = truncate(discord.utils.escape_mentions(" ".join(question.split())), THREAD_NAME_LIMIT)
