@@ -6,7 +6,9 @@ Discord's size limits and escapes what users wrote so it never pings or breaks t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from urllib.parse import quote, urlsplit
 
 import discord
 
@@ -47,6 +49,26 @@ def truncate(text: str, limit: int) -> str:
     return cut + "…"
 
 
+# Characters that could end a markdown link target early or open another link: percent-encoded.
+LINK_BREAKERS = re.compile(r"[()\[\]<>\s\"'`\\]")
+
+
+def link_target(url: str) -> str | None:
+    """`url` made safe as a markdown link target, or None when it is not an http(s) URL with a host.
+
+    A document's URL comes from the corpus: percent-encoding what could close the target keeps a URL
+    like `https://a.example/) [Cliquez ici](https://b.example` from adding a second, masked link.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return LINK_BREAKERS.sub(lambda match: quote(match.group(), safe=""), url.strip())
+
+
 def _link_label(text: str) -> str:
     # Square brackets would end the markdown link label early.
     return shown(text).replace("[", "\\[").replace("]", "\\]")
@@ -58,8 +80,9 @@ def source_markdown(source: Source, limit: int = FIELD_VALUE_LIMIT) -> str:
     label = f"« {truncate(label, 200)} »" if source.title else truncate(label, 200)
     details = [shown(part) for part in (source.publisher, french_date(source.published)) if part]
     tail = "".join(f", {part}" for part in details)
-    for target in (source.link, source.url):
-        if target and target.startswith(("http://", "https://")):
+    for url in (source.link, source.url):
+        target = link_target(url) if url else None
+        if target:
             text = f"[{_link_label(label)}]({target}){tail}"
             if len(text) <= limit:
                 return text
