@@ -77,12 +77,12 @@ class Ask(commands.Cog):
     ) -> Asked:
         """Everything between reading a question and replying, the same for `/question` and mentions.
 
-        Reads the server's settings, counts the question against the rate limit (an empty one too, then
-        refused with `if_empty`: a bare mention must not be a free way to make the bot talk), awaits `accepted`
-        (where `/question` defers, per the server's privacy setting) once the question is let through,
-        then asks the engine; `deliver` sends and logs the answer. An engine failure is logged with its
-        error, then re-raised.
-        The engine reads `typed` without Discord markup (mentions, emoji, timestamps); the log keeps `typed`.
+        Reads the server's settings and counts the question against the rate limit, an empty one too
+        (then refused with `if_empty`: a bare mention must not make the bot talk for free). Once the
+        question is let through, awaits `accepted` (where `/question` defers, per the server's privacy
+        setting) and asks the engine; `deliver` then sends and logs the answer. The engine reads `typed`
+        without Discord markup (mentions, emoji, timestamps); the log keeps `typed`. An engine failure
+        is logged with its error, then re-raised.
         """
         settings = await self.bot.guild_settings(guild_id)
         wait = self.bot.rate_limit(settings, user_id)
