@@ -68,8 +68,3 @@ def feedback_view(query_id: int) -> discord.ui.View:
 async def setup(bot: commands.Bot) -> None:
     """Extension entry point: clicks on any `fb:<id>:<vote>` button, old or new, reach FeedbackButton."""
     bot.add_dynamic_items(FeedbackButton)
-
-
-async def teardown(bot: commands.Bot) -> None:
-    """Unloading the extension stops handling the buttons."""
-    bot.remove_dynamic_items(FeedbackButton)
