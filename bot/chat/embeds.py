@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote as percent_encode
+from urllib.parse import urlsplit
 
 import discord
 
@@ -59,14 +60,15 @@ def link_target(url: str) -> str | None:
     A document's URL comes from the corpus: percent-encoding what could close the target keeps a URL
     like `https://a.example/) [Cliquez ici](https://b.example` from adding a second, masked link.
     """
+    url = url.strip()
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         host = parts.hostname
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not host:
         return None
-    return LINK_BREAKERS.sub(lambda match: quote(match.group(), safe=""), url.strip())
+    return LINK_BREAKERS.sub(lambda match: percent_encode(match.group(), safe=""), url)
 
 
 def _link_label(text: str) -> str:
