@@ -188,7 +188,8 @@ async def sync_now(settings: Settings) -> int:
         except discord.HTTPException as exc:
             print(f"Discord a refusé la synchronisation des commandes : {exc}", file=sys.stderr)
             return EXIT_FAILURE
-    print(f"Commandes slash synchronisées ({'serveur ' + str(settings.dev_guild_id) if sync.guild else 'global'}).")
+    where = f"serveur {settings.dev_guild_id}" if sync.guild else "global"
+    print(f"Commandes slash synchronisées ({where}).")
     return EXIT_OK
 
 
