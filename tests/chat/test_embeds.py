@@ -13,14 +13,13 @@ from bot.chat.embeds import (
     TITLE_LIMIT,
     answer_embed,
     history_embed,
-    rate_limited,
-    seconds_text,
-    settings_text,
+    link_target,
     shown,
     source_markdown,
     stats_embed,
     truncate,
 )
+from bot.chat.messages import rate_limited, seconds_text, settings_text
 from bot.search.answer import NOT_FOUND_TEXT, Quote
 from bot.storage import GuildSettings, GuildStats, QueryRow
 from tests.helpers import make_answer, make_source
@@ -186,3 +185,25 @@ def test_a_huge_second_quote_fits_its_field() -> None:
     embed = answer_embed(answer)
     within_limits(embed)
     assert (embed.fields[1].value or "").startswith("> Long")
+
+
+def test_a_document_url_cannot_add_a_second_masked_link() -> None:
+    evil = "https://evil.example/) [Cliquez ici](https://phish.example"
+    text = source_markdown(make_source(link=None, url=evil, publisher=None, published=None))
+    assert text.count("](") == 1 and text.count("(") == 1 and text.count(")") == 1
+    assert "[Cliquez ici]" not in text and "https://phish.example" in text  # inert, inside the one target
+    assert text == (
+        "[« AliExpress gagne du terrain en Europe »]"
+        "(https://evil.example/%29%20%5BCliquez%20ici%5D%28https://phish.example)"
+    )
+
+
+def test_only_http_and_https_urls_become_links() -> None:
+    for url in ("javascript:alert(1)", "ftp://example.org/a.txt", "https://", "http:///chemin", "//example.org/x"):
+        assert link_target(url) is None
+        text = source_markdown(make_source(link=None, url=url, publisher=None, published=None))
+        assert text == "« AliExpress gagne du terrain en Europe »"
+    assert link_target("HTTPS://example.org/a b<c>") == "HTTPS://example.org/a%20b%3Cc%3E"
+    # A text-fragment link keeps working: its own encoding is left alone.
+    link = "https://example.org/article#:~:text=Selon%20les%20donn%C3%A9es,-de"
+    assert link_target(link) == link
