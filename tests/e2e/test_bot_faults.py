@@ -109,8 +109,11 @@ async def test_failing_reply_is_logged_and_the_bot_keeps_serving(world: World) -
         lambda: any("failed" in line and "mention" in line for line in world.bot.log_lines), what="error in the log"
     )
     assert "503" in world.bot.log
-    # The question was answered by the engine and logged even though Discord refused the reply.
-    assert [r["origin"] for r in world.rows("SELECT origin FROM queries WHERE user_id = ?", zoe.id)] == ["mention"]
+    # The question was answered by the engine and logged, as not delivered, even though Discord refused the reply.
+    rows = await fake.wait_until(
+        lambda: world.rows("SELECT origin, error FROM queries WHERE user_id = ?", zoe.id), what="the log row"
+    )
+    assert [r["origin"] for r in rows] == ["mention"] and "non délivrée" in rows[0]["error"]
 
     _, answer = await world.ask(c, c.member("yan"), QUESTION)
     assert ANSWER_PART in text_of(answer)

@@ -140,7 +140,10 @@ async def test_mentions_answered_only_in_allowed_channels(world: World) -> None:
     # The aiosqlite connection serialises the channel checks, so both earlier messages were handled by now.
     assert fake.channel_messages(elsewhere.id) == []
     assert len(fake.channel_messages(questions.id)) == 1
-    rows = world.rows("SELECT origin, question FROM queries WHERE user_id = ?", malo.id)
+    # The reply goes out before the question is logged.
+    rows = await world.fake.wait_until(
+        lambda: world.rows("SELECT origin, question FROM queries WHERE user_id = ?", malo.id), what="the log row"
+    )
     assert [(r["origin"], r["question"]) for r in rows] == [("mention", FOUND_QUESTION)]
 
     listed = await world.run(a, modo, "admin salons liste")
@@ -305,7 +308,8 @@ async def test_reindex_while_questions_are_answered(world: World) -> None:
     )
     assert "6 documents" in embed_text(reindex_inter.messages()[-1])
     ids = [m.id for m in members]
-    rows = world.rows(f"SELECT error, found FROM queries WHERE user_id IN ({','.join('?' * len(ids))})", *ids)
+    sql = f"SELECT error, found FROM queries WHERE user_id IN ({','.join('?' * len(ids))})"
+    rows = await fake.wait_until(lambda: len(r := world.rows(sql, *ids)) == len(members) and r, what="the log rows")
     assert len(rows) == len(members) and all(r["error"] is None and r["found"] == 1 for r in rows)
     _, answer = await world.ask(a, members[0], "Que vend la coopérative de Xiangtan sur internet ?")
     assert "noix de lotus séchées" in embed_text(answer)

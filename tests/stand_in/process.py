@@ -167,11 +167,15 @@ class World:
     c: FakeGuild
 
     async def ask(
-        self, guild: FakeGuild, user: FakeMember, text: str, *, channel: FakeChannel | None = None
+        self, guild: FakeGuild, user: FakeMember, text: str, *, channel: FakeChannel | None = None, logged: bool = True
     ) -> tuple[FakeInteraction, dict[str, Any]]:
-        """Run `/question texte:<text>` and wait for the answer message."""
+        """Run `/question texte:<text>` and wait for the answer message; with `logged`, also for its feedback
+        buttons, which the bot adds by editing the answer once the question is logged (answers go out first)."""
         inter = await self.fake.slash(guild, channel or guild.channel("questions"), user, "question", texte=text)
-        return inter, await self.fake.wait_answer(inter)
+        answer = await self.fake.wait_answer(inter)
+        if logged:
+            await self.fake.wait_until(lambda: answer.get("components"), what="the answer's feedback buttons")
+        return inter, answer
 
     async def run(self, guild: FakeGuild, user: FakeMember, command: str, **options: Any) -> FakeInteraction:
         """Run a slash command and wait for its first visible message."""
