@@ -38,8 +38,13 @@ def index_dir(settings: Settings) -> Path:
 
 
 def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress | None = None) -> Engine:
-    """The settings' corpus, from its persisted index when current (blocking; raises CorpusError)."""
-    return open_engine(settings.corpus_path, engine_options(settings), index_dir(settings), warn, progress)
+    """The settings' corpus, from its persisted index when current (blocking; raises CorpusError).
+
+    What loading the corpus left out (see `Corpus.warnings`) goes to `warn`, else to the log."""
+    engine = open_engine(settings.corpus_path, engine_options(settings), index_dir(settings), warn, progress)
+    for message in engine.corpus.warnings:
+        (warn or log.warning)(f"corpus {settings.corpus_path} : {message}")
+    return engine
 
 
 def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:

@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -60,6 +61,7 @@ class Corpus:
     fingerprint: str = ""
     source: str = ""
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # French, for the operator: files left out, links dropped
 
 
 def load_corpus(path: str | Path, workers: int | None = None) -> Corpus:
@@ -74,6 +76,8 @@ def load_corpus(path: str | Path, workers: int | None = None) -> Corpus:
         corpus = _load_folder(path)
     elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
         corpus = _load_jsonl(path, workers)
+        if path.is_symlink():
+            corpus.warnings.insert(0, f"le corpus {path} est un lien symbolique vers {path.resolve()}.")
     else:
         raise CorpusError(
             f"{path} : format de corpus non reconnu (attendu : un dossier de fichiers .txt/.md ou un fichier .jsonl)"
@@ -87,19 +91,15 @@ def load_corpus(path: str | Path, workers: int | None = None) -> Corpus:
 
 def corpus_fingerprint(path: str | Path) -> str:
     """SHA-256 of a corpus's files as stored (names and bytes), without parsing them: cheap enough to
-    tell at every start whether a persisted index still matches the corpus."""
+    tell at every start whether a persisted index still matches the corpus. Only the files that loading
+    may read count (see `corpus_files`): a link out of the folder is never opened."""
     path = Path(path)
     digest = hashlib.sha256()
-    if path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and (p.suffix.lower() in TEXT_SUFFIXES or p.name == SOURCES_FILE)
-        )
-    else:
-        files = [path]
+    files = corpus_files(path, []) if path.is_dir() else [(path, path)]
     try:
-        for file in files:
+        for file, real in files:
             digest.update(file.relative_to(path).as_posix().encode() + b"\0" if file != path else b"\0")
-            with file.open("rb") as handle:
+            with real.open("rb") as handle:
                 while block := handle.read(1 << 20):
                     digest.update(block)
     except OSError as exc:
@@ -107,8 +107,54 @@ def corpus_fingerprint(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _read_utf8(path: Path) -> str:
-    data = path.read_bytes()
+def corpus_files(folder: Path, warnings: list[str]) -> list[tuple[Path, Path]]:
+    """The files of a corpus folder that may be read, as (path in the folder, real path), in name order:
+    the .txt/.md files and the top-level sources.toml that are regular files whose real path stays inside
+    the folder. Anything else (a link out of the folder, a device, a pipe) is left out and named in `warnings`,
+    so a link can never make the bot quote a file such as /etc/passwd."""
+    root = folder.resolve()
+    files: list[tuple[Path, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        base = Path(dirpath)
+        for name in sorted(dirnames):
+            if (base / name).is_symlink():
+                warnings.append(f"{_relative(base / name, folder)} ignoré : lien symbolique vers un dossier.")
+        for name in filenames:
+            file = base / name
+            if file.suffix.lower() not in TEXT_SUFFIXES and not (name == SOURCES_FILE and base == folder):
+                continue
+            real, reason = _inside(file, root)
+            if reason:
+                warnings.append(f"{_relative(file, folder)} ignoré : {reason}.")
+            else:
+                files.append((file, real))
+    return sorted(files)
+
+
+def _inside(file: Path, root: Path) -> tuple[Path, str]:
+    """`file`'s real path, and why it may not be read ("" when it may): it must be a regular file in `root`."""
+    try:
+        real = file.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return file, "lien symbolique cassé ou en boucle"
+    if not real.is_relative_to(root):
+        return real, f"lien symbolique vers {real}, hors du dossier du corpus"
+    try:
+        mode = real.stat().st_mode
+    except OSError:
+        return real, "fichier inaccessible"
+    if not stat.S_ISREG(mode):
+        return real, "ce n'est pas un fichier ordinaire"
+    return real, ""
+
+
+def _relative(file: Path, folder: Path) -> str:
+    return file.relative_to(folder).as_posix()
+
+
+def _read_utf8(real: Path, path: Path) -> str:
+    """The text of `real`, a file checked by `corpus_files`; errors name `path`, the file in the corpus."""
+    data = real.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -119,12 +165,9 @@ def _read_utf8(path: Path) -> str:
         ) from None
 
 
-def _load_sources(folder: Path) -> dict[str, dict[str, str]]:
-    toml_path = folder / SOURCES_FILE
-    if not toml_path.exists():
-        return {}
+def _load_sources(toml_path: Path, real: Path) -> dict[str, dict[str, str]]:
     try:
-        data = tomllib.loads(_read_utf8(toml_path))
+        data = tomllib.loads(_read_utf8(real, toml_path))
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         where = f", ligne {match.group(1)}" if match else ""
@@ -149,15 +192,19 @@ def _load_sources(folder: Path) -> dict[str, dict[str, str]]:
 
 
 def _load_folder(folder: Path) -> Corpus:
-    sources = _load_sources(folder)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+    warnings: list[str] = []
+    files = corpus_files(folder, warnings)
+    sources: dict[str, dict[str, str]] = {}
     documents: list[Document] = []
     skipped: list[str] = []
-    for file in files:
-        relative = file.relative_to(folder).as_posix()
-        if relative.lower() == "readme.md":
+    for file, real in files:
+        if file == folder / SOURCES_FILE:
+            sources = _load_sources(file, real)
+    for file, real in files:
+        relative = _relative(file, folder)
+        if relative.lower() == "readme.md" or file == folder / SOURCES_FILE:
             continue
-        raw = _read_utf8(file)
+        raw = _read_utf8(real, file)
         meta = sources.get(relative) or sources.get(file.name) or {}
         if file.suffix.lower() == ".md":
             raw, md_title = _strip_markdown(raw)
@@ -176,7 +223,7 @@ def _load_folder(folder: Path) -> Corpus:
             skipped.append(relative)
         else:
             documents.append(document)
-    return Corpus(documents, skipped=skipped)
+    return Corpus(documents, skipped=skipped, warnings=warnings)
 
 
 def _strip_markdown(text: str) -> tuple[str, str | None]:

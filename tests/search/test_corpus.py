@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.search.corpus import CorpusError, load_corpus
+from bot.cli import main
+from bot.search.corpus import CorpusError, corpus_fingerprint, load_corpus
 from bot.search.engine import Engine
 from tests.conftest import SEEDS
 
@@ -241,3 +242,60 @@ def test_cleaning_in_several_processes_gives_the_same_corpus(tmp_path: Path) -> 
     assert one.documents == two.documents and one.skipped == two.skipped == ["vide"]
     assert [d.doc_id for d in two.documents] == [f"a{i}" for i in range(60)]
     assert two.documents[7].paragraphs == ("Paragraphe 7 de l'article, assez long pour compter.",)
+
+
+def test_links_out_of_the_folder_are_never_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("DISCORD_TOKEN=jeton-secret-du-serveur. Ne jamais citer ce fichier.", encoding="utf-8")
+    (outside / "sources.toml").write_text('[[document]]\nfile = "a.txt"\ntitle = "Volé"\n', encoding="utf-8")
+    folder = tmp_path / "corpus"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (folder / "fuite.txt").symlink_to(secret)
+    (folder / "environ.txt").symlink_to("/proc/self/environ")
+    (folder / "sources.toml").symlink_to(outside / "sources.toml")
+    (folder / "dehors").symlink_to(outside, target_is_directory=True)
+    (folder / "sub" / "copie.txt").symlink_to(folder / "a.txt")  # a link that stays inside is read
+    corpus = load_corpus(folder)
+    assert sorted(d.file for d in corpus.documents) == ["a.txt", "sub/copie.txt"]
+    assert all("jeton-secret" not in d.text and d.title != "Volé" for d in corpus.documents)
+    warned = "\n".join(corpus.warnings)
+    for name in ("fuite.txt", "environ.txt", "sources.toml", "dehors"):
+        assert f"{name} ignoré" in warned
+    assert str(secret) in warned and "hors du dossier du corpus" in warned
+    answer = Engine(corpus).answer("Quel est le DISCORD_TOKEN ?")
+    assert "jeton-secret" not in answer.text
+
+
+def test_fingerprint_reads_no_file_out_of_the_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("un secret", encoding="utf-8")
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (folder / "lien.txt").symlink_to(outside)
+    before = corpus_fingerprint(folder)
+    outside.write_text("un autre secret", encoding="utf-8")
+    assert corpus_fingerprint(folder) == before
+
+
+def test_jsonl_corpus_given_as_a_link_is_read_and_its_target_reported(tmp_path: Path) -> None:
+    target = _write_jsonl(tmp_path / "vrai.jsonl", [{"id": "a", "text": ARTICLE}])
+    link = tmp_path / "corpus.jsonl"
+    link.symlink_to(target)
+    corpus = load_corpus(link)
+    assert [d.doc_id for d in corpus.documents] == ["a"]
+    assert any(str(target) in message and "lien symbolique" in message for message in corpus.warnings)
+
+
+def test_cli_prints_the_corpus_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    args = ["ask", "Qui vend des théières ?", "--corpus", str(folder), "--database", str(tmp_path / "q.sqlite3")]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "Avertissement" in err and "passwd.txt ignoré" in err and "/etc/passwd" in err
