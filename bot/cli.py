@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sqlite3
 import sys
 import time
@@ -50,11 +51,23 @@ def _answer_json(answer: Answer) -> dict:
     }
 
 
+# Escape sequences (CSI, OSC, two-character ones) and control characters but tab and new line: text from the
+# corpus must not move the cursor, retitle the terminal or clear the screen of whoever reads the answer.
+_TERMINAL_CONTROLS = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def terminal_text(text: str) -> str:
+    """`text` safe to print on a terminal: escape sequences and control characters removed."""
+    return _TERMINAL_CONTROLS.sub("", text)
+
+
 def _print_answer(answer: Answer, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_answer_json(answer), ensure_ascii=False), flush=True)
     else:
-        print(answer.text)
+        print(terminal_text(answer.text))
         print(f"(confiance : {answer.confidence:.0%})")
 
 

@@ -227,3 +227,21 @@ def test_real_subprocess_with_default_corpus(tmp_path: Path) -> None:
     )
     assert empty.returncode == 2
     assert "La question est vide" in empty.stderr
+
+
+def test_ask_strips_terminal_escapes_that_come_from_the_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    text = "Les théières en argent \x1b[2J\x1b[31mdu Yunnan\x1b[0m se vendent\x07 en ligne \x9b1m sur Taobao."
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "sources.toml").write_text(
+        '[[document]]\nfile = "a.txt"\ntitle = "Théières \\u001b]0;titre volé\\u0007du Yunnan"\n', encoding="utf-8"
+    )
+    status = main(["ask", "Où se vendent les théières du Yunnan ?", "--corpus", str(folder), "--no-log"])
+    out = capsys.readouterr().out
+    assert status == 0 and "Taobao" in out and "Théières du Yunnan" in out
+    assert not any(ch in out for ch in "\x1b\x07\x9b")
+    assert main(["ask", "Où se vendent les théières du Yunnan ?", "--corpus", str(folder), "--no-log", "--json"]) == 0
+    assert "\x1b[31m" in json.loads(capsys.readouterr().out)["answer"]  # JSON keeps the text as it is, escaped

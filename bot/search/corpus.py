@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.search.cleaning import clean_paragraphs, guess_title, split_paragraphs
 
@@ -30,6 +31,10 @@ MAX_WORKERS = 8
 # What `make_document` takes, positionally: id, text, title, url, published, publisher.
 Record = tuple[str, str, str | None, str | None, str | None, str | None]
 _METADATA = ("title", "url", "published", "publisher")
+URL_SCHEMES = ("http", "https")
+# Characters no well-formed link holds as written: white space, controls, brackets, quotes.
+_URL_FORBIDDEN = re.compile(r'[\s\x00-\x1f\x7f-\x9f<>\[\]{}|\\^`"]')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class CorpusError(ValueError):
@@ -213,7 +218,7 @@ def _load_folder(folder: Path) -> Corpus:
             doc_id=file.stem,
             text=raw,
             title=meta.get("title"),
-            url=meta.get("url"),
+            url=checked_url(meta.get("url"), relative, warnings),
             published=meta.get("published"),
             publisher=meta.get("publisher"),
             file=relative,
@@ -224,6 +229,37 @@ def _load_folder(folder: Path) -> Corpus:
         else:
             documents.append(document)
     return Corpus(documents, skipped=skipped, warnings=warnings)
+
+
+def checked_url(url: str | None, document: str, warnings: list[str]) -> str | None:
+    """`url` when it is a well-formed http(s) address, else None and a warning naming `document`: a link
+    such as javascript:, data: or file: must never reach a reader."""
+    if url is None:
+        return None
+    url = url.strip()
+    reason = _url_problem(url)
+    if not reason:
+        return url
+    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", url)
+    shown = shown if len(shown) <= 100 else shown[:99] + "…"
+    warnings.append(f"{document} : lien « {shown} » ignoré ({reason}).")
+    return None
+
+
+def _url_problem(url: str) -> str:
+    """Why `url` is not kept as a document's link, in French ("" when it is kept)."""
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # .port raises ValueError for a port that is not a number
+    except ValueError:
+        return "adresse mal formée"
+    if parts.scheme.lower() not in URL_SCHEMES:
+        return "seuls les liens http:// et https:// sont gardés"
+    if _URL_FORBIDDEN.search(url):
+        return "espace, crochet, guillemet ou caractère de contrôle dans l'adresse"
+    if not host:
+        return "adresse sans nom de site"
+    return ""
 
 
 def _strip_markdown(text: str) -> tuple[str, str | None]:
@@ -278,6 +314,7 @@ def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
 def _load_jsonl(path: Path, workers: int | None) -> Corpus:
     records: list[Record] = []
     seen: set[str] = set()
+    warnings: list[str] = []
     for number, raw in _jsonl_lines(path):
         if not raw.strip():
             continue
@@ -298,6 +335,7 @@ def _load_jsonl(path: Path, workers: int | None) -> Corpus:
             raise CorpusError(f"{where} : l'identifiant « {doc_id} » est déjà utilisé plus haut.")
         seen.add(doc_id)
         title, url, published, publisher = (_optional_str(record.get(k)) for k in _METADATA)
+        url = checked_url(url, f"{where} (document « {doc_id} »)", warnings)
         records.append((doc_id, text, title, url, published, publisher))
     documents: list[Document] = []
     skipped: list[str] = []
@@ -306,7 +344,7 @@ def _load_jsonl(path: Path, workers: int | None) -> Corpus:
             skipped.append(record[0])
         else:
             documents.append(document)
-    return Corpus(documents, skipped=skipped)
+    return Corpus(documents, skipped=skipped, warnings=warnings)
 
 
 def _make_documents(records: list[Record], workers: int | None) -> list[Document | None]:

@@ -299,3 +299,37 @@ def test_cli_prints_the_corpus_warnings(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "Avertissement" in err and "passwd.txt ignoré" in err and "/etc/passwd" in err
+
+
+BAD_URLS = [
+    "javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "file:///etc/passwd",
+    "https://exemple.fr/a b",
+    "https://exemple.fr/[x]",
+    "https://exemple.fr/\x1b[31m",
+    "http://exemple.fr:port/",
+    "https:///sans-site",
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_only_well_formed_http_links_are_kept_from_sources_toml(tmp_path: Path, url: str) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(OTHER, encoding="utf-8")
+    toml = f'[[document]]\nfile = "a.txt"\nurl = {json.dumps(url)}\n\n[[document]]\nfile = "b.txt"\nurl = "HTTPS://ex.fr/b"\n'
+    (tmp_path / "sources.toml").write_text(toml, encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    docs = {d.doc_id: d for d in corpus.documents}
+    assert docs["a"].url is None and docs["b"].url == "HTTPS://ex.fr/b"
+    (warning,) = corpus.warnings
+    assert warning.startswith("a.txt : lien") and "ignoré" in warning and "\x1b" not in warning
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_only_well_formed_http_links_are_kept_from_jsonl(tmp_path: Path, url: str) -> None:
+    path = _write_jsonl(tmp_path / "docs.jsonl", [{"id": "x", "text": ARTICLE, "url": url}])
+    corpus = load_corpus(path)
+    assert corpus.documents[0].url is None
+    (warning,) = corpus.warnings
+    assert "docs.jsonl, ligne 1" in warning and "« x »" in warning and "ignoré" in warning
