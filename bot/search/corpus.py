@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.search.cleaning import clean_paragraphs, guess_title, split_paragraphs
+from bot.search.passages import LONG_PARAGRAPH_CHARS
 
 TEXT_SUFFIXES = (".txt", ".md")
 SOURCES_FILE = "sources.toml"
@@ -228,7 +229,18 @@ def _load_folder(folder: Path) -> Corpus:
             skipped.append(relative)
         else:
             documents.append(document)
+            _warn_long_paragraphs(document, relative, warnings)
     return Corpus(documents, skipped=skipped, warnings=warnings)
+
+
+def _warn_long_paragraphs(document: Document, name: str, warnings: list[str]) -> None:
+    """Name the paragraphs that will be cut into passages without looking for their sentences."""
+    for number, paragraph in enumerate(document.paragraphs, 1):
+        if len(paragraph) > LONG_PARAGRAPH_CHARS:
+            warnings.append(
+                f"{name} : le paragraphe n° {number} compte {len(paragraph)} caractères (plus de "
+                f"{LONG_PARAGRAPH_CHARS}) ; il est découpé en passages sans analyse des phrases."
+            )
 
 
 def checked_url(url: str | None, document: str, warnings: list[str]) -> str | None:
@@ -344,6 +356,7 @@ def _load_jsonl(path: Path, workers: int | None) -> Corpus:
             skipped.append(record[0])
         else:
             documents.append(document)
+            _warn_long_paragraphs(document, f"{path} (document « {document.doc_id} »)", warnings)
     return Corpus(documents, skipped=skipped, warnings=warnings)
 
 
