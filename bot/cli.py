@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import re
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -103,9 +104,25 @@ async def _open_log(settings: Settings, enabled: bool) -> Storage | None:
         return None
 
 
+def _stdin_questions() -> Iterator[str]:
+    """The non-blank lines of the standard input, read as UTF-8 whatever the locale: an invalid byte becomes
+    U+FFFD and spoils only its own question, never the ones around it."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    lines = sys.stdin if buffer is None else (raw.decode("utf-8", errors="replace") for raw in buffer)
+    return (line.rstrip("\r\n") for line in lines if line.strip())
+
+
+def _utf8_output() -> None:
+    """Write UTF-8 on stdout and stderr whatever the locale (LC_ALL=C gives ASCII, or lone surrogates
+    written back as invalid bytes), so the JSON output is always valid UTF-8."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = engine_for(settings, _warn, _progress)
-    questions = (line.rstrip("\n") for line in sys.stdin if line.strip()) if args.question == "-" else [args.question]
+    questions = _stdin_questions() if args.question == "-" else [args.question]
     log = await _open_log(settings, not args.no_log)
     status = 0
     try:
@@ -126,6 +143,7 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
+    _utf8_output()
     return asyncio.run(_ask(args, _settings(args)))
 
 

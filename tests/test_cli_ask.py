@@ -245,3 +245,34 @@ def test_ask_strips_terminal_escapes_that_come_from_the_corpus(
     assert not any(ch in out for ch in "\x1b\x07\x9b")
     assert main(["ask", "Où se vendent les théières du Yunnan ?", "--corpus", str(folder), "--no-log", "--json"]) == 0
     assert "\x1b[31m" in json.loads(capsys.readouterr().out)["answer"]  # JSON keeps the text as it is, escaped
+
+
+@pytest.mark.parametrize(
+    "locale_env",
+    [{"LC_ALL": "C"}, {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}],
+    ids=["c-locale", "c-locale-ascii"],
+)
+def test_stdin_with_invalid_utf8_answers_every_line_in_valid_utf8(tmp_path: Path, locale_env: dict[str, str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "LC_", "LANG", "PYTHONUTF8", "PYTHONIO"))}
+    env.update(locale_env, PYTHONPATH=str(REPO))
+    stdin = (
+        "Qui est le vice-président de Pinduoduo ?\n".encode() + b"Qui \xff\xfe est ?\n" + "Où est Libei ?\n".encode()
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "-", "--corpus", str(SEEDS), "--no-log"],
+        cwd=tmp_path,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    lines = result.stdout.decode("utf-8").splitlines()  # strict: the output is valid UTF-8
+    answers = [json.loads(line) for line in lines]
+    assert [a["question"] for a in answers] == [
+        "Qui est le vice-président de Pinduoduo ?",
+        "Qui \ufffd\ufffd est ?",
+        "Où est Libei ?",
+    ]
+    assert "Chen Qiu" in answers[0]["answer"] and "é" in answers[0]["answer"]
