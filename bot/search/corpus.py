@@ -7,6 +7,7 @@ corpus can fix it. Documents come out cleaned (see `bot.search.cleaning`) and sp
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gzip
 import hashlib
 import json
@@ -15,6 +16,7 @@ import os
 import re
 import stat
 import tomllib
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -156,6 +158,27 @@ def _inside(file: Path, root: Path) -> tuple[Path, str]:
 
 def _relative(file: Path, folder: Path) -> str:
     return file.relative_to(folder).as_posix()
+
+
+_ERRNO_FRENCH = {
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.ENOENT: "fichier introuvable",
+    errno.EISDIR: "c'est un dossier",
+    errno.EIO: "erreur d'entrée-sortie du disque",
+    errno.ELOOP: "trop de liens symboliques",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+    errno.ENOMEM: "mémoire insuffisante",
+    errno.ESTALE: "fichier réseau devenu inaccessible",
+}
+
+
+def french_os_error(exc: OSError) -> str:
+    """A system error in French words where known, the original after in parentheses:
+    "permission refusée (Permission denied)"."""
+    original = exc.strerror or str(exc)
+    french = _ERRNO_FRENCH.get(exc.errno or 0)
+    return f"{french} ({original})" if french else original
 
 
 def _read_utf8(real: Path, path: Path) -> str:
@@ -318,9 +341,21 @@ def make_document(
 
 
 def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The numbered lines of a JSON Lines file, gzip-compressed or not; a damaged file is a CorpusError."""
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        yield from enumerate(handle, 1)
+    number = 0
+    try:
+        with opener(path, "rb") as handle:
+            for number, line in enumerate(handle, 1):
+                yield number, line
+    except EOFError:
+        raise CorpusError(
+            f"{path} : fichier gzip tronqué après la ligne {number} (copie ou téléchargement incomplet ?)."
+        ) from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise CorpusError(f"{path} : fichier gzip invalide après la ligne {number} ({exc}).") from None
+    except OSError as exc:
+        raise CorpusError(f"{path} : lecture impossible, {french_os_error(exc)}.") from None
 
 
 def _load_jsonl(path: Path, workers: int | None) -> Corpus:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import logging
 import os
@@ -74,3 +75,15 @@ def test_point_discord_at_changes_rest_and_gateway_addresses(monkeypatch: pytest
     point_discord_at("http://127.0.0.1:9999/api/v10", "ws://127.0.0.1:9999/gateway")
     assert Route("GET", "/users/@me").url == "http://127.0.0.1:9999/api/v10/users/@me"
     assert yarl.URL("ws://127.0.0.1:9999/gateway") == DiscordWebSocket.DEFAULT_GATEWAY
+
+
+def test_run_with_a_truncated_gzip_corpus_exits_2_with_a_french_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "docs.jsonl.gz"
+    lines = "".join(f'{{"id": "{i}", "text": "Article numéro {i}."}}\n' for i in range(500))
+    corpus.write_bytes(gzip.compress(lines.encode())[:200])
+    settings = Settings(discord_token=TOKEN, corpus_path=corpus, database_path=tmp_path / "bot.sqlite3")
+    assert run_bot(settings) == 2
+    err = capsys.readouterr().err
+    assert "Erreur de corpus" in err and "docs.jsonl.gz" in err and "tronqué" in err and "Traceback" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.search import corpus as corpus_module
 from bot.search.corpus import CorpusError, corpus_fingerprint, load_corpus
 from bot.search.engine import Engine
 from tests.conftest import SEEDS
@@ -333,3 +335,37 @@ def test_only_well_formed_http_links_are_kept_from_jsonl(tmp_path: Path, url: st
     assert corpus.documents[0].url is None
     (warning,) = corpus.warnings
     assert "docs.jsonl, ligne 1" in warning and "« x »" in warning and "ignoré" in warning
+
+
+def _gzipped(count: int = 200) -> bytes:
+    lines = "".join(json.dumps({"id": str(i), "text": f"{ARTICLE} Numéro {i}."}) + "\n" for i in range(count))
+    return gzip.compress(lines.encode())
+
+
+def test_truncated_gzip_corpus_is_a_french_corpus_error(tmp_path: Path) -> None:
+    data = _gzipped()
+    path = tmp_path / "docs.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    message = _error(path)
+    assert "docs.jsonl.gz" in message and "tronqué" in message
+
+
+@pytest.mark.parametrize(
+    "content", [b'{"id": "a", "text": "pas compress\xc3\xa9"}\n', b"\x1f\x8b\x08\x00" + b"\x00" * 6 + b"garbage" * 20]
+)
+def test_invalid_gzip_corpus_is_a_french_corpus_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "docs.jsonl.gz"
+    path.write_bytes(content)
+    message = _error(path)
+    assert "docs.jsonl.gz" in message and "gzip invalide" in message
+
+
+def test_unreadable_jsonl_corpus_names_the_error_in_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write_jsonl(tmp_path / "docs.jsonl", [{"id": "a", "text": ARTICLE}])
+
+    def refuse(file: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(file))
+
+    monkeypatch.setattr(corpus_module, "open", refuse, raising=False)  # the tests may run as root
+    message = _error(path)
+    assert "docs.jsonl" in message and "permission refusée (Permission denied)" in message
