@@ -17,10 +17,11 @@ import re
 import stat
 import tomllib
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from bot.search.cleaning import clean_paragraphs, guess_title, split_paragraphs
@@ -103,16 +104,26 @@ def corpus_fingerprint(path: str | Path) -> str:
     may read count (see `corpus_files`): a link out of the folder is never opened."""
     path = Path(path)
     digest = hashlib.sha256()
-    files = corpus_files(path, []) if path.is_dir() else [(path, path)]
-    try:
-        for file, real in files:
-            digest.update(file.relative_to(path).as_posix().encode() + b"\0" if file != path else b"\0")
-            with real.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    digest.update(block)
-    except OSError as exc:
-        raise CorpusError(f"{path} : lecture impossible ({exc.strerror or exc}).") from None
+    if not path.is_dir():
+        digest.update(b"\0")
+        try:
+            _digest_file(digest, path)
+        except OSError as exc:
+            raise CorpusError(f"{path} : lecture impossible, {french_os_error(exc)}.") from None
+        return digest.hexdigest()
+    for file, real in corpus_files(path, []):
+        digest.update(_relative(file, path).encode() + b"\0")
+        try:
+            _digest_file(digest, real)
+        except OSError as exc:  # left out by loading too, with a warning
+            digest.update(f"\0unreadable {exc.errno}\0".encode())
     return digest.hexdigest()
+
+
+def _digest_file(digest: hashlib._Hash, file: Path) -> None:
+    with file.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
 
 
 def corpus_files(folder: Path, warnings: list[str]) -> list[tuple[Path, Path]]:
@@ -194,9 +205,12 @@ def _read_utf8(real: Path, path: Path) -> str:
         ) from None
 
 
-def _load_sources(toml_path: Path, real: Path) -> dict[str, dict[str, str]]:
+def _load_sources(toml_path: Path, real: Path, warnings: list[str]) -> dict[str, dict[str, str]]:
+    """The metadata of sources.toml by file path relative to the corpus folder."""
     try:
         data = tomllib.loads(_read_utf8(real, toml_path))
+    except OSError as exc:
+        raise CorpusError(f"{toml_path} : lecture impossible, {french_os_error(exc)}.") from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         where = f", ligne {match.group(1)}" if match else ""
@@ -216,7 +230,10 @@ def _load_sources(toml_path: Path, real: Path) -> dict[str, dict[str, str]]:
             if isinstance(value, dt.datetime):
                 value = value.date()
             meta[key] = value.isoformat() if isinstance(value, dt.date) else str(value)
-        sources[entry["file"]] = meta
+        name = PurePosixPath(entry["file"]).as_posix()  # "./a.txt" is "a.txt"
+        if name in sources:
+            warnings.append(f"{SOURCES_FILE} : le fichier « {name} » a plusieurs entrées ; la dernière est gardée.")
+        sources[name] = meta
     return sources
 
 
@@ -224,22 +241,34 @@ def _load_folder(folder: Path) -> Corpus:
     warnings: list[str] = []
     files = corpus_files(folder, warnings)
     sources: dict[str, dict[str, str]] = {}
-    documents: list[Document] = []
-    skipped: list[str] = []
-    for file, real in files:
-        if file == folder / SOURCES_FILE:
-            sources = _load_sources(file, real)
+    texts: dict[str, tuple[Path, Path]] = {}
     for file, real in files:
         relative = _relative(file, folder)
-        if relative.lower() == "readme.md" or file == folder / SOURCES_FILE:
+        if file == folder / SOURCES_FILE:
+            sources = _load_sources(file, real, warnings)
+        elif relative.lower() != "readme.md":
+            texts[relative] = (file, real)
+    warnings.extend(
+        f"{SOURCES_FILE} : l'entrée « {name} » ne correspond à aucun fichier du corpus (chemin relatif au dossier "
+        "attendu, avec son extension)."
+        for name in sources
+        if name not in texts
+    )
+    doc_ids = document_ids(list(texts))
+    documents: list[Document] = []
+    skipped: list[str] = []
+    for relative, (file, real) in texts.items():
+        try:
+            raw = _read_utf8(real, file)
+        except OSError as exc:
+            warnings.append(f"{relative} ignoré : lecture impossible, {french_os_error(exc)}.")
             continue
-        raw = _read_utf8(real, file)
-        meta = sources.get(relative) or sources.get(file.name) or {}
+        meta = sources.get(relative, {})
         if file.suffix.lower() == ".md":
             raw, md_title = _strip_markdown(raw)
             meta = {"title": md_title, **meta} if md_title and "title" not in meta else meta
         document = make_document(
-            doc_id=file.stem,
+            doc_id=doc_ids[relative],
             text=raw,
             title=meta.get("title"),
             url=checked_url(meta.get("url"), relative, warnings),
@@ -254,6 +283,24 @@ def _load_folder(folder: Path) -> Corpus:
             documents.append(document)
             _warn_long_paragraphs(document, relative, warnings)
     return Corpus(documents, skipped=skipped, warnings=warnings)
+
+
+def document_ids(relatives: list[str]) -> dict[str, str]:
+    """The id of each file of a folder corpus, from its path relative to the folder (posix).
+
+    A top-level file is known by its name without extension ("a" for a.txt), unless another top-level file
+    shares that stem (a.txt and a.md) or a file is named so; every other file, and those, by its relative path
+    with extension ("dossier/a.txt", "a.md"). Ids are unique, and a file's id changes only when a clashing
+    file is added or removed.
+    """
+    top = [PurePosixPath(relative) for relative in relatives if "/" not in relative]
+    stems = Counter(path.stem for path in top)
+    taken = set(relatives)
+    ids = {relative: relative for relative in relatives}
+    for path in top:
+        if stems[path.stem] == 1 and path.stem not in taken:
+            ids[path.as_posix()] = path.stem
+    return ids
 
 
 def _warn_long_paragraphs(document: Document, name: str, warnings: list[str]) -> None:

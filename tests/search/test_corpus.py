@@ -369,3 +369,50 @@ def test_unreadable_jsonl_corpus_names_the_error_in_french(tmp_path: Path, monke
     monkeypatch.setattr(corpus_module, "open", refuse, raising=False)  # the tests may run as root
     message = _error(path)
     assert "docs.jsonl" in message and "permission refusée (Permission denied)" in message
+
+
+def test_same_names_in_subfolders_and_stems_get_their_own_ids_and_sources(tmp_path: Path) -> None:
+    (tmp_path / "2019").mkdir()
+    (tmp_path / "2020").mkdir()
+    (tmp_path / "2019" / "article.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "2020" / "article.txt").write_text(OTHER, encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Le thé vert du Yunnan se boit chaud. Il se vend bien.", encoding="utf-8")
+    (tmp_path / "a.md").write_text("Le riz de Libei pousse vite. Il se vend aussi.", encoding="utf-8")
+    (tmp_path / "seul.txt").write_text("Un seul fichier porte ce nom. Il garde un id court.", encoding="utf-8")
+    (tmp_path / "sources.toml").write_text(
+        '[[document]]\nfile = "2019/article.txt"\ntitle = "Théières 2019"\n\n'
+        '[[document]]\nfile = "2020/article.txt"\ntitle = "Tofu 2020"\n\n'
+        '[[document]]\nfile = "./a.md"\ntitle = "Riz"\n\n'
+        '[[document]]\nfile = "article.txt"\ntitle = "Ancienne entrée"\n\n'
+        '[[document]]\nfile = "disparu.txt"\ntitle = "Supprimé"\n',
+        encoding="utf-8",
+    )
+    corpus = load_corpus(tmp_path)
+    docs = {d.doc_id: d for d in corpus.documents}
+    assert sorted(docs) == ["2019/article.txt", "2020/article.txt", "a.md", "a.txt", "seul"]
+    assert docs["2019/article.txt"].title == "Théières 2019" and docs["2020/article.txt"].title == "Tofu 2020"
+    assert docs["a.md"].title == "Riz" and docs["a.txt"].title is None
+    assert sorted(corpus.warnings) == [
+        f"sources.toml : l'entrée « {name} » ne correspond à aucun fichier du corpus (chemin relatif au dossier "
+        "attendu, avec son extension)."
+        for name in ("article.txt", "disparu.txt")
+    ]
+    answer = Engine(corpus).answer("Qui vend des théières en argent ?")
+    assert answer.sources[0].doc_id == "2019/article.txt"
+
+
+def test_an_unreadable_file_is_named_with_the_error_in_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "interdit.txt").write_text(OTHER, encoding="utf-8")
+    real_open = Path.open
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> object:  # chmod 000 does not stop root
+        if self.name == "interdit.txt":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)  # Path.read_bytes opens through it
+    corpus = load_corpus(tmp_path)
+    assert [d.doc_id for d in corpus.documents] == ["a"]
+    assert corpus.warnings == ["interdit.txt ignoré : lecture impossible, permission refusée (Permission denied)."]
+    assert corpus.fingerprint  # the fingerprint skips it too instead of failing
