@@ -1,9 +1,10 @@
 """Loads a hostile corpus and shows the bot still answers, warning about each trap; prints a table.
 
 The corpus, built in a temporary folder: a link to a secret file outside the folder and one to /etc/passwd,
-a one-paragraph file of --size-mb megabytes, a javascript: link and an entry for a missing file in
-sources.toml, and two files named article.txt in two subfolders. A truncated .jsonl.gz is tried apart.
-The same folder then goes through `python -m bot ask` to show what the operator sees.
+a one-paragraph file of --size-mb megabytes, a Markdown file of 1 MB of unclosed links, a javascript: link
+and an entry for a missing file in sources.toml, and two files named article.txt in two subfolders.
+A truncated .jsonl.gz is tried apart. The same folder then goes through `python -m bot ask` to show what
+the operator sees.
 
     python bench/hostile.py [--size-mb 50]
 """
@@ -51,6 +52,7 @@ def build(folder: Path, size_mb: int) -> Path:
     (corpus / "passwd.txt").symlink_to("/etc/passwd")
     with (corpus / "enorme.txt").open("w", encoding="utf-8") as handle:
         handle.write(FILLER * (size_mb * 1_000_000 // len(FILLER.encode())))
+    (corpus / "crochets.md").write_text("# Crochets\n\n" + "[a](" * 250_000 + "\n", encoding="utf-8")
     (corpus / "sources.toml").write_text(
         '[[document]]\nfile = "2019/article.txt"\ntitle = "Théières"\nurl = "javascript:alert(document.cookie)"\n\n'
         '[[document]]\nfile = "2020/article.txt"\ntitle = "Le tofu de Libei"\nurl = "https://exemple.fr/tofu"\n\n'
@@ -113,6 +115,11 @@ def main() -> None:
                 f"{args.size_mb} MB in one paragraph",
                 warned(w, "enorme.txt", "sans analyse des phrases"),
                 f"load {load_s:.1f} s, split {split_s:.1f} s ({len(huge_passages)} passages), index {index_s:.1f} s",
+            ),
+            (
+                "1 MB of unclosed Markdown links",
+                warned(w, "crochets.md", "sans analyse des phrases"),
+                f"loaded as {docs['crochets'].title!r}, {len(docs['crochets'].text)} characters",
             ),
             (
                 "javascript: link",

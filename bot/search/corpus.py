@@ -344,6 +344,14 @@ def _url_problem(url: str) -> str:
     return ""
 
 
+# A link's target: "(…)" on one line, with at most one level of parentheses inside (Wikipedia's "Paris_(ville)").
+# Neither it nor a link's text may run over another bracket of its kind, so each character is scanned from a
+# bounded number of starts and a file of "[[[[" costs linear time, not quadratic.
+_MD_TARGET = r"\((?:[^()\n]|\([^()\n]*\))*\)"
+_MD_IMAGE = re.compile(r"!\[[^\[\]]*\]" + _MD_TARGET)
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
+
+
 def _strip_markdown(text: str) -> tuple[str, str | None]:
     """Light Markdown clean-up: headings lose their #, links keep their text; the first H1 is the title."""
     title = None
@@ -351,8 +359,8 @@ def _strip_markdown(text: str) -> tuple[str, str | None]:
     if match:
         title = match.group(1).strip()
     text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
     text = re.sub(r"(\*\*|__|`)", "", text)
     return text, title
 

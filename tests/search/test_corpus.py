@@ -416,3 +416,17 @@ def test_an_unreadable_file_is_named_with_the_error_in_french(tmp_path: Path, mo
     assert [d.doc_id for d in corpus.documents] == ["a"]
     assert corpus.warnings == ["interdit.txt ignoré : lecture impossible, permission refusée (Permission denied)."]
     assert corpus.fingerprint  # the fingerprint skips it too instead of failing
+
+
+def test_markdown_links_keep_their_text_even_with_parentheses_in_the_target(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(
+        '# Paris\n\nVoir [la ville](https://fr.wikipedia.org/wiki/Paris_(ville) "titre") et ![plan](plan.png) '
+        "sur **le site** de [la mairie](https://paris.fr).\n\n" + "[" * 5000 + " crochets ouverts sans fin.\n",
+        encoding="utf-8",
+    )
+    (document,) = load_corpus(tmp_path).documents
+    assert document.title == "Paris"
+    assert document.paragraphs == (
+        "Voir la ville et sur le site de la mairie.",
+        "[" * 5000 + " crochets ouverts sans fin.",
+    )
