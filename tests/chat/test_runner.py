@@ -85,16 +85,18 @@ def test_point_discord_at_changes_rest_and_gateway_addresses(monkeypatch: pytest
     assert yarl.URL("ws://127.0.0.1:9999/gateway") == DiscordWebSocket.DEFAULT_GATEWAY
 
 
-def test_run_with_a_truncated_gzip_corpus_exits_2_with_a_french_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_run_with_a_truncated_gzip_corpus_exits_2_with_a_french_message(tmp_path: Path) -> None:
     corpus = tmp_path / "docs.jsonl.gz"
     lines = "".join(f'{{"id": "{i}", "text": "Article numéro {i}."}}\n' for i in range(500))
     corpus.write_bytes(gzip.compress(lines.encode())[:200])
-    settings = Settings(discord_token=TOKEN, corpus_path=corpus, database_path=tmp_path / "bot.sqlite3")
-    assert run_bot(settings) == 2
-    err = capsys.readouterr().err
-    assert "Erreur de corpus" in err and "docs.jsonl.gz" in err and "tronqué" in err and "Traceback" not in err
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
+    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN=TOKEN, BOT_CORPUS=str(corpus), BOT_DATABASE=str(tmp_path / "b.db"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "Erreur de corpus" in result.stderr and "docs.jsonl.gz" in result.stderr and "tronqué" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 class _BotRun:
