@@ -86,7 +86,7 @@ def load_corpus(path: str | Path, workers: int | None = None) -> Corpus:
     elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
         corpus = _load_jsonl(path, workers)
         if path.is_symlink():
-            corpus.warnings.insert(0, f"le corpus {path} est un lien symbolique vers {path.resolve()}.")
+            corpus.warnings.insert(0, f"ce fichier est un lien symbolique vers {path.resolve()}, lu quand même.")
     else:
         raise CorpusError(
             f"{path} : format de corpus non reconnu (attendu : un dossier de fichiers .txt/.md ou un fichier .jsonl)"

@@ -430,3 +430,14 @@ def test_markdown_links_keep_their_text_even_with_parentheses_in_the_target(tmp_
         "Voir la ville et sur le site de la mairie.",
         "[" * 5000 + " crochets ouverts sans fin.",
     )
+
+
+def test_a_file_listed_twice_in_sources_toml_keeps_the_last_entry_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "sources.toml").write_text(
+        '[[document]]\nfile = "a.txt"\ntitle = "Premier"\n\n[[document]]\nfile = "a.txt"\ntitle = "Second"\n',
+        encoding="utf-8",
+    )
+    corpus = load_corpus(tmp_path)
+    assert corpus.documents[0].title == "Second"
+    assert corpus.warnings == ["sources.toml : le fichier « a.txt » a plusieurs entrées ; la dernière est gardée."]
