@@ -57,8 +57,8 @@ def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
     index file; when it cannot (e.g. full disk) the index is built here instead, as a last resort.
     """
     path = index_file(folder, corpus_path)
-    with contextlib.suppress(IndexFileError), _polite():
-        return Engine(*load_index(path, index_key(corpus_fingerprint(corpus_path), INDEX_OPTIONS)), options)
+    with contextlib.suppress(IndexFileError):
+        return _load_saved(corpus_path, corpus_fingerprint(corpus_path), options, folder)
     with spawn_pool(1) as pool:
         key = pool.submit(_build_and_save, corpus_path, INDEX_OPTIONS, folder).result()
     if key is not None:
@@ -66,6 +66,24 @@ def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
             return Engine(*load_index(path, key), options)
     log.warning("index not saved by the child process: building it in the bot process")
     return Engine(*open_index(corpus_path, INDEX_OPTIONS, None), options)
+
+
+def saved_engine(corpus_path: Path, options: EngineOptions, folder: Path, *, unless: str) -> Engine | None:
+    """The saved index of the corpus on disk, as another process of the bot saved it (blocking; run it in a thread).
+
+    None when the corpus on disk has the fingerprint `unless` (the engine in service answers from it already).
+    Raises IndexFileError when the saved index is not that of the corpus on disk, CorpusError when unreadable.
+    """
+    fingerprint = corpus_fingerprint(corpus_path)
+    if fingerprint == unless:
+        return None
+    return _load_saved(corpus_path, fingerprint, options, folder)
+
+
+def _load_saved(corpus_path: Path, fingerprint: str, options: EngineOptions, folder: Path) -> Engine:
+    """The saved index of the corpus whose fingerprint is given; raises IndexFileError when it is not that one's."""
+    with _polite():
+        return Engine(*load_index(index_file(folder, corpus_path), index_key(fingerprint, INDEX_OPTIONS)), options)
 
 
 @contextlib.contextmanager

@@ -183,7 +183,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory the bot is started from
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config, options={"--shards": args.shards, "--shard-count": args.shard_count})
     except ConfigError as exc:
         print(f"Configuration invalide :\n{exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -241,6 +241,18 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="lancer le bot Discord (jeton DISCORD_TOKEN dans .env)")
     run.add_argument(
         "--config", type=Path, default=None, help="fichier de configuration TOML (défaut : config/bot.toml)"
+    )
+    run.add_argument(
+        "--shards",
+        default=None,
+        metavar="0,1",
+        help="shards Discord servis par ce processus (avec --shard-count ; défaut : tous, dans ce processus)",
+    )
+    run.add_argument(
+        "--shard-count",
+        default=None,
+        metavar="N",
+        help="nombre total de shards, tous processus confondus (1 à 1000 ; défaut : celui que conseille Discord)",
     )
     run.set_defaults(func=_cmd_run)
 

@@ -20,6 +20,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ENV_VARIABLES",
+    "RUN_OPTIONS",
     "TOML_KEYS",
     "ConfigError",
     "Settings",
@@ -51,6 +52,17 @@ class Settings:
     dev_guild_id: int | None = None
     api_base: str | None = None
     gateway_url: str | None = None
+    # Discord shards this process runs: None for Discord's recommended count, all in this process;
+    # `shard_count` alone runs every shard of that count here.
+    shard_ids: tuple[int, ...] | None = None
+    shard_count: int | None = None
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard ids this process runs (None: every shard of Discord's recommended count)."""
+        if self.shard_ids is not None:
+            return self.shard_ids
+        return tuple(range(self.shard_count)) if self.shard_count is not None else None
 
 
 # --- value parsers: each returns the parsed value or raises _Invalid(reason in French) ----
@@ -127,6 +139,23 @@ _retention_days = _int_between(0, 36_500)  # up to a hundred years
 _snowflake = _int_between(1, 2**63 - 1, "doit être un identifiant Discord (entier positif)")
 
 
+MAX_SHARDS = 1000
+_shard_count = _int_between(1, MAX_SHARDS)
+
+
+def _shard_ids(value: Any) -> tuple[int, ...]:
+    """Shard ids as a TOML list of integers or a comma-separated text ("0,1"); each once, at least one."""
+    reason = "doit être une liste de numéros de shards, par exemple 0,1"
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise _Invalid(reason)
+    ids = tuple(_int_between(0, MAX_SHARDS - 1, reason)(item) for item in items)
+    repeated = sorted({shard for shard in ids if ids.count(shard) > 1})
+    if repeated:
+        raise _Invalid(f"nomme plusieurs fois le shard {', '.join(map(str, repeated))}")
+    return ids
+
+
 def _path(value: Any) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise _Invalid("doit être un chemin non vide")
@@ -168,6 +197,8 @@ TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "rate_limit.window_seconds": ("rate_limit_seconds", _rate_limit_seconds),
     "retention.days": ("retention_days", _retention_days),
     "logging.level": ("log_level", _log_level),
+    "discord.shards": ("shard_ids", _shard_ids),
+    "discord.shard_count": ("shard_count", _shard_count),
 }
 
 # environment variable -> (Settings field, parser); applied after the TOML file
@@ -184,6 +215,14 @@ ENV_VARIABLES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "DISCORD_DEV_GUILD_ID": ("dev_guild_id", _snowflake),
     "DISCORD_API_BASE": ("api_base", _url("http", "https")),
     "DISCORD_GATEWAY_URL": ("gateway_url", _url("ws", "wss")),
+    "BOT_SHARDS": ("shard_ids", _shard_ids),
+    "BOT_SHARD_COUNT": ("shard_count", _shard_count),
+}
+
+# `python -m bot run` option -> (Settings field, parser); applied last
+RUN_OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "--shards": ("shard_ids", _shard_ids),
+    "--shard-count": ("shard_count", _shard_count),
 }
 
 _SECRET_VARIABLES = frozenset({"DISCORD_TOKEN"})
@@ -230,12 +269,34 @@ def _read_toml(path: Path, errors: list[str]) -> dict[str, Any]:
     return values
 
 
-def load_settings(config_file: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Build the settings from defaults, the TOML file and the environment (in that order).
+def _shard_errors(values: dict[str, Any]) -> list[str]:
+    """What is wrong with the shard settings once every source is merged (ids need a count that covers them)."""
+    ids, count = values.get("shard_ids"), values.get("shard_count")
+    if ids is None:
+        return []
+    if count is None:
+        return [
+            "shards : la liste des shards (« shards », BOT_SHARDS ou --shards) demande aussi leur nombre total "
+            "(« shard_count », BOT_SHARD_COUNT ou --shard-count)"
+        ]
+    outside = [shard for shard in ids if shard >= count]
+    if outside:
+        return [
+            f"shards : le shard {', '.join(map(str, outside))} n'existe pas avec {count} shard(s) "
+            f"(numéros de 0 à {count - 1})"
+        ]
+    return []
+
+
+def load_settings(
+    config_file: Path | None = None, env: Mapping[str, str] | None = None, options: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build the settings from defaults, the TOML file, the environment and `run` options (in that order).
 
     The file is `config_file`, else `$BOT_CONFIG`, else `config/bot.toml` (relative to the
     current directory); only the default file may be missing. Empty environment variables
-    count as unset. Raises `ConfigError` listing every invalid or unknown key.
+    count as unset; so do options given as None (`options` maps `RUN_OPTIONS` names to their text).
+    Raises `ConfigError` listing every invalid or unknown key.
     """
     environ: Mapping[str, str] = os.environ if env is None else env
     errors: list[str] = []
@@ -267,6 +328,16 @@ def load_settings(config_file: Path | None = None, env: Mapping[str, str] | None
             shown = "valeur masquée" if variable in _SECRET_VARIABLES else _shown(raw)
             errors.append(f"environnement : « {variable} » {exc} (reçu : {shown})")
 
+    for option, raw in (options or {}).items():
+        if raw is None:
+            continue
+        field_name, parse = RUN_OPTIONS[option]
+        try:
+            values[field_name] = parse(raw)
+        except _Invalid as exc:
+            errors.append(f"option {option} : {exc} (reçu : {_shown(raw)})")
+
+    errors += _shard_errors(values)
     if errors:
         raise ConfigError(errors)
     known = {f.name for f in fields(Settings)}

@@ -1,8 +1,12 @@
 """The Discord bot object: settings, the current answer engine, the storage and the rate limiter.
 
 Extensions in `bot/chat/exts/` hold the commands; this module holds what they share: the engine
-(swapped atomically on re-indexing), per-server settings, the rate limit, the central error
-handler for slash commands, and the periodic retention clean-up.
+(swapped atomically on re-indexing, or when another process saved a new index), per-server settings,
+the rate limit, the central error handler for slash commands, and the periodic retention clean-up.
+
+The bot runs the Discord shards its settings name (all of them by default) and may be one of several
+processes sharing one database: what one process changes there, the others see (settings after at most
+`SETTINGS_TTL_SECONDS`, the index within `WATCH_SECONDS`, the retention runs once for all of them).
 """
 
 from __future__ import annotations
@@ -11,20 +15,26 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.app import engine_options, index_dir, reindex
+from bot.app import engine_options, index_dir, reindex, saved_engine
+from bot.chat.cache import ExpiringCache
 from bot.chat.command_sync import CommandSync
+from bot.chat.coordination import LockFileSchedule, Schedule, exclusive
+from bot.chat.index_watch import WATCH_SECONDS, IndexWatcher
 from bot.chat.messages import CHECK_FAILED, GUILD_ONLY, MISSING_PERMISSION
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.reindexing import Reindexer
 from bot.chat.replies import NO_MENTIONS, apologise, respond
+from bot.chat.shards import shard_label
 from bot.config import Settings
 from bot.search.answer import Answer
 from bot.search.engine import Engine, EngineOptions
+from bot.search.index_file import index_file
 from bot.storage import GuildSettings, Storage
 
 log = logging.getLogger(__name__)
@@ -32,8 +42,10 @@ log = logging.getLogger(__name__)
 # Loading an extension executes its module afresh: feedback comes before ask, so the buttons ask sends
 # are the very FeedbackButton class whose clicks the feedback extension registered.
 EXTENSIONS = ("bot.chat.exts.feedback", "bot.chat.exts.ask", "bot.chat.exts.admin", "bot.chat.exts.privacy")
-RETENTION_INTERVAL_HOURS = 6.0
+RETENTION_INTERVAL_HOURS = 6.0  # the clean-up runs once per interval, by whichever process is first due
+RETENTION_CHECK_MINUTES = 30.0  # how often each process looks whether it is due
 SETTINGS_WAIT_SECONDS = 1.0  # a server's settings are read before /question is acknowledged (3-second rule)
+SETTINGS_TTL_SECONDS = 30.0  # a server's settings changed by another process apply here within this time
 
 # Builds a fresh engine for re-indexing: (corpus path, options, index folder), blocking, run in a thread.
 EngineFactory = Callable[[Path, EngineOptions, Path], Engine]
@@ -68,8 +80,24 @@ class QATree(app_commands.CommandTree):
             log.warning("could not send the refusal for interaction %s", interaction.id, exc_info=True)
 
 
-class QABot(commands.Bot):
-    """The question-answering bot; slash commands and mentions, no text-prefix commands."""
+def build_lock(settings: Settings) -> Path:
+    """The lock file that lets one process at a time build the index of the shared corpus."""
+    return index_dir(settings) / "build.lock"
+
+
+def retention_schedule(settings: Settings) -> LockFileSchedule:
+    """Once per `RETENTION_INTERVAL_HOURS` among the processes sharing the database file (a lock file beside it)."""
+    path = settings.database_path.with_name(settings.database_path.name + ".retention")
+    return LockFileSchedule(path, RETENTION_INTERVAL_HOURS * 3600)
+
+
+class QABot(commands.AutoShardedBot):
+    """The question-answering bot; slash commands and mentions, no text-prefix commands.
+
+    It runs the shards `settings.shard_ids` of `settings.shard_count` (by default every shard of the count
+    Discord recommends); `retention` is how the processes sharing the database agree who cleans up
+    (`retention_schedule`, lock files of one machine, by default).
+    """
 
     def __init__(
         self,
@@ -79,8 +107,11 @@ class QABot(commands.Bot):
         *,
         engine_factory: EngineFactory = reindex,
         rate_limiter: RateLimiter | None = None,
+        retention: Schedule | None = None,
     ) -> None:
         super().__init__(
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            shard_count=settings.shard_count,
             command_prefix=commands.when_mentioned,
             help_command=None,
             intents=intents(),
@@ -92,30 +123,65 @@ class QABot(commands.Bot):
         self.storage = storage
         self.engine = engine
         self.rate_limiter = rate_limiter or RateLimiter()
-        self.reindexer = Reindexer(
-            lambda: engine_factory(settings.corpus_path, engine_options(settings), index_dir(settings))
-        )
-        self._guild_settings: dict[int, GuildSettings] = {}
+        self.reindexer = Reindexer(lambda: self._build(engine_factory))
+        self.index_watcher = IndexWatcher(index_file(index_dir(settings), settings.corpus_path), self.load_saved_index)
+        self.retention = retention or retention_schedule(settings)
+        self._logging_in = False
+        self._guild_settings: ExpiringCache[int, GuildSettings] = ExpiringCache(SETTINGS_TTL_SECONDS)
 
     # -- lifecycle --
 
     async def setup_hook(self) -> None:
-        """Load the extensions, sync slash commands if they changed since the last sync, start retention."""
+        """Load the extensions, sync slash commands if they changed since the last sync, start the retention
+        and the watch over the saved index."""
         for name in EXTENSIONS:
             await self.load_extension(name)
         await CommandSync.for_settings(self.settings).run(self.tree)
         self.retention_task.start()
+        self.index_watch_task.start()
+
+    async def launch_shards(self) -> None:
+        """Connect this process's shards.
+
+        Without a shard count, discord.py takes the count and the gateway address from `GET /gateway/bot` and
+        would ignore an address set with DISCORD_GATEWAY_URL: then the count alone is asked here, and every
+        shard connects to the configured address (`DiscordWebSocket.DEFAULT_GATEWAY`, as with a count).
+        """
+        if self.shard_count is None and self.settings.gateway_url:
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+        await super().launch_shards()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No text commands: mentions are handled by the `ask` extension's listener."""
 
+    async def on_shard_ready(self, shard_id: int) -> None:
+        servers = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
+        log.info("shard %d/%d connecté : %d serveur(s)", shard_id, self.shard_count or 1, servers)
+
     async def on_ready(self) -> None:
-        log.info("connected as %s (%s) to %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        shards = ", ".join(f"{shard_id}/{self.shard_count or 1}" for shard_id in sorted(self.shards))
+        user_id = getattr(self.user, "id", "?")
+        log.info("connecté en tant que %s (%s) à %d serveur(s), shards %s", self.user, user_id, len(self.guilds), shards)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """A listener failed: log it with the shard of the server the event came from."""
+        guild_id = next((found for found in map(_guild_id, args) if found is not None), None)
+        log.exception("event %s failed (%s)", event_method, shard_label(self, guild_id))
+
+    async def login(self, token: str) -> None:
+        self._logging_in = True
+        await super().login(token)
 
     async def close(self) -> None:
-        """Stop the retention task and close the Discord connection (the database is closed by its opener)."""
-        if self.retention_task.is_running():
-            self.retention_task.cancel()
+        """Stop the periodic tasks and close the Discord connection (the database is closed by its opener)."""
+        for task in (self.retention_task, self.index_watch_task):
+            if task.is_running():
+                task.cancel()
+        if not self._logging_in:
+            # discord.py's sharded client makes the queue its close needs at login; before that, the plain
+            # client's close is all there is to do.
+            await discord.Client.close(self)
+            return
         await super().close()
 
     # -- answering --
@@ -124,6 +190,13 @@ class QABot(commands.Bot):
         """Ask the current engine, off the event loop (raises QuestionError for a blank question)."""
         engine = self.engine
         return await asyncio.to_thread(engine.answer, question)
+
+    def _build(self, engine_factory: EngineFactory) -> Engine:
+        """Rebuild the engine (blocking), one process of the machine at a time: a process that waited for
+        another's build then finds that build's saved index current, and only loads it."""
+        settings = self.settings
+        with exclusive(build_lock(settings)):
+            return engine_factory(settings.corpus_path, engine_options(settings), index_dir(settings))
 
     async def reindex(self) -> Engine:
         """Rebuild the index from the corpus on disk and swap it in; the old one serves until then.
@@ -136,10 +209,37 @@ class QABot(commands.Bot):
         log.info("corpus re-indexed: %d documents, %d passages", engine.document_count, engine.passage_count)
         return engine
 
+    async def load_saved_index(self) -> Engine | None:
+        """Swap in the saved index when it is that of a corpus other than the one in service (another process
+        re-indexed); the new engine, or None when there was nothing new. The old one serves until then.
+
+        Raises ReindexInProgress while this process re-indexes, IndexFileError when the saved index does not
+        match the corpus on disk.
+        """
+        settings, fingerprint = self.settings, self.engine.corpus.fingerprint
+        options, folder = engine_options(settings), index_dir(settings)
+        engine = await self.reindexer.run(
+            lambda: saved_engine(settings.corpus_path, options, folder, unless=fingerprint)
+        )
+        if engine is not None:
+            self.engine = engine
+            log.info(
+                "index enregistré par un autre processus chargé : %d documents, %d passages",
+                engine.document_count,
+                engine.passage_count,
+            )
+        return engine
+
+    @tasks.loop(seconds=WATCH_SECONDS)
+    async def index_watch_task(self) -> None:
+        """Look whether another process saved a new index, and load it."""
+        await self.index_watcher.check()
+
     # -- per-server settings and rate limit --
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings:
-        """A server's settings (cached; defaults outside a server).
+        """A server's settings (cached for `SETTINGS_TTL_SECONDS`, so a change made by another process of the bot
+        applies here within that time; defaults outside a server).
 
         A database that is slow or unreadable yields the defaults for this once, uncached, so the
         question is still acknowledged in time and the real settings apply again once it recovers.
@@ -156,13 +256,13 @@ class QABot(commands.Bot):
             settings = None
         if settings is None:
             return GuildSettings(guild_id=guild_id)
-        self._guild_settings[guild_id] = settings
+        self._guild_settings.put(guild_id, settings)
         return settings
 
     async def update_guild_settings(self, guild_id: int, **changes: object) -> GuildSettings:
         """Change a server's settings in the database and in the cache."""
         updated = await self.storage.update_guild_settings(guild_id, **changes)
-        self._guild_settings[guild_id] = updated
+        self._guild_settings.put(guild_id, updated)
         return updated
 
     def rate_limit(self, guild_settings: GuildSettings, user_id: int) -> float:
@@ -173,14 +273,25 @@ class QABot(commands.Bot):
 
     # -- retention --
 
-    @tasks.loop(hours=RETENTION_INTERVAL_HOURS)
+    @tasks.loop(minutes=RETENTION_CHECK_MINUTES)
     async def retention_task(self) -> None:
-        """Delete log rows older than each server's retention, and forget idle rate-limit entries."""
+        """Forget idle rate-limit entries; delete log rows older than each server's retention when no process
+        of the bot did within `RETENTION_INTERVAL_HOURS`."""
+        self.rate_limiter.prune(3600 * 24)
         try:
-            deleted = await self.storage.apply_retention(self.settings.retention_days)
+            await self.retention.run_if_due(self._apply_retention)
         except Exception:
             log.exception("retention clean-up failed")
-            return
+
+    async def _apply_retention(self) -> None:
+        deleted = await self.storage.apply_retention(self.settings.retention_days)
         if deleted:
             log.info("retention: %d old questions deleted", deleted)
-        self.rate_limiter.prune(3600 * 24)
+
+
+def _guild_id(event_argument: object) -> int | None:
+    """The server an event's argument (a message, an interaction…) belongs to, if any."""
+    guild_id = getattr(event_argument, "guild_id", None)
+    if guild_id is None:
+        guild_id = getattr(getattr(event_argument, "guild", None), "id", None)
+    return guild_id if isinstance(guild_id, int) else None

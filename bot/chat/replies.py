@@ -8,6 +8,7 @@ from typing import Any
 import discord
 
 from bot.chat.messages import APOLOGY
+from bot.chat.shards import shard_label
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,10 @@ async def apologise(target: discord.Interaction | discord.Message, error: BaseEx
     """Log `error` as the failure of `what`, then tell the user in French: never a silent failure.
 
     An interaction gets a private answer; a message gets a reply. A failed apology is only logged.
+    The log line names the shard the interaction came through (a message's caller names it in `what`).
     """
+    if isinstance(target, discord.Interaction):
+        what = f"{what} ({shard_label(target.client, target.guild_id)})"
     log.error("%s failed", what, exc_info=error)
     try:
         if isinstance(target, discord.Message):

@@ -21,10 +21,12 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.app import engine_for
-from bot.chat.bot import EXTENSIONS, QABot, intents
+from bot.chat.bot import EXTENSIONS, QABot, build_lock, intents
 from bot.chat.command_sync import CommandSync
+from bot.chat.coordination import exclusive
 from bot.config import Settings
 from bot.search.corpus import CorpusError
+from bot.search.engine import Engine
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -93,9 +95,10 @@ def api_base_url(value: str) -> str:
 def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
     """Send discord.py's REST calls and its gateway websocket to other addresses when given.
 
-    discord.py builds every REST URL (webhook follow-ups included) from `Route.BASE`; a
-    non-sharded client connects to `DiscordWebSocket.DEFAULT_GATEWAY` (it never asks
-    `GET /gateway/bot`), then resumes on the `resume_gateway_url` the gateway sends in READY.
+    discord.py builds every REST URL (webhook follow-ups included) from `Route.BASE`; each shard
+    connects to `DiscordWebSocket.DEFAULT_GATEWAY` (`QABot.launch_shards` makes sure of it even when
+    the shard count comes from `GET /gateway/bot`), then resumes on the `resume_gateway_url` the
+    gateway sends in READY.
     """
     if api_base:
         Route.BASE = api_base_url(api_base)
@@ -107,11 +110,18 @@ def _log_progress(done: int, total: int) -> None:
     log.info("indexing the corpus: %d/%d documents", done, total)
 
 
+def _first_engine(settings: Settings) -> Engine:
+    """The engine to start with (blocking). Processes started together take turns, so the first one builds and
+    saves the index while the others wait, then load it."""
+    with exclusive(build_lock(settings)):
+        return engine_for(settings, None, _log_progress)
+
+
 async def serve(settings: Settings) -> int:
     """Build the engine, open the database, run the bot until it is closed (signal or error)."""
     assert settings.discord_token
     try:
-        engine = await asyncio.to_thread(engine_for, settings, None, _log_progress)
+        engine = await asyncio.to_thread(_first_engine, settings)
     except CorpusError as exc:
         print(f"Erreur de corpus : {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -132,6 +142,9 @@ async def serve(settings: Settings) -> int:
         engine.passage_count,
         settings.database_path,
     )
+    if settings.shards is not None:
+        shards = ", ".join(map(str, settings.shards))
+        log.info("shards %s sur %d dans ce processus", shards, settings.shard_count)
     delay = RETRY_FIRST_SECONDS
     try:
         while not stop.is_set():

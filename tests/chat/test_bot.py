@@ -29,7 +29,7 @@ async def run_setup_hook(bot: QABot) -> tuple[mock.AsyncMock, mock.MagicMock]:
         mock.patch.object(bot, "add_dynamic_items", wraps=bot.add_dynamic_items) as add_dynamic_items,
     ):
         await bot.setup_hook()
-    start.assert_called_once()
+    assert start.call_count == 2, "the retention and the watch over the saved index"
     return sync, add_dynamic_items
 
 

@@ -9,7 +9,7 @@ import re
 import signal
 import sqlite3
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,20 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class BotProcess:
-    """The real bot (`python -m bot run`) as a subprocess pointed at a stand-in."""
+    """The real bot (`python -m bot run [args]`) as a subprocess pointed at a stand-in."""
 
-    def __init__(self, fake: FakeDiscord, *, database: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        fake: FakeDiscord,
+        *,
+        database: Path,
+        env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
         self.fake = fake
         self.database = database
         self.extra_env = dict(env or {})
+        self.args = list(args)
         self.proc: asyncio.subprocess.Process | None = None
         self.log_lines: list[str] = []
         self.peak_rss_kb: int | None = None
@@ -57,6 +65,7 @@ class BotProcess:
             "-m",
             "bot",
             "run",
+            *self.args,
             cwd=str(REPO_ROOT),
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
@@ -75,24 +84,45 @@ class BotProcess:
             self.log_lines.append(line.decode(errors="replace").rstrip("\n"))
             self.fake.recorder.notify()  # conditions on the log are checked again at once, not at the next poll
 
-    async def wait_ready(self, *, timeout: float = 60.0) -> None:
-        """Wait until the bot is connected and has synced its commands; fail early if it exits."""
+    async def wait_ready(self, *, timeout: float = 60.0, shards: Collection[int] | None = None) -> None:
+        """Wait until the bot is connected and has synced its commands; fail early if it exits.
+
+        With `shards` (a bot running only some shards, other processes the rest), wait instead until each
+        of them received READY and the bot logged that it is connected.
+        """
 
         def ready_or_dead() -> bool:
             if self.proc is not None and self.proc.returncode is not None:
                 return True
+            if shards is not None:
+                readied = all(self.fake.recorder.events_sent("READY", shard=shard) for shard in shards)
+                return readied and any(_looks_ready(line) for line in self.log_lines)
             state = self.fake.state
             return bool(state.global_commands or state.guild_commands) and self.fake.is_ready()
 
         await self.fake.wait_until(ready_or_dead, timeout=timeout, what="the bot to connect")
         if self.proc is not None and self.proc.returncode is not None:
             raise RuntimeError(f"bot exited with {self.proc.returncode}:\n{self.log}")
+        if shards is not None:
+            return
         # discord.py fires on_ready after guild_ready_timeout (2 s) with no further GUILD_CREATE;
         # the bot's log line saying it is ready, when present, is the surest signal.
         with contextlib.suppress(TimeoutError):
             await self.fake.wait_until(
                 lambda: any(_looks_ready(line) for line in self.log_lines), timeout=5.0, what="ready log line"
             )
+
+    async def kill(self) -> int | None:
+        """SIGKILL the bot, as a crash or the kernel's OOM killer would (no clean-up at all); its exit status (-9)."""
+        if self.proc is None:
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        await self.proc.wait()
+        if self._reader is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._reader, timeout=5)
+        return self.proc.returncode
 
     def read_peak_memory(self) -> int | None:
         """Peak resident memory of the bot in KiB (VmHWM), read while it runs."""

@@ -29,6 +29,7 @@ from bot.chat.messages import (
     rate_limited,
 )
 from bot.chat.replies import NO_MENTIONS, apologise, respond
+from bot.chat.shards import shard_label
 from bot.search.answer import Answer, QuestionError
 from bot.storage import GuildSettings, QueryRecord
 
@@ -232,7 +233,8 @@ class Ask(commands.Cog):
         try:
             await self._answer_mention(message)
         except Exception as exc:
-            await apologise(message, exc, f"mention {message.id} in channel {message.channel.id}")
+            where = f"channel {message.channel.id}, {shard_label(self.bot, message.guild.id)}"
+            await apologise(message, exc, f"mention {message.id} ({where})")
 
     async def _direct_message(self, message: discord.Message) -> None:
         # One hint per user and minute, so a chatty user does not get a wall of identical replies.
