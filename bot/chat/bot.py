@@ -160,8 +160,8 @@ class QABot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         shards = ", ".join(f"{shard_id}/{self.shard_count or 1}" for shard_id in sorted(self.shards))
-        user_id = getattr(self.user, "id", "?")
-        log.info("connecté en tant que %s (%s) à %d serveur(s), shards %s", self.user, user_id, len(self.guilds), shards)
+        me, servers = f"{self.user} ({getattr(self.user, 'id', '?')})", len(self.guilds)
+        log.info("connecté en tant que %s à %d serveur(s), shards %s", me, servers, shards)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """A listener failed: log it with the shard of the server the event came from."""

@@ -89,12 +89,9 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
     shutil.copytree(SEEDS, corpus)
     database = root / "data" / "questions.sqlite3"
     fake = FakeDiscord()
-    guilds = [
-        fake.add_guild(
-            f"Serveur {n}", members=["camille", "malo"], moderators=["modo"], guild_id=snowflake_on_shard(n, SHARD_COUNT)
-        )
-        for n in range(SHARD_COUNT)
-    ]
+    people = {"members": ["camille", "malo"], "moderators": ["modo"]}
+    ids = [snowflake_on_shard(n, SHARD_COUNT) for n in range(SHARD_COUNT)]
+    guilds = [fake.add_guild(f"Serveur {n}", **people, guild_id=guild_id) for n, guild_id in enumerate(ids)]
     await fake.start()
     cluster = Cluster(fake, database, corpus, guilds)
     try:
@@ -120,7 +117,7 @@ async def test_each_process_runs_its_shards_and_every_question_is_answered_and_l
     for process, shards in zip(cluster.processes, (FIRST, SECOND), strict=True):
         connected = [line for line in process.log_lines if "connecté :" in line]
         assert sorted(line.split("shard ")[1].split()[0] for line in connected) == [f"{n}/4" for n in shards]
-        assert [line for line in process.log_lines if "connecté en tant que" in line][0].endswith(
+        assert next(line for line in process.log_lines if "connecté en tant que" in line).endswith(
             f"shards {shards[0]}/4, {shards[1]}/4"
         )
 
