@@ -127,7 +127,7 @@ class QABot(commands.AutoShardedBot):
         self.index_watcher = IndexWatcher(index_file(index_dir(settings), settings.corpus_path), self.load_saved_index)
         self.retention = retention or retention_schedule(settings)
         self._logging_in = False
-        self._guild_settings: ExpiringCache[int, GuildSettings] = ExpiringCache(SETTINGS_TTL_SECONDS)
+        self.settings_cache: ExpiringCache[int, GuildSettings] = ExpiringCache(SETTINGS_TTL_SECONDS)
 
     # -- lifecycle --
 
@@ -246,7 +246,7 @@ class QABot(commands.AutoShardedBot):
         """
         if guild_id is None:
             return GuildSettings(guild_id=0)
-        cached = self._guild_settings.get(guild_id)
+        cached = self.settings_cache.get(guild_id)
         if cached is not None:
             return cached
         try:
@@ -256,13 +256,13 @@ class QABot(commands.AutoShardedBot):
             settings = None
         if settings is None:
             return GuildSettings(guild_id=guild_id)
-        self._guild_settings.put(guild_id, settings)
+        self.settings_cache.put(guild_id, settings)
         return settings
 
     async def update_guild_settings(self, guild_id: int, **changes: object) -> GuildSettings:
         """Change a server's settings in the database and in the cache."""
         updated = await self.storage.update_guild_settings(guild_id, **changes)
-        self._guild_settings.put(guild_id, updated)
+        self.settings_cache.put(guild_id, updated)
         return updated
 
     def rate_limit(self, guild_settings: GuildSettings, user_id: int) -> float:

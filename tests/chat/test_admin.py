@@ -7,6 +7,7 @@ import csv
 import io
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from unittest import mock
 
 import discord
@@ -15,6 +16,7 @@ from discord import app_commands
 
 from bot.chat.exts.admin import Admin, HistoryPager
 from bot.chat.messages import GUILD_ONLY, MISSING_PERMISSION, NOT_YOUR_PAGER
+from bot.config import Settings
 from bot.search.corpus import CorpusError
 from bot.storage import QueryRecord, Storage
 from tests.helpers import (
@@ -185,9 +187,14 @@ async def test_history_pages_only_for_the_moderator_who_opened_it(storage: Stora
 # -- re-indexing --
 
 
-async def test_reindex_swaps_the_engine_on_success(storage: Storage) -> None:
+def beside(tmp_path: Path) -> Settings:
+    """Settings whose database folder (where the index build lock goes) is temporary."""
+    return Settings(database_path=tmp_path / "bot.sqlite3")
+
+
+async def test_reindex_swaps_the_engine_on_success(storage: Storage, tmp_path: Path) -> None:
     old, new = FakeEngine(), FakeEngine(documents=7, passages=70)
-    bot = make_bot(storage, old, engine_factory=lambda path, options, folder: new)
+    bot = make_bot(storage, old, engine_factory=lambda path, options, folder: new, settings=beside(tmp_path))
     cog = Admin(bot)
     interaction = moderator(bot)
     await cog.reindexer.callback(cog, interaction)
@@ -195,13 +202,13 @@ async def test_reindex_swaps_the_engine_on_success(storage: Storage) -> None:
     assert "7 documents, 70 passages" in sent_kwargs(interaction.followup.send)["content"]
 
 
-async def test_reindex_failure_keeps_the_old_index_and_tells_the_moderator(storage: Storage) -> None:
+async def test_reindex_failure_keeps_the_old_index_and_tells_the_moderator(storage: Storage, tmp_path: Path) -> None:
     old = FakeEngine()
 
     def broken(path, options, folder):
         raise CorpusError("seeds/sources.toml, ligne 3 : valeur invalide")
 
-    bot = make_bot(storage, old, engine_factory=broken)
+    bot = make_bot(storage, old, engine_factory=broken, settings=beside(tmp_path))
     cog = Admin(bot)
     interaction = moderator(bot)
     await cog.reindexer.callback(cog, interaction)
@@ -212,7 +219,7 @@ async def test_reindex_failure_keeps_the_old_index_and_tells_the_moderator(stora
     assert (await bot.answer("Qui dirige Alibaba ?")).found
 
 
-async def test_only_one_reindex_at_a_time(storage: Storage) -> None:
+async def test_only_one_reindex_at_a_time(storage: Storage, tmp_path: Path) -> None:
     release = threading.Event()
     new = FakeEngine(documents=9)
 
@@ -220,7 +227,7 @@ async def test_only_one_reindex_at_a_time(storage: Storage) -> None:
         release.wait(10)
         return new
 
-    bot = make_bot(storage, FakeEngine(), engine_factory=slow)
+    bot = make_bot(storage, FakeEngine(), engine_factory=slow, settings=beside(tmp_path))
     cog = Admin(bot)
     first = moderator(bot)
     running = asyncio.create_task(cog.reindexer.callback(cog, first))

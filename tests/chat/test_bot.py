@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,11 +14,12 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.chat.bot import EXTENSIONS, QABot
+from bot.chat.bot import EXTENSIONS, RETENTION_INTERVAL_HOURS, SETTINGS_TTL_SECONDS, QABot
 from bot.chat.command_sync import STATE_FILE_NAME, CommandSync
+from bot.chat.replies import apologise
 from bot.config import Settings
 from bot.storage import QueryRecord, Storage
-from tests.helpers import make_bot
+from tests.helpers import make_bot, make_interaction
 
 
 async def run_setup_hook(bot: QABot) -> tuple[mock.AsyncMock, mock.MagicMock]:
@@ -121,8 +123,8 @@ async def test_intents_are_only_those_used_and_no_message_cache(storage: Storage
     assert (mentions.everyone, mentions.users, mentions.roles, mentions.replied_user) == (False, False, False, False)
 
 
-async def test_retention_task_applies_each_servers_retention(storage: Storage) -> None:
-    bot = make_bot(storage, settings=Settings(retention_days=30))
+async def test_retention_task_applies_each_servers_retention(storage: Storage, tmp_path: Path) -> None:
+    bot = make_bot(storage, settings=Settings(retention_days=30, database_path=tmp_path / "bot.sqlite3"))
     old = datetime.now(UTC) - timedelta(days=45)
     for guild_id in (1, 2):
         await storage.log_query(
@@ -161,3 +163,90 @@ async def test_slow_or_unreadable_settings_give_the_defaults_once_without_cachin
     assert (await bot.guild_settings(1)).ephemeral is True  # the real settings, once readable
     with mock.patch.object(storage, "read_guild_settings", mock.AsyncMock(return_value=None)):
         assert (await bot.guild_settings(1)).ephemeral is True  # now cached
+
+
+# -- shards and several processes on one database --
+
+
+async def test_the_bot_runs_the_shards_of_its_settings(storage: Storage) -> None:
+    bot = make_bot(storage, settings=Settings(shard_ids=(1, 3), shard_count=4))
+    assert (bot.shard_ids, bot.shard_count) == ([1, 3], 4)
+    default = make_bot(storage)
+    assert (default.shard_ids, default.shard_count) == (None, None)  # Discord's recommended count, all here
+
+
+@pytest.mark.parametrize(
+    ("settings", "asked"),
+    [
+        (Settings(gateway_url="ws://127.0.0.1:9/gateway"), True),  # else every shard would use Discord's address
+        (Settings(), False),  # discord.py asks itself, and uses the address Discord gives
+        (Settings(gateway_url="ws://127.0.0.1:9/gateway", shard_count=2), False),  # the count is known
+    ],
+)
+async def test_shards_connect_to_the_configured_gateway_address(
+    storage: Storage, settings: Settings, asked: bool
+) -> None:
+    bot = make_bot(storage, settings=settings)
+    gateway = mock.AsyncMock(return_value=(3, "wss://gateway.discord.gg", {}))
+    launched: list[int | None] = []
+
+    async def launch(client: discord.AutoShardedClient) -> None:
+        launched.append(client.shard_count)
+
+    with (
+        mock.patch.object(bot.http, "get_bot_gateway", gateway),
+        mock.patch.object(discord.AutoShardedClient, "launch_shards", launch),
+    ):
+        await bot.launch_shards()
+    assert gateway.await_count == int(asked)
+    assert launched == [3 if asked else settings.shard_count]
+
+
+async def test_a_server_setting_changed_by_another_process_applies_within_the_cache_time(storage: Storage) -> None:
+    here, elsewhere = make_bot(storage), make_bot(storage)
+    now = [0.0]
+    here.settings_cache.clock = lambda: now[0]
+    assert (await here.guild_settings(1)).ephemeral is False
+    await elsewhere.update_guild_settings(1, ephemeral=True)
+    now[0] = SETTINGS_TTL_SECONDS - 1
+    assert (await here.guild_settings(1)).ephemeral is False  # still cached
+    now[0] = SETTINGS_TTL_SECONDS
+    assert (await here.guild_settings(1)).ephemeral is True
+
+
+async def test_retention_runs_once_per_interval_among_processes_sharing_the_database(
+    storage: Storage, tmp_path: Path
+) -> None:
+    settings = Settings(retention_days=30, database_path=tmp_path / "bot.sqlite3")
+    first, second = make_bot(storage, settings=settings), make_bot(storage, settings=settings)
+    old = datetime.now(UTC) - timedelta(days=45)
+
+    async def log_old_question() -> None:
+        await storage.log_query(QueryRecord("ancienne", "slash", True, 1.0, 1.0, 10, [], guild_id=1, created_at=old))
+
+    await log_old_question()
+    await first.retention_task.coro(first)
+    assert await storage.count_history(1) == 0
+    await log_old_question()
+    await second.retention_task.coro(second)  # the other process checks within the interval: not its turn
+    assert await storage.count_history(1) == 1
+    later = time.time() + RETENTION_INTERVAL_HOURS * 3600
+    second.retention.clock = lambda: later  # type: ignore[attr-defined]
+    await second.retention_task.coro(second)
+    assert await storage.count_history(1) == 0
+
+
+async def test_errors_of_events_name_the_shard(storage: Storage, caplog: pytest.LogCaptureFixture) -> None:
+    bot = make_bot(storage, settings=Settings(shard_ids=(0, 1, 2, 3), shard_count=4))
+    guild_id = (123456 << 22) + 2  # on shard 123456 % 4 = 0
+    message = mock.MagicMock(spec=discord.Message)
+    message.guild = mock.MagicMock(spec=discord.Guild, id=((5 << 22) | 77))  # shard 1
+    try:
+        raise RuntimeError("panne")
+    except RuntimeError:
+        await bot.on_error("on_message", message)
+    assert "event on_message failed (shard 1/4)" in caplog.text
+
+    interaction = make_interaction(bot, guild_id=guild_id)
+    await apologise(interaction, RuntimeError("panne"), "slash command question")
+    assert "slash command question (shard 0/4) failed" in caplog.text
