@@ -28,10 +28,19 @@ log = logging.getLogger(__name__)
 def exclusive(path: Path) -> Iterator[None]:
     """Hold the lock of file `path` for the block, waiting while another process holds it (blocking: use a thread).
 
-    The lock goes with the process: one that is killed never leaves it held.
+    The lock goes with the process: one that is killed never leaves it held. A lock file that cannot be
+    created (read-only folder) is warned about and the block runs unlocked, as a lone process would.
     """
-    with _locked_file(path, wait=True):
+    try:
+        handle = _open_locked(path, wait=True)
+    except OSError as exc:
+        log.warning("verrou %s impossible à prendre (%s) : poursuite sans verrou", path, exc.strerror or exc)
+        handle = None
+    try:
         yield
+    finally:
+        if handle is not None:
+            handle.close()  # releases the lock
 
 
 class Schedule(Protocol):
@@ -47,7 +56,8 @@ class LockFileSchedule:
 
     A process runs the job only if it can take the file's lock at once (else another process is running it)
     and the time in the file is at least `interval` seconds old; a failed run is not recorded, so the next
-    check of any process retries it.
+    check of any process retries it. Without a usable lock file (read-only folder) the job runs at every
+    check, with a warning, as for a lone process.
     """
 
     def __init__(self, path: Path, interval: float, *, clock: Callable[[], float] = time.time) -> None:
@@ -56,10 +66,17 @@ class LockFileSchedule:
         self.clock = clock
 
     async def run_if_due(self, job: Callable[[], Awaitable[object]]) -> bool:
-        with _locked_file(self.path, wait=False) as handle:
-            if handle is None:
-                return False  # another process holds it: it is running the job now
-            handle.seek(0)
+        try:
+            handle = _open_locked(self.path, wait=False)
+        except OSError as exc:
+            log.warning(
+                "verrou %s impossible à prendre (%s) : tâche lancée sans verrou", self.path, exc.strerror or exc
+            )
+            await job()
+            return True
+        if handle is None:
+            return False  # another process holds it: it is running the job now
+        with handle:  # closing it releases the lock
             try:
                 last = float(handle.read().decode("ascii").strip() or 0)
             except ValueError:
@@ -74,17 +91,18 @@ class LockFileSchedule:
         return True
 
 
-@contextlib.contextmanager
-def _locked_file(path: Path, *, wait: bool) -> Iterator[IO[bytes] | None]:
+def _open_locked(path: Path, *, wait: bool) -> IO[bytes] | None:
     """The file open for reading and writing under its exclusive lock, or None when `wait` is false and
-    another process holds it."""
+    another process holds it; raises OSError when it cannot be created or opened."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "r+b") as handle:
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield None
-                return
-        yield handle  # closing the file releases the lock
+    handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+b")
+    if fcntl is not None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        except BaseException:
+            handle.close()
+            raise
+    return handle

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.chat.reindexing import ReindexInProgress
+from bot.search.index_file import IndexFileError
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,12 @@ class IndexWatcher:
             await self._reload()
         except ReindexInProgress:
             return False
+        except IndexFileError as exc:  # e.g. saved for a corpus since changed on disk, and not re-indexed yet
+            log.warning("index enregistré %s non chargé (%s) : l'index actuel reste en service", self.path, exc)
+            self._seen = stamp
+            return False
         except Exception:
-            log.warning("index enregistré %s non chargé : l'index actuel reste en service", self.path, exc_info=True)
+            log.exception("index enregistré %s non chargé : l'index actuel reste en service", self.path)
             self._seen = stamp
             return False
         self._seen = stamp

@@ -108,3 +108,21 @@ async def test_an_unreadable_file_means_due(tmp_path: Path) -> None:
 
     assert await LockFileSchedule(path, INTERVAL, clock=clock).run_if_due(job) is True
     assert float(path.read_text()) == clock.now
+
+
+async def test_without_a_usable_lock_file_the_work_runs_unlocked_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "data").write_text("un fichier, pas un dossier")
+    ran: list[str] = []
+    with exclusive(tmp_path / "data" / "index" / "build.lock"):
+        ran.append("build")
+    assert "poursuite sans verrou" in caplog.text
+
+    async def job() -> None:
+        ran.append("retention")
+
+    schedule = LockFileSchedule(tmp_path / "data" / "bot.sqlite3.retention", INTERVAL)
+    assert await schedule.run_if_due(job) is True and await schedule.run_if_due(job) is True
+    assert ran == ["build", "retention", "retention"]
+    assert "tâche lancée sans verrou" in caplog.text

@@ -223,3 +223,27 @@ async def test_the_token_never_reaches_a_log(cluster: Cluster) -> None:
     for process in cluster.processes:
         assert process.log_lines
         assert token not in process.log and token.split(".")[-1] not in process.log
+
+
+async def test_without_shard_settings_one_process_runs_the_recommended_shards_at_the_configured_address(
+    tmp_path: Path,
+) -> None:
+    fake = FakeDiscord(recommended_shards=2)
+    fake.rest.advertised_gateway = "ws://127.0.0.1:9/gateway"  # nothing listens there: DISCORD_GATEWAY_URL must win
+    guilds = [fake.add_guild(f"Serveur {n}", members=["camille"], guild_id=snowflake_on_shard(n, 2)) for n in (0, 1)]
+    await fake.start()
+    bot = BotProcess(fake, database=tmp_path / "questions.sqlite3")
+    try:
+        await bot.start()
+        await bot.wait_ready()
+        assert [r.status for r in fake.requests_to("gateway_bot")] == [200]
+        assert sorted(p["shard"] for p in fake.recorder.identify_payloads) == [[0, 2], [1, 2]]
+        for guild in guilds:
+            inter = await fake.slash(
+                guild, guild.channel("questions"), guild.member("camille"), "question", texte=QUESTION
+            )
+            assert ANSWER_PART in text_of(await fake.wait_answer(inter, timeout=30))
+        assert any("shards 0/2, 1/2" in line for line in bot.log_lines)
+    finally:
+        await bot.stop()
+        await fake.close()

@@ -84,6 +84,7 @@ class RestApi:
         self.gateway = gateway
         self.ack_deadline = ack_deadline
         self.recommended_shards = recommended_shards  # what GET /gateway/bot advises
+        self.advertised_gateway: str | None = None  # the address GET /gateway/bot gives (None: this stand-in's)
         self.faults: list[Fault] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -331,7 +332,7 @@ class RestApi:
     async def _get_gateway(self, request: web.Request, rec: RecordedRequest) -> web.Response:
         return json_response(
             {
-                "url": f"ws://{request.host}/gateway",
+                "url": self.advertised_gateway or f"ws://{request.host}/gateway",
                 "shards": self.recommended_shards,
                 "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
             }
