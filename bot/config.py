@@ -20,7 +20,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ENV_VARIABLES",
-    "RUN_OPTIONS",
     "TOML_KEYS",
     "ConfigError",
     "Settings",

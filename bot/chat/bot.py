@@ -169,6 +169,7 @@ class QABot(commands.AutoShardedBot):
         log.exception("event %s failed (%s)", event_method, shard_label(self, guild_id))
 
     async def login(self, token: str) -> None:
+        """Log in (and run `setup_hook`); from here on, closing needs discord.py's sharded close."""
         self._logging_in = True
         await super().login(token)
 
