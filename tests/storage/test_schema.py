@@ -21,7 +21,7 @@ def _squash(sql: str) -> str:
 
 def test_shipped_v1_migration_is_frozen() -> None:
     assert MIGRATIONS[0].version == 1
-    assert [_squash(s) for s in MIGRATIONS[0].statements] == [_squash(s) for s in V1_DDL]
+    assert [_squash(s) for s in MIGRATIONS[0].sqlite] == [_squash(s) for s in V1_DDL]
     assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
 
 
