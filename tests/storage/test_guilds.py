@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 
 from bot.storage import GuildSettings, Storage
+from tests.storage.conftest import Backend
 from tests.storage.factories import GUILD_A, GUILD_B
 
 
@@ -46,10 +46,10 @@ async def test_channels(store: Storage) -> None:
 
 
 async def test_unreadable_database_falls_back_with_a_french_warning(
-    db_path: Path, caplog: pytest.LogCaptureFixture
+    backend: Backend, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Reads made while answering never raise: default settings, mentions not answered, the operator warned."""
-    storage = await Storage.open(db_path)
+    storage = await backend.open()
     await storage.add_channel(GUILD_A, 10)
     await storage.close()
     with caplog.at_level(logging.WARNING, logger="bot.storage"):
