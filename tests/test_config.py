@@ -248,3 +248,18 @@ def test_every_toml_key_is_in_committed_file() -> None:
         section, name = key.split(".")
         assert f"[{section}]" in text
         assert f"{name} =" in text  # min_confidence appears commented out
+
+
+def test_database_url_selects_postgresql_and_its_password_is_never_shown(tmp_path: Path) -> None:
+    url = "postgresql://bot:mot-de-passe@db.example:5432/bot"
+    settings = load_settings(write(tmp_path, f'[database]\nurl = "{url}"\n'), env={})
+    assert settings.database_url == url and settings.database_path == Path("data/bot.sqlite3")
+    assert "mot-de-passe" not in repr(settings)
+    assert load_settings(write(tmp_path, ""), env={"BOT_DATABASE_URL": url}).database_url == url
+    assert load_settings(write(tmp_path, ""), env={}).database_url is None  # SQLite stays the default
+    bad = "mysql://bot:mot-de-passe@db/bot"
+    for config, env in ((f'[database]\nurl = "{bad}"\n', {}), ("", {"BOT_DATABASE_URL": bad})):
+        with pytest.raises(ConfigError) as refused:
+            load_settings(write(tmp_path, config), env=env)
+        assert "doit être une adresse PostgreSQL commençant par postgresql://" in str(refused.value)
+        assert "mot-de-passe" not in str(refused.value)

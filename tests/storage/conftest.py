@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import sqlite3
@@ -66,25 +67,34 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "bot.sqlite3"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def backend(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[Backend]:
-    """A new, empty database on each backend (PostgreSQL: a database of its own on the session's server)."""
-    if request.param == "sqlite":
-        yield Backend("sqlite", db_path)
-        return
-    server: PgServer = request.getfixturevalue("pg_server")
+@contextlib.asynccontextmanager
+async def _postgres_database(server: PgServer, db_path: Path) -> AsyncIterator[Backend]:
+    """A database of its own on the session's server, dropped afterwards."""
     name = f"test_{os.getpid()}_{next(_database_numbers)}"
     admin = await asyncpg.connect(server.url())
     try:
         await admin.execute(f"CREATE DATABASE {name}")
+        yield Backend("postgresql", db_path, server.url(name))
     finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await admin.close()
-    yield Backend("postgresql", db_path, server.url(name))
-    admin = await asyncpg.connect(server.url())
-    try:
-        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    finally:
-        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def backend(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[Backend]:
+    """A new, empty database on each backend."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", db_path)
+        return
+    async with _postgres_database(request.getfixturevalue("pg_server"), db_path) as database:
+        yield database
+
+
+@pytest.fixture
+async def pg(pg_server: PgServer, db_path: Path) -> AsyncIterator[Backend]:
+    """A new, empty PostgreSQL database, for what only PostgreSQL has (advisory locks, several processes)."""
+    async with _postgres_database(pg_server, db_path) as database:
+        yield database
 
 
 @pytest.fixture
