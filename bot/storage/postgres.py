@@ -37,9 +37,12 @@ def is_postgres_url(text: str) -> bool:
 
 def redact(url: str) -> str:
     """The address without its password, fit for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:  # not even parsable: show only the scheme
+        return url.split("://", 1)[0] + "://***"
     netloc = parts.netloc.rsplit("@", 1)[1]
     user = parts.username or ""
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
@@ -106,7 +109,7 @@ class PostgresDatabase(Database):
             pool = await asyncpg.create_pool(
                 url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT, server_settings=settings
             )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StorageError(f"{where} : connexion à PostgreSQL impossible ({type(exc).__name__} : {exc})") from exc
         database = cls(pool, url)
         try:

@@ -57,6 +57,7 @@ async def test_unreachable_database_is_a_french_error_without_the_password(pg: B
     for url in (
         f"postgresql://bot:mot-de-passe@127.0.0.1:{closed}/bot",  # no server
         f"postgresql://bot:mot-de-passe@127.0.0.1:{port}/base_absente",  # no such database
+        "postgresql://bot:mot-de-passe@127.0.0.1:pas-un-port/bot",  # malformed address
     ):
         with pytest.raises(StorageError) as refused:
             await Storage.open(pg.path, url=url)
@@ -116,3 +117,4 @@ def test_placeholders_and_redaction() -> None:
     assert numbered("SELECT ? WHERE a = ? AND b IN (?)") == "SELECT $1 WHERE a = $2 AND b IN ($3)"
     assert redact("postgresql://bot:secret@h:5432/db") == "postgresql://bot:***@h:5432/db"
     assert redact("postgresql://bot@h/db") == "postgresql://bot@h/db"
+    assert redact("postgresql://bot:secret@[h/db") == "postgresql://***"
