@@ -16,7 +16,7 @@ from typing import Any, Self
 
 from bot.storage import guilds, privacy, querylog
 from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database
-from bot.storage.postgres import PostgresDatabase, is_postgres_url
+from bot.storage.postgres import PostgresDatabase, is_postgres_url, redact
 from bot.storage.records import GuildSettings, GuildStats, QueryRecord, QueryRow
 from bot.storage.schema import StorageError
 from bot.storage.sqlite import SqliteDatabase
@@ -53,7 +53,9 @@ class Storage:
         """
         if url:
             if not is_postgres_url(url):
-                raise StorageError(f"adresse de base de données non reconnue (attendu : postgresql://…) : {url[:30]}")
+                raise StorageError(
+                    f"{redact(url)} : adresse de base de données non reconnue (attendu : postgresql://…)"
+                )
             return cls(await PostgresDatabase.open(url, busy_timeout=busy_timeout, read_only=read_only))
         return cls(await SqliteDatabase.open(path, busy_timeout=busy_timeout, read_only=read_only))
 
@@ -64,7 +66,7 @@ class Storage:
 
     @property
     def backend(self) -> str:
-        """ "sqlite" or "postgresql"."""
+        """Which server holds the log: "sqlite" or "postgresql"."""
         return self._db.dialect
 
     @property

@@ -272,9 +272,8 @@ async def export_csv(db: Database, guild_id: int) -> str:
 
 def _export_row(row: Sequence[Any]) -> tuple[Any, ...]:
     """One CSV line: empty cells for missing ids, fixed decimals, formula-like text neutralised."""
-    qid, created_at, channel_id, user_id, origin, question, found, confidence, latency_ms, chars, sources, error = row[
-        :12
-    ]
+    qid, created_at, channel_id, user_id, origin, question, found, confidence, latency_ms, *rest = row
+    chars, sources, error, upvotes, downvotes = rest
     return (
         qid,
         created_at,
@@ -288,5 +287,6 @@ def _export_row(row: Sequence[Any]) -> tuple[Any, ...]:
         chars,
         csv_safe(sources),
         csv_safe(error or ""),
-        *row[12:],
+        upvotes,
+        downvotes,
     )

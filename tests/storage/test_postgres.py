@@ -118,3 +118,28 @@ def test_placeholders_and_redaction() -> None:
     assert redact("postgresql://bot:secret@h:5432/db") == "postgresql://bot:***@h:5432/db"
     assert redact("postgresql://bot@h/db") == "postgresql://bot@h/db"
     assert redact("postgresql://bot:secret@[h/db") == "postgresql://***"
+
+
+async def test_lost_server_fails_answer_path_writes_without_raising_then_recovers(
+    pg: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server drops every connection and refuses new ones: writes are counted failures, reads fall back."""
+    server, name = (pg.url or "").rsplit("/", 1)
+    admin = await asyncpg.connect(f"{server}/postgres")
+    async with await pg.open() as storage:
+        qid = await storage.log_query(rec())
+        await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+        await admin.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        try:
+            with caplog.at_level(logging.WARNING, logger="bot.storage"):
+                assert await asyncio.wait_for(storage.log_query(rec("perdue")), 10) is None
+                assert await asyncio.wait_for(storage.record_vote(qid or -1, GUILD_A, 5, 1), 10) is False
+                assert not await asyncio.wait_for(storage.is_channel_allowed(GUILD_A, 1), 10)
+                assert await storage.read_guild_settings(GUILD_A) is None
+                assert await storage.apply_retention(30, now=NOW) == 0
+            assert storage.failures == 2
+        finally:
+            await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+            await admin.close()
+        assert await storage.log_query(rec("retrouvée")) is not None
+        assert await storage.count_history(GUILD_A) == 2
