@@ -19,7 +19,14 @@ CHUNK = 1000  # rows fetched per trip to the database when scanning a server's l
 
 # Errors that mean "the database cannot serve this now" (locked, read-only, disk full, I/O error, server
 # unreachable, closed connection); caught only where the bot must keep going: the answer path and the retention.
-DATABASE_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ValueError)
+DATABASE_ERRORS = (
+    sqlite3.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # e.g. a connection cut by the server in the middle of a statement
+    OSError,
+    ValueError,
+)
 
 Params = Sequence[Any]
 Row = Sequence[Any]
