@@ -146,8 +146,11 @@ class PostgresDatabase(Database):
         starting together apply it once.
         """
         async with self.pool.acquire() as conn:
-            check_version(self.where, await _read_version(conn))
+            current = await _read_version(conn)
+            check_version(self.where, current)
             for step in MIGRATIONS:
+                if step.version <= current:
+                    continue
                 async with conn.transaction():
                     await conn.execute("SET LOCAL lock_timeout = 0")  # wait for another process's migration
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key("migrate"))

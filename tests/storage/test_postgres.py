@@ -12,7 +12,7 @@ import pytest
 
 from bot.storage import Storage, StorageError
 from bot.storage.postgres import lock_key, numbered, redact
-from bot.storage.schema import SCHEMA_VERSION
+from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.storage.conftest import Backend
 from tests.storage.factories import GUILD_A, NOW, rec
 
@@ -143,3 +143,23 @@ async def test_lost_server_fails_answer_path_writes_without_raising_then_recover
             await admin.close()
         assert await storage.log_query(rec("retrouvée")) is not None
         assert await storage.count_history(GUILD_A) == 2
+
+
+async def test_database_at_schema_1_is_upgraded_in_place(pg: Backend) -> None:
+    for statement in MIGRATIONS[0].postgresql:
+        await pg.sql(statement)
+    await pg.sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    await pg.sql("INSERT INTO schema_version VALUES (1)")
+    await pg.sql(
+        "INSERT INTO queries (created_at, guild_id, question, origin, found, confidence, latency_ms, sources) "
+        f"VALUES ('2025-01-02T10:00:00.000000+00:00', {GUILD_A}, 'Où se trouve la mairie ?', 'slash', 1, 0.9, 15.0, "
+        """'[["mairie", 4.5]]')"""
+    )
+    async with await pg.open() as storage:
+        assert await storage.schema_version() == SCHEMA_VERSION
+        old = await storage.get_query(1)
+        assert old is not None and old.sources == [("mairie", 4.5)]
+        assert old.answer_chars == 0 and old.error is None  # columns added by step 2
+        assert await storage.add_channel(GUILD_A, 5)  # a table added by step 2
+        assert await storage.log_query(rec()) == 2
+    assert await pg.sql("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
