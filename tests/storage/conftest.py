@@ -9,45 +9,17 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
 
 from bot.storage import Storage
+from tests.storage.backends import Backend
 from tests.storage.pg_server import PgServer, ServerUnavailable, start_server
 
 _database_numbers = itertools.count(1)
-
-
-@dataclass
-class Backend:
-    """Where a test's database lives, and a connection of its own (another process's view) for checks."""
-
-    kind: str  # "sqlite" | "postgresql"
-    path: Path  # the SQLite file; with PostgreSQL, only the folder of local files
-    url: str | None = None
-
-    async def open(self, **options: Any) -> Storage:
-        return await Storage.open(self.path, url=self.url, **options)
-
-    async def sql(self, statement: str) -> list[tuple[Any, ...]]:
-        """Run one statement on a separate connection and return its rows."""
-        if self.url is None:
-            with sqlite3.connect(self.path) as conn:
-                return [tuple(r) for r in conn.execute(statement).fetchall()]
-        conn = await asyncpg.connect(self.url)
-        try:
-            return [tuple(r) for r in await conn.fetch(statement)]
-        finally:
-            await conn.close()
-
-    async def count(self, table: str) -> int:
-        return int((await self.sql(f"SELECT COUNT(*) FROM {table}"))[0][0])
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.storage import GuildSettings, Storage
-from tests.storage.conftest import Backend
+from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, GUILD_B
 
 

@@ -13,7 +13,7 @@ import pytest
 from bot.storage import Storage, StorageError
 from bot.storage.postgres import lock_key, numbered, redact
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
-from tests.storage.conftest import Backend
+from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, NOW, rec
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.storage import Storage
 from bot.storage.querylog import EXPORT_COLUMNS, csv_safe
-from tests.storage.conftest import Backend
+from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, GUILD_B, NOW, rec
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.storage import Storage, StorageError
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
-from tests.storage.conftest import Backend
+from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, NOW, V1_DDL, make_v1_file, rec, tables, user_version
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.storage import GuildSettings, Storage
-from tests.storage.conftest import Backend
+from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, GUILD_B, NOW, make_v1_file, rec
 
 
