@@ -1,9 +1,10 @@
 """How the processes of one bot on one machine take turns, through lock files beside the database.
 
-With SQLite, every shard process runs on the machine that holds the database file, so `flock` locks
-are how they agree: one index build at a time (`exclusive`), and one retention clean-up per interval
-whichever process gets there first (`LockFileSchedule`). A database shared by several machines will
-need its own locks (PostgreSQL advisory locks) behind the same `Schedule` interface.
+Processes sharing the folder of `database.path` run on one machine, so `flock` locks are how they
+agree: one index build at a time (`exclusive`), and one retention clean-up per interval whichever
+process gets there first (`LockFileSchedule`). With PostgreSQL shared by several machines, the storage
+already keeps two clean-ups from overlapping (an advisory lock); once per interval across machines would
+be another `Schedule` over the database.
 """
 
 from __future__ import annotations
