@@ -19,7 +19,7 @@ from bot.chat.command_sync import STATE_FILE_NAME, CommandSync
 from bot.chat.replies import apologise
 from bot.config import Settings
 from bot.storage import QueryRecord, Storage
-from tests.helpers import make_bot, make_interaction
+from tests.helpers import FakeEngine, make_bot, make_interaction
 
 
 async def run_setup_hook(bot: QABot) -> tuple[mock.AsyncMock, mock.MagicMock]:
@@ -250,3 +250,19 @@ async def test_errors_of_events_name_the_shard(storage: Storage, caplog: pytest.
     interaction = make_interaction(bot, guild_id=guild_id)
     await apologise(interaction, RuntimeError("panne"), "slash command question")
     assert "slash command question (shard 0/4) failed" in caplog.text
+
+
+async def test_processes_of_one_machine_rebuild_the_index_one_at_a_time(storage: Storage, tmp_path: Path) -> None:
+    settings = Settings(database_path=tmp_path / "bot.sqlite3")
+    spans: list[tuple[float, float]] = []
+
+    def build(path: Path, options: object, folder: Path) -> FakeEngine:
+        started = time.monotonic()
+        time.sleep(0.3)
+        spans.append((started, time.monotonic()))
+        return FakeEngine()
+
+    bots = [make_bot(storage, engine_factory=build, settings=settings) for _ in range(2)]
+    await asyncio.gather(*(bot.reindex() for bot in bots))
+    (first, second) = sorted(spans)
+    assert first[1] <= second[0], "the second build waited for the first"

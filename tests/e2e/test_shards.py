@@ -8,6 +8,8 @@ a failed then a successful re-indexing seen by both, a killed process, and one t
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -60,11 +62,12 @@ class Cluster:
 
 
 def text_of(message: dict[str, Any]) -> str:
-    """Content, embed descriptions and fields of a message."""
+    """Content, and the title, description, fields and footer of each embed of a message."""
     parts = [message.get("content") or ""]
     for embed in message.get("embeds") or []:
         parts += [embed.get("title", ""), embed.get("description", "")]
         parts += [f"{f['name']} {f['value']}" for f in embed.get("fields", [])]
+        parts.append((embed.get("footer") or {}).get("text", ""))
     return "\n".join(parts)
 
 
@@ -212,10 +215,28 @@ async def test_a_process_taking_over_the_killed_ones_shards_serves_the_current_i
     guild = cluster.guilds[0]
     _, answer = await cluster.ask(guild, "camille", LOTUS_QUESTION)
     assert LOTUS_ANSWER in text_of(answer)
-    # Every row of this server but the last was logged by the killed process.
+    # Every row of this server but the last was logged by the killed process: the figures, the history and the
+    # export read them from the database, and /oubli erases them.
     logged = cluster.rows("SELECT COUNT(*) AS n FROM queries WHERE guild_id = ?", guild.id)[0]["n"]
     assert logged == 10
     assert f"Sur la période : {logged}" in await cluster.moderate(guild, "admin stats")
+    assert f"{logged} questions" in await cluster.moderate(guild, "admin historique")
+    export = await cluster.fake.slash(guild, guild.channel("général"), guild.member("modo"), "admin export")
+    await cluster.fake.wait_answer(export)
+    (upload,) = [r for r in cluster.fake.requests_to("webhook_followup") if export.token in r.path]
+    assert len(list(csv.DictReader(io.StringIO(upload.files[0]["content"].decode("utf-8-sig"))))) == logged
+
+    camille = guild.member("camille")
+    hers = len(cluster.rows("SELECT id FROM queries WHERE guild_id = ? AND user_id = ?", guild.id, camille.id))
+    assert hers == 4
+    asked = await cluster.fake.slash(guild, guild.channel("général"), camille, "oubli")
+    await cluster.fake.wait_acked(asked)
+    buttons = [c for row in asked.ack_body["data"]["components"] for c in row["components"]]  # type: ignore[index]
+    confirm_id = next(c["custom_id"] for c in buttons if c.get("label") == "Tout effacer")
+    confirm = await cluster.fake.click(guild, camille, asked.original, confirm_id)  # type: ignore[arg-type]
+    await cluster.fake.wait_acked(confirm)
+    assert confirm.ack_body["data"]["content"].startswith(f"C'est fait : {hers} questions")  # type: ignore[index]
+    assert cluster.rows("SELECT id FROM queries WHERE guild_id = ? AND user_id = ?", guild.id, camille.id) == []
 
 
 async def test_the_token_never_reaches_a_log(cluster: Cluster) -> None:
