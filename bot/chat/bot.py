@@ -279,15 +279,10 @@ class QABot(commands.AutoShardedBot):
         """Forget idle rate-limit entries; delete log rows older than each server's retention when no process
         of the bot did within `RETENTION_INTERVAL_HOURS`."""
         self.rate_limiter.prune(3600 * 24)
-        try:
-            await self.retention.run_if_due(self._apply_retention)
+        try:  # the storage logs what it deleted
+            await self.retention.run_if_due(lambda: self.storage.apply_retention(self.settings.retention_days))
         except Exception:
             log.exception("retention clean-up failed")
-
-    async def _apply_retention(self) -> None:
-        deleted = await self.storage.apply_retention(self.settings.retention_days)
-        if deleted:
-            log.info("retention: %d old questions deleted", deleted)
 
 
 def _guild_id(event_argument: object) -> int | None:
