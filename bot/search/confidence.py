@@ -11,7 +11,7 @@ script prints the reliability table of the probability on questions it was not f
 from __future__ import annotations
 
 import math
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +38,16 @@ class Evidence:
 
 
 # Fitted by bench/confidence.py --fit (standardised features: (x - mean) / scale, then the weights).
-INTERCEPT = 0.0
-MEANS: tuple[float, ...] = (0.0,) * len(fields(Evidence))
-SCALES: tuple[float, ...] = (1.0,) * len(fields(Evidence))
-WEIGHTS: tuple[float, ...] = (0.0,) * len(fields(Evidence))
+INTERCEPT = -0.6196
+MEANS = (0.616, 0.5336, 0.5779, 0.02633, 0.6903, 0.6072, 0.6838, 2.435, 0.2914, 0.09049, 0.7931, 0.5266, 0.2615)
+MEANS += (0.4047, 0.7463, 4.423, 1.626)
+SCALES = (0.2496, 0.2514, 0.4939, 0.1601, 0.379, 0.2448, 0.6913, 0.6251, 0.1346, 0.1759, 0.3821, 0.4993, 0.4394)
+SCALES += (0.4908, 0.2222, 1.933, 0.3669)
+WEIGHTS = (0.8383, -0.1941, 0.1025, 0.1666, 0.4183, -0.535, -0.3455, 2.009, -0.2885, 0.129, 0.5003, 0.2082, 0.1578)
+WEIGHTS += (-0.03915, -1.095, -0.7722, 1.564)
 
 
 def probability(evidence: Evidence) -> float:
     """The estimated probability that the quoted answer holds what the question asks (0..1)."""
-    z = INTERCEPT + sum(
-        w * (x - m) / s for w, x, m, s in zip(WEIGHTS, astuple(evidence), MEANS, SCALES, strict=True)
-    )
+    z = INTERCEPT + sum(w * (x - m) / s for w, x, m, s in zip(WEIGHTS, astuple(evidence), MEANS, SCALES, strict=True))
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))

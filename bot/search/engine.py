@@ -41,7 +41,9 @@ class EngineOptions:
     """Tunable limits and thresholds; the defaults are the product's."""
 
     max_chars: int = 600  # longest quoted answer
-    min_confidence: float = 0.4  # below: "not found" (calibrated with bench/confidence.py)
+    min_confidence: float = (
+        0.22  # estimated probability of a right answer below which: "not found" (bench/confidence.py)
+    )
     lead_confidence: float = 0.2  # below: not even named as a lead
     max_sources: int = 5
     # The next document's best passage is quoted from too when its re-ranked score is at least this share of the
@@ -58,6 +60,15 @@ class EngineOptions:
     passage_max_chars: int = 1000
     k1: float = 1.5  # BM25 term-frequency saturation (rank-bm25's default)
     b: float = 0.75  # BM25 length normalisation
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What a corpus holds, in a few words: its size, some titles, some names it talks about."""
+
+    documents: int
+    titles: list[str]
+    names: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +147,23 @@ class Engine:
     @property
     def passage_count(self) -> int:
         return len(self.passages)
+
+    def overview(self, count: int = 3) -> Overview:
+        """What the corpus holds, for the bot to introduce itself: document count, a few titles, a few names.
+
+        The names are people or organisations (capitalised words past a sentence's start) from the opening
+        paragraphs of different documents, so example questions about them find an answer.
+        """
+        titles = [" ".join(d.title.split()) for d in self.documents if d.title][:count]
+        names: list[str] = []
+        for document in self.documents:
+            opening = " ".join(document.paragraphs[:2])
+            found = [m.group(0) for m in _MULTI_NAME.finditer(opening) if m.group(0) not in names]
+            if found:
+                names.append(found[0])
+            if len(names) >= count:
+                break
+        return Overview(len(self.documents), titles, names)
 
     # -- question analysis -------------------------------------------------------------
 
@@ -465,6 +493,7 @@ def _since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
+_MULTI_NAME = re.compile(r"(?<=[a-zà-ÿ,] )[A-ZÀ-Ý][a-zà-ÿ]+(?: [A-ZÀ-Ý][a-zà-ÿ]+)+")
 _NAME_WORD = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÀ-ÝŒ][\w-]+")
 
 

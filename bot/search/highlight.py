@@ -51,6 +51,7 @@ _NOT_NAMES = frozenset(
     Et Ou Donc Or Ni Car En Au Aux Dans Pour Par Sur Avec Sans Depuis Lors Après Avant Entre Comme Si Quand
     On Nous Vous Je Tu Ainsi Alors Aussi Cependant Pourtant Toutefois D Qu Que Qui Quoi Dont Où""".split()
 )
+_LEADING_WORDS = re.compile(r"(?:(?:à|en|au|aux|dans|de|du|des|près|vers|le|la|les|l'|l’|depuis|dès)\s*)+", re.I)
 MAX_WORDS = 12  # a longer phrase is not an answer a reader takes in at a glance
 
 
@@ -82,13 +83,19 @@ def highlight(sentence: str, question: str, cues: set[str]) -> str | None:
 
 def _anchors(sentence: str, question_words: set[str]) -> list[int]:
     """Character positions of the sentence's words that the question also uses."""
-    return [m.start() for m in re.finditer(r"[^\W_]+", sentence) if words(m.group(0))[:1] and words(m.group(0))[0] in question_words]
+    return [
+        m.start()
+        for m in re.finditer(r"[^\W_]+", sentence)
+        if words(m.group(0))[:1] and words(m.group(0))[0] in question_words
+    ]
 
 
 def _trim(sentence: str, start: int, end: int, cue: str) -> tuple[int, int]:
     """Drop leading prepositions and articles from a name or place, and trailing punctuation or spaces."""
     if cue in ("place", "person", "date"):
-        lead = re.match(r"(?:(?:à|en|au|aux|dans|de|du|des|près|vers|le|la|les|l'|l’|depuis|dès)\s*)+", sentence[start:end], re.I)
+        lead = re.match(
+            r"(?:(?:à|en|au|aux|dans|de|du|des|près|vers|le|la|les|l'|l’|depuis|dès)\s*)+", sentence[start:end], re.I
+        )
         if lead and lead.end() < end - start:
             start += lead.end()
     if cue == "cause":

@@ -32,14 +32,17 @@ _SYMBOLS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
 
 # Whole messages that speak to the bot rather than ask the corpus (folded, without punctuation).
 _SMALLTALK = re.compile(
-    r"^(?:salut|bonjour|bonsoir|coucou|hello|hey|yo|hi|merci(?: beaucoup| bien| bcp)?|au revoir|bonne (?:journee|soiree)"
+    r"^(?:salut|bonjour|bonsoir|coucou|hello|hey|yo|hi|merci(?: beaucoup| bien| bcp)?|au revoir"
+    r"|bonne (?:journee|soiree)"
     r"|aide|help|a l'aide|de l'aide|besoin d'aide|comment (?:ca|tu) (?:marche|fonctionnes?)|comment t'utiliser"
     r"|qui es[- ]tu|tu es qui|t'es qui|qui etes[- ]vous|vous etes qui|c'est quoi ce bot|qu'est[- ]ce que tu es"
     r"|que sais[- ]tu faire|tu sais faire quoi|que peux[- ]tu faire|tu peux faire quoi|qu'est[- ]ce que tu sais faire"
     r"|que fais[- ]tu|a quoi sers[- ]tu|tu sers a quoi|tu es un (?:robot|bot)|es[- ]tu un (?:robot|bot)|ca va)$"
 )
 
-_QUESTION_WORD = r"(?:qui|que|qu'|quel|quelle|quels|quelles|combien|où|ou|quand|comment|pourquoi|est-ce|lequel|laquelle)"
+_QUESTION_WORD = (
+    r"(?:qui|que|qu'|quel|quelle|quels|quelles|combien|où|ou|quand|comment|pourquoi|est-ce|lequel|laquelle)"
+)
 # "…, et qui …?" / "… et combien …?": a second question joined to the first.
 _SECOND_PART = re.compile(rf"\s*(?:,\s*|\s+)et\s+(?={_QUESTION_WORD}\b|{_QUESTION_WORD})", re.IGNORECASE)
 
@@ -93,6 +96,14 @@ EQUIVALENTS: tuple[tuple[str, ...], ...] = (
 EQUIVALENT_GROUPS: tuple[tuple[tuple[str, ...], ...], ...] = tuple(
     tuple(tuple(words(normalize(form))) for form in group) for group in EQUIVALENTS
 )
+# First word of a form -> (form, its group), longest forms first: a question is scanned word by word.
+_FORMS: dict[str, list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]] = {}
+for _group in EQUIVALENT_GROUPS:
+    for _form in _group:
+        if _form:
+            _FORMS.setdefault(_form[0], []).append((_form, _group))
+for _forms in _FORMS.values():
+    _forms.sort(key=lambda entry: -len(entry[0]))
 
 
 def strip_courtesy(text: str) -> str:
@@ -137,14 +148,14 @@ def equivalent_words(tokens: list[str], usage: Callable[[tuple[str, ...]], int] 
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        for group in EQUIVALENT_GROUPS:
-            form = next((f for f in group if f and tuple(tokens[i : i + len(f)]) == f), None)
-            if form is not None:
-                best = max(group, key=lambda f: (usage(f), f == form))
-                out.extend(best)
-                i += len(form)
-                break
-        else:
+        match = next(
+            (entry for entry in _FORMS.get(tokens[i], ()) if tuple(tokens[i : i + len(entry[0])]) == entry[0]), None
+        )
+        if match is None:
             out.append(tokens[i])
             i += 1
+            continue
+        form, group = match
+        out.extend(max(group, key=lambda f: (usage(f), f == form)))
+        i += len(form)
     return out

@@ -124,9 +124,7 @@ def summarize(
 def _with_context(best: ScoredSentence, scored: list[ScoredSentence], max_chars: int) -> str:
     """The best sentence, preceded by the sentences it leans on: the one before when it opens on a pronoun or
     a connective, and those back to an opening quotation mark it closes."""
-    before = [
-        s for s in scored if (s.source, s.position) == (best.source, best.position) and s.order < best.order
-    ]
+    before = [s for s in scored if (s.source, s.position) == (best.source, best.position) and s.order < best.order]
     before.sort(key=lambda s: s.order)
     text = best.text
     while before and len(before[-1].text) + 1 + len(text) <= max_chars and len(text) > 0:

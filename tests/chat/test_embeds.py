@@ -21,8 +21,9 @@ from bot.chat.embeds import (
     stats_embed,
     truncate,
 )
-from bot.search.answer import NOT_FOUND_TEXT, Quote
+from bot.search.answer import Quote
 from bot.storage import GuildSettings, GuildStats, QueryRow
+from bot.text.answers import NOT_FOUND
 from tests.helpers import make_answer, make_source
 
 
@@ -59,7 +60,7 @@ def test_source_without_fragment_link_uses_url_and_without_url_is_plain() -> Non
 def test_not_found_names_the_closest_document() -> None:
     lead = make_source(title="La Chine élargit ses efforts", published="2025-07-01")
     embed = answer_embed(make_answer("Quelle est la capitale du Pérou ?", found=False, lead=lead))
-    assert embed.description == NOT_FOUND_TEXT
+    assert embed.description == NOT_FOUND
     (field,) = embed.fields
     assert field.name == "Document le plus proche"
     assert "La Chine élargit ses efforts" in (field.value or "") and "1er juillet 2025" in (field.value or "")
@@ -67,7 +68,7 @@ def test_not_found_names_the_closest_document() -> None:
 
 def test_not_found_without_lead_has_no_field() -> None:
     embed = answer_embed(make_answer("Quelle est la capitale du Pérou ?", found=False))
-    assert embed.description == NOT_FOUND_TEXT and not embed.fields
+    assert embed.description == NOT_FOUND and not embed.fields
 
 
 def test_question_markdown_and_mentions_are_made_inert() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.search.answer import NOT_FOUND_TEXT
+from bot.text.answers import NOT_FOUND
 from tests.conftest import SEEDS
 
 from .fake_discord import (
@@ -106,7 +106,7 @@ async def test_question_deferred_answered_with_source_and_logged(world: World) -
 async def test_question_without_answer_says_so(world: World) -> None:
     noe = world.a.member("noe")
     _, answer = await world.ask(world.a, noe, NOT_FOUND_QUESTION)
-    assert NOT_FOUND_TEXT in embed_text(answer)
+    assert NOT_FOUND in embed_text(answer)
     rows = world.rows("SELECT found, question FROM queries WHERE user_id = ?", noe.id)
     assert [(r["found"], r["question"]) for r in rows] == [(0, NOT_FOUND_QUESTION)]
 

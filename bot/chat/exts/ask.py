@@ -27,6 +27,7 @@ from bot.chat.exts.feedback import feedback_view
 from bot.chat.replies import NO_MENTIONS, respond
 from bot.search.answer import Answer, QuestionError
 from bot.storage import QueryRecord
+from bot.text.answers import introduction_for
 
 if TYPE_CHECKING:
     from bot.chat.bot import QABot
@@ -88,6 +89,10 @@ class Ask(commands.Cog):
         )
         return answer, query_id
 
+    def _introduction(self, answer: Answer) -> str | None:
+        """The bot's self-introduction, for small talk ("bonjour", "que sais-tu faire ?")."""
+        return introduction_for(self.bot.engine.overview()) if answer.intent == "smalltalk" else None
+
     # -- slash command --
 
     @app_commands.command(name="question", description="Poser une question : réponse citée du corpus, avec sa source")
@@ -117,7 +122,7 @@ class Ask(commands.Cog):
             await respond(interaction, str(exc))
             return
         # Engine failures propagate to the tree's error handler, which apologises and logs.
-        kwargs = {"embed": answer_embed(answer)}
+        kwargs = {"embed": answer_embed(answer, self._introduction(answer))}
         if query_id is not None:
             kwargs["view"] = feedback_view(query_id)
         await interaction.followup.send(ephemeral=settings.ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
@@ -200,7 +205,7 @@ class Ask(commands.Cog):
         except QuestionError as exc:
             await message.reply(str(exc), allowed_mentions=NO_MENTIONS, mention_author=False)
             return
-        embed = answer_embed(answer)
+        embed = answer_embed(answer, self._introduction(answer))
         view = feedback_view(query_id) if query_id is not None else discord.utils.MISSING
         if settings.use_threads and not isinstance(message.channel, discord.Thread):
             thread = await self._open_thread(message, question)
