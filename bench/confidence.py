@@ -61,7 +61,7 @@ def main() -> None:
     titles = {d.doc_id: d.title for d in corpus.documents}
     kept = [d for d in corpus.documents if not held_out(d.title)]
     kept_ids = {d.doc_id for d in kept}
-    engine = Engine(Corpus(kept), EngineOptions(min_confidence=0.0))
+    engine = Engine.build(Corpus(kept), EngineOptions(min_confidence=0.0))
 
     rows, labels, answerable, first, folds = [], [], [], [], []
     for question, gold, answers in questions:

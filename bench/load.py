@@ -40,6 +40,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # the stand-in lives in the test suite, which is not installed
     sys.path.insert(0, str(REPO_ROOT))
 
+from bot.storage.stats import percentile_nearest_rank  # noqa: E402
 from tests.e2e.fake_discord import (  # noqa: E402
     BotProcess,
     FakeDiscord,
@@ -130,12 +131,8 @@ class LoadReport:
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile (NaN for no values)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
+    """The project's nearest-rank percentile of unsorted values, NaN for no values (shown as such in the table)."""
+    return percentile_nearest_rank(sorted(values), pct) if values else math.nan
 
 
 def orangesum_to_jsonl(source: Path, target: Path) -> tuple[int, list[str]]:

@@ -45,9 +45,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bot.search.corpus import corpus_fingerprint, load_corpus  # noqa: E402
-from bot.search.engine import Engine, EngineOptions  # noqa: E402
-from bot.search.index_file import index_key, load_engine, save_engine  # noqa: E402
-from bot.storage.database import percentile_nearest_rank  # noqa: E402
+from bot.search.engine import Engine  # noqa: E402
+from bot.search.index import IndexOptions, build_index  # noqa: E402
+from bot.search.index_file import index_key, load_index, save_index  # noqa: E402
+from bot.storage.stats import percentile_nearest_rank  # noqa: E402
 
 DEFAULT_ORANGESUM = REPO_ROOT.parent / "shared" / "eval" / "orangesum" / "orangesum_all.jsonl.gz"
 KINDS = ("abstract", "title")
@@ -171,19 +172,19 @@ def timed(fn: Callable[[], object]) -> tuple[object, float]:
 
 def child_build(corpus: Path, index_path: Path) -> dict:
     """Cold start: read, index and save, as `python -m bot index` does."""
-    options = EngineOptions()
+    options = IndexOptions()
     started = time.perf_counter()
     loaded = load_corpus(corpus)
     read_s = time.perf_counter() - started
-    engine = Engine(loaded, options)
+    index = build_index(loaded.documents, options)
     build_s = time.perf_counter() - started
     key = index_key(corpus_fingerprint(corpus), options)
     saved = time.perf_counter()
-    save_engine(engine, index_path, key)
+    save_index(loaded, index, index_path, key)
     return {
-        "documents": engine.document_count,
-        "passages": engine.passage_count,
-        "terms": len(engine.body.vocab),
+        "documents": len(loaded.documents),
+        "passages": len(index.passages),
+        "terms": len(index.body.vocab),
         "read_s": read_s,
         "build_s": build_s,
         "save_s": time.perf_counter() - saved,
@@ -194,9 +195,8 @@ def child_build(corpus: Path, index_path: Path) -> dict:
 
 def child_serve(corpus: Path, index_path: Path, queries: dict, rank_bm25_queries: int, baselines: bool) -> dict:
     """Warm start from the saved index, then one question at a time; then the other engines."""
-    options = EngineOptions()
     started = time.perf_counter()
-    engine = load_engine(index_path, index_key(corpus_fingerprint(corpus), options), options)
+    engine = Engine(*load_index(index_path, index_key(corpus_fingerprint(corpus), IndexOptions())))
     load_s = time.perf_counter() - started
     rss_loaded = rss_mib()
     doc_index = {d.doc_id: i for i, d in enumerate(engine.documents)}
@@ -272,7 +272,7 @@ def rank_bm25_run(tokens: list[list[int]], query_ids: dict, passage_doc: np.ndar
 def bm25s_run(tokens: list[list[int]], names: list[str], query_ids: dict, engine: Engine) -> dict:
     import bm25s
 
-    retriever = bm25s.BM25(k1=engine.options.k1, b=engine.options.b)
+    retriever = bm25s.BM25(k1=engine.body.k1, b=engine.body.b)
     corpus = (tokens, {term: i for i, term in enumerate(names)})
     _, build_ms = timed(lambda: retriever.index(corpus, show_progress=False))
     single = score_all(

@@ -1,8 +1,9 @@
 """How the command line and the bot get their engine from the settings.
 
-The engine's options come from one place; the persisted index lives beside the database; a
-re-indexing while the bot serves is built in a child process, so the Discord event loop never
-waits on it, and the bot only loads the finished file.
+The engine is wired here: its answer options come from the settings, its corpus and index from the
+saved index beside the database (`open_index`) or a fresh build. A re-indexing while the bot serves
+is built in a child process, so the Discord event loop never waits on it, and the bot only loads
+the finished file.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from pathlib import Path
 from bot.config import Settings
 from bot.search.corpus import corpus_fingerprint, load_corpus, spawn_pool
 from bot.search.engine import Engine, EngineOptions
-from bot.search.index import Progress
-from bot.search.index_file import IndexFileError, Warn, index_file, index_key, load_engine, open_engine, save_engine
+from bot.search.index import IndexOptions, Progress, build_index
+from bot.search.index_file import IndexFileError, Warn, index_file, index_key, load_index, open_index, save_index
 
 log = logging.getLogger(__name__)
 
 INDEX_DIR_NAME = "index"
+INDEX_OPTIONS = IndexOptions()  # no setting shapes the index: every front door reads the same saved file
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -39,7 +41,8 @@ def index_dir(settings: Settings) -> Path:
 
 def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress | None = None) -> Engine:
     """The settings' corpus, from its persisted index when current (blocking; raises CorpusError)."""
-    return open_engine(settings.corpus_path, engine_options(settings), index_dir(settings), warn, progress)
+    corpus, index = open_index(settings.corpus_path, INDEX_OPTIONS, index_dir(settings), warn, progress)
+    return Engine(corpus, index, engine_options(settings))
 
 
 def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
@@ -51,14 +54,14 @@ def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
     """
     path = index_file(folder, corpus_path)
     with contextlib.suppress(IndexFileError), _polite():
-        return load_engine(path, index_key(corpus_fingerprint(corpus_path), options), options)
+        return Engine(*load_index(path, index_key(corpus_fingerprint(corpus_path), INDEX_OPTIONS)), options)
     with spawn_pool(1) as pool:
-        key = pool.submit(_build_and_save, corpus_path, options, folder).result()
+        key = pool.submit(_build_and_save, corpus_path, INDEX_OPTIONS, folder).result()
     if key is not None:
         with _polite():
-            return load_engine(path, key, options)
+            return Engine(*load_index(path, key), options)
     log.warning("index not saved by the child process: building it in the bot process")
-    return open_engine(corpus_path, options, None)
+    return Engine(*open_index(corpus_path, INDEX_OPTIONS, None), options)
 
 
 @contextlib.contextmanager
@@ -76,12 +79,12 @@ def _polite() -> Iterator[None]:
             gc.enable()
 
 
-def _build_and_save(corpus_path: Path, options: EngineOptions, folder: Path) -> str | None:
+def _build_and_save(corpus_path: Path, options: IndexOptions, folder: Path) -> str | None:
     """Child process: build and save the index; its key, or None when it could not be saved."""
-    engine = Engine(load_corpus(corpus_path, workers=1), options, workers=1)
-    key = index_key(engine.corpus.fingerprint, options)
+    corpus = load_corpus(corpus_path, workers=1)
+    key = index_key(corpus.fingerprint, options)
     try:
-        save_engine(engine, index_file(folder, corpus_path), key)
+        save_index(corpus, build_index(corpus.documents, options, workers=1), index_file(folder, corpus_path), key)
     except OSError as exc:
         log.warning("index not saved in %s: %s", folder, exc)
         return None

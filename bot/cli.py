@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot.app import engine_for, engine_options, index_dir
+from bot.app import INDEX_OPTIONS, engine_for, engine_options, index_dir
 from bot.config import ConfigError, Settings, load_settings
 from bot.evaluation import run_eval
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
-from bot.search.index_file import IndexFileError, index_file, index_key, load_engine
+from bot.search.index_file import IndexWriteError, index_file, open_index
 from bot.storage import QueryRecord, Storage, StorageError
 from bot.text.answers import answer_text, confidence_label, introduction_for, quote_link, source_line
 from bot.text.links import safe_url, text_fragment_link
@@ -136,22 +136,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    options = engine_options(settings)
-    path = index_file(index_dir(settings), settings.corpus_path)
+    folder = index_dir(settings)
     started = time.perf_counter()
-    if args.force:
-        path.unlink(missing_ok=True)
-    engine = engine_for(settings, _warn, _progress)
-    elapsed = time.perf_counter() - started
     try:
-        load_engine(path, index_key(engine.corpus.fingerprint, options), options)
-    except IndexFileError as exc:
-        print(f"Index construit mais non enregistré dans {path} ({exc}).", file=sys.stderr)
+        corpus, index = open_index(
+            settings.corpus_path, INDEX_OPTIONS, folder, _warn, _progress, rebuild=args.force, must_save=True
+        )
+    except IndexWriteError as exc:
+        print(f"Erreur : {exc}.", file=sys.stderr)
         return EXIT_FAILURE
+    path = index_file(folder, settings.corpus_path)
     print(
         f"Index à jour : {path} ({path.stat().st_size / 1e6:.1f} Mo)\n"
-        f"{engine.document_count} documents, {engine.passage_count} passages, {len(engine.body.vocab)} termes, "
-        f"prêt en {elapsed:.1f} s"
+        f"{len(corpus.documents)} documents, {len(index.passages)} passages, {len(index.body.vocab)} termes, "
+        f"prêt en {time.perf_counter() - started:.1f} s"
     )
     return 0
 

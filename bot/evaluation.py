@@ -19,6 +19,7 @@ from bot.search.analysis import fold, normalize
 from bot.search.answer import Answer
 from bot.search.corpus import Corpus, CorpusError, make_document
 from bot.search.engine import Engine, EngineOptions
+from bot.storage.stats import percentile_nearest_rank
 
 
 @dataclass(slots=True)
@@ -53,19 +54,13 @@ def quoted_text(answer: Answer) -> str:
     return " ".join(answer.sentences)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
-    return ordered[rank]
-
-
 def _latency_rows(latencies: list[float]) -> list[tuple[str, str]]:
+    """Nearest-rank percentiles, the same definition `/admin stats` and the benchmarks use."""
+    ordered = sorted(latencies)
     return [
-        ("latence p50 (ms)", f"{_percentile(latencies, 0.5):.2f}"),
-        ("latence p95 (ms)", f"{_percentile(latencies, 0.95):.2f}"),
-        ("latence max (ms)", f"{max(latencies, default=0):.2f}"),
+        ("latence p50 (ms)", f"{percentile_nearest_rank(ordered, 50):.2f}"),
+        ("latence p95 (ms)", f"{percentile_nearest_rank(ordered, 95):.2f}"),
+        ("latence max (ms)", f"{max(ordered, default=0):.2f}"),
     ]
 
 
@@ -134,7 +129,7 @@ def evaluate_squad(path: Path, options: EngineOptions | None = None, limit: int 
     """Retrieval and answer figures on a SQuAD-format set, all its paragraphs as the corpus."""
     started = time.perf_counter()
     corpus, questions = squad_corpus(path)
-    engine = Engine(corpus, options)
+    engine = Engine.build(corpus, options)
     build_s = time.perf_counter() - started
     if limit:
         questions = questions[:limit]

@@ -20,7 +20,7 @@ from bot.search.answer import Answer, QuestionError, Quote, Source
 from bot.search.confidence import Evidence, probability
 from bot.search.corpus import Corpus, Document, load_corpus
 from bot.search.highlight import highlight
-from bot.search.index import CorpusIndex, Progress, build_index
+from bot.search.index import CorpusIndex, IndexOptions, Progress, build_index
 from bot.search.passages import Passage
 from bot.search.query import equivalent_words, is_smalltalk, split_parts, strip_courtesy
 from bot.search.summary import Candidate, Pick, summarize
@@ -38,12 +38,12 @@ def _scaled(scores: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
-    """Tunable limits and thresholds; the defaults are the product's."""
+    """Tunable limits and thresholds of answering; the defaults are the product's. They never change the
+    index (that is `IndexOptions`), so a saved index serves whatever they are."""
 
     max_chars: int = 600  # longest quoted answer
-    min_confidence: float = (
-        0.22  # estimated probability of a right answer below which: "not found" (bench/confidence.py)
-    )
+    # Estimated probability of a right answer below which the bot says "not found" (bench/confidence.py).
+    min_confidence: float = 0.22
     lead_confidence: float = 0.2  # below: not even named as a lead
     max_sources: int = 5
     # The next document's best passage is quoted from too when its re-ranked score is at least this share of the
@@ -57,9 +57,6 @@ class EngineOptions:
     rerank_depth: int = 30
     sentence_weight: float = 1.0
     coverage_weight: float = 1.5  # share of the question's weight a passage and its title hold
-    passage_max_chars: int = 1000
-    k1: float = 1.5  # BM25 term-frequency saturation (rank-bm25's default)
-    b: float = 0.75  # BM25 length normalisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,33 +97,20 @@ class _QueryTerms:
 
 
 class Engine:
-    """An immutable, thread-safe index of one corpus that answers questions."""
+    """Answers questions from one corpus and its index; immutable and thread-safe."""
 
     def __init__(
         self,
         corpus: Corpus,
+        index: CorpusIndex,
         options: EngineOptions | None = None,
         analyzer: Analyzer | None = None,
-        index: CorpusIndex | None = None,
-        progress: Progress | None = None,
-        workers: int | None = None,
     ):
-        """Index `corpus` (in `workers` processes, see `build_index`), or take `index` as it is when one
-        was built for it already (a persisted index)."""
+        """Answer from `corpus` and the `index` built for it (`build_index`, or loaded from its saved file)."""
         self.options = options or EngineOptions()
         self.analyzer = analyzer or Analyzer()
         self.corpus = corpus
         self.documents: list[Document] = corpus.documents
-        if index is None:
-            index = build_index(
-                self.documents,
-                self.analyzer,
-                self.options.passage_max_chars,
-                self.options.k1,
-                self.options.b,
-                progress,
-                workers,
-            )
         self.index = index
         self.passages: list[Passage] = index.passages
         self.passage_doc = index.passage_doc
@@ -136,9 +120,24 @@ class Engine:
         self.lexicon = index.lexicon
 
     @classmethod
-    def from_path(cls, path: str | Path, options: EngineOptions | None = None) -> Engine:
+    def build(
+        cls,
+        corpus: Corpus,
+        options: EngineOptions | None = None,
+        index_options: IndexOptions | None = None,
+        progress: Progress | None = None,
+        workers: int | None = None,
+    ) -> Engine:
+        """Index `corpus` (in `workers` processes, see `build_index`) and answer from it."""
+        analyzer = Analyzer()
+        return cls(corpus, build_index(corpus.documents, index_options, analyzer, progress, workers), options, analyzer)
+
+    @classmethod
+    def from_path(
+        cls, path: str | Path, options: EngineOptions | None = None, index_options: IndexOptions | None = None
+    ) -> Engine:
         """Load and index a corpus folder or JSON Lines file (raises CorpusError)."""
-        return cls(load_corpus(path), options)
+        return cls.build(load_corpus(path), options, index_options)
 
     @property
     def document_count(self) -> int:
@@ -425,10 +424,7 @@ class Engine:
         pids = np.flatnonzero(self.passage_doc == doc)
         if len(pids) == 0:
             return set()
-        first, last = int(pids[0]), int(pids[-1])
-        lo = self.index.sentence_offsets[self.index.passage_sentences[first]]
-        hi = self.index.sentence_offsets[self.index.passage_sentences[last + 1]]
-        return set(self.index.terms[lo:hi].tolist())
+        return set(self.index.passages_terms(int(pids[0]), int(pids[-1])).tolist())
 
     def _sources(self, ranked: list[tuple[int, float]]) -> list[Source]:
         sources: list[Source] = []

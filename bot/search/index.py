@@ -3,6 +3,8 @@
 Each passage is analysed sentence by sentence and its term ids kept in flat arrays, so ranking
 can tell which question terms a passage, one of its sentences or its title holds without
 analysing any text again. This is what `bot.search.index_file` writes to disk and reads back.
+Each flat array is declared once, in `ARRAYS`: analysis, merging and the saved file's checks
+all follow that declaration.
 """
 
 from __future__ import annotations
@@ -10,61 +12,121 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Literal
 
 import numpy as np
 
 from bot.search.analysis import Analyzer, normalize, prefix
-from bot.search.bm25 import BM25Index
+from bot.search.bm25 import K1, B, BM25Index
 from bot.search.corpus import Document, default_workers, spawn_pool
 from bot.search.passages import Passage, passages_with_sentences
 
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
 PROGRESS_EVERY = 2000  # documents between two progress calls (at least)
 
+# What an array has one entry per: a document, passage or sentence, a term of a sentence, a term of a title.
+Unit = Literal["document", "passage", "sentence", "term", "title_term"]
+FIELDS = ("body", "titles", "prefixes")  # the BM25 postings, by CorpusIndex attribute
+
+
+@dataclass(frozen=True, slots=True)
+class IndexOptions:
+    """What shapes the index, so what a saved index is keyed by; the answer's options are the engine's."""
+
+    passage_max_chars: int = 1000
+    k1: float = K1  # BM25 term-frequency saturation (rank-bm25's default)
+    b: float = B  # BM25 length normalisation
+
+
+@dataclass(frozen=True, slots=True)
+class IndexArray:
+    """One flat array of the index: ids into a field's vocabulary, one per `per` (a term or a title term),
+    or offsets, one per `per` plus one, into the arrays with one entry per `counts`."""
+
+    name: str
+    per: Unit
+    dtype: type[np.integer]
+    vocab: str | None = None  # the field (see FIELDS) whose vocabulary `key` fills
+    key: Callable[[str, str], str] | None = None  # (folded word, term) -> vocabulary entry
+    counts: Unit | None = None
+
+    @property
+    def is_offsets(self) -> bool:
+        return self.counts is not None
+
+
+def _stem(word: str, term: str) -> str:
+    return term
+
+
+def _word_prefix(word: str, term: str) -> str:
+    return prefix(word)
+
+
+ARRAYS: tuple[IndexArray, ...] = (
+    # Offsets first, each after the one that counts its `per` units (the saved file is checked in this order). The
+    # analysis counts what a document (title terms), a passage (sentences) and a sentence (terms) holds; the other
+    # arrays have one id per term or per title term.
+    IndexArray("passage_sentences", "passage", np.int64, counts="sentence"),
+    IndexArray("sentence_offsets", "sentence", np.int64, counts="term"),
+    IndexArray("title_offsets", "document", np.int64, counts="title_term"),
+    IndexArray("terms", "term", np.int32, vocab="body", key=_stem),
+    IndexArray("prefix_terms", "term", np.int32, vocab="prefixes", key=_word_prefix),
+    IndexArray("title_terms", "title_term", np.int32, vocab="titles", key=_stem),
+    IndexArray("title_prefix_terms", "title_term", np.int32, vocab="prefixes", key=_word_prefix),
+)
+
 
 @dataclass(slots=True)
 class CorpusIndex:
-    """Passages, their BM25 postings, and every passage's, sentence's and title's term ids."""
+    """Passages, their BM25 postings, and every passage's, sentence's and title's term ids (`ARRAYS`)."""
 
     passages: list[Passage]
     passage_doc: np.ndarray  # int32, document of each passage
     body: BM25Index  # passages
     titles: BM25Index  # one entry per document
-    terms: np.ndarray  # int32 body term ids, passage after passage, sentence after sentence
-    sentence_offsets: np.ndarray  # int64, sentence s holds terms[sentence_offsets[s]:sentence_offsets[s + 1]]
-    passage_sentences: np.ndarray  # int64, passage p holds sentences passage_sentences[p]:passage_sentences[p + 1]
-    title_terms: np.ndarray  # int32 title term ids, document after document
-    title_offsets: np.ndarray  # int64
     prefixes: BM25Index  # the prefix field: word prefixes of each passage and of its document's title
-    prefix_terms: np.ndarray  # int32 prefix ids, one per entry of `terms`
-    title_prefix_terms: np.ndarray  # int32 prefix ids, one per entry of `title_terms`
+    arrays: dict[str, np.ndarray]  # by `IndexArray.name`
     lexicon: set[str]  # folded words of the corpus: typo correction only aims at words really used
 
+    def _term_bounds(self, pid: int) -> tuple[int, int]:
+        sentences, offsets = self.arrays["passage_sentences"], self.arrays["sentence_offsets"]
+        return offsets[sentences[pid]], offsets[sentences[pid + 1]]
+
+    def _title_bounds(self, doc: int) -> tuple[int, int]:
+        offsets = self.arrays["title_offsets"]
+        return offsets[doc], offsets[doc + 1]
+
     def passage_terms(self, pid: int) -> np.ndarray:
-        lo, hi = self.passage_sentences[pid], self.passage_sentences[pid + 1]
-        return self.terms[self.sentence_offsets[lo] : self.sentence_offsets[hi]]
+        lo, hi = self._term_bounds(pid)
+        return self.arrays["terms"][lo:hi]
+
+    def passages_terms(self, first: int, last: int) -> np.ndarray:
+        """Body term ids of passages `first` to `last` included (a document's passages are contiguous)."""
+        return self.arrays["terms"][self._term_bounds(first)[0] : self._term_bounds(last)[1]]
 
     def sentence_terms(self, pid: int) -> list[np.ndarray]:
-        bounds = self.sentence_offsets[self.passage_sentences[pid] : self.passage_sentences[pid + 1] + 1]
-        return [self.terms[lo:hi] for lo, hi in pairwise(bounds)]
+        sentences, terms = self.arrays["passage_sentences"], self.arrays["terms"]
+        bounds = self.arrays["sentence_offsets"][sentences[pid] : sentences[pid + 1] + 1]
+        return [terms[lo:hi] for lo, hi in pairwise(bounds)]
 
     def title_term_ids(self, doc: int) -> np.ndarray:
-        return self.title_terms[self.title_offsets[doc] : self.title_offsets[doc + 1]]
+        lo, hi = self._title_bounds(doc)
+        return self.arrays["title_terms"][lo:hi]
 
     def passage_prefix_ids(self, pid: int) -> np.ndarray:
-        lo, hi = self.passage_sentences[pid], self.passage_sentences[pid + 1]
-        return self.prefix_terms[self.sentence_offsets[lo] : self.sentence_offsets[hi]]
+        lo, hi = self._term_bounds(pid)
+        return self.arrays["prefix_terms"][lo:hi]
 
     def title_prefix_ids(self, doc: int) -> np.ndarray:
-        return self.title_prefix_terms[self.title_offsets[doc] : self.title_offsets[doc + 1]]
+        lo, hi = self._title_bounds(doc)
+        return self.arrays["title_prefix_terms"][lo:hi]
 
 
 def build_index(
     documents: list[Document],
-    analyzer: Analyzer,
-    passage_max_chars: int = 1000,
-    k1: float = 1.5,
-    b: float = 0.75,
+    options: IndexOptions | None = None,
+    analyzer: Analyzer | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> CorpusIndex:
@@ -74,6 +136,7 @@ def build_index(
     `progress` hears how many documents are done. The result does not depend on `workers`: shards are
     merged in corpus order, so every term gets the id a single pass would give it.
     """
+    options = options or IndexOptions()
     if workers is None:
         workers = default_workers(len(documents))
     step = max(PROGRESS_EVERY, -(-len(documents) // (4 * workers)))
@@ -81,30 +144,27 @@ def build_index(
     shards: Iterable[_Shard]
     if workers > 1 and len(starts) > 1:
         with spawn_pool(workers) as pool:
-            futures = [pool.submit(_analyze_shard, documents[s : s + step], s, passage_max_chars) for s in starts]
+            max_chars = options.passage_max_chars
+            futures = [pool.submit(_analyze_shard, documents[s : s + step], s, max_chars) for s in starts]
             shards = (future.result() for future in futures)
-            return _merge(documents, shards, k1, b, progress)
-    shards = (_analyze_shard(documents[s : s + step], s, passage_max_chars, analyzer) for s in starts)
-    return _merge(documents, shards, k1, b, progress)
+            return _merge(documents, shards, options, progress)
+    shards = (_analyze_shard(documents[s : s + step], s, options.passage_max_chars, analyzer) for s in starts)
+    return _merge(documents, shards, options, progress)
 
 
 @dataclass(slots=True)
 class _Shard:
-    """One run of documents analysed: term ids local to `vocab`, and the sentence and passage bounds."""
+    """One run of documents analysed: each array of `ARRAYS` with ids local to `vocabs` (offsets as lengths)."""
 
     passages: list[Passage]
-    vocab: list[str]
-    terms: np.ndarray  # int32, ids into `vocab`
-    sentence_lengths: np.ndarray  # int64, terms per sentence
-    passage_lengths: np.ndarray  # int64, sentences per passage
-    title_vocab: list[str]
-    title_terms: np.ndarray  # int32, ids into `title_vocab`, document after document
-    title_lengths: np.ndarray  # int64, terms per title
-    prefix_vocab: list[str]
-    prefixes: np.ndarray  # int32, ids into `prefix_vocab`, one per term of `terms`
-    title_prefixes: np.ndarray  # int32, ids into `prefix_vocab`, one per term of `title_terms`
+    vocabs: dict[str, list[str]]  # field -> its terms, in local id order
+    columns: dict[str, np.ndarray]  # array name -> local ids, or for offsets the count of each unit's entries
     lexicon: set[str]
     documents: int
+
+
+_TERM_ARRAYS = tuple(a for a in ARRAYS if a.per == "term")
+_TITLE_ARRAYS = tuple(a for a in ARRAYS if a.per == "title_term")
 
 
 def _analyze_shard(
@@ -113,42 +173,42 @@ def _analyze_shard(
     """Passages, sentences and term ids of `documents` (the first being number `first` of the corpus)."""
     analyzer = analyzer or Analyzer()
     passages: list[Passage] = []
-    vocab: dict[str, int] = {}
-    prefix_vocab: dict[str, int] = {}
+    vocabs: dict[str, dict[str, int]] = {field: {} for field in FIELDS}
     lexicon: set[str] = set()
     # Raw token -> entry id (-1 for a stop word): each distinct token is analysed once, then only looked up;
-    # an entry holds the token's term id and prefix id, read for all tokens at once at the end.
+    # an entry holds the token's id in each per-term array, read for all tokens at once at the end.
     token_ids: dict[str, int] = {}
-    entry_terms: list[int] = []
-    entry_prefixes: list[int] = []
+    entries: dict[str, list[int]] = {a.name: [] for a in _TERM_ARRAYS}
+    entry_count = 0
 
     def token_id(token: str) -> int:
+        nonlocal entry_count
         word, term = analyzer.token_entry(token)
         if not term:
             token_ids[token] = -1
             return -1
         lexicon.add(word)
-        entry_terms.append(vocab.setdefault(term, len(vocab)))
-        entry_prefixes.append(prefix_vocab.setdefault(prefix(word), len(prefix_vocab)))
-        token_ids[token] = entry = len(entry_terms) - 1
-        return entry
+        for array in _TERM_ARRAYS:
+            vocab = vocabs[array.vocab]
+            entries[array.name].append(vocab.setdefault(array.key(word, term), len(vocab)))
+        token_ids[token] = entry_count
+        entry_count += 1
+        return entry_count - 1
 
     entry_ids: list[int] = []
-    sentence_lengths: list[int] = []
-    passage_lengths: list[int] = []
-    title_vocab: dict[str, int] = {}
-    title_ids: list[int] = []
-    title_prefix_ids: list[int] = []
-    title_lengths: list[int] = []
+    titles: dict[str, list[int]] = {a.name: [] for a in _TITLE_ARRAYS}
+    # Offsets as lengths: the title terms of each document, the sentences of each passage, the terms of each sentence.
+    lengths: dict[Unit, list[int]] = {"document": [], "passage": [], "sentence": []}
     get = token_ids.get
     for i, doc in enumerate(documents, first):
         title = analyzer.entries(doc.title or "")
-        title_ids.extend(title_vocab.setdefault(term, len(title_vocab)) for _, term in title)
-        title_prefix_ids.extend(prefix_vocab.setdefault(prefix(word), len(prefix_vocab)) for word, _ in title)
-        title_lengths.append(len(title))
+        for array in _TITLE_ARRAYS:
+            vocab = vocabs[array.vocab]
+            titles[array.name].extend(vocab.setdefault(array.key(word, term), len(vocab)) for word, term in title)
+        lengths["document"].append(len(title))
         for passage, sentences in passages_with_sentences(list(doc.paragraphs), i, passage_max_chars):
             passages.append(passage)
-            passage_lengths.append(len(sentences))
+            lengths["passage"].append(len(sentences))
             for sentence in sentences:
                 tokens = analyzer.tokens(normalize(sentence))
                 ids = list(map(get, tokens))
@@ -156,23 +216,17 @@ def _analyze_shard(
                     ids = [token_id(t) if n is None else n for t, n in zip(tokens, ids, strict=True)]
                 kept = [n for n in ids if n >= 0]
                 entry_ids.extend(kept)
-                sentence_lengths.append(len(kept))
-    entries = np.asarray(entry_ids, dtype=np.int64)
-    return _Shard(
-        passages,
-        list(vocab),
-        np.asarray(entry_terms, dtype=np.int32)[entries],
-        np.asarray(sentence_lengths, dtype=np.int64),
-        np.asarray(passage_lengths, dtype=np.int64),
-        list(title_vocab),
-        np.asarray(title_ids, dtype=np.int32),
-        np.asarray(title_lengths, dtype=np.int64),
-        list(prefix_vocab),
-        np.asarray(entry_prefixes, dtype=np.int32)[entries],
-        np.asarray(title_prefix_ids, dtype=np.int32),
-        lexicon,
-        len(documents),
-    )
+                lengths["sentence"].append(len(kept))
+    kept_entries = np.asarray(entry_ids, dtype=np.int64)
+    columns: dict[str, np.ndarray] = {}
+    for array in ARRAYS:
+        if array.is_offsets:
+            columns[array.name] = np.asarray(lengths[array.per], dtype=np.int64)
+        elif array.per == "term":
+            columns[array.name] = np.asarray(entries[array.name], dtype=array.dtype)[kept_entries]
+        else:
+            columns[array.name] = np.asarray(titles[array.name], dtype=array.dtype)
+    return _Shard(passages, {field: list(vocab) for field, vocab in vocabs.items()}, columns, lexicon, len(documents))
 
 
 def _offsets(lengths: list[np.ndarray]) -> np.ndarray:
@@ -190,72 +244,50 @@ def _remap(vocab: dict[str, int], local: list[str]) -> np.ndarray:
 def _merge(
     documents: list[Document],
     shards: Iterable[_Shard],
-    k1: float,
-    b: float,
+    options: IndexOptions,
     progress: Progress | None,
 ) -> CorpusIndex:
-    """Join the shards in corpus order under one vocabulary, then build the BM25 postings."""
-    vocab: dict[str, int] = {}
+    """Join the shards in corpus order under one vocabulary per field, then build the BM25 postings."""
+    vocabs: dict[str, dict[str, int]] = {field: {} for field in FIELDS}
+    parts: dict[str, list[np.ndarray]] = {array.name: [] for array in ARRAYS}
     passages: list[Passage] = []
-    terms: list[np.ndarray] = []
-    sentence_lengths: list[np.ndarray] = []
-    passage_lengths: list[np.ndarray] = []
-    title_vocab: dict[str, int] = {}
-    title_terms: list[np.ndarray] = []
-    title_lengths: list[np.ndarray] = []
-    prefix_vocab: dict[str, int] = {}
-    prefixes: list[np.ndarray] = []
-    title_prefixes: list[np.ndarray] = []
     lexicon: set[str] = set()
     done = 0
     for shard in shards:
-        terms.append(_remap(vocab, shard.vocab)[shard.terms])
-        prefix_ids = _remap(prefix_vocab, shard.prefix_vocab)
-        prefixes.append(prefix_ids[shard.prefixes])
-        title_prefixes.append(prefix_ids[shard.title_prefixes])
+        merged_ids = {field: _remap(vocabs[field], local) for field, local in shard.vocabs.items()}
+        for array in ARRAYS:
+            column = shard.columns[array.name]
+            parts[array.name].append(column if array.vocab is None else merged_ids[array.vocab][column])
         passages.extend(shard.passages)
-        sentence_lengths.append(shard.sentence_lengths)
-        passage_lengths.append(shard.passage_lengths)
-        title_terms.append(_remap(title_vocab, shard.title_vocab)[shard.title_terms])
-        title_lengths.append(shard.title_lengths)
         lexicon |= shard.lexicon
         done += shard.documents
         if progress is not None and len(documents) > PROGRESS_EVERY:  # a small corpus is indexed in no time
             progress(done, len(documents))
-    all_terms = _concat(terms)
-    sentence_offsets = _offsets(sentence_lengths)
-    passage_sentences = _offsets(passage_lengths)
-    lengths = np.diff(sentence_offsets[passage_sentences])
-    body = BM25Index.from_term_ids(vocab, all_terms.astype(np.int64), lengths, k1=k1, b=b)
-
-    all_titles = _concat(title_terms)
-    title_offsets = _offsets(title_lengths)
-    titles = BM25Index.from_term_ids(title_vocab, all_titles.astype(np.int64), np.diff(title_offsets))
-
+    arrays = {
+        array.name: _offsets(parts[array.name]) if array.is_offsets else _concat(parts[array.name], array.dtype)
+        for array in ARRAYS
+    }
+    lengths = np.diff(arrays["sentence_offsets"][arrays["passage_sentences"]])
+    k1, b = options.k1, options.b
+    body = BM25Index.from_term_ids(vocabs["body"], arrays["terms"].astype(np.int64), lengths, k1=k1, b=b)
+    title_offsets = arrays["title_offsets"]
+    titles = BM25Index.from_term_ids(vocabs["titles"], arrays["title_terms"].astype(np.int64), np.diff(title_offsets))
     passage_doc = np.fromiter((p.doc_index for p in passages), dtype=np.int32, count=len(passages))
-    all_prefixes = _concat(prefixes)
-    all_title_prefixes = _concat(title_prefixes)
-    return CorpusIndex(
-        passages=passages,
-        passage_doc=passage_doc,
-        body=body,
-        titles=titles,
-        terms=all_terms.astype(np.int32),
-        sentence_offsets=sentence_offsets,
-        passage_sentences=passage_sentences,
-        title_terms=all_titles,
-        title_offsets=title_offsets,
-        prefixes=_prefix_field(
-            prefix_vocab, all_prefixes, lengths, all_title_prefixes, title_offsets, passage_doc, k1, b
-        ),
-        prefix_terms=all_prefixes,
-        title_prefix_terms=all_title_prefixes,
-        lexicon=lexicon,
+    prefixes = _prefix_field(
+        vocabs["prefixes"],
+        arrays["prefix_terms"],
+        lengths,
+        arrays["title_prefix_terms"],
+        title_offsets,
+        passage_doc,
+        k1,
+        b,
     )
+    return CorpusIndex(passages, passage_doc, body, titles, prefixes, arrays, lexicon)
 
 
-def _concat(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
+def _concat(parts: list[np.ndarray], dtype: type[np.integer]) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype=dtype)
 
 
 def _prefix_field(

@@ -1,8 +1,9 @@
-"""The persisted index: an engine saved beside the database, so a large corpus starts in a second.
+"""The persisted index: a corpus and its index saved beside the database, so a large corpus starts in a second.
 
 One uncompressed NumPy `.npz` file per corpus (arrays, plus JSON for the documents and
 vocabularies; never pickle, so loading runs no code from the file). It is written to a temporary
-file and renamed, so a reader sees the old file or the new one, never half of one. It records a
+file and renamed, so a reader sees the old file or the new one, never half of one; the temporary
+files a killed save leaves are removed by the next save. It records a
 key made of the corpus's fingerprint, the analyzer's version and the options that shape the
 index: a file with another key, another format, a bad checksum or missing parts is rejected
 and the index rebuilt.
@@ -10,12 +11,14 @@ and the index rebuilt.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import logging
 import os
 import tempfile
-import zipfile
+import time
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -25,23 +28,18 @@ import numpy as np
 from bot.search.analysis import ANALYZER_VERSION
 from bot.search.bm25 import BM25Index
 from bot.search.corpus import Corpus, Document, corpus_fingerprint, load_corpus
-from bot.search.engine import Engine, EngineOptions
-from bot.search.index import CorpusIndex, Progress
+from bot.search.index import ARRAYS, FIELDS, CorpusIndex, IndexOptions, Progress, build_index
 from bot.search.passages import Passage
+
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): a stale temporary file is told by its age only
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
 FORMAT = 2  # bump when the file's layout changes
-_ARRAYS = (
-    "terms",
-    "sentence_offsets",
-    "passage_sentences",
-    "title_terms",
-    "title_offsets",
-    "prefix_terms",
-    "title_prefix_terms",
-)
-_FIELDS = ("body", "titles", "prefixes")  # the BM25 postings, by CorpusIndex attribute
+STALE_SECONDS = 600  # without locks: a temporary file untouched this long belongs to no live save
 _POSTINGS = ("offsets", "doc_ids", "tfs", "doc_len")
 
 Warn = Callable[[str], None]
@@ -51,7 +49,15 @@ class IndexFileError(Exception):
     """A persisted index that cannot be used (missing, stale, damaged); the message says why, in French."""
 
 
-def index_key(fingerprint: str, options: EngineOptions) -> str:
+class MissingIndexError(IndexFileError):
+    """No index saved yet: built without a warning."""
+
+
+class IndexWriteError(Exception):
+    """An index that had to be saved could not be written; the message says which and why, in French."""
+
+
+def index_key(fingerprint: str, options: IndexOptions) -> str:
     """What a persisted index must match: corpus content, analyzer version and index-shaping options."""
     parts = {
         "format": FORMAT,
@@ -103,19 +109,18 @@ def _document_row(d: Document) -> list[object]:
     return [d.doc_id, d.title, d.url, d.published, d.publisher, d.file, d.paragraphs]
 
 
-def save_engine(engine: Engine, path: Path, key: str) -> None:
-    """Write the engine's index and documents atomically (raises OSError, e.g. on a full disk)."""
-    index = engine.index
-    rows, whole = _passage_rows(engine.documents, index.passages)
-    encoded = [json.dumps(_document_row(d), ensure_ascii=False).encode() for d in engine.documents]
+def save_index(corpus: Corpus, index: CorpusIndex, path: Path, key: str) -> None:
+    """Write a corpus and its index atomically (raises OSError, e.g. on a full disk)."""
+    rows, whole = _passage_rows(corpus.documents, index.passages)
+    encoded = [json.dumps(_document_row(d), ensure_ascii=False).encode() for d in corpus.documents]
     arrays: dict[str, np.ndarray] = {
         "meta": _json(
             {
                 "format": FORMAT,
                 "key": key,
-                "source": engine.corpus.source,
-                "fingerprint": engine.corpus.fingerprint,
-                "skipped": engine.corpus.skipped,
+                "source": corpus.source,
+                "fingerprint": corpus.fingerprint,
+                "skipped": corpus.skipped,
                 "k1": index.body.k1,
                 "b": index.body.b,
             }
@@ -127,33 +132,63 @@ def save_engine(engine: Engine, path: Path, key: str) -> None:
         "passages": rows,
         "passage_texts": _json(whole),
         "lexicon": _json(sorted(index.lexicon)),
-        **{name: getattr(index, name) for name in _ARRAYS},
+        **{array.name: index.arrays[array.name] for array in ARRAYS},
     }
-    for name in _FIELDS:
+    for name in FIELDS:
         bm25 = getattr(index, name)
         arrays[f"{name}_vocab"] = _json(list(bm25.vocab))
         for field in _POSTINGS:
             arrays[f"{name}_{field}"] = getattr(bm25, field)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _remove_stale_temporaries(path)
+    fd, temp = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **arrays)
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp makes it private to its writer; the index holds nothing the corpus does not, and the bot may
-        # run as another user than whoever ran `python -m bot index`.
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
+            # mkstemp makes it private to its writer; the index holds nothing the corpus does not, and the bot may
+            # run as another user than whoever ran `python -m bot index`.
+            os.chmod(temp, 0o644)
+            if fcntl is not None:
+                os.replace(temp, path)  # still locked: another save cannot take it for a stale file meanwhile
+        if fcntl is None:
+            os.replace(temp, path)  # Windows renames no open file
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
 
 
-def load_engine(path: Path, key: str, options: EngineOptions) -> Engine:
-    """Read an engine saved by `save_engine`; raise IndexFileError when it is absent, stale or damaged."""
-    if not path.exists():
-        raise IndexFileError("aucun index enregistré")
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new temporary file beside `path`, locked for as long as its writer lives (a killed one loses the lock)."""
+    while True:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        if fcntl is None:
+            return fd, temp
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:  # else another save removed it as stale before it was locked: take another
+            return fd, temp
+        os.close(fd)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove what killed saves of this index left beside it (up to its full size each): the temporary files
+    no live writer holds locked, or without locks, those untouched for `STALE_SECONDS`."""
+    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError), temp.open("rb") as handle:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError while its writer lives
+            elif time.time() - os.fstat(handle.fileno()).st_mtime < STALE_SECONDS:
+                continue
+            temp.unlink()  # under the lock: a save that has just created it sees it gone (`_temporary`)
+
+
+def load_index(path: Path, key: str) -> tuple[Corpus, CorpusIndex]:
+    """Read a corpus and index saved by `save_index`; raise IndexFileError when absent, stale or damaged.
+
+    Nothing else escapes: whatever a damaged file makes numpy, zipfile or json raise (a dozen kinds, some
+    from deep inside, e.g. tokenize's for a bad .npy header) means "rebuild", never a failed start.
+    """
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = _unjson(data["meta"])
@@ -164,15 +199,17 @@ def load_engine(path: Path, key: str, options: EngineOptions) -> Engine:
             arrays = {name: data[name] for name in data.files}  # reading each member checks its CRC
     except IndexFileError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+    except (FileNotFoundError, NotADirectoryError):
+        raise MissingIndexError("aucun index enregistré") from None
+    except Exception as exc:
         raise IndexFileError(f"fichier illisible ou tronqué ({type(exc).__name__})") from None
     try:
-        return _engine_from(arrays, meta, options)
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        return _index_from(arrays, meta)
+    except Exception as exc:
         raise IndexFileError(f"contenu incohérent ({type(exc).__name__})") from None
 
 
-def _engine_from(arrays: dict[str, np.ndarray], meta: dict, options: EngineOptions) -> Engine:
+def _index_from(arrays: dict[str, np.ndarray], meta: dict) -> tuple[Corpus, CorpusIndex]:
     blob, offsets = arrays["documents"].data, arrays["document_offsets"].tolist()
     documents = []
     for lo, hi in pairwise(offsets):
@@ -187,44 +224,45 @@ def _engine_from(arrays: dict[str, np.ndarray], meta: dict, options: EngineOptio
         for i, (d, p, pos, start, end) in enumerate(rows.tolist())
     ]
     indexes = {}
-    for name in _FIELDS:
+    for name in FIELDS:
         vocab = {term: i for i, term in enumerate(_unjson(arrays[f"{name}_vocab"]))}
         params = {"k1": meta["k1"], "b": meta["b"]} if name != "titles" else {}
         indexes[name] = BM25Index(vocab, *(arrays[f"{name}_{field}"] for field in _POSTINGS), **params)
     index = CorpusIndex(
         passages=passages,
         passage_doc=np.ascontiguousarray(rows[:, 0]),
+        arrays={array.name: arrays[array.name] for array in ARRAYS},
         lexicon=set(_unjson(arrays["lexicon"])),
         **indexes,
-        **{name: arrays[name] for name in _ARRAYS},
     )
     _check(index, len(documents))
     corpus = Corpus(documents, fingerprint=meta["fingerprint"], source=meta["source"], skipped=meta["skipped"])
-    return Engine(corpus, options, index=index)
+    return corpus, index
 
 
 def _check(index: CorpusIndex, documents: int) -> None:
-    """Lengths and bounds that must hold, so a damaged file fails here and not in the middle of a question."""
+    """Lengths, bounds and types that must hold, so a damaged file fails here and not in the middle of a question."""
     passages = len(index.passages)
+    sizes = {"document": documents, "passage": passages}  # entries per unit, as the offsets arrays tell
+    fields = {name: getattr(index, name) for name in FIELDS}
+    for spec in ARRAYS:
+        array = index.arrays[spec.name]
+        if array.ndim != 1 or array.dtype != spec.dtype:
+            raise ValueError(spec.name)
+        if spec.is_offsets:
+            if len(array) != sizes[spec.per] + 1 or array[0] != 0 or bool(np.any(np.diff(array) < 0)):
+                raise ValueError(spec.name)
+            sizes[spec.counts] = int(array[-1])
+        elif len(array) != sizes[spec.per] or not _within(array, len(fields[spec.vocab].vocab)):
+            raise ValueError(spec.name)
     ok = (
-        len(index.passage_sentences) == passages + 1
-        and len(index.title_offsets) == documents + 1
-        and index.sentence_offsets[-1] == len(index.terms)
-        and index.passage_sentences[-1] == len(index.sentence_offsets) - 1
-        and index.title_offsets[-1] == len(index.title_terms)
-        and len(index.prefix_terms) == len(index.terms)
-        and len(index.title_prefix_terms) == len(index.title_terms)
-        and index.body.size == index.prefixes.size == passages
+        index.body.size == index.prefixes.size == passages
         and index.titles.size == documents
         and all(
             len(field.offsets) == len(field.vocab) + 1 and field.offsets[-1] == len(field.doc_ids) == len(field.tfs)
-            for field in (index.body, index.titles, index.prefixes)
+            for field in fields.values()
         )
         and (passages == 0 or 0 <= int(index.passage_doc.min()) <= int(index.passage_doc.max()) < documents)
-        and _within(index.terms, len(index.body.vocab))
-        and _within(index.title_terms, len(index.titles.vocab))
-        and _within(index.prefix_terms, len(index.prefixes.vocab))
-        and _within(index.title_prefix_terms, len(index.prefixes.vocab))
     )
     if not ok:
         raise ValueError("lengths")
@@ -235,33 +273,43 @@ def _within(ids: np.ndarray, size: int) -> bool:
     return len(ids) == 0 or 0 <= int(ids.min()) <= int(ids.max()) < size
 
 
-def open_engine(
+def open_index(
     corpus_path: Path,
-    options: EngineOptions,
+    options: IndexOptions,
     index_dir: Path | None,
     warn: Warn | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
-) -> Engine:
-    """The engine of a corpus: its persisted index when current, else built from the corpus and saved.
+    *,
+    rebuild: bool = False,
+    must_save: bool = False,
+) -> tuple[Corpus, CorpusIndex]:
+    """A corpus and its index: the persisted index when current (and not `rebuild`), else built from the
+    corpus and saved.
 
     A stale or damaged index is rebuilt with a warning; an index that cannot be saved (read-only
-    directory, full disk) is only warned about: the engine in memory serves all the same.
-    Raises CorpusError when the corpus itself cannot be read.
+    directory, full disk) is only warned about, the index in memory serving all the same, unless
+    `must_save` (then IndexWriteError). Raises CorpusError when the corpus itself cannot be read.
     """
     warn = log.warning if warn is None else warn
     if index_dir is None:
-        return Engine(load_corpus(corpus_path, workers), options, progress=progress, workers=workers)
-    key = index_key(corpus_fingerprint(corpus_path), options)
+        corpus = load_corpus(corpus_path, workers)
+        return corpus, build_index(corpus.documents, options, progress=progress, workers=workers)
     path = index_file(index_dir, corpus_path)
-    try:
-        return load_engine(path, key, options)
-    except IndexFileError as exc:
-        if path.exists():
+    if not rebuild:
+        try:
+            return load_index(path, index_key(corpus_fingerprint(corpus_path), options))
+        except MissingIndexError:
+            pass
+        except IndexFileError as exc:
             warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
-    engine = Engine(load_corpus(corpus_path, workers), options, progress=progress, workers=workers)
+    corpus = load_corpus(corpus_path, workers)
+    index = build_index(corpus.documents, options, progress=progress, workers=workers)
     try:
-        save_engine(engine, path, index_key(engine.corpus.fingerprint, options))
+        save_index(corpus, index, path, index_key(corpus.fingerprint, options))
     except OSError as exc:
-        warn(f"Index non enregistré dans {path} ({exc.strerror or exc}) : il sera reconstruit au prochain démarrage.")
-    return engine
+        reason = exc.strerror or str(exc)
+        if must_save:
+            raise IndexWriteError(f"l'index {path} n'a pas pu être écrit ({reason})") from None
+        warn(f"Index non enregistré dans {path} ({reason}) : il sera reconstruit au prochain démarrage.")
+    return corpus, index

@@ -1,12 +1,156 @@
-"""The query log and server data: SQLite through aiosqlite; nothing else in the bot writes SQL."""
+"""The query log and server data: SQLite through aiosqlite; nothing else in the bot writes SQL.
 
-from bot.storage.database import (
-    GuildSettings,
-    GuildStats,
-    QueryRecord,
-    QueryRow,
-    Storage,
-    StorageError,
-)
+`Storage` is the one object the rest of the bot holds. Its methods hand over to the modules that do the work:
+`connection` (opening, closing), `schema` (migrations), `querylog` (questions, votes, figures, export),
+`stats` (the figures themselves, no database), `guilds` (server settings, allowed channels) and `privacy`
+(purge, retention, forgetting a user).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from bot.storage import guilds, privacy, querylog
+from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database
+from bot.storage.records import GuildSettings, GuildStats, QueryRecord, QueryRow
+from bot.storage.schema import StorageError, schema_version
 
 __all__ = ["GuildSettings", "GuildStats", "QueryRecord", "QueryRow", "Storage", "StorageError"]
+
+
+class Storage:
+    """Async access to the bot's SQLite database; open with `await Storage.open(path)`.
+
+    What runs while answering (`log_query`, `record_vote`, the settings and channel reads) and the periodic
+    `apply_retention` never raise for database errors; the rest does, so a moderator sees what failed.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, read_only: bool = False
+    ) -> Storage:
+        """Open (creating the folder, and a new file readable by its owner only) and migrate to the latest schema.
+
+        `busy_timeout` (seconds) bounds how long a write waits for another process's lock.
+        `read_only` opens the file with SQLite's `mode=ro` (no migration: it must be current).
+        Raises sqlite3.Error/StorageError when the file cannot be opened or migrated.
+        """
+        return cls(await Database.open(path, busy_timeout=busy_timeout, read_only=read_only))
+
+    @property
+    def path(self) -> str:
+        """The database file as given to `open`."""
+        return self._db.path
+
+    @property
+    def failures(self) -> int:
+        """Answer-path writes that failed (locked, read-only, disk full) since opening."""
+        return self._db.failures
+
+    async def close(self) -> None:
+        """Close the connection (idempotent, and complete even if the caller is cancelled)."""
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def schema_version(self) -> int:
+        """The database's schema version (`PRAGMA user_version`)."""
+        return await schema_version(self._db.conn)
+
+    # -- the query log (bot.storage.querylog) --
+
+    async def log_query(self, rec: QueryRecord) -> int | None:
+        """Log one question; its id, or None when the write failed (never raises)."""
+        return await querylog.log_query(self._db, rec)
+
+    async def record_vote(self, query_id: int, guild_id: int | None, user_id: int, vote: int) -> bool:
+        """Store a ±1 vote on a question of that server; False when refused or failed (never raises)."""
+        return await querylog.record_vote(self._db, query_id, guild_id, user_id, vote)
+
+    async def get_query(self, query_id: int) -> QueryRow | None:
+        """One logged question by id (any server: callers check `guild_id`)."""
+        return await querylog.get_query(self._db, query_id)
+
+    async def history(
+        self,
+        guild_id: int,
+        *,
+        user_id: int | None = None,
+        not_found_only: bool = False,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[QueryRow]:
+        """That server's questions, newest first; optionally one user's, or only the unanswered."""
+        return await querylog.history(
+            self._db, guild_id, user_id=user_id, not_found_only=not_found_only, limit=limit, offset=offset
+        )
+
+    async def count_history(self, guild_id: int, *, user_id: int | None = None, not_found_only: bool = False) -> int:
+        """How many rows `history` would page through with the same filters."""
+        return await querylog.count_history(self._db, guild_id, user_id=user_id, not_found_only=not_found_only)
+
+    async def stats(
+        self, guild_id: int, since: datetime | None = None, *, now: datetime | None = None, limit: int = 10
+    ) -> GuildStats:
+        """Usage figures for one server; `since` bounds everything but today/7-day counts."""
+        return await querylog.stats(self._db, guild_id, since, now=now, limit=limit)
+
+    async def export_csv(self, guild_id: int) -> str:
+        """That server's whole log as CSV text (oldest first), safe to open in a spreadsheet."""
+        return await querylog.export_csv(self._db, guild_id)
+
+    # -- server settings and channels (bot.storage.guilds) --
+
+    async def get_guild_settings(self, guild_id: int) -> GuildSettings:
+        """A server's settings (defaults when never set, or when the database cannot be read)."""
+        return await guilds.read_guild_settings(self._db, guild_id) or GuildSettings(guild_id=guild_id)
+
+    async def read_guild_settings(self, guild_id: int) -> GuildSettings | None:
+        """A server's settings (defaults when never set); None when the database cannot be read."""
+        return await guilds.read_guild_settings(self._db, guild_id)
+
+    async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
+        """Change some of a server's settings and return them all; ValueError on bad input."""
+        return await guilds.update_guild_settings(self._db, guild_id, **changes)
+
+    async def is_channel_allowed(self, guild_id: int, channel_id: int) -> bool:
+        """Whether mentions are answered in this channel (False if the database is unreadable)."""
+        return await guilds.is_channel_allowed(self._db, guild_id, channel_id)
+
+    async def add_channel(self, guild_id: int, channel_id: int) -> bool:
+        """Allow mentions in a channel; False if it was already allowed."""
+        return await guilds.add_channel(self._db, guild_id, channel_id)
+
+    async def remove_channel(self, guild_id: int, channel_id: int) -> bool:
+        """Stop answering mentions in a channel; False if it was not allowed."""
+        return await guilds.remove_channel(self._db, guild_id, channel_id)
+
+    async def list_channels(self, guild_id: int) -> list[int]:
+        """The channels where mentions are answered in that server, in the order added."""
+        return await guilds.list_channels(self._db, guild_id)
+
+    # -- deletion (bot.storage.privacy) --
+
+    async def purge(self, guild_id: int, older_than_days: int, *, now: datetime | None = None) -> int:
+        """Delete that server's questions (and their votes) older than n days; returns count."""
+        return await privacy.purge(self._db, guild_id, older_than_days, now=now)
+
+    async def apply_retention(self, default_days: int, *, now: datetime | None = None) -> int:
+        """Delete rows older than each server's retention (its own, else `default_days`); returns count."""
+        return await privacy.apply_retention(self._db, default_days, now=now)
+
+    async def forget_user(self, guild_id: int, user_id: int) -> tuple[int, int]:
+        """Delete a user's questions and votes in that server; (questions, votes) deleted."""
+        return await privacy.forget_user(self._db, guild_id, user_id)

@@ -139,7 +139,7 @@ def piaf(request: pytest.FixtureRequest) -> tuple[Engine, list[str], BM25Okapi]:
     if not path.exists():
         pytest.skip(f"PIAF dev set absent ({PIAF}): fetch ../shared/eval/piaf/piaf-v1.1-dev.json to run this test")
     corpus, questions = squad_corpus(path)
-    engine = Engine(corpus)
+    engine = Engine.build(corpus)
     reference = BM25Okapi([engine.analyzer.terms(p.text) for p in engine.passages])
     sample = random.Random(20240601).sample([q for q, _, _ in questions], 100)
     return engine, sample, reference

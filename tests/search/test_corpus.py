@@ -111,7 +111,7 @@ def test_gzipped_jsonl_corpus(tmp_path: Path) -> None:
         handle.write(lines)
     corpus = load_corpus(path)
     assert [d.doc_id for d in corpus.documents] == ["a", "b"]
-    engine = Engine(corpus)
+    engine = Engine.build(corpus)
     answer = engine.answer("Qui vend des théières en argent ?")
     assert answer.found and answer.sources[0].doc_id == "a"
 

@@ -289,7 +289,7 @@ def test_tiny_corpus_still_answers(count: int) -> None:
         "tofu": "Le village de Libei vend du tofu de riz dans tout le pays.",
     }
     documents = [make_document(doc_id, text) for doc_id, text in list(texts.items())[:count]]
-    engine = Engine(Corpus([d for d in documents if d is not None]))
+    engine = Engine.build(Corpus([d for d in documents if d is not None]))
     answer = engine.answer("Combien de vélos en libre-service à Lyon ?")
     assert answer.found and answer.sentences == [texts["velo"]]
     assert 0.0 < answer.confidence <= 1.0
@@ -311,14 +311,14 @@ def derived_corpus() -> Corpus:
 
 def test_a_derived_word_is_found_through_its_prefix(derived_corpus: Corpus) -> None:
     """ "construction" and "construit" share no stem; the prefix field lets the viaduct's article answer."""
-    engine = Engine(derived_corpus)
+    engine = Engine.build(derived_corpus)
     question = "Quand a eu lieu la construction du viaduc ?"
     assert "construct" in engine.analyze_question(question).terms
     answer = engine.answer(question)
     assert answer.found and answer.sources[0].doc_id == "viaduc"
     assert answer.sentences == [DERIVED_DOCS["viaduc"]]
     # Found only as a prefix, "construction" counts half: the confidence lies between the two coverages.
-    stems_only = Engine(derived_corpus, EngineOptions(prefix_weight=0.0, prefix_match=0.0))
+    stems_only = Engine.build(derived_corpus, EngineOptions(prefix_weight=0.0, prefix_match=0.0))
     query = engine.analyze_question(question)
     pid = engine.rank(query)[0][0]
     viaduc, construction = query.weights[engine.analyzer.stem("viaduc")], query.weights["construct"]
@@ -345,7 +345,7 @@ def level_corpus() -> Corpus:
 
 def test_a_second_document_ranked_as_high_is_quoted_with_its_own_source(level_corpus: Corpus) -> None:
     question = "Vers où partent les ferries de Gênes ?"
-    answer = Engine(level_corpus).answer(question)
+    answer = Engine.build(level_corpus).answer(question)
     assert answer.found and [q.source.doc_id for q in answer.quotes] == ["genes", "corse"]
     assert answer.sentences == [s for q in answer.quotes for s in q.sentences]
     for quote in answer.quotes:
@@ -356,7 +356,7 @@ def test_a_second_document_ranked_as_high_is_quoted_with_its_own_source(level_co
     text = answer_text(answer)
     genes, corse = text.index("Source : Document sans titre"), text.rindex("Source : Document sans titre")
     assert text.index(LEVEL_DOCS["corse"]) > genes and corse > text.index(LEVEL_DOCS["corse"])
-    assert sum(len(q) + 1 for q in answer.sentences) - 1 <= Engine(level_corpus).options.max_chars
+    assert sum(len(q) + 1 for q in answer.sentences) - 1 <= Engine.build(level_corpus).options.max_chars
 
-    single = Engine(level_corpus, EngineOptions(second_source_ratio=1.1)).answer(question)
+    single = Engine.build(level_corpus, EngineOptions(second_source_ratio=1.1)).answer(question)
     assert [q.source.doc_id for q in single.quotes] == ["genes"] and "corse" not in answer_text(single)

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from bot.search.engine import Engine, EngineOptions
+from bot.search.engine import Engine
+from bot.search.index import IndexOptions
 from bot.search.passages import split_passages, split_sentences
 from tests.conftest import SEEDS
 
@@ -115,7 +116,7 @@ def test_short_paragraphs_are_one_passage_each() -> None:
 
 
 def test_seed_passages_know_their_document_and_place() -> None:
-    engine = Engine.from_path(SEEDS, EngineOptions(passage_max_chars=300))
+    engine = Engine.from_path(SEEDS, index_options=IndexOptions(passage_max_chars=300))
     by_doc: dict[int, list] = {}
     for passage in engine.passages:
         by_doc.setdefault(passage.doc_index, []).append(passage)
@@ -134,7 +135,7 @@ def test_seed_passages_know_their_document_and_place() -> None:
 
 def test_seed_passages_never_start_mid_sentence() -> None:
     # 500 characters: longer than every seed sentence, shorter than many seed paragraphs.
-    engine = Engine.from_path(SEEDS, EngineOptions(passage_max_chars=500))
+    engine = Engine.from_path(SEEDS, index_options=IndexOptions(passage_max_chars=500))
     assert engine.passage_count > sum(len(d.paragraphs) for d in engine.documents)
     for passage in engine.passages:
         assert re.match(r"[«\"(A-ZÀ-ÝŒ0-9]", passage.text), passage.text[:60]

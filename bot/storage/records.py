@@ -1,0 +1,132 @@
+"""What the query log stores and gives back: the record and row of a question, a server's settings and figures.
+
+Plain dataclasses and the UTC timestamp helpers every storage module shares; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.search.answer import Answer
+
+
+@dataclass
+class QueryRecord:
+    """One question as it is logged (what a front door knows right after answering)."""
+
+    question: str
+    origin: str  # "slash" | "mention" | "cli"
+    found: bool
+    confidence: float
+    latency_ms: float
+    answer_chars: int
+    sources: list[tuple[str, float]]  # (doc_id, score), best first
+    guild_id: int | None = None
+    channel_id: int | None = None
+    user_id: int | None = None
+    error: str | None = None
+    created_at: datetime | None = None  # UTC now when None
+
+    @classmethod
+    def from_answer(
+        cls,
+        answer: Answer,
+        *,
+        origin: str,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        user_id: int | None = None,
+        latency_ms: float | None = None,
+        max_sources: int = 5,
+    ) -> QueryRecord:
+        """Record for an engine `Answer` (latency defaults to the engine's own measure)."""
+        return cls(
+            question=answer.question,
+            origin=origin,
+            found=answer.found,
+            confidence=float(answer.confidence),
+            latency_ms=float(answer.latency_ms if latency_ms is None else latency_ms),
+            answer_chars=sum(len(s) for s in answer.sentences),
+            sources=[(s.doc_id, float(s.score)) for s in answer.sources[:max_sources]],
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+        )
+
+
+@dataclass
+class QueryRow:
+    """One logged question as read back, with its feedback vote counts."""
+
+    id: int
+    created_at: datetime
+    guild_id: int | None
+    channel_id: int | None
+    user_id: int | None
+    question: str
+    origin: str
+    found: bool
+    confidence: float
+    latency_ms: float
+    answer_chars: int
+    sources: list[tuple[str, float]]
+    error: str | None
+    upvotes: int = 0
+    downvotes: int = 0
+
+
+@dataclass
+class GuildSettings:
+    """A server's own settings; None means "use the global default from the configuration"."""
+
+    guild_id: int
+    ephemeral: bool = False
+    use_threads: bool = False
+    rate_limit_count: int | None = None
+    rate_limit_seconds: float | None = None
+    retention_days: int | None = None
+
+
+@dataclass
+class GuildStats:
+    """What `/admin stats` shows for one server.
+
+    Latency percentiles use the nearest-rank method over the period's queries that did not
+    fail (0.0 when there are none). `found` + `not_found` + `errors` = `total`.
+    """
+
+    total: int
+    today: int
+    last_7_days: int
+    found: int
+    not_found: int
+    upvotes: int
+    downvotes: int
+    latency_p50_ms: float
+    latency_p95_ms: float
+    top_questions: list[tuple[str, int]] = field(default_factory=list)
+    top_documents: list[tuple[str, int]] = field(default_factory=list)
+    unanswered: list[tuple[str, int]] = field(default_factory=list)
+    errors: int = 0
+    all_time: int = 0  # every question ever logged on the server, whatever the period
+
+
+def utc_now() -> datetime:
+    """Current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def to_db_time(moment: datetime) -> str:
+    """UTC ISO-8601 text with fixed width, so text order is time order (naive = UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db_time(text: str) -> datetime:
+    """Parse a stored timestamp back to an aware UTC datetime."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

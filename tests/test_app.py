@@ -1,0 +1,77 @@
+"""The wiring of settings to engine: the saved index beside the database serves whatever the answer options,
+and re-indexing builds in a child process, then loads the file it wrote."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import app
+from bot.app import engine_for, index_dir, reindex
+from bot.config import Settings
+from bot.search import index_file as store
+from bot.search.corpus import CorpusError
+from bot.search.engine import Engine, EngineOptions
+from bot.search.index_file import index_file
+from tests.conftest import SEEDS
+from tests.search.test_index_file import QUESTIONS, same_answers
+
+OPTIONS = EngineOptions()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A writable copy of the seed corpus."""
+    return Path(shutil.copytree(SEEDS, tmp_path / "corpus"))
+
+
+def test_answer_options_reuse_the_saved_index(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3")
+    first = engine_for(settings)
+    path = index_file(index_dir(settings), corpus)
+    saved = path.stat().st_mtime_ns
+
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the index was built again")
+
+    monkeypatch.setattr(store, "build_index", no_build)
+    short = engine_for(Settings(corpus_path=corpus, database_path=settings.database_path, max_answer_chars=150))
+    strict = engine_for(Settings(corpus_path=corpus, database_path=settings.database_path, min_confidence=0.9))
+    assert path.stat().st_mtime_ns == saved
+    assert (short.options.max_chars, strict.options.min_confidence) == (150, 0.9)
+    answer = short.answer(QUESTIONS[0])
+    assert answer.found and len(" ".join(answer.sentences)) <= 150 < len(" ".join(first.answer(QUESTIONS[0]).sentences))
+
+
+def test_reindex_in_a_child_process(corpus: Path, tmp_path: Path, seed_engine: Engine) -> None:
+    engine = reindex(corpus, OPTIONS, tmp_path / "index")
+    assert index_file(tmp_path / "index", corpus).exists()
+    same_answers(seed_engine, engine)
+
+
+def test_reindex_of_a_broken_corpus_raises_its_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": 1, "text": "Bonjour."}\n{pas du json\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match="ligne 2"):
+        reindex(broken, OPTIONS, tmp_path / "index")
+
+
+def test_reindex_of_an_unchanged_corpus_loads_the_saved_index(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = reindex(corpus, OPTIONS, tmp_path / "index")
+
+    def no_child(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a child process was started for an unchanged corpus")
+
+    monkeypatch.setattr(app, "spawn_pool", no_child)
+    same_answers(first, reindex(corpus, OPTIONS, tmp_path / "index"))
+
+
+def test_reindex_builds_in_the_bot_process_when_the_index_cannot_be_saved(corpus: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the index folder should be")
+    engine = reindex(corpus, OPTIONS, blocker)
+    assert engine.document_count == 5 and engine.answer(QUESTIONS[0]).found
