@@ -1,6 +1,6 @@
 """Load benchmark: the real bot process answering a burst of `/question` interactions through the Discord stand-in.
 
-Runs `python -m bot run` against tests/e2e/fake_discord.py (127.0.0.1 only) with the per-user
+Runs `python -m bot run` against the Discord stand-in of tests/stand_in (127.0.0.1 only) with the per-user
 rate limit raised, dispatches N interactions spread evenly over S seconds from U members of G
 servers, and reports acknowledgement and answer latencies (from the gateway dispatch to the
 request reaching the stand-in), questions per second, the bot's event-loop lag seen from
@@ -11,9 +11,11 @@ Event-loop lag is measured without touching the bot: the stand-in asks for a hea
 loop; the idle round trip measured before the burst is subtracted. The drift of the bot's
 own periodic heartbeats (1 s interval here) is shown as a cross-check.
 
-    python bench/load.py                                  # seeds, 300 interactions over 10 s
-    python bench/load.py --corpus ../shared/eval/orangesum/orangesum_all.jsonl.gz
-    python bench/load.py --interactions 30 --seconds 3    # the small version the tests run
+Run it from the repository root, as a module, so that the stand-in imports as a package:
+
+    python -m bench.load                                  # seeds, 300 interactions over 10 s
+    python -m bench.load --corpus ../shared/eval/orangesum/orangesum_all.jsonl.gz
+    python -m bench.load --interactions 30 --seconds 3    # the small version the tests run
 """
 
 from __future__ import annotations
@@ -36,19 +38,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # the stand-in lives in the test suite, which is not installed
-    sys.path.insert(0, str(REPO_ROOT))
+from bot.storage.stats import percentile_nearest_rank
+from tests.stand_in import BotProcess, FakeDiscord, FakeGuild, FakeInteraction, FakeMember, read_db
 
-from bot.storage.stats import percentile_nearest_rank  # noqa: E402
-from tests.e2e.fake_discord import (  # noqa: E402
-    BotProcess,
-    FakeDiscord,
-    FakeGuild,
-    FakeInteraction,
-    FakeMember,
-    read_db,
-)
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 SEED_QUESTIONS = (
     "Qui est Su Junping ?",
@@ -257,7 +250,7 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
             ping_idle.append(await fake.ping())
             budget[0] -= 1
             await asyncio.sleep(PING_INTERVAL)
-        heartbeats_before = len(fake.heartbeat_times())
+        heartbeats_before = len(fake.gateway.heartbeat_times())
 
         stop_ping = asyncio.Event()
         pinger = asyncio.create_task(_pinger(fake, ping_load, stop_ping, budget))
@@ -287,7 +280,7 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
             notes.append(f"not every answer arrived within {config.answer_timeout:.0f} s")
         stop_ping.set()
         await pinger
-        beats = fake.heartbeat_times()[heartbeats_before:]
+        beats = fake.gateway.heartbeat_times()[heartbeats_before:]
         drift = [max(0.0, b - a - fake.heartbeat_interval) for a, b in itertools.pairwise(beats)]
         rss_peak = _vm_hwm(bot.pid)
     finally:

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|eval|run`, the terminal front door of the engine."""
+"""Command line: `python -m bot ask|eval|index|run|sync`, the terminal front door of the engine."""
 
 from __future__ import annotations
 
@@ -169,6 +169,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_bot(settings)
 
 
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from dotenv import find_dotenv, load_dotenv
+
+    from bot.chat.runner import sync_commands
+
+    load_dotenv(find_dotenv(usecwd=True))
+    return sync_commands(load_settings(args.config))  # a ConfigError is reported by main()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -213,6 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help="fichier de configuration TOML (défaut : config/bot.toml)"
     )
     run.set_defaults(func=_cmd_run)
+
+    sync = sub.add_parser(
+        "sync",
+        help="envoyer les commandes slash à Discord, puis quitter (au démarrage, le bot ne les envoie "
+        "que si elles ont changé)",
+    )
+    sync.add_argument(
+        "--config", type=Path, default=None, help="fichier de configuration TOML (défaut : config/bot.toml)"
+    )
+    sync.set_defaults(func=_cmd_sync)
     return parser
 
 

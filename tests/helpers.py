@@ -6,6 +6,7 @@ response flips to "done" when it is answered or deferred, like the real one.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -38,7 +39,6 @@ def make_source(**changes: Any) -> Source:
         "score": 2.0,
         "passage": "AliExpress a vu son trafic augmenter de 14 % en Italie.",
         "file": "001_aliexpress.txt",
-        "link": "http://french.peopledaily.com.cn/Economie/n3/2020/0805/c31355-9718612.html#:~:text=AliExpress",
     }
     values.update(changes)
     return Source(**values)
@@ -53,13 +53,12 @@ def make_answer(question: str = QUESTION, **changes: Any) -> Answer:
     if found:
         sentence = "AliExpress a vu son trafic augmenter de 14 % en Italie."
         values: dict[str, Any] = {
-            "text": sentence,
             "confidence": 0.87,
             "sources": [make_source()],
             "sentences": [sentence],
         }
     else:
-        values = {"text": "Je n'ai pas trouvé de réponse à cette question dans le corpus.", "confidence": 0.1}
+        values = {"confidence": 0.1}
     values.update(changes)
     if found and "quotes" not in values:
         values["quotes"] = [Quote(values["sources"][0], values["sentences"])]
@@ -145,6 +144,7 @@ def make_interaction(
         getattr(response, name).side_effect = done
     interaction.response = response
     interaction.followup = mock.MagicMock(spec=discord.Webhook)
+    interaction.followup.send.return_value = mock.MagicMock(spec=discord.WebhookMessage)  # the sent follow-up
     return interaction
 
 
@@ -175,6 +175,7 @@ def make_message(
         else:
             message.channel = mock.MagicMock(spec=discord.TextChannel)
     message.channel.id = channel_id
+    message.reply.return_value = mock.MagicMock(spec=discord.Message)  # the bot's reply
     return message
 
 
@@ -195,3 +196,10 @@ def sent_kwargs(async_method: mock.AsyncMock) -> dict[str, Any]:
 def all_sends(*mocks: mock.AsyncMock) -> list[dict[str, Any]]:
     """Keyword arguments of every awaited call of the given send-like mocks."""
     return [call.kwargs for m in mocks for call in m.await_args_list]
+
+
+async def eventually(predicate: Callable[[], bool], *, timeout: float = 5.0) -> None:
+    """Let the event loop run until `predicate()` holds; raises TimeoutError after `timeout` seconds, never hangs."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.001)

@@ -1,6 +1,6 @@
 """The Discord bot object: settings, the current answer engine, the storage and the rate limiter.
 
-Extensions in `bot/exts/` hold the commands; this module holds what they share: the engine
+Extensions in `bot/chat/exts/` hold the commands; this module holds what they share: the engine
 (swapped atomically on re-indexing), per-server settings, the rate limit, the central error
 handler for slash commands, and the periodic retention clean-up.
 """
@@ -17,10 +17,11 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.app import engine_options, index_dir, reindex
-from bot.chat.embeds import APOLOGY, CHECK_FAILED, GUILD_ONLY, MISSING_PERMISSION
-from bot.chat.exts.feedback import FeedbackButton
+from bot.chat.command_sync import CommandSync
+from bot.chat.messages import CHECK_FAILED, GUILD_ONLY, MISSING_PERMISSION
 from bot.chat.ratelimit import RateLimiter
-from bot.chat.replies import NO_MENTIONS, respond
+from bot.chat.reindexing import Reindexer
+from bot.chat.replies import NO_MENTIONS, apologise, respond
 from bot.config import Settings
 from bot.search.answer import Answer
 from bot.search.engine import Engine, EngineOptions
@@ -28,7 +29,9 @@ from bot.storage import GuildSettings, Storage
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.chat.exts.ask", "bot.chat.exts.admin", "bot.chat.exts.privacy")
+# Loading an extension executes its module afresh: feedback comes before ask, so the buttons ask sends
+# are the very FeedbackButton class whose clicks the feedback extension registered.
+EXTENSIONS = ("bot.chat.exts.feedback", "bot.chat.exts.ask", "bot.chat.exts.admin", "bot.chat.exts.privacy")
 RETENTION_INTERVAL_HOURS = 6.0
 SETTINGS_WAIT_SECONDS = 1.0  # a server's settings are read before /question is acknowledged (3-second rule)
 
@@ -36,15 +39,12 @@ SETTINGS_WAIT_SECONDS = 1.0  # a server's settings are read before /question is 
 EngineFactory = Callable[[Path, EngineOptions, Path], Engine]
 
 
-class ReindexInProgress(RuntimeError):
-    """Raised when a re-indexing is requested while another one is running."""
-
-
 def intents() -> discord.Intents:
-    """Default intents plus message content, which answering mentions needs (privileged)."""
-    result = discord.Intents.default()
-    result.message_content = True
-    return result
+    """Only what the bot uses: servers and channels, messages on servers and in DMs, and their text.
+
+    Message content (privileged) is what answering mentions needs; no members, presences or reactions.
+    """
+    return discord.Intents(guilds=True, guild_messages=True, dm_messages=True, message_content=True)
 
 
 class QATree(app_commands.CommandTree):
@@ -52,25 +52,20 @@ class QATree(app_commands.CommandTree):
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
         if isinstance(error, app_commands.MissingPermissions):
-            message = MISSING_PERMISSION
+            refusal = MISSING_PERMISSION
         elif isinstance(error, app_commands.NoPrivateMessage):
-            message = GUILD_ONLY
+            refusal = GUILD_ONLY
         elif isinstance(error, app_commands.CheckFailure):
-            message = CHECK_FAILED
+            refusal = CHECK_FAILED
         else:
             command = interaction.command.qualified_name if interaction.command else "?"
-            log.error(
-                "slash command %s failed (guild %s, user %s)",
-                command,
-                interaction.guild_id,
-                interaction.user.id,
-                exc_info=error,
-            )
-            message = APOLOGY
+            what = f"slash command {command} (guild {interaction.guild_id}, user {interaction.user.id})"
+            await apologise(interaction, error, what)
+            return
         try:
-            await respond(interaction, message, ephemeral=True)
+            await respond(interaction, refusal)
         except discord.HTTPException:
-            log.warning("could not send the error message for interaction %s", interaction.id, exc_info=True)
+            log.warning("could not send the refusal for interaction %s", interaction.id, exc_info=True)
 
 
 class QABot(commands.Bot):
@@ -91,30 +86,24 @@ class QABot(commands.Bot):
             intents=intents(),
             allowed_mentions=NO_MENTIONS,
             tree_cls=QATree,
+            max_messages=None,  # no message cache: the bot never reads a message twice
         )
         self.settings = settings
         self.storage = storage
         self.engine = engine
-        self.engine_factory = engine_factory
         self.rate_limiter = rate_limiter or RateLimiter()
-        self._reindex_lock = asyncio.Lock()
+        self.reindexer = Reindexer(
+            lambda: engine_factory(settings.corpus_path, engine_options(settings), index_dir(settings))
+        )
         self._guild_settings: dict[int, GuildSettings] = {}
 
     # -- lifecycle --
 
     async def setup_hook(self) -> None:
-        """Load the extensions, register the persistent buttons, sync slash commands, start retention."""
+        """Load the extensions, sync slash commands if they changed since the last sync, start retention."""
         for name in EXTENSIONS:
             await self.load_extension(name)
-        self.add_dynamic_items(FeedbackButton)
-        if self.settings.dev_guild_id:
-            guild = discord.Object(id=self.settings.dev_guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d slash commands to guild %s", len(synced), self.settings.dev_guild_id)
-        else:
-            synced = await self.tree.sync()
-            log.info("synced %d global slash commands", len(synced))
+        await CommandSync.for_settings(self.settings).run(self.tree)
         self.retention_task.start()
 
     async def on_message(self, message: discord.Message, /) -> None:
@@ -142,15 +131,10 @@ class QABot(commands.Bot):
         On failure (e.g. CorpusError) the old engine stays in place and the error propagates.
         Raises ReindexInProgress when another re-indexing is running.
         """
-        if self._reindex_lock.locked():
-            raise ReindexInProgress()
-        async with self._reindex_lock:
-            engine = await asyncio.to_thread(
-                self.engine_factory, self.settings.corpus_path, engine_options(self.settings), index_dir(self.settings)
-            )
-            self.engine = engine
-            log.info("corpus re-indexed: %d documents, %d passages", engine.document_count, engine.passage_count)
-            return engine
+        engine = await self.reindexer.rebuild()
+        self.engine = engine
+        log.info("corpus re-indexed: %d documents, %d passages", engine.document_count, engine.passage_count)
+        return engine
 
     # -- per-server settings and rate limit --
 

@@ -1,4 +1,4 @@
-"""Permission decorators for slash commands: the default Discord shows, and the check that protects.
+"""Permission checks for slash commands: the default Discord shows, and the check that protects.
 
 Server admins can change a command's default permissions, so hiding a command from
 members is not enough: the permission is checked again in code on every call.
@@ -21,25 +21,13 @@ def is_manager(interaction: discord.Interaction) -> bool:
     """True when the interaction comes from a server member with Manage Server; raises otherwise.
 
     Raises NoPrivateMessage outside a server and MissingPermissions without the permission,
-    so the central error handler can answer in French.
+    so the central error handler can answer in French (used by `Admin.interaction_check`).
     """
     if interaction.guild_id is None:
         raise app_commands.NoPrivateMessage()
     if not interaction.permissions.manage_guild:
         raise app_commands.MissingPermissions(["manage_guild"])
     return True
-
-
-def manager_only() -> Callable[[T], T]:
-    """Command decorator: server only, hidden by default from non-managers, and checked in code."""
-
-    def decorator(func: T) -> T:
-        app_commands.check(is_manager)(func)
-        app_commands.default_permissions(manage_guild=True)(func)
-        app_commands.guild_only()(func)
-        return func
-
-    return decorator
 
 
 def guild_only_check(interaction: discord.Interaction) -> bool:

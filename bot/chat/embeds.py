@@ -1,4 +1,4 @@
-"""Everything the bot shows on Discord: answer embeds, moderator embeds and French messages.
+"""Rendering for Discord: answer embeds and moderator embeds (the wording lives in `bot.chat.messages`).
 
 The only module that turns an `Answer` (or a log row) into Discord objects; it enforces
 Discord's size limits and escapes what users wrote so it never pings or breaks the layout.
@@ -6,16 +6,19 @@ Discord's size limits and escapes what users wrote so it never pings or breaks t
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Sequence
+from urllib.parse import quote as percent_encode
+from urllib.parse import urlsplit
 
 import discord
 
+from bot.chat import messages
+from bot.chat.messages import percent, plural
 from bot.search.answer import Answer, Source
-from bot.storage import GuildSettings, GuildStats, QueryRow
+from bot.storage import GuildStats, QueryRow
 from bot.text.answers import NOT_FOUND, confidence_label, date_note, quote_link, source_label
 from bot.text.dates import french_date
-from bot.text.links import safe_url
 
 # Discord's limits (characters)
 CONTENT_LIMIT = 2000
@@ -29,18 +32,6 @@ EMBED_TOTAL_LIMIT = 6000
 FOUND_COLOUR = discord.Colour.blurple()
 NOT_FOUND_COLOUR = discord.Colour.light_grey()
 ADMIN_COLOUR = discord.Colour.dark_teal()
-
-APOLOGY = "Désolé, une erreur m'a empêché de répondre. Elle a été consignée : réessayez dans un instant."
-EMPTY_SLASH_QUESTION = (
-    "Votre question est vide : écrivez-la dans l'option « texte », par exemple « Qui dirige Alibaba ? »."
-)
-EMPTY_MENTION_QUESTION = (
-    "Écrivez votre question juste après la mention, par exemple : « @{name} Qui dirige Alibaba ? »."
-)
-DM_HINT = "Pour me poser une question, utilisez la commande /question."
-MISSING_PERMISSION = "Cette commande est réservée aux modérateurs (permission « Gérer le serveur »)."
-GUILD_ONLY = "Cette commande ne s'utilise que sur un serveur."
-CHECK_FAILED = "Vous ne pouvez pas utiliser cette commande ici."
 
 
 def shown(text: str) -> str:
@@ -60,28 +51,25 @@ def truncate(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def plural(n: int, word: str) -> str:
-    """French count with a regular plural: "1 question", "3 questions", "0 vote"."""
-    return f"{n} {word}" + ("s" if n > 1 else "")
+# Characters that could end a markdown link target early or open another link: percent-encoded.
+LINK_BREAKERS = re.compile(r"[()\[\]<>\s\"'`\\]")
 
 
-def seconds_text(seconds: float) -> str:
-    """French duration rounded up: "1 seconde", "45 secondes", "2 minutes"."""
-    whole = max(1, math.ceil(seconds))
-    if whole < 60:
-        return plural(whole, "seconde")
-    return plural(math.ceil(whole / 60), "minute")
+def link_target(url: str) -> str | None:
+    """`url` made safe as a markdown link target, or None when it is not an http(s) URL with a host.
 
-
-def rate_limited(retry_after: float) -> str:
-    """Private message for a user who asked too many questions in a short time."""
-    wait = seconds_text(retry_after)
-    return f"Vous avez posé beaucoup de questions en peu de temps : vous pourrez réessayer dans {wait}."
-
-
-def percent(value: float) -> str:
-    """0.873 -> "87 %" (French spacing)."""
-    return f"{round(value * 100)}\u00a0%"
+    A document's URL comes from the corpus: percent-encoding what could close the target keeps a URL
+    like `https://a.example/) [Cliquez ici](https://b.example` from adding a second, masked link.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return LINK_BREAKERS.sub(lambda match: percent_encode(match.group(), safe=""), url)
 
 
 def _link_label(text: str) -> str:
@@ -96,7 +84,8 @@ def source_markdown(source: Source, limit: int = FIELD_VALUE_LIMIT, link: str | 
         shown(part) for part in (source.publisher if source.title else None, french_date(source.published)) if part
     ]
     tail = "".join(f", {part}" for part in details)
-    for target in (link, safe_url(source.url)):
+    for url in (link, source.url):
+        target = link_target(url) if url else None
         if target:
             text = f"[{_link_label(label)}]({target}){tail}"
             if len(text) <= limit:
@@ -138,16 +127,18 @@ def answer_embed(answer: Answer, introduction: str | None = None) -> discord.Emb
         )
         source = source_markdown(first.source, link=quote_link(first))
         note = date_note(answer)
-        embed.add_field(name="Source", value=source + (f"\n{note}" if note else ""), inline=False)
+        embed.add_field(name=messages.SOURCE, value=source + (f"\n{note}" if note else ""), inline=False)
         for quote in others:
             source = source_markdown(quote.source, FIELD_VALUE_LIMIT // 2, link=quote_link(quote))
             quoted = truncate(_quoted(quote.sentences), FIELD_VALUE_LIMIT - len(source) - 1)
-            embed.add_field(name="Autre source", value=f"{quoted}\n{source}", inline=False)
+            embed.add_field(name=messages.OTHER_SOURCE, value=f"{quoted}\n{source}", inline=False)
     else:
         embed = discord.Embed(title=title, colour=NOT_FOUND_COLOUR, description=NOT_FOUND)
         if answer.lead is not None:
-            embed.add_field(name="Document le plus proche", value=source_markdown(answer.lead), inline=False)
-    embed.set_footer(text=f"Confiance : {confidence_label(answer.confidence)} ({percent(answer.confidence)})")
+            embed.add_field(name=messages.CLOSEST_DOCUMENT, value=source_markdown(answer.lead), inline=False)
+    embed.set_footer(
+        text=messages.CONFIDENCE.format(label=confidence_label(answer.confidence), percent=percent(answer.confidence))
+    )
     return fit(embed)
 
 
@@ -164,38 +155,40 @@ def _ranked(items: Sequence[tuple[str, int]], limit: int = 5, width: int = 120) 
     return truncate("\n".join(lines), FIELD_VALUE_LIMIT) if lines else "—"
 
 
-PERIODS = {"jour": "les dernières 24 heures", "semaine": "les 7 derniers jours", "mois": "les 30 derniers jours"}
-
-
 def stats_embed(stats: GuildStats, period: str | None) -> discord.Embed:
     """`/admin stats`: volumes, share answered, votes, latency, top questions and documents."""
-    scope = PERIODS.get(period or "", "depuis le début")
-    embed = discord.Embed(title="Statistiques des questions", description=f"Période : {scope}.", colour=ADMIN_COLOUR)
-    volumes = f"Aujourd'hui : {stats.today}\n7 derniers jours : {stats.last_7_days}\nSur la période : {stats.total}"
-    if period in PERIODS:
-        volumes += f"\nDepuis le début : {stats.all_time}"
-    embed.add_field(name="Questions", value=volumes)
-    answered = (stats.found / stats.total) if stats.total else 0.0
-    lines = [f"Trouvées : {stats.found} ({percent(answered)})", f"Non trouvées : {stats.not_found}"]
-    if stats.errors:
-        lines.append(f"Erreurs : {stats.errors}")
-    embed.add_field(name="Réponses", value="\n".join(lines))
-    embed.add_field(name="Avis", value=f"👍 {stats.upvotes}\n👎 {stats.downvotes}")
-    embed.add_field(
-        name="Temps de réponse",
-        value=f"Médiane : {stats.latency_p50_ms:.0f} ms\n95e centile : {stats.latency_p95_ms:.0f} ms",
+    scope = messages.PERIODS.get(period or "", messages.ALL_TIME)
+    embed = discord.Embed(
+        title=messages.STATS_TITLE, description=messages.STATS_PERIOD.format(scope=scope), colour=ADMIN_COLOUR
     )
-    embed.add_field(name="Questions les plus posées", value=_ranked(stats.top_questions), inline=False)
-    embed.add_field(name="Documents les plus cités", value=_ranked(stats.top_documents), inline=False)
-    embed.add_field(name="Sans réponse (à ajouter au corpus ?)", value=_ranked(stats.unanswered), inline=False)
+    volumes = messages.STATS_VOLUMES.format(today=stats.today, week=stats.last_7_days, total=stats.total)
+    if period in messages.PERIODS:
+        volumes += "\n" + messages.STATS_ALL_TIME.format(count=stats.all_time)
+    embed.add_field(name=messages.STATS_QUESTIONS, value=volumes)
+    answered = (stats.found / stats.total) if stats.total else 0.0
+    lines = [
+        messages.STATS_FOUND.format(count=stats.found, percent=percent(answered)),
+        messages.STATS_NOT_FOUND.format(count=stats.not_found),
+    ]
+    if stats.errors:
+        lines.append(messages.STATS_ERRORS.format(count=stats.errors))
+    embed.add_field(name=messages.STATS_ANSWERS, value="\n".join(lines))
+    embed.add_field(name=messages.STATS_VOTES, value=f"👍 {stats.upvotes}\n👎 {stats.downvotes}")
+    embed.add_field(
+        name=messages.STATS_LATENCY,
+        value=messages.STATS_LATENCY_VALUE.format(p50=stats.latency_p50_ms, p95=stats.latency_p95_ms),
+    )
+    embed.add_field(name=messages.STATS_TOP_QUESTIONS, value=_ranked(stats.top_questions), inline=False)
+    embed.add_field(name=messages.STATS_TOP_DOCUMENTS, value=_ranked(stats.top_documents), inline=False)
+    embed.add_field(name=messages.STATS_UNANSWERED, value=_ranked(stats.unanswered), inline=False)
     return fit(embed)
 
 
 def history_embed(rows: Sequence[QueryRow], page: int, pages: int, total: int) -> discord.Embed:
     """`/admin historique`: one page of logged questions, newest first."""
-    embed = discord.Embed(title="Historique des questions", colour=ADMIN_COLOUR)
+    embed = discord.Embed(title=messages.HISTORY_TITLE, colour=ADMIN_COLOUR)
     if not rows:
-        embed.description = "Aucune question enregistrée."
+        embed.description = messages.HISTORY_EMPTY
     lines = []
     for row in rows:
         mark = "⚠️" if row.error else ("✅" if row.found else "❌")
@@ -205,23 +198,7 @@ def history_embed(rows: Sequence[QueryRow], page: int, pages: int, total: int) -
         lines.append(f"{mark} {when} · {who}{votes}\n{truncate(shown(row.question), 300)}")
     if lines:
         embed.description = truncate("\n\n".join(lines), DESCRIPTION_LIMIT)
-    embed.set_footer(text=f"Page {page + 1}/{max(pages, 1)} · {plural(total, 'question')}")
-    return fit(embed)
-
-
-def settings_text(settings: GuildSettings, default_count: int, default_seconds: float, default_days: int) -> str:
-    """`/admin reglages`: the server's settings in French, defaults named as such."""
-    count = settings.rate_limit_count or default_count
-    seconds = settings.rate_limit_seconds or default_seconds
-    days = settings.retention_days if settings.retention_days is not None else default_days
-    retention = "conservées sans limite" if days == 0 else f"effacées après {plural(days, 'jour')}"
-    return "\n".join(
-        [
-            "Réglages du serveur :",
-            "- Réponses à /question : "
-            + ("privées (vues par la seule personne qui demande)" if settings.ephemeral else "publiques"),
-            f"- Réponses aux mentions : {'dans un fil' if settings.use_threads else 'en réponse au message'}",
-            f"- Limite : {plural(count, 'question')} par {seconds_text(seconds)} et par membre",
-            f"- Questions enregistrées : {retention}",
-        ]
+    embed.set_footer(
+        text=messages.HISTORY_FOOTER.format(page=page + 1, pages=max(pages, 1), count=plural(total, "question"))
     )
+    return fit(embed)

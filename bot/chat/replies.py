@@ -7,7 +7,7 @@ from typing import Any
 
 import discord
 
-from bot.chat.embeds import APOLOGY
+from bot.chat.messages import APOLOGY
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,23 @@ async def respond(
         await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
 
 
+async def apologise(target: discord.Interaction | discord.Message, error: BaseException, what: str) -> None:
+    """Log `error` as the failure of `what`, then tell the user in French: never a silent failure.
+
+    An interaction gets a private answer; a message gets a reply. A failed apology is only logged.
+    """
+    log.error("%s failed", what, exc_info=error)
+    try:
+        if isinstance(target, discord.Message):
+            await target.reply(APOLOGY, allowed_mentions=NO_MENTIONS, mention_author=False)
+        else:
+            await respond(target, APOLOGY)
+    except discord.HTTPException:
+        log.warning("could not send the apology for %s", what, exc_info=True)
+
+
 class ApologeticView(discord.ui.View):
     """A view whose button failures are logged and answered with a French apology, never silent."""
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
-        log.error("button %r of %s failed", getattr(item, "custom_id", item), type(self).__name__, exc_info=error)
-        try:
-            await respond(interaction, APOLOGY)
-        except discord.HTTPException:
-            log.warning("could not send the apology for a failed button", exc_info=True)
+        await apologise(interaction, error, f"button {getattr(item, 'custom_id', item)!r} of {type(self).__name__}")

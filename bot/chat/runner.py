@@ -1,6 +1,7 @@
 """Starting the Discord bot process: logging, API/gateway addresses, engine, database, signals.
 
-`run_bot(settings)` is what `python -m bot run` calls once the settings are loaded.
+`run_bot(settings)` is what `python -m bot run` calls once the settings are loaded, and
+`sync_commands(settings)` what `python -m bot sync` calls.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from urllib.parse import urlsplit
 
 import discord
 import yarl
+from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.app import engine_for
-from bot.chat.bot import QABot
+from bot.chat.bot import EXTENSIONS, QABot, intents
+from bot.chat.command_sync import CommandSync
 from bot.config import Settings
 from bot.search.corpus import CorpusError
 from bot.storage import Storage
@@ -33,7 +36,7 @@ REDACTED = "[jeton masqué]"
 
 NO_TOKEN = (
     "Aucun jeton Discord : ajoutez la ligne DISCORD_TOKEN=<votre jeton> au fichier .env "
-    "(à côté de docker-compose.yml ; voir .env.example), puis relancez « python -m bot run »."
+    "(à côté de docker-compose.yml ; voir .env.example), puis relancez « python -m bot {command} »."
 )
 TOKEN_REFUSED = "Discord a refusé le jeton : vérifiez la valeur de DISCORD_TOKEN dans le fichier .env."
 INTENT_MISSING = (
@@ -153,7 +156,7 @@ def _stop(bot: QABot, signal_name: str) -> None:
 def run_bot(settings: Settings) -> int:
     """Run the Discord bot until SIGTERM/Ctrl-C; exit status (2 without a token)."""
     if not settings.discord_token:
-        print(NO_TOKEN, file=sys.stderr)
+        print(NO_TOKEN.format(command="run"), file=sys.stderr)
         return EXIT_USAGE
     setup_logging(settings)
     point_discord_at(settings.api_base, settings.gateway_url)
@@ -161,3 +164,40 @@ def run_bot(settings: Settings) -> int:
         return asyncio.run(serve(settings))
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+async def sync_now(settings: Settings) -> int:
+    """Log in, build the command tree from the same extensions as the bot, sync it whatever the stored hash.
+
+    The extensions only keep a reference to the bot when loaded, so a bare client without engine or
+    database builds the same tree; it never connects to the gateway.
+    """
+    assert settings.discord_token
+    client = commands.Bot(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+    async with client:
+        try:
+            await client.login(settings.discord_token)
+        except discord.LoginFailure:
+            print(TOKEN_REFUSED, file=sys.stderr)
+            return EXIT_FAILURE
+        for name in EXTENSIONS:
+            await client.load_extension(name)
+        sync = CommandSync.for_settings(settings)
+        try:
+            await sync.run(client.tree, force=True)
+        except discord.HTTPException as exc:
+            print(f"Discord a refusé la synchronisation des commandes : {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    where = f"serveur {settings.dev_guild_id}" if sync.guild else "global"
+    print(f"Commandes slash synchronisées ({where}).")
+    return EXIT_OK
+
+
+def sync_commands(settings: Settings) -> int:
+    """`python -m bot sync`: force the slash command sync, then exit (exit status 2 without a token)."""
+    if not settings.discord_token:
+        print(NO_TOKEN.format(command="sync"), file=sys.stderr)
+        return EXIT_USAGE
+    setup_logging(settings)
+    point_discord_at(settings.api_base, settings.gateway_url)
+    return asyncio.run(sync_now(settings))

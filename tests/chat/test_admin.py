@@ -13,13 +13,14 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.chat.embeds import GUILD_ONLY, MISSING_PERMISSION
-from bot.chat.exts.admin import NOT_YOUR_PAGER, Admin, HistoryPager
+from bot.chat.exts.admin import Admin, HistoryPager
+from bot.chat.messages import GUILD_ONLY, MISSING_PERMISSION, NOT_YOUR_PAGER
 from bot.search.corpus import CorpusError
 from bot.storage import QueryRecord, Storage
 from tests.helpers import (
     FakeEngine,
     assert_pings_nobody,
+    eventually,
     make_bot,
     make_interaction,
     make_member,
@@ -73,13 +74,29 @@ async def test_every_admin_command_is_refused_in_code_to_non_moderators(storage:
         "admin salons retirer",
         "admin salons liste",
     }
-    for command in commands:
-        # The same check discord.py runs before invoking a command, whatever the server's defaults say.
-        with pytest.raises(app_commands.MissingPermissions):
-            await command._check_can_run(make_interaction(cog.bot, manage_guild=False))
-        with pytest.raises(app_commands.NoPrivateMessage):
-            await command._check_can_run(make_interaction(cog.bot, guild_id=None, manage_guild=True))
-        assert await command._check_can_run(moderator(cog.bot)) is True
+    # discord.py runs the bound cog's interaction_check before each command, subcommands included,
+    # whatever the server's default permissions say.
+    assert all(command.binding is cog for command in commands)
+    with pytest.raises(app_commands.MissingPermissions):
+        await cog.interaction_check(make_interaction(cog.bot, manage_guild=False))
+    with pytest.raises(app_commands.NoPrivateMessage):
+        await cog.interaction_check(make_interaction(cog.bot, guild_id=None, manage_guild=True))
+    assert await cog.interaction_check(moderator(cog.bot)) is True
+
+
+async def test_refusals_are_answered_in_french_privately(storage: Storage) -> None:
+    bot = make_bot(storage)
+    cog = Admin(bot)
+    for interaction, expected in (
+        (make_interaction(bot, manage_guild=False), MISSING_PERMISSION),
+        (make_interaction(bot, guild_id=None, manage_guild=True), GUILD_ONLY),
+    ):
+        with pytest.raises(app_commands.CheckFailure) as refused:
+            await cog.interaction_check(interaction)
+        await bot.tree.on_error(interaction, refused.value)  # what discord.py does with a failed check
+        kwargs = sent_kwargs(interaction.response.send_message)
+        assert kwargs["content"] == expected and kwargs["ephemeral"] is True
+        assert_pings_nobody(kwargs)
 
 
 async def test_admin_group_is_hidden_by_default_and_server_only(storage: Storage) -> None:
@@ -87,17 +104,6 @@ async def test_admin_group_is_hidden_by_default_and_server_only(storage: Storage
     payload = cog.admin.to_dict(cog.bot.tree)
     assert payload["default_member_permissions"] == discord.Permissions(manage_guild=True).value
     assert payload["dm_permission"] is False
-
-
-async def test_refusal_is_answered_in_french_privately(storage: Storage) -> None:
-    bot = make_bot(storage)
-    interaction = make_interaction(bot)
-    await bot.tree.on_error(interaction, app_commands.MissingPermissions(["manage_guild"]))
-    kwargs = sent_kwargs(interaction.response.send_message)
-    assert kwargs["content"] == MISSING_PERMISSION and kwargs["ephemeral"] is True
-    dm = make_interaction(bot, guild_id=None)
-    await bot.tree.on_error(dm, app_commands.NoPrivateMessage())
-    assert sent_kwargs(dm.response.send_message)["content"] == GUILD_ONLY
 
 
 # -- one server never sees another's data --
@@ -218,8 +224,7 @@ async def test_only_one_reindex_at_a_time(storage: Storage) -> None:
     cog = Admin(bot)
     first = moderator(bot)
     running = asyncio.create_task(cog.reindexer.callback(cog, first))
-    while not bot._reindex_lock.locked():
-        await asyncio.sleep(0)
+    await eventually(lambda: bot.reindexer.running)
     second = moderator(bot)
     await cog.reindexer.callback(cog, second)
     assert "déjà en cours" in sent_kwargs(second.followup.send)["content"]

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from unittest import mock
 
 import discord
 import pytest
 from discord import app_commands
 
-from bot.chat.embeds import APOLOGY, DM_HINT, EMPTY_SLASH_QUESTION
 from bot.chat.exts.ask import Ask
 from bot.chat.exts.feedback import FeedbackButton
-from bot.storage import Storage
+from bot.chat.messages import APOLOGY, DM_HINT, EMPTY_SLASH_QUESTION
+from bot.storage import QueryRecord, Storage
 from tests.helpers import (
     BOT_USER_ID,
     FakeEngine,
     all_sends,
     assert_pings_nobody,
+    eventually,
     make_bot,
     make_interaction,
     make_member,
@@ -46,6 +48,7 @@ async def test_slash_question_defers_answers_with_buttons_and_logs(storage: Stor
     assert kwargs["ephemeral"] is False
     assert_pings_nobody(kwargs)
     assert "AliExpress" in kwargs["embed"].description
+    assert "view" not in kwargs  # the buttons need the log row's id: they come once it is written
     rows = await storage.history(1)
     assert len(rows) == 1
     row = rows[0]
@@ -57,9 +60,11 @@ async def test_slash_question_defers_answers_with_buttons_and_logs(storage: Stor
         interaction.user.id,
     )
     assert row.sources == [("001_aliexpress", 2.0)]
-    custom_ids = [item.custom_id for item in kwargs["view"].children]
+    edit = sent_kwargs(interaction.followup.send.return_value.edit)
+    assert_pings_nobody(edit)
+    custom_ids = [item.custom_id for item in edit["view"].children]
     assert custom_ids == [f"fb:{row.id}:up", f"fb:{row.id}:down"]
-    assert all(isinstance(item, FeedbackButton) for item in kwargs["view"].children)
+    assert all(isinstance(item, FeedbackButton) for item in edit["view"].children)
     assert engine.questions == ["De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"]
 
 
@@ -82,6 +87,45 @@ async def test_everyone_and_role_mentions_in_a_question_ping_nobody(storage: Sto
     title = kwargs["embed"].title
     assert "@everyone" not in title and "<@&987654321098765432>" not in title
     assert "content" not in kwargs  # the question is only shown inside the embed
+
+
+async def test_discord_markup_is_not_read_by_the_engine_but_kept_in_the_log(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    typed = "@everyone <@&123> <@456> Qui dirige Pinduoduo ?"
+    await ask_slash(bot, make_interaction(bot), typed)
+    await allow(storage)
+    message = make_message(
+        content=f"{BOT_MENTION} <:panda:42> Qui dirige <#100> Pinduoduo ? <t:1700000000:R>", mentions=[bot.user]
+    )
+    await on_message(bot, message)
+    assert engine.questions == ["Qui dirige Pinduoduo ?", "Qui dirige Pinduoduo ?"]
+    assert [row.question for row in await storage.history(1)] == [
+        "<:panda:42> Qui dirige <#100> Pinduoduo ? <t:1700000000:R>",
+        typed,
+    ]
+
+
+async def test_markup_only_questions_are_empty(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    interaction = make_interaction(bot)
+    await ask_slash(bot, interaction, "@everyone <@&123>")
+    assert sent_kwargs(interaction.response.send_message)["content"] == EMPTY_SLASH_QUESTION
+    assert engine.questions == [] and await storage.count_history(1) == 0
+
+
+async def test_too_long_slash_question_is_refused_in_french(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    interaction = make_interaction(bot)
+    await ask_slash(bot, interaction, "Qui dirige Alibaba ? " * 60)  # 1,260 characters, past Discord's range
+    kwargs = sent_kwargs(interaction.response.send_message)
+    assert "trop longue" in kwargs["content"] and "1000 au plus" in kwargs["content"] and kwargs["ephemeral"] is True
+    assert engine.questions == [] and await storage.count_history(1) == 0
+    interaction = make_interaction(bot)
+    await ask_slash(bot, interaction, "x" * 999 + "?")  # exactly the limit is fine
+    assert len(engine.questions) == 1
 
 
 async def test_rate_limit_answers_privately_and_logs_nothing(storage: Storage) -> None:
@@ -125,7 +169,7 @@ async def test_engine_failure_apologises_and_records_the_error(storage: Storage)
         await cog.question.callback(cog, interaction, "Qui dirige Alibaba ?")
     # What discord.py does with an exception from a command callback:
     error = app_commands.CommandInvokeError(cog.question, RuntimeError("index cassé"))
-    with mock.patch("bot.chat.bot.log") as log:
+    with mock.patch("bot.chat.replies.log") as log:
         await bot.tree.on_error(interaction, error)
     log.error.assert_called_once()
     kwargs = sent_kwargs(interaction.followup.send)  # already deferred: follow-up
@@ -141,7 +185,51 @@ async def test_answer_is_sent_even_when_logging_fails(storage: Storage) -> None:
     with mock.patch.object(storage, "log_query", mock.AsyncMock(return_value=None)):
         await ask_slash(bot, interaction, "Qui dirige Alibaba ?")
     kwargs = sent_kwargs(interaction.followup.send)
-    assert "embed" in kwargs and "view" not in kwargs  # no id to vote on
+    assert "embed" in kwargs
+    interaction.followup.send.return_value.edit.assert_not_awaited()  # no id to vote on: no buttons
+
+
+async def test_a_locked_database_does_not_delay_the_answer(storage: Storage) -> None:
+    bot = make_bot(storage)
+    interaction = make_interaction(bot)
+    unlocked = asyncio.Event()
+    real_log = storage.log_query
+
+    async def locked_log(record: QueryRecord) -> int | None:
+        await unlocked.wait()  # the database is busy until the test says otherwise
+        return await real_log(record)
+
+    with mock.patch.object(storage, "log_query", locked_log):
+        asking = asyncio.create_task(ask_slash(bot, interaction, "Qui dirige Alibaba ?"))
+        await eventually(lambda: interaction.followup.send.await_count == 1, timeout=2.0)
+        assert "embed" in interaction.followup.send.await_args.kwargs  # answered while the log waits
+        assert await storage.count_history(1) == 0
+        unlocked.set()
+        await asyncio.wait_for(asking, 5.0)
+    (row,) = await storage.history(1)
+    assert row.error is None and row.found
+    edit = sent_kwargs(interaction.followup.send.return_value.edit)
+    assert [item.custom_id for item in edit["view"].children] == [f"fb:{row.id}:up", f"fb:{row.id}:down"]
+
+
+async def test_an_answer_that_could_not_be_delivered_is_logged_as_such(storage: Storage) -> None:
+    bot = make_bot(storage)
+    interaction = make_interaction(bot)
+    gone = discord.NotFound(mock.MagicMock(status=404), "Unknown Webhook")
+    interaction.followup.send.side_effect = gone
+    with pytest.raises(discord.NotFound):
+        await ask_slash(bot, interaction, "Qui dirige Alibaba ?")  # the tree's error handler then apologises
+    await allow(storage)
+    message = make_message(content=f"{BOT_MENTION} Qui dirige Alibaba ?", mentions=[bot.user])
+    message.reply.side_effect = [gone, mock.MagicMock(spec=discord.Message)]
+    await on_message(bot, message)
+    assert message.reply.await_args.args == (APOLOGY,)
+    rows = await storage.history(1)
+    assert [row.origin for row in rows] == ["mention", "slash"]
+    for row in rows:
+        assert row.error is not None and row.error.startswith("réponse non délivrée : NotFound")
+    stats = await storage.stats(1)
+    assert (stats.total, stats.found, stats.errors) == (2, 0, 2)
 
 
 async def test_slash_question_in_a_direct_message_is_answered(storage: Storage) -> None:
@@ -172,7 +260,7 @@ async def test_mention_in_allowed_channel_gets_a_reply_and_is_logged(storage: St
     kwargs = sent_kwargs(message.reply)
     assert_pings_nobody(kwargs)
     assert kwargs["mention_author"] is False
-    assert len(kwargs["view"].children) == 2
+    assert len(sent_kwargs(message.reply.return_value.edit)["view"].children) == 2
     assert engine.questions == ["Qui dirige Alibaba ?"]
     (row,) = await storage.history(1)
     assert row.origin == "mention" and row.channel_id == 100
@@ -230,11 +318,13 @@ async def test_mention_answered_in_a_thread_when_the_server_wants_it(storage: St
     await bot.update_guild_settings(1, use_threads=True)
     message = make_message(content=f"{BOT_MENTION} @everyone Qui dirige Alibaba ?", mentions=[bot.user])
     thread = mock.MagicMock(spec=discord.Thread)
+    thread.send.return_value = mock.MagicMock(spec=discord.Message)
     message.create_thread.return_value = thread
     await on_message(bot, message)
     name = message.create_thread.await_args.kwargs["name"]
     assert "@everyone" not in name and "Qui dirige Alibaba ?" in name
     assert_pings_nobody(sent_kwargs(thread.send))
+    assert len(sent_kwargs(thread.send.return_value.edit)["view"].children) == 2
     message.reply.assert_not_awaited()
 
 
@@ -257,11 +347,28 @@ async def test_mention_failure_apologises_and_records_the_error(storage: Storage
     assert row.error is not None and row.error.startswith("MemoryError")
 
 
+async def test_a_bare_mention_counts_against_the_rate_limit(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    await allow(storage)
+    await bot.update_guild_settings(1, rate_limit_count=2)
+    user = make_member()
+    for _ in range(2):
+        bare = make_message(content=f"{BOT_MENTION}  ", mentions=[bot.user], author=user)
+        await on_message(bot, bare)
+        assert "juste après la mention" in bare.reply.await_args.args[0]
+    question = make_message(content=f"{BOT_MENTION} Qui dirige Alibaba ?", mentions=[bot.user], author=user)
+    await on_message(bot, question)
+    assert "vous pourrez réessayer dans" in user.send.await_args.args[0]
+    question.reply.assert_not_awaited()
+    assert engine.questions == [] and await storage.count_history(1) == 0
+
+
 async def test_mention_rate_limited_and_empty_mention(storage: Storage) -> None:
     engine = FakeEngine()
     bot = make_bot(storage, engine)
     await allow(storage)
-    await bot.update_guild_settings(1, rate_limit_count=1)
+    await bot.update_guild_settings(1, rate_limit_count=2)  # the empty mention uses one
     user = make_member()
     empty = make_message(content=BOT_MENTION, mentions=[bot.user], author=user)
     await on_message(bot, empty)

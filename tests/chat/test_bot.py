@@ -1,46 +1,121 @@
-"""The bot object: start-up wiring, intents, no pings by default, retention task."""
+"""The bot object: start-up wiring, syncing commands only when they changed, intents, no pings, retention."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from unittest import mock
 
-from bot.chat.bot import QABot
-from bot.chat.exts.feedback import FeedbackButton
+import discord
+import pytest
+from discord import app_commands
+
+from bot.chat.bot import EXTENSIONS, QABot
+from bot.chat.command_sync import STATE_FILE_NAME, CommandSync
 from bot.config import Settings
 from bot.storage import QueryRecord, Storage
 from tests.helpers import make_bot
 
 
-async def run_setup_hook(bot: QABot) -> mock.AsyncMock:
+async def run_setup_hook(bot: QABot) -> tuple[mock.AsyncMock, mock.MagicMock]:
+    """Run the start-up hook without Discord: returns the sync mock and a spy on dynamic item registration."""
     sync = mock.AsyncMock(return_value=[])
-    with mock.patch.object(bot.tree, "sync", sync), mock.patch.object(type(bot.retention_task), "start") as start:
+    with (
+        mock.patch.object(bot.tree, "sync", sync),
+        mock.patch.object(type(bot.retention_task), "start") as start,
+        mock.patch.object(bot, "add_dynamic_items", wraps=bot.add_dynamic_items) as add_dynamic_items,
+    ):
         await bot.setup_hook()
     start.assert_called_once()
-    return sync
+    return sync, add_dynamic_items
 
 
-async def test_setup_hook_loads_commands_registers_buttons_and_syncs_globally(storage: Storage) -> None:
-    bot = make_bot(storage)
-    sync = await run_setup_hook(bot)
+async def test_setup_hook_loads_commands_registers_buttons_and_syncs_globally(storage: Storage, tmp_path: Path) -> None:
+    bot = make_bot(storage, settings=Settings(database_path=tmp_path / "bot.sqlite3"))
+    sync, add_dynamic_items = await run_setup_hook(bot)
     assert set(bot.cogs) == {"Ask", "Admin", "Privacy"}
+    assert set(bot.extensions) == set(EXTENSIONS)
     assert {c.name for c in bot.tree.get_commands()} == {"question", "admin", "oubli"}
-    assert FeedbackButton in bot._connection._view_store._dynamic_items.values()
-    sync.assert_awaited_once_with()
+    (registered,) = add_dynamic_items.call_args.args  # by the feedback extension's setup
+    assert registered.__name__ == "FeedbackButton"
+    # The buttons the loaded ask extension sends are the class whose clicks are handled.
+    sent = sys.modules["bot.chat.exts.ask"].feedback_view(7)
+    assert [type(item) for item in sent.children] == [registered, registered]
+    sync.assert_awaited_once_with(guild=None)
+    assert (tmp_path / STATE_FILE_NAME).read_text().endswith("  global\n")
 
 
-async def test_setup_hook_syncs_to_the_dev_server_when_set(storage: Storage) -> None:
-    bot = make_bot(storage, settings=Settings(dev_guild_id=1234))
-    sync = await run_setup_hook(bot)
+async def test_setup_hook_syncs_to_the_dev_server_when_set(storage: Storage, tmp_path: Path) -> None:
+    bot = make_bot(storage, settings=Settings(dev_guild_id=1234, database_path=tmp_path / "bot.sqlite3"))
+    sync, _ = await run_setup_hook(bot)
     (guild,) = [call.kwargs["guild"] for call in sync.await_args_list]
     assert guild.id == 1234
     assert {c.name for c in bot.tree.get_commands(guild=guild)} == {"question", "admin", "oubli"}
+    assert (tmp_path / STATE_FILE_NAME).read_text().endswith("  guild-1234\n")
 
 
-async def test_intents_and_default_allowed_mentions(storage: Storage) -> None:
+async def test_a_restart_with_the_same_commands_does_not_sync_again(storage: Storage, tmp_path: Path) -> None:
+    settings = Settings(database_path=tmp_path / "bot.sqlite3")
+    first, _ = await run_setup_hook(make_bot(storage, settings=settings))
+    first.assert_awaited_once()
+    again, _ = await run_setup_hook(make_bot(storage, settings=settings))
+    again.assert_not_awaited()
+    # Another target (the dev server) has its own hash: it is synced once too.
+    dev = replace(settings, dev_guild_id=1234)
+    to_dev, _ = await run_setup_hook(make_bot(storage, settings=dev))
+    to_dev.assert_awaited_once()
+    again, _ = await run_setup_hook(make_bot(storage, settings=dev))
+    again.assert_not_awaited()
+
+
+async def test_a_changed_command_tree_is_synced(storage: Storage, tmp_path: Path) -> None:
+    settings = Settings(database_path=tmp_path / "bot.sqlite3")
+    await run_setup_hook(make_bot(storage, settings=settings))
+    bot = make_bot(storage, settings=settings)
+
+    @app_commands.command(name="aide", description="Nouvelle commande")
+    async def aide(interaction: discord.Interaction) -> None: ...
+
+    bot.tree.add_command(aide)
+    sync, _ = await run_setup_hook(bot)
+    sync.assert_awaited_once()
+    # A changed description changes the payload too.
+    bot = make_bot(storage, settings=settings)
+    aide.description = "Description modifiée"
+    bot.tree.add_command(aide)
+    sync, _ = await run_setup_hook(bot)
+    sync.assert_awaited_once()
+
+
+async def test_a_failed_sync_is_retried_at_the_next_start(storage: Storage, tmp_path: Path) -> None:
+    settings = Settings(database_path=tmp_path / "bot.sqlite3")
+    bot = make_bot(storage, settings=settings)
+    failing = mock.AsyncMock(side_effect=discord.HTTPException(mock.MagicMock(status=429), "quota"))
+    with mock.patch.object(bot.tree, "sync", failing), pytest.raises(discord.HTTPException):
+        await bot.setup_hook()
+    assert not (tmp_path / STATE_FILE_NAME).exists()
+    sync, _ = await run_setup_hook(make_bot(storage, settings=settings))
+    sync.assert_awaited_once()
+
+
+async def test_forced_sync_ignores_the_stored_hash(storage: Storage, tmp_path: Path) -> None:
+    settings = Settings(database_path=tmp_path / "bot.sqlite3")
+    bot = make_bot(storage, settings=settings)
+    await run_setup_hook(bot)
+    sync = mock.AsyncMock(return_value=[])
+    with mock.patch.object(bot.tree, "sync", sync):
+        assert await CommandSync.for_settings(settings).run(bot.tree) is False
+        assert await CommandSync.for_settings(settings).run(bot.tree, force=True) is True
+    sync.assert_awaited_once_with(guild=None)
+
+
+async def test_intents_are_only_those_used_and_no_message_cache(storage: Storage) -> None:
     bot = make_bot(storage)
-    assert bot.intents.message_content and bot.intents.guilds and bot.intents.guild_messages
+    assert bot.intents == discord.Intents(guilds=True, guild_messages=True, dm_messages=True, message_content=True)
+    assert bot._connection.max_messages is None  # no public getter: the client's state keeps no message cache
     mentions = bot.allowed_mentions
     assert mentions is not None
     assert (mentions.everyone, mentions.users, mentions.roles, mentions.replied_user) == (False, False, False, False)

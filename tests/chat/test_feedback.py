@@ -8,7 +8,8 @@ from unittest import mock
 import discord
 import pytest
 
-from bot.chat.exts.feedback import THANKS, VOTE_REFUSED, FeedbackButton, feedback_view
+from bot.chat.exts.feedback import TEMPLATE, FeedbackButton, feedback_view
+from bot.chat.messages import THANKS, VOTE_REFUSED
 from bot.storage import QueryRecord, Storage
 from tests.helpers import assert_pings_nobody, make_bot, make_interaction, make_member, sent_kwargs
 
@@ -33,7 +34,7 @@ async def logged_query(storage: Storage, guild_id: int = 1) -> int:
 
 async def rebuilt(custom_id: str, interaction: discord.Interaction) -> FeedbackButton:
     """What a freshly started bot does with a click: parse the custom_id with the class template."""
-    match = FeedbackButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+    match = re.fullmatch(TEMPLATE, custom_id)
     assert match is not None
     item = discord.ui.Button(custom_id=custom_id)
     return await FeedbackButton.from_custom_id(interaction, item, match)
@@ -55,7 +56,7 @@ def test_custom_id_carries_query_and_vote_within_discord_limit() -> None:
     assert [str(item.item.emoji) for item in view.children] == ["👍", "👎"]
     with pytest.raises(ValueError):
         FeedbackButton(1, "sideways")
-    assert re.fullmatch(FeedbackButton.__discord_ui_compiled_template__, "fb:1:maybe") is None
+    assert re.fullmatch(TEMPLATE, "fb:1:maybe") is None
 
 
 async def test_one_vote_per_user_changeable_and_privately_thanked(storage: Storage) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from discord import app_commands
 
-from bot.chat.exts.privacy import ASK_CONFIRMATION, CANCELLED, NOT_YOURS, ForgetConfirmation, Privacy
+from bot.chat.exts.privacy import ForgetConfirmation, Privacy
+from bot.chat.messages import ASK_CONFIRMATION, CANCELLED, NOT_YOURS
 from bot.storage import QueryRecord, Storage
 from tests.helpers import assert_pings_nobody, make_bot, make_interaction, make_member, sent_kwargs
 
@@ -82,8 +83,11 @@ async def test_cancel_deletes_nothing(storage: Storage) -> None:
 
 async def test_forget_is_server_only(storage: Storage) -> None:
     cog = Privacy(make_bot(storage))
-    with pytest.raises(app_commands.NoPrivateMessage):
-        await cog.oubli._check_can_run(make_interaction(cog.bot, guild_id=None))
+    assert cog.oubli.checks  # checked in code, not only hidden in direct messages
+    for check in cog.oubli.checks:
+        with pytest.raises(app_commands.NoPrivateMessage):
+            check(make_interaction(cog.bot, guild_id=None))
+        assert check(make_interaction(cog.bot, guild_id=1)) is True
     assert cog.oubli.to_dict(cog.bot.tree)["dm_permission"] is False
 
 

@@ -8,13 +8,18 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
+import discord
 import pytest
 import yarl
+from discord import app_commands
+from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.chat.runner import REDACTED, RedactToken, api_base_url, point_discord_at, run_bot
+from bot.chat.command_sync import STATE_FILE_NAME
+from bot.chat.runner import REDACTED, RedactToken, api_base_url, point_discord_at, run_bot, sync_commands, sync_now
 from bot.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +40,50 @@ def test_python_m_bot_run_without_token_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "DISCORD_TOKEN" in result.stderr and ".env" in result.stderr
+
+
+def test_python_m_bot_sync_without_token_exits_2_with_a_french_hint(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "sync"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "Aucun jeton Discord" in result.stderr and "python -m bot sync" in result.stderr
+    assert sync_commands(Settings(discord_token=None)) == 2
+
+
+async def test_sync_logs_in_syncs_the_bots_commands_even_when_unchanged_and_exits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(discord_token=TOKEN, database_path=tmp_path / "bot.sqlite3")
+    synced: list[set[str]] = []
+
+    async def sync(self: app_commands.CommandTree, *, guild: discord.abc.Snowflake | None = None) -> list:
+        synced.append({c.name for c in self.get_commands(guild=guild)})
+        return []
+
+    with (
+        mock.patch.object(commands.Bot, "login", mock.AsyncMock()) as login,
+        mock.patch.object(app_commands.CommandTree, "sync", sync),
+    ):
+        assert await sync_now(settings) == 0
+        assert await sync_now(settings) == 0  # forced: the stored hash does not stop it
+    assert login.await_args_list == [mock.call(TOKEN), mock.call(TOKEN)]
+    assert synced == [{"question", "admin", "oubli"}] * 2
+    assert (tmp_path / STATE_FILE_NAME).exists()
+    assert "Commandes slash synchronisées (global)" in capsys.readouterr().out
+
+
+async def test_sync_with_a_refused_token_exits_1_with_a_french_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(discord_token=TOKEN, database_path=tmp_path / "bot.sqlite3")
+    refused = mock.AsyncMock(side_effect=discord.LoginFailure("Improper token has been passed."))
+    with mock.patch.object(commands.Bot, "login", refused):
+        assert await sync_now(settings) == 1
+    assert "Discord a refusé le jeton" in capsys.readouterr().err
+    assert not (tmp_path / STATE_FILE_NAME).exists()
 
 
 def test_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from .fake_discord import FakeDiscord
+from tests.stand_in import FakeDiscord
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,7 +1,8 @@
 """Moderator commands: the `/admin` group (stats, history, re-indexing, channels, settings, export, purge).
 
 Every command is server-only, hidden by default from members without Manage Server, checked
-again in code, answered privately, and reads or writes only the invoking server's data.
+again in code (`Admin.interaction_check`), answered privately, and reads or writes only the
+invoking server's data.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.chat.bot import ReindexInProgress
-from bot.chat.checks import MANAGER_PERMISSIONS, manager_only
-from bot.chat.embeds import history_embed, plural, settings_text, stats_embed, truncate
+from bot.chat import messages
+from bot.chat.checks import MANAGER_PERMISSIONS, is_manager
+from bot.chat.embeds import history_embed, stats_embed, truncate
+from bot.chat.reindexing import ReindexInProgress
 from bot.chat.replies import NO_MENTIONS, ApologeticView, respond
 from bot.search.corpus import CorpusError
 from bot.storage import Storage
@@ -36,11 +38,10 @@ EXPORT_MAX_BYTES = 8 * 1024 * 1024  # above this the CSV is sent zipped (attachm
 PERIOD_DAYS = {"jour": 1, "semaine": 7, "mois": 30}
 # Channels where members write messages, so where mentions can be answered
 MESSAGE_CHANNELS = (discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.forum)
-NOT_YOUR_PAGER = "Seul le modérateur qui a ouvert cet historique peut en tourner les pages."
 
 
 def _guild_id(interaction: discord.Interaction) -> int:
-    # The manager_only check has already refused interactions without a server.
+    # Admin.interaction_check has already refused interactions without a server.
     assert interaction.guild_id is not None
     return interaction.guild_id
 
@@ -91,7 +92,7 @@ class HistoryPager(ApologeticView):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if interaction.user.id != self.owner_id:
-            await respond(interaction, NOT_YOUR_PAGER)
+            await respond(interaction, messages.NOT_YOUR_PAGER)
             return False
         return True
 
@@ -114,11 +115,11 @@ class Admin(commands.Cog):
 
     admin = app_commands.Group(
         name="admin",
-        description="Commandes des modérateurs du bot de questions",
+        description=messages.ADMIN_GROUP,
         guild_only=True,
         default_permissions=MANAGER_PERMISSIONS,
     )
-    salons = app_commands.Group(name="salons", description="Salons où le bot répond aux mentions", parent=admin)
+    salons = app_commands.Group(name="salons", description=messages.CHANNELS_GROUP, parent=admin)
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
@@ -127,19 +128,22 @@ class Admin(commands.Cog):
     def storage(self) -> Storage:
         return self.bot.storage
 
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """The permission check of every `/admin` command, run by discord.py before each one.
+
+        The group's `default_permissions` and `guild_only` only hide the commands (server admins can
+        change them); this is what protects. Raises NoPrivateMessage outside a server and
+        MissingPermissions without Manage Server, which the tree's error handler answers in French.
+        """
+        return is_manager(interaction)
+
     # -- reading the log --
 
-    @admin.command(name="stats", description="Statistiques des questions de ce serveur")
-    @app_commands.describe(periode="Période couverte (par défaut : depuis le début)")
+    @admin.command(name="stats", description=messages.STATS_COMMAND)
+    @app_commands.describe(**messages.STATS_OPTIONS)
     @app_commands.choices(
-        periode=[
-            app_commands.Choice(name="dernières 24 heures", value="jour"),
-            app_commands.Choice(name="7 derniers jours", value="semaine"),
-            app_commands.Choice(name="30 derniers jours", value="mois"),
-            app_commands.Choice(name="depuis le début", value="tout"),
-        ]
+        periode=[app_commands.Choice(name=label, value=value) for value, label in messages.PERIOD_CHOICES.items()]
     )
-    @manager_only()
     async def stats(self, interaction: discord.Interaction, periode: app_commands.Choice[str] | None = None) -> None:
         """Volumes, share answered, votes, latency, top questions and documents, unanswered questions."""
         await interaction.response.defer(ephemeral=True, thinking=True)  # a long log takes a while to read
@@ -150,11 +154,8 @@ class Admin(commands.Cog):
         stats = await self.storage.stats(_guild_id(interaction), since)
         await respond(interaction, embed=stats_embed(stats, period))
 
-    @admin.command(name="historique", description="Dernières questions posées sur ce serveur")
-    @app_commands.describe(
-        utilisateur="Seulement les questions de ce membre", non_trouvees="Seulement les questions restées sans réponse"
-    )
-    @manager_only()
+    @admin.command(name="historique", description=messages.HISTORY_COMMAND)
+    @app_commands.describe(**messages.HISTORY_OPTIONS)
     async def historique(
         self,
         interaction: discord.Interaction,
@@ -176,8 +177,7 @@ class Admin(commands.Cog):
         )
         await respond(interaction, embed=await pager.render(), view=pager)
 
-    @admin.command(name="export", description="Exporter le journal des questions de ce serveur (CSV)")
-    @manager_only()
+    @admin.command(name="export", description=messages.EXPORT_COMMAND)
     async def export(self, interaction: discord.Interaction) -> None:
         """This server's log as a CSV attachment (zipped when large)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -190,12 +190,11 @@ class Admin(commands.Cog):
                 archive.writestr(name, data)
             data, name = buffer.getvalue(), name + ".zip"
         file = discord.File(io.BytesIO(data), filename=name)
-        await respond(interaction, "Voici le journal des questions de ce serveur.", file=file)
+        await respond(interaction, messages.EXPORT_READY, file=file)
 
     # -- changing things --
 
-    @admin.command(name="reindexer", description="Recharger le corpus depuis le disque, sans redémarrer")
-    @manager_only()
+    @admin.command(name="reindexer", description=messages.REINDEX_COMMAND)
     async def reindexer(self, interaction: discord.Interaction) -> None:
         """Rebuild the index; the old one keeps serving until the new one is ready, or if it fails."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -203,33 +202,19 @@ class Admin(commands.Cog):
         try:
             engine = await self.bot.reindex()
         except ReindexInProgress:
-            await respond(interaction, "Une réindexation est déjà en cours : réessayez dans un moment.")
+            await respond(interaction, messages.REINDEX_RUNNING)
             return
         except Exception as exc:
             if not isinstance(exc, CorpusError):
                 log.exception("re-indexing failed")
-            await respond(
-                interaction,
-                "La réindexation a échoué ; l'index précédent reste en service.\n"
-                f"Erreur : {truncate(discord.utils.escape_mentions(str(exc)), 1500)}",
-            )
+            error = truncate(discord.utils.escape_mentions(str(exc)), 1500)
+            await respond(interaction, messages.REINDEX_FAILED.format(error=error))
             return
-        seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
-        await respond(
-            interaction,
-            f"Corpus rechargé : {plural(engine.document_count, 'document')}, "
-            f"{plural(engine.passage_count, 'passage')} (en {seconds} s).",
-        )
+        seconds = time.perf_counter() - started
+        await respond(interaction, messages.reindexed(engine.document_count, engine.passage_count, seconds))
 
-    @admin.command(name="reglages", description="Voir ou changer les réglages du bot sur ce serveur")
-    @app_commands.describe(
-        reponses_privees="Réponses à /question visibles seulement par la personne qui demande",
-        fils="Répondre aux mentions dans un fil plutôt qu'en réponse au message",
-        limite="Nombre de questions permises par membre dans la fenêtre",
-        fenetre="Durée de la fenêtre de limite, en secondes",
-        retention_jours="Effacer les questions enregistrées après ce nombre de jours (0 : jamais)",
-    )
-    @manager_only()
+    @admin.command(name="reglages", description=messages.SETTINGS_COMMAND)
+    @app_commands.describe(**messages.SETTINGS_OPTIONS)
     async def reglages(
         self,
         interaction: discord.Interaction,
@@ -257,64 +242,48 @@ class Admin(commands.Cog):
         else:
             current = await self.bot.guild_settings(guild_id)
         config = self.bot.settings
-        text = settings_text(current, config.rate_limit_count, config.rate_limit_seconds, config.retention_days)
-        await respond(interaction, ("Réglages enregistrés.\n" if changes else "") + text)
+        text = messages.settings_text(
+            current, config.rate_limit_count, config.rate_limit_seconds, config.retention_days
+        )
+        await respond(interaction, f"{messages.SETTINGS_SAVED}\n{text}" if changes else text)
 
-    @admin.command(name="purger", description="Effacer les questions enregistrées depuis plus de N jours")
-    @app_commands.describe(jours="Âge minimal, en jours, des questions à effacer")
-    @manager_only()
+    @admin.command(name="purger", description=messages.PURGE_COMMAND)
+    @app_commands.describe(**messages.PURGE_OPTIONS)
     async def purger(self, interaction: discord.Interaction, jours: app_commands.Range[int, 1, 3650]) -> None:
         """Delete this server's log rows older than `jours` days (and their votes)."""
         deleted = await self.storage.purge(_guild_id(interaction), jours)
-        await respond(
-            interaction,
-            f"{plural(deleted, 'question')} de plus de {plural(jours, 'jour')} "
-            + ("effacées." if deleted > 1 else "effacée."),
-        )
+        await respond(interaction, messages.purged(deleted, jours))
 
     # -- allowed channels --
 
-    @salons.command(name="ajouter", description="Répondre aux mentions du bot dans ce salon")
-    @app_commands.describe(salon="Le salon à ajouter")
-    @manager_only()
+    @salons.command(name="ajouter", description=messages.CHANNEL_ADD_COMMAND)
+    @app_commands.describe(**messages.CHANNEL_ADD_OPTIONS)
     async def salons_ajouter(self, interaction: discord.Interaction, salon: app_commands.AppCommandChannel) -> None:
         guild_id = _guild_id(interaction)
         if salon.guild_id != guild_id:
-            await respond(interaction, "Ce salon n'appartient pas à ce serveur.")
+            await respond(interaction, messages.CHANNEL_ELSEWHERE)
             return
         if salon.type not in MESSAGE_CHANNELS:
-            await respond(
-                interaction, f"{salon.mention} n'est pas un salon écrit : choisissez un salon textuel ou un forum."
-            )
+            await respond(interaction, messages.CHANNEL_NOT_WRITTEN.format(channel=salon.mention))
             return
         added = await self.storage.add_channel(guild_id, salon.id)
-        await respond(
-            interaction,
-            f"Le bot répondra désormais aux mentions dans {salon.mention}."
-            if added
-            else f"{salon.mention} fait déjà partie des salons où le bot répond.",
-        )
+        text = messages.CHANNEL_ADDED if added else messages.CHANNEL_ALREADY
+        await respond(interaction, text.format(channel=salon.mention))
 
-    @salons.command(name="retirer", description="Ne plus répondre aux mentions du bot dans ce salon")
-    @app_commands.describe(salon="Le salon à retirer")
-    @manager_only()
+    @salons.command(name="retirer", description=messages.CHANNEL_REMOVE_COMMAND)
+    @app_commands.describe(**messages.CHANNEL_REMOVE_OPTIONS)
     async def salons_retirer(self, interaction: discord.Interaction, salon: app_commands.AppCommandChannel) -> None:
         removed = await self.storage.remove_channel(_guild_id(interaction), salon.id)
-        await respond(
-            interaction,
-            f"Le bot ne répondra plus aux mentions dans {salon.mention}."
-            if removed
-            else f"{salon.mention} ne faisait pas partie des salons où le bot répond.",
-        )
+        text = messages.CHANNEL_REMOVED if removed else messages.CHANNEL_ABSENT
+        await respond(interaction, text.format(channel=salon.mention))
 
-    @salons.command(name="liste", description="Salons où le bot répond aux mentions")
-    @manager_only()
+    @salons.command(name="liste", description=messages.CHANNEL_LIST_COMMAND)
     async def salons_liste(self, interaction: discord.Interaction) -> None:
         channels = await self.storage.list_channels(_guild_id(interaction))
         if not channels:
-            text = "Le bot ne répond aux mentions dans aucun salon. Ajoutez-en avec /admin salons ajouter."
+            text = messages.NO_CHANNELS
         else:
-            text = "Le bot répond aux mentions dans : " + ", ".join(f"<#{channel_id}>" for channel_id in channels)
+            text = messages.CHANNELS.format(channels=", ".join(f"<#{channel_id}>" for channel_id in channels))
         await respond(interaction, truncate(text, 2000))
 
 

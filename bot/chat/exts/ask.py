@@ -1,6 +1,6 @@
 """Asking the bot: the `/question` slash command and mentions in channels moderators allowed.
 
-Thin on purpose: check, defer, ask the engine off the event loop, render, reply, log.
+Thin on purpose: check, defer, ask the engine off the event loop, render, reply, log, add the vote buttons.
 """
 
 from __future__ import annotations
@@ -8,25 +8,29 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.chat.embeds import (
-    APOLOGY,
+from bot.chat.embeds import answer_embed, truncate
+from bot.chat.exts.feedback import feedback_view
+from bot.chat.markup import plain_text
+from bot.chat.messages import (
     DM_HINT,
     EMPTY_MENTION_QUESTION,
     EMPTY_SLASH_QUESTION,
-    answer_embed,
+    QUESTION_COMMAND,
+    QUESTION_OPTIONS,
+    question_too_long,
     rate_limited,
-    truncate,
 )
-from bot.chat.exts.feedback import feedback_view
-from bot.chat.replies import NO_MENTIONS, respond
+from bot.chat.replies import NO_MENTIONS, apologise, respond
 from bot.search.answer import Answer, QuestionError
-from bot.storage import QueryRecord
+from bot.storage import GuildSettings, QueryRecord
 from bot.text.answers import introduction_for
 
 if TYPE_CHECKING:
@@ -40,27 +44,77 @@ RATE_NOTICE_SECONDS = 20.0  # a rate-limit notice that could not go by direct me
 THREAD_NAME_LIMIT = 100
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What came of one question: a refusal to show the asker, or the answer and the log row to write."""
+
+    settings: GuildSettings
+    refusal: str | None = None
+    rate_limited: bool = False  # the refusal is a rate-limit notice (mentions send it privately)
+    answer: Answer | None = None
+    record: QueryRecord | None = None  # written by `deliver` once the answer went out, or failed to
+
+
+async def _nothing(settings: GuildSettings) -> None:
+    """No preparation before the engine runs (mentions need no acknowledgement)."""
+
+
 class Ask(commands.Cog):
     """`/question` and mentions: the two ways members ask the corpus a question."""
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
 
-    async def answer_and_log(
+    async def ask(
         self,
-        question: str,
+        typed: str,
         *,
         origin: str,
         guild_id: int | None,
         channel_id: int | None,
         user_id: int,
-    ) -> tuple[Answer, int | None]:
-        """Answer `question` and log it; an engine failure is logged with its error, then re-raised.
+        if_empty: str,
+        accepted: Callable[[GuildSettings], Awaitable[None]] = _nothing,
+    ) -> Asked:
+        """Everything between reading a question and replying, the same for `/question` and mentions.
 
-        The logged latency is the bot's own work (engine and thread hop), not Discord's round trips.
+        Reads the server's settings and counts the question against the rate limit, an empty one too
+        (then refused with `if_empty`: a bare mention must not make the bot talk for free). Once the
+        question is let through, awaits `accepted` (where `/question` defers, per the server's privacy
+        setting) and asks the engine; `deliver` then sends and logs the answer. The engine reads `typed`
+        without Discord markup (mentions, emoji, timestamps); the log keeps `typed`. An engine failure
+        is logged with its error, then re-raised.
+        """
+        settings = await self.bot.guild_settings(guild_id)
+        wait = self.bot.rate_limit(settings, user_id)
+        if wait:
+            return Asked(settings, refusal=rate_limited(wait), rate_limited=True)
+        question = plain_text(typed)
+        if not question:
+            return Asked(settings, refusal=if_empty)
+        await accepted(settings)
+        try:
+            answer, record = await self.answer_question(
+                question, typed=typed, origin=origin, guild_id=guild_id, channel_id=channel_id, user_id=user_id
+            )
+        except QuestionError as exc:
+            return Asked(settings, refusal=str(exc))
+        return Asked(settings, answer=answer, record=record)
 
-        Returns the answer and the log row's id (None when logging failed: the answer still goes out).
-        QuestionError (blank question) propagates without logging.
+    async def answer_question(
+        self,
+        question: str,
+        *,
+        typed: str,
+        origin: str,
+        guild_id: int | None,
+        channel_id: int | None,
+        user_id: int,
+    ) -> tuple[Answer, QueryRecord]:
+        """Answer `question`, with the log record of it as `typed`; an engine failure is logged, then re-raised.
+
+        The recorded latency is the bot's own work (engine and thread hop), not Discord's round trips
+        nor the wait for the database. QuestionError (blank question) propagates without logging.
         """
         where = {"guild_id": guild_id, "channel_id": channel_id, "user_id": user_id}
         started = time.perf_counter()
@@ -71,7 +125,7 @@ class Ask(commands.Cog):
         except Exception as exc:
             await self.bot.storage.log_query(
                 QueryRecord(
-                    question=question,
+                    question=typed,
                     origin=origin,
                     found=False,
                     confidence=0.0,
@@ -84,10 +138,32 @@ class Ask(commands.Cog):
             )
             raise
         latency_ms = (time.perf_counter() - started) * 1000
-        query_id = await self.bot.storage.log_query(
-            QueryRecord.from_answer(answer, origin=origin, latency_ms=latency_ms, **where)
-        )
-        return answer, query_id
+        record = QueryRecord.from_answer(answer, origin=origin, latency_ms=latency_ms, **where)
+        return answer, replace(record, question=typed)
+
+    async def deliver(self, asked: Asked, send: Callable[[discord.Embed], Awaitable[discord.Message]]) -> None:
+        """Send the answer with `send`, then log it, then add the vote buttons to the sent message.
+
+        Logging comes after sending so that a slow or locked database never delays an answer, and so
+        that the row can say when the answer could not be delivered (its error is then set, and stats do
+        not count it as found). The buttons need the row's id, so they are added by editing the message
+        once the row is written: a moment after the answer, or never when logging failed. A delivery
+        failure is re-raised after logging, for the caller to apologise.
+        """
+        assert asked.answer is not None and asked.record is not None
+        try:
+            sent = await send(answer_embed(asked.answer, self._introduction(asked.answer)))
+        except Exception as exc:
+            error = truncate(f"réponse non délivrée : {type(exc).__name__}: {exc}", 500)
+            await self.bot.storage.log_query(replace(asked.record, error=error))
+            raise
+        query_id = await self.bot.storage.log_query(asked.record)
+        if query_id is None:
+            return
+        try:
+            await sent.edit(view=feedback_view(query_id), allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("could not add the vote buttons to message %s", sent.id, exc_info=True)
 
     def _introduction(self, answer: Answer) -> str | None:
         """The bot's self-introduction, for small talk ("bonjour", "que sais-tu faire ?")."""
@@ -95,37 +171,40 @@ class Ask(commands.Cog):
 
     # -- slash command --
 
-    @app_commands.command(name="question", description="Poser une question : réponse citée du corpus, avec sa source")
-    @app_commands.describe(texte="Votre question, en français")
+    @app_commands.command(name="question", description=QUESTION_COMMAND)
+    @app_commands.describe(**QUESTION_OPTIONS)
     async def question(
         self, interaction: discord.Interaction, texte: app_commands.Range[str, 1, MAX_QUESTION_CHARS]
     ) -> None:
         """Answer in an embed with vote buttons; public or private per the server's setting."""
-        if not texte.strip():
-            await respond(interaction, EMPTY_SLASH_QUESTION)
+        if len(texte) > MAX_QUESTION_CHARS:  # Discord enforces the option's range too, but clients can be bypassed
+            await respond(interaction, question_too_long(len(texte), MAX_QUESTION_CHARS))
             return
-        settings = await self.bot.guild_settings(interaction.guild_id)
-        wait = self.bot.rate_limit(settings, interaction.user.id)
-        if wait:
-            await respond(interaction, rate_limited(wait))
-            return
-        await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
-        try:
-            answer, query_id = await self.answer_and_log(
-                texte,
-                origin="slash",
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
-                user_id=interaction.user.id,
-            )
-        except QuestionError as exc:
-            await respond(interaction, str(exc))
-            return
+
+        async def defer(settings: GuildSettings) -> None:
+            await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
+
         # Engine failures propagate to the tree's error handler, which apologises and logs.
-        kwargs = {"embed": answer_embed(answer, self._introduction(answer))}
-        if query_id is not None:
-            kwargs["view"] = feedback_view(query_id)
-        await interaction.followup.send(ephemeral=settings.ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
+        asked = await self.ask(
+            texte,
+            origin="slash",
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            if_empty=EMPTY_SLASH_QUESTION,
+            accepted=defer,
+        )
+        if asked.answer is None:
+            await respond(interaction, asked.refusal)
+            return
+
+        async def send(embed: discord.Embed) -> discord.Message:
+            # A follow-up keeps the defer's public or private choice.
+            return await interaction.followup.send(
+                embed=embed, ephemeral=asked.settings.ephemeral, allowed_mentions=NO_MENTIONS, wait=True
+            )
+
+        await self.deliver(asked, send)
 
     # -- mentions --
 
@@ -157,12 +236,8 @@ class Ask(commands.Cog):
             return
         try:
             await self._answer_mention(message)
-        except Exception:
-            log.exception("mention %s in channel %s failed", message.id, message.channel.id)
-            try:
-                await message.reply(APOLOGY, allowed_mentions=NO_MENTIONS, mention_author=False)
-            except discord.HTTPException:
-                log.warning("could not send the apology for message %s", message.id, exc_info=True)
+        except Exception as exc:
+            await apologise(message, exc, f"mention {message.id} in channel {message.channel.id}")
 
     async def _direct_message(self, message: discord.Message) -> None:
         # One hint per user and minute, so a chatty user does not get a wall of identical replies.
@@ -184,35 +259,31 @@ class Ask(commands.Cog):
 
     async def _answer_mention(self, message: discord.Message) -> None:
         assert message.guild is not None and self.bot.user is not None
-        question = self._strip_mention(message.content)
-        if not question:
-            text = EMPTY_MENTION_QUESTION.format(name=self.bot.user.display_name)
-            await message.reply(text, allowed_mentions=NO_MENTIONS, mention_author=False)
+        asked = await self.ask(
+            self._strip_mention(message.content)[:MAX_QUESTION_CHARS],
+            origin="mention",
+            guild_id=message.guild.id,
+            channel_id=message.channel.id,
+            user_id=message.author.id,
+            if_empty=EMPTY_MENTION_QUESTION.format(name=self.bot.user.display_name),
+        )
+        if asked.answer is None:
+            assert asked.refusal is not None
+            if asked.rate_limited:
+                await self._rate_notice(message, asked.refusal)
+            else:
+                await message.reply(asked.refusal, allowed_mentions=NO_MENTIONS, mention_author=False)
             return
-        settings = await self.bot.guild_settings(message.guild.id)
-        wait = self.bot.rate_limit(settings, message.author.id)
-        if wait:
-            await self._rate_notice(message, rate_limited(wait))
-            return
-        try:
-            answer, query_id = await self.answer_and_log(
-                question[:MAX_QUESTION_CHARS],
-                origin="mention",
-                guild_id=message.guild.id,
-                channel_id=message.channel.id,
-                user_id=message.author.id,
-            )
-        except QuestionError as exc:
-            await message.reply(str(exc), allowed_mentions=NO_MENTIONS, mention_author=False)
-            return
-        embed = answer_embed(answer, self._introduction(answer))
-        view = feedback_view(query_id) if query_id is not None else discord.utils.MISSING
-        if settings.use_threads and not isinstance(message.channel, discord.Thread):
-            thread = await self._open_thread(message, question)
+        thread = None
+        if asked.settings.use_threads and not isinstance(message.channel, discord.Thread):
+            thread = await self._open_thread(message, asked.answer.question)
+
+        async def send(embed: discord.Embed) -> discord.Message:
             if thread is not None:
-                await thread.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-                return
-        await message.reply(embed=embed, view=view, allowed_mentions=NO_MENTIONS, mention_author=False)
+                return await thread.send(embed=embed, allowed_mentions=NO_MENTIONS)
+            return await message.reply(embed=embed, allowed_mentions=NO_MENTIONS, mention_author=False)
+
+        await self.deliver(asked, send)
 
     async def _open_thread(self, message: discord.Message, question: str) -> discord.Thread | None:
         name = truncate(discord.utils.escape_mentions(" ".join(question.split())), THREAD_NAME_LIMIT)

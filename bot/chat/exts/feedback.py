@@ -1,4 +1,4 @@
-"""👍 / 👎 buttons under every answer, persistent across restarts.
+"""👍 / 👎 buttons under every answer, persistent across restarts (an extension: `setup` registers them).
 
 The button's `custom_id` carries the logged query's id and the vote (`fb:<id>:up`), so any
 click can be handled by a fresh process through discord.py's DynamicItem mechanism.
@@ -6,26 +6,20 @@ click can be handled by a fresh process through discord.py's DynamicItem mechani
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
+from discord.ext import commands
 
-from bot.chat.embeds import APOLOGY
-from bot.chat.replies import respond
+from bot.chat.messages import THANKS, VOTE_REFUSED
+from bot.chat.replies import apologise, respond
 
 if TYPE_CHECKING:
     from bot.chat.bot import QABot
 
-log = logging.getLogger(__name__)
-
 VOTES = {"up": 1, "down": -1}
 EMOJIS = {"up": "👍", "down": "👎"}
-THANKS = "Merci pour votre avis {emoji} ! Vous pouvez le changer à tout moment en cliquant sur l'autre bouton."
-VOTE_REFUSED = "Ce vote n'a pas pu être enregistré : la question a peut-être été effacée entre-temps."
-
-
 TEMPLATE = r"fb:(?P<query>[0-9]{1,20}):(?P<vote>up|down)"
 
 
@@ -59,12 +53,8 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLAT
                 self.query_id, interaction.guild_id, interaction.user.id, VOTES[self.vote]
             )
             await respond(interaction, THANKS.format(emoji=EMOJIS[self.vote]) if recorded else VOTE_REFUSED)
-        except Exception:
-            log.exception("vote on query %s failed", self.query_id)
-            try:
-                await respond(interaction, APOLOGY)
-            except discord.HTTPException:
-                log.warning("could not send the apology for a vote", exc_info=True)
+        except Exception as exc:
+            await apologise(interaction, exc, f"vote on query {self.query_id}")
 
 
 def feedback_view(query_id: int) -> discord.ui.View:
@@ -73,3 +63,8 @@ def feedback_view(query_id: int) -> discord.ui.View:
     view.add_item(FeedbackButton(query_id, "up"))
     view.add_item(FeedbackButton(query_id, "down"))
     return view
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point: clicks on any `fb:<id>:<vote>` button, old or new, reach FeedbackButton."""
+    bot.add_dynamic_items(FeedbackButton)

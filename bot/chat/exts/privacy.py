@@ -10,7 +10,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.chat.checks import server_only
-from bot.chat.embeds import plural
+from bot.chat.messages import (
+    ASK_CONFIRMATION,
+    CANCEL_LABEL,
+    CANCELLED,
+    CONFIRM_LABEL,
+    FORGET_COMMAND,
+    NOT_YOURS,
+    forgotten,
+)
 from bot.chat.replies import NO_MENTIONS, ApologeticView, respond
 from bot.storage import Storage
 
@@ -20,12 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT_SECONDS = 120.0
-ASK_CONFIRMATION = (
-    "Vous allez effacer toutes vos questions et tous vos votes enregistrés sur ce serveur. "
-    "Cette action est définitive. Confirmez-vous ?"
-)
-NOT_YOURS = "Seule la personne qui a demandé l'effacement peut le confirmer."
-CANCELLED = "Effacement annulé : rien n'a été supprimé."
 
 
 class ForgetConfirmation(ApologeticView):
@@ -44,17 +46,18 @@ class ForgetConfirmation(ApologeticView):
             return False
         return True
 
-    @discord.ui.button(label="Tout effacer", style=discord.ButtonStyle.danger)
+    @discord.ui.button(label=CONFIRM_LABEL, style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         """Delete the member's questions and votes on this server and say how many went."""
         self.stop()
         queries, votes = await self.storage.forget_user(self.guild_id, self.user_id)
         self.result = (queries, votes)
         log.info("forgot user %s on guild %s: %d questions, %d votes", self.user_id, self.guild_id, queries, votes)
-        text = f"C'est fait : {plural(queries, 'question')} et {plural(votes, 'vote')} effacés."
-        await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
+        await interaction.response.edit_message(
+            content=forgotten(queries, votes), view=None, allowed_mentions=NO_MENTIONS
+        )
 
-    @discord.ui.button(label="Annuler", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=CANCEL_LABEL, style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         await interaction.response.edit_message(content=CANCELLED, view=None, allowed_mentions=NO_MENTIONS)
@@ -66,7 +69,7 @@ class Privacy(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="oubli", description="Effacer tout ce que le bot a enregistré sur vous sur ce serveur")
+    @app_commands.command(name="oubli", description=FORGET_COMMAND)
     @server_only()
     async def oubli(self, interaction: discord.Interaction) -> None:
         """Ask for confirmation privately; the buttons do the deletion."""

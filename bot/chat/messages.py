@@ -1,0 +1,189 @@
+"""Every French text the bot shows on Discord: replies, refusals, embed labels, and the small helpers that word them.
+
+Kept in one module so wording can be reviewed and changed without reading the Discord code.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bot.storage import GuildSettings
+
+# -- slash commands: the descriptions Discord shows in its command picker --
+
+QUESTION_COMMAND = "Poser une question : réponse citée du corpus, avec sa source"
+QUESTION_OPTIONS = {"texte": "Votre question, en français"}
+FORGET_COMMAND = "Effacer tout ce que le bot a enregistré sur vous sur ce serveur"
+ADMIN_GROUP = "Commandes des modérateurs du bot de questions"
+CHANNELS_GROUP = "Salons où le bot répond aux mentions"
+STATS_COMMAND = "Statistiques des questions de ce serveur"
+STATS_OPTIONS = {"periode": "Période couverte (par défaut : depuis le début)"}
+PERIOD_CHOICES = {
+    "jour": "dernières 24 heures",
+    "semaine": "7 derniers jours",
+    "mois": "30 derniers jours",
+    "tout": "depuis le début",
+}
+HISTORY_COMMAND = "Dernières questions posées sur ce serveur"
+HISTORY_OPTIONS = {
+    "utilisateur": "Seulement les questions de ce membre",
+    "non_trouvees": "Seulement les questions restées sans réponse",
+}
+EXPORT_COMMAND = "Exporter le journal des questions de ce serveur (CSV)"
+REINDEX_COMMAND = "Recharger le corpus depuis le disque, sans redémarrer"
+SETTINGS_COMMAND = "Voir ou changer les réglages du bot sur ce serveur"
+SETTINGS_OPTIONS = {
+    "reponses_privees": "Réponses à /question visibles seulement par la personne qui demande",
+    "fils": "Répondre aux mentions dans un fil plutôt qu'en réponse au message",
+    "limite": "Nombre de questions permises par membre dans la fenêtre",
+    "fenetre": "Durée de la fenêtre de limite, en secondes",
+    "retention_jours": "Effacer les questions enregistrées après ce nombre de jours (0 : jamais)",
+}
+PURGE_COMMAND = "Effacer les questions enregistrées depuis plus de N jours"
+PURGE_OPTIONS = {"jours": "Âge minimal, en jours, des questions à effacer"}
+CHANNEL_ADD_COMMAND = "Répondre aux mentions du bot dans ce salon"
+CHANNEL_ADD_OPTIONS = {"salon": "Le salon à ajouter"}
+CHANNEL_REMOVE_COMMAND = "Ne plus répondre aux mentions du bot dans ce salon"
+CHANNEL_REMOVE_OPTIONS = {"salon": "Le salon à retirer"}
+CHANNEL_LIST_COMMAND = "Salons où le bot répond aux mentions"
+
+# -- errors and refusals --
+
+APOLOGY = "Désolé, une erreur m'a empêché de répondre. Elle a été consignée : réessayez dans un instant."
+MISSING_PERMISSION = "Cette commande est réservée aux modérateurs (permission « Gérer le serveur »)."
+GUILD_ONLY = "Cette commande ne s'utilise que sur un serveur."
+CHECK_FAILED = "Vous ne pouvez pas utiliser cette commande ici."
+
+# -- asking --
+
+EMPTY_SLASH_QUESTION = (
+    "Votre question est vide : écrivez-la dans l'option « texte », par exemple « Qui dirige Alibaba ? »."
+)
+EMPTY_MENTION_QUESTION = (
+    "Écrivez votre question juste après la mention, par exemple : « @{name} Qui dirige Alibaba ? »."
+)
+DM_HINT = "Pour me poser une question, utilisez la commande /question."
+
+# -- feedback buttons --
+
+THANKS = "Merci pour votre avis {emoji} ! Vous pouvez le changer à tout moment en cliquant sur l'autre bouton."
+VOTE_REFUSED = "Ce vote n'a pas pu être enregistré : la question a peut-être été effacée entre-temps."
+
+# -- /oubli --
+
+ASK_CONFIRMATION = (
+    "Vous allez effacer toutes vos questions et tous vos votes enregistrés sur ce serveur. "
+    "Cette action est définitive. Confirmez-vous ?"
+)
+NOT_YOURS = "Seule la personne qui a demandé l'effacement peut le confirmer."
+CANCELLED = "Effacement annulé : rien n'a été supprimé."
+CONFIRM_LABEL = "Tout effacer"
+CANCEL_LABEL = "Annuler"
+
+# -- /admin --
+
+NOT_YOUR_PAGER = "Seul le modérateur qui a ouvert cet historique peut en tourner les pages."
+EXPORT_READY = "Voici le journal des questions de ce serveur."
+REINDEX_RUNNING = "Une réindexation est déjà en cours : réessayez dans un moment."
+REINDEX_FAILED = "La réindexation a échoué ; l'index précédent reste en service.\nErreur : {error}"
+SETTINGS_SAVED = "Réglages enregistrés."
+CHANNEL_ELSEWHERE = "Ce salon n'appartient pas à ce serveur."
+CHANNEL_NOT_WRITTEN = "{channel} n'est pas un salon écrit : choisissez un salon textuel ou un forum."
+CHANNEL_ADDED = "Le bot répondra désormais aux mentions dans {channel}."
+CHANNEL_ALREADY = "{channel} fait déjà partie des salons où le bot répond."
+CHANNEL_REMOVED = "Le bot ne répondra plus aux mentions dans {channel}."
+CHANNEL_ABSENT = "{channel} ne faisait pas partie des salons où le bot répond."
+NO_CHANNELS = "Le bot ne répond aux mentions dans aucun salon. Ajoutez-en avec /admin salons ajouter."
+CHANNELS = "Le bot répond aux mentions dans : {channels}"
+
+# -- embed labels --
+
+SOURCE = "Source"
+OTHER_SOURCE = "Autre source"
+CLOSEST_DOCUMENT = "Document le plus proche"
+CONFIDENCE = "Confiance : {label} ({percent})"
+STATS_TITLE = "Statistiques des questions"
+STATS_PERIOD = "Période : {scope}."
+ALL_TIME = "depuis le début"
+PERIODS = {"jour": "les dernières 24 heures", "semaine": "les 7 derniers jours", "mois": "les 30 derniers jours"}
+STATS_VOLUMES = "Aujourd'hui : {today}\n7 derniers jours : {week}\nSur la période : {total}"
+STATS_ALL_TIME = "Depuis le début : {count}"
+STATS_QUESTIONS = "Questions"
+STATS_ANSWERS = "Réponses"
+STATS_FOUND = "Trouvées : {count} ({percent})"
+STATS_NOT_FOUND = "Non trouvées : {count}"
+STATS_ERRORS = "Erreurs : {count}"
+STATS_VOTES = "Avis"
+STATS_LATENCY = "Temps de réponse"
+STATS_LATENCY_VALUE = "Médiane : {p50:.0f} ms\n95e centile : {p95:.0f} ms"
+STATS_TOP_QUESTIONS = "Questions les plus posées"
+STATS_TOP_DOCUMENTS = "Documents les plus cités"
+STATS_UNANSWERED = "Sans réponse (à ajouter au corpus ?)"
+HISTORY_TITLE = "Historique des questions"
+HISTORY_EMPTY = "Aucune question enregistrée."
+HISTORY_FOOTER = "Page {page}/{pages} · {count}"
+
+
+def plural(n: int, word: str) -> str:
+    """French count with a regular plural: "1 question", "3 questions", "0 vote"."""
+    return f"{n} {word}" + ("s" if n > 1 else "")
+
+
+def seconds_text(seconds: float) -> str:
+    """French duration rounded up: "1 seconde", "45 secondes", "2 minutes"."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 60:
+        return plural(whole, "seconde")
+    return plural(math.ceil(whole / 60), "minute")
+
+
+def percent(value: float) -> str:
+    """0.873 -> "87 %" (French spacing)."""
+    return f"{round(value * 100)}\u00a0%"
+
+
+def rate_limited(retry_after: float) -> str:
+    """Private message for a user who asked too many questions in a short time."""
+    wait = seconds_text(retry_after)
+    return f"Vous avez posé beaucoup de questions en peu de temps : vous pourrez réessayer dans {wait}."
+
+
+def question_too_long(length: int, limit: int) -> str:
+    """`/question` with more characters than Discord's option allows (a client that bypassed it)."""
+    return f"Votre question est trop longue ({length} caractères, {limit} au plus) : raccourcissez-la."
+
+
+def reindexed(documents: int, passages: int, seconds: float) -> str:
+    """`/admin reindexer` succeeded: the new corpus size and how long it took (decimal comma)."""
+    duration = f"{seconds:.1f}".replace(".", ",")
+    return f"Corpus rechargé : {plural(documents, 'document')}, {plural(passages, 'passage')} (en {duration} s)."
+
+
+def purged(deleted: int, days: int) -> str:
+    """`/admin purger`: how many questions older than `days` days went."""
+    return f"{plural(deleted, 'question')} de plus de {plural(days, 'jour')} " + (
+        "effacées." if deleted > 1 else "effacée."
+    )
+
+
+def forgotten(queries: int, votes: int) -> str:
+    """`/oubli` confirmed: how many questions and votes were erased."""
+    return f"C'est fait : {plural(queries, 'question')} et {plural(votes, 'vote')} effacés."
+
+
+def settings_text(settings: GuildSettings, default_count: int, default_seconds: float, default_days: int) -> str:
+    """`/admin reglages`: the server's settings in French, defaults named as such."""
+    count = settings.rate_limit_count or default_count
+    seconds = settings.rate_limit_seconds or default_seconds
+    days = settings.retention_days if settings.retention_days is not None else default_days
+    retention = "conservées sans limite" if days == 0 else f"effacées après {plural(days, 'jour')}"
+    return "\n".join(
+        [
+            "Réglages du serveur :",
+            "- Réponses à /question : "
+            + ("privées (vues par la seule personne qui demande)" if settings.ephemeral else "publiques"),
+            f"- Réponses aux mentions : {'dans un fil' if settings.use_threads else 'en réponse au message'}",
+            f"- Limite : {plural(count, 'question')} par {seconds_text(seconds)} et par membre",
+            f"- Questions enregistrées : {retention}",
+        ]
+    )
