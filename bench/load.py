@@ -230,7 +230,7 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
     bot = BotProcess(
         fake,
         database=database,
-        env={"BOT_RATE_LIMIT": "1000000", "BOT_RATE_WINDOW": "60", **corpus_env},
+        env={"BOT_RATE_LIMIT": "1000", "BOT_RATE_WINDOW": "1", **corpus_env},  # the largest allowed: no limit in effect
     )
     inters: list[tuple[FakeInteraction, str]] = []
     ping_idle: list[float] = []

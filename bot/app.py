@@ -40,8 +40,12 @@ def index_dir(settings: Settings) -> Path:
 
 
 def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress | None = None) -> Engine:
-    """The settings' corpus, from its persisted index when current (blocking; raises CorpusError)."""
+    """The settings' corpus, from its persisted index when current (blocking; raises CorpusError).
+
+    What loading the corpus left out (see `Corpus.warnings`) goes to `warn`, else to the log."""
     corpus, index = open_index(settings.corpus_path, INDEX_OPTIONS, index_dir(settings), warn, progress)
+    for message in corpus.warnings:
+        (warn or log.warning)(f"corpus {settings.corpus_path} : {message}")
     return Engine(corpus, index, engine_options(settings))
 
 

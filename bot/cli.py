@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
+import re
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -57,14 +59,34 @@ def _answer_json(answer: Answer, engine: Engine) -> dict:
     }
 
 
+# Escape sequences (CSI, OSC, two-character ones) and control characters but tab and new line: text from the
+# corpus must not move the cursor, retitle the terminal or clear the screen of whoever reads the answer.
+_TERMINAL_CONTROLS = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def terminal_text(text: str) -> str:
+    """`text` safe to print on a terminal: escape sequences and control characters removed."""
+    return _TERMINAL_CONTROLS.sub("", text)
+
+
+def _terminal_answer(answer: Answer) -> Answer:
+    """The answer with every quoted piece and the highlight safe to print (see `terminal_text`)."""
+    quotes = [replace(q, sentences=[terminal_text(s) for s in q.sentences]) for q in answer.quotes]
+    highlight = terminal_text(answer.highlight) if answer.highlight else None
+    return replace(answer, quotes=quotes, highlight=highlight)
+
+
 def _print_answer(answer: Answer, engine: Engine, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_answer_json(answer, engine), ensure_ascii=False), flush=True)
     elif answer.intent == "smalltalk":
         print(introduction_for(engine.overview()))
     else:
+        # The highlight in bold on a terminal; escape sequences from the corpus are removed before it is added.
         bold = (lambda phrase: f"\033[1m{phrase}\033[0m") if sys.stdout.isatty() else str
-        print(answer_text(answer, bold))
+        print(answer_text(_terminal_answer(answer), bold))
         print(f"({confidence_label(answer.confidence)} : {answer.confidence:.0%})")
 
 
@@ -100,9 +122,25 @@ async def _open_log(settings: Settings, enabled: bool) -> Storage | None:
         return None
 
 
+def _stdin_questions() -> Iterator[str]:
+    """The non-blank lines of the standard input, read as UTF-8 whatever the locale: an invalid byte becomes
+    U+FFFD and spoils only its own question, never the ones around it."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    lines = sys.stdin if buffer is None else (raw.decode("utf-8", errors="replace") for raw in buffer)
+    return (line.rstrip("\r\n") for line in lines if line.strip())
+
+
+def _utf8_output() -> None:
+    """Write UTF-8 on stdout and stderr whatever the locale (LC_ALL=C gives ASCII, or lone surrogates
+    written back as invalid bytes), so the JSON output is always valid UTF-8."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = engine_for(settings, _warn, _progress)
-    questions = (line.rstrip("\n") for line in sys.stdin if line.strip()) if args.question == "-" else [args.question]
+    questions = _stdin_questions() if args.question == "-" else [args.question]
     log = await _open_log(settings, not args.no_log)
     status = 0
     try:
@@ -123,6 +161,7 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
+    _utf8_output()
     return asyncio.run(_ask(args, _settings(args)))
 
 

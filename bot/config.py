@@ -90,45 +90,41 @@ def _to_float(value: Any) -> float:
     return result
 
 
-def _positive_int(value: Any) -> int:
-    try:
-        result = _to_int(value)
-    except _Invalid:
-        raise _Invalid("doit être un entier positif") from None
-    if result <= 0:
-        raise _Invalid("doit être un entier positif")
-    return result
+def _int_between(low: int, high: int, reason: str = "") -> Callable[[Any], int]:
+    """A parser of whole numbers from `low` to `high`: every setting is bounded, so a value such as 2**63
+    is refused at start-up instead of overflowing later (a date, a SQLite integer, a sleep)."""
+    reason = reason or f"doit être un entier compris entre {low} et {high}"
+
+    def parse(value: Any) -> int:
+        try:
+            result = _to_int(value)
+        except _Invalid:
+            raise _Invalid(reason) from None
+        if not low <= result <= high:
+            raise _Invalid(reason)
+        return result
+
+    return parse
 
 
-def _non_negative_int(value: Any) -> int:
-    try:
-        result = _to_int(value)
-    except _Invalid:
-        raise _Invalid("doit être un entier positif ou nul") from None
-    if result < 0:
-        raise _Invalid("doit être un entier positif ou nul")
-    return result
+def _number_between(low: float, high: float) -> Callable[[Any], float]:
+    """A parser of finite numbers from `low` to `high`."""
+
+    def parse(value: Any) -> float:
+        result = _to_float(value)
+        if not low <= result <= high:
+            raise _Invalid(f"doit être compris entre {low:g} et {high:g}")
+        return result
+
+    return parse
 
 
-def _positive_float(value: Any) -> float:
-    result = _to_float(value)
-    if result <= 0:
-        raise _Invalid("doit être un nombre strictement positif")
-    return result
-
-
-def _answer_chars(value: Any) -> int:
-    result = _positive_int(value)
-    if not 50 <= result <= 4000:
-        raise _Invalid("doit être compris entre 50 et 4000")
-    return result
-
-
-def _confidence(value: Any) -> float:
-    result = _to_float(value)
-    if not 0.0 <= result <= 1.0:
-        raise _Invalid("doit être compris entre 0 et 1")
-    return result
+_answer_chars = _int_between(50, 4000)
+_confidence = _number_between(0.0, 1.0)
+_rate_limit_count = _int_between(1, 1000)
+_rate_limit_seconds = _number_between(1.0, 86_400.0)  # one second to one day
+_retention_days = _int_between(0, 36_500)  # up to a hundred years
+_snowflake = _int_between(1, 2**63 - 1, "doit être un identifiant Discord (entier positif)")
 
 
 def _path(value: Any) -> Path:
@@ -168,9 +164,9 @@ TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "database.path": ("database_path", _path),
     "answers.max_chars": ("max_answer_chars", _answer_chars),
     "answers.min_confidence": ("min_confidence", _confidence),
-    "rate_limit.count": ("rate_limit_count", _positive_int),
-    "rate_limit.window_seconds": ("rate_limit_seconds", _positive_float),
-    "retention.days": ("retention_days", _non_negative_int),
+    "rate_limit.count": ("rate_limit_count", _rate_limit_count),
+    "rate_limit.window_seconds": ("rate_limit_seconds", _rate_limit_seconds),
+    "retention.days": ("retention_days", _retention_days),
     "logging.level": ("log_level", _log_level),
 }
 
@@ -178,14 +174,14 @@ TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 ENV_VARIABLES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "BOT_CORPUS": ("corpus_path", _path),
     "BOT_DATABASE": ("database_path", _path),
-    "BOT_RATE_LIMIT": ("rate_limit_count", _positive_int),
-    "BOT_RATE_WINDOW": ("rate_limit_seconds", _positive_float),
+    "BOT_RATE_LIMIT": ("rate_limit_count", _rate_limit_count),
+    "BOT_RATE_WINDOW": ("rate_limit_seconds", _rate_limit_seconds),
     "BOT_MAX_ANSWER_CHARS": ("max_answer_chars", _answer_chars),
     "BOT_MIN_CONFIDENCE": ("min_confidence", _confidence),
-    "BOT_RETENTION_DAYS": ("retention_days", _non_negative_int),
+    "BOT_RETENTION_DAYS": ("retention_days", _retention_days),
     "BOT_LOG_LEVEL": ("log_level", _log_level),
     "DISCORD_TOKEN": ("discord_token", _token),
-    "DISCORD_DEV_GUILD_ID": ("dev_guild_id", _positive_int),
+    "DISCORD_DEV_GUILD_ID": ("dev_guild_id", _snowflake),
     "DISCORD_API_BASE": ("api_base", _url("http", "https")),
     "DISCORD_GATEWAY_URL": ("gateway_url", _url("ws", "wss")),
 }

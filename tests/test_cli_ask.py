@@ -227,3 +227,52 @@ def test_real_subprocess_with_default_corpus(tmp_path: Path) -> None:
     )
     assert empty.returncode == 2
     assert "La question est vide" in empty.stderr
+
+
+def test_ask_strips_terminal_escapes_that_come_from_the_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    text = "Les théières en argent \x1b[2J\x1b[31mdu Yunnan\x1b[0m se vendent\x07 en ligne \x9b1m sur Taobao."
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "sources.toml").write_text(
+        '[[document]]\nfile = "a.txt"\ntitle = "Théières \\u001b]0;titre volé\\u0007du Yunnan"\n', encoding="utf-8"
+    )
+    status = main(["ask", "Où se vendent les théières du Yunnan ?", "--corpus", str(folder), "--no-log"])
+    out = capsys.readouterr().out
+    assert status == 0 and "Taobao" in out and "Théières du Yunnan" in out
+    assert not any(ch in out for ch in "\x1b\x07\x9b")
+    assert main(["ask", "Où se vendent les théières du Yunnan ?", "--corpus", str(folder), "--no-log", "--json"]) == 0
+    assert "\x1b[31m" in json.loads(capsys.readouterr().out)["answer"]  # JSON keeps the text as it is, escaped
+
+
+@pytest.mark.parametrize(
+    "locale_env",
+    [{"LC_ALL": "C"}, {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}],
+    ids=["c-locale", "c-locale-ascii"],
+)
+def test_stdin_with_invalid_utf8_answers_every_line_in_valid_utf8(tmp_path: Path, locale_env: dict[str, str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "LC_", "LANG", "PYTHONUTF8", "PYTHONIO"))}
+    env.update(locale_env, PYTHONPATH=str(REPO))
+    stdin = (
+        "Qui est le vice-président de Pinduoduo ?\n".encode() + b"Qui \xff\xfe est ?\n" + "Où est Libei ?\n".encode()
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "-", "--corpus", str(SEEDS), "--no-log"],
+        cwd=tmp_path,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    lines = result.stdout.decode("utf-8").splitlines()  # strict: the output is valid UTF-8
+    answers = [json.loads(line) for line in lines]
+    assert [a["question"] for a in answers] == [
+        "Qui est le vice-président de Pinduoduo ?",
+        "Qui \ufffd\ufffd est ?",
+        "Où est Libei ?",
+    ]
+    assert "Chen Qiu" in answers[0]["answer"] and "é" in answers[0]["answer"]

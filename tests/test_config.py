@@ -131,18 +131,21 @@ def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "key", "reason"),
     [
-        ("[rate_limit]\ncount = -3", "rate_limit.count", "entier positif (reçu : -3)"),
-        ("[rate_limit]\ncount = 0", "rate_limit.count", "entier positif"),
-        ("[rate_limit]\ncount = 2.5", "rate_limit.count", "entier positif"),
-        ("[rate_limit]\ncount = true", "rate_limit.count", "entier positif (reçu : true)"),
-        ('[rate_limit]\ncount = "cinq"', "rate_limit.count", "entier positif"),
-        ("[rate_limit]\nwindow_seconds = 0", "rate_limit.window_seconds", "strictement positif"),
+        ("[rate_limit]\ncount = -3", "rate_limit.count", "entier compris entre 1 et 1000 (reçu : -3)"),
+        ("[rate_limit]\ncount = 0", "rate_limit.count", "entier compris entre 1 et 1000"),
+        ("[rate_limit]\ncount = 2.5", "rate_limit.count", "entier compris entre 1 et 1000"),
+        ("[rate_limit]\ncount = true", "rate_limit.count", "entier compris entre 1 et 1000 (reçu : true)"),
+        ('[rate_limit]\ncount = "cinq"', "rate_limit.count", "entier compris entre 1 et 1000"),
+        ("[rate_limit]\ncount = 9223372036854775807", "rate_limit.count", "entre 1 et 1000"),
+        ("[rate_limit]\nwindow_seconds = 0", "rate_limit.window_seconds", "entre 1 et 86400"),
+        ("[rate_limit]\nwindow_seconds = 1e300", "rate_limit.window_seconds", "entre 1 et 86400"),
         ('[rate_limit]\nwindow_seconds = "x"', "rate_limit.window_seconds", "nombre"),
         ("[answers]\nmax_chars = 10", "answers.max_chars", "entre 50 et 4000"),
         ("[answers]\nmax_chars = 5000", "answers.max_chars", "entre 50 et 4000"),
         ("[answers]\nmin_confidence = 1.5", "answers.min_confidence", "entre 0 et 1"),
         ("[answers]\nmin_confidence = nan", "answers.min_confidence", "nombre fini"),
-        ("[retention]\ndays = -1", "retention.days", "positif ou nul"),
+        ("[retention]\ndays = -1", "retention.days", "entier compris entre 0 et 36500"),
+        ("[retention]\ndays = 9223372036854775807", "retention.days", "entier compris entre 0 et 36500"),
         ('[logging]\nlevel = "BAVARD"', "logging.level", "DEBUG"),
         ('[corpus]\npath = ""', "corpus.path", "chemin non vide"),
         ("[database]\npath = 3", "database.path", "chemin non vide"),
@@ -161,15 +164,20 @@ def test_invalid_toml_value_names_key(tmp_path: Path, toml: str, key: str, reaso
 @pytest.mark.parametrize(
     ("name", "value", "reason"),
     [
-        ("BOT_RATE_LIMIT", "abc", "entier positif"),
-        ("BOT_RATE_LIMIT", "-2", "entier positif"),
-        ("BOT_RATE_WINDOW", "-5", "strictement positif"),
+        ("BOT_RATE_LIMIT", "abc", "entier compris entre 1 et 1000"),
+        ("BOT_RATE_LIMIT", "-2", "entier compris entre 1 et 1000"),
+        ("BOT_RATE_LIMIT", str(2**63), "entier compris entre 1 et 1000"),
+        ("BOT_RATE_WINDOW", "-5", "entre 1 et 86400"),
+        ("BOT_RATE_WINDOW", "86401", "entre 1 et 86400"),
         ("BOT_MAX_ANSWER_CHARS", "12", "entre 50 et 4000"),
         ("BOT_MIN_CONFIDENCE", "haute", "nombre"),
         ("BOT_MIN_CONFIDENCE", "-0.1", "entre 0 et 1"),
-        ("BOT_RETENTION_DAYS", "1.5", "positif ou nul"),
+        ("BOT_RETENTION_DAYS", "1.5", "entier compris entre 0 et 36500"),
+        ("BOT_RETENTION_DAYS", str(2**63), "entier compris entre 0 et 36500"),
+        ("BOT_RETENTION_DAYS", "36501", "entier compris entre 0 et 36500"),
         ("BOT_LOG_LEVEL", "verbose", "DEBUG"),
         ("DISCORD_DEV_GUILD_ID", "mon-serveur", "entier positif"),
+        ("DISCORD_DEV_GUILD_ID", str(2**64), "identifiant Discord"),
         ("DISCORD_API_BASE", "discord.example", "http://"),
         ("DISCORD_GATEWAY_URL", "http://127.0.0.1:8081", "ws://"),
     ],
@@ -248,3 +256,10 @@ def test_every_toml_key_is_in_committed_file() -> None:
         section, name = key.split(".")
         assert f"[{section}]" in text
         assert f"{name} =" in text  # min_confidence appears commented out
+
+
+def test_bounds_themselves_are_accepted(tmp_path: Path) -> None:
+    path = write(tmp_path, "[rate_limit]\ncount = 1000\nwindow_seconds = 86400\n[retention]\ndays = 36500\n")
+    settings = load_settings(path, env={"BOT_RATE_WINDOW": "1", "DISCORD_DEV_GUILD_ID": str(2**63 - 1)})
+    assert (settings.rate_limit_count, settings.rate_limit_seconds, settings.retention_days) == (1000, 1.0, 36500)
+    assert settings.dev_guild_id == 2**63 - 1

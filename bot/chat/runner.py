@@ -13,6 +13,7 @@ import signal
 import sys
 from urllib.parse import urlsplit
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
@@ -39,6 +40,12 @@ NO_TOKEN = (
     "(à côté de docker-compose.yml ; voir .env.example), puis relancez « python -m bot {command} »."
 )
 TOKEN_REFUSED = "Discord a refusé le jeton : vérifiez la valeur de DISCORD_TOKEN dans le fichier .env."
+UNREACHABLE = "Impossible de joindre Discord ({reason}) : nouvelle tentative dans {delay:g} s."
+UNEXPECTED_REPLY = (
+    "Discord a répondu par une erreur inattendue ({reason}) : vérifiez DISCORD_API_BASE ou l'état de Discord."
+)
+RETRY_FIRST_SECONDS = 5.0  # first wait after Discord could not be reached, doubled at each failure
+RETRY_MAX_SECONDS = 300.0
 INTENT_MISSING = (
     "Discord refuse l'intention « Message Content » : activez « MESSAGE CONTENT INTENT » dans le portail "
     "des développeurs (Application > Bot > Privileged Gateway Intents), puis relancez le bot."
@@ -113,11 +120,11 @@ async def serve(settings: Settings) -> int:
     except Exception as exc:
         print(f"Impossible d'ouvrir la base de données {settings.database_path} : {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    bot = QABot(settings, storage, engine)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, _stop, bot, signal.Signals(signum).name)
+            loop.add_signal_handler(signum, _stop, stop, signal.Signals(signum).name)
     log.info(
         "corpus %s: %d documents, %d passages; database %s",
         settings.corpus_path,
@@ -125,32 +132,69 @@ async def serve(settings: Settings) -> int:
         engine.passage_count,
         settings.database_path,
     )
+    delay = RETRY_FIRST_SECONDS
     try:
-        await bot.start(settings.discord_token)
-    except discord.LoginFailure:
-        print(TOKEN_REFUSED, file=sys.stderr)
-        return EXIT_FAILURE
-    except discord.PrivilegedIntentsRequired:
-        print(INTENT_MISSING, file=sys.stderr)
-        return EXIT_FAILURE
+        while not stop.is_set():
+            try:
+                # A new client each time: a failed login leaves discord.py's client closed for good.
+                await _run_until_stopped(QABot(settings, storage, engine), settings.discord_token, stop)
+                break
+            except discord.LoginFailure:
+                print(TOKEN_REFUSED, file=sys.stderr)
+                return EXIT_FAILURE
+            except discord.PrivilegedIntentsRequired:
+                print(INTENT_MISSING, file=sys.stderr)
+                return EXIT_FAILURE
+            except (OSError, aiohttp.ClientError, TimeoutError, discord.GatewayNotFound, discord.HTTPException) as exc:
+                if isinstance(exc, discord.HTTPException) and exc.status < 500 and exc.status != 429:
+                    print(UNEXPECTED_REPLY.format(reason=_reason(exc)), file=sys.stderr)
+                    return EXIT_FAILURE
+                print(UNREACHABLE.format(reason=_reason(exc), delay=delay), file=sys.stderr, flush=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signum)
-        await bot.close()  # shared with a signal's close: waits for the same shutdown
         await storage.close()  # here, not in bot.close(), so no cancelled task can leave it half-closed
     log.info("bot stopped")
     return EXIT_OK
 
 
-_closing: set[asyncio.Task[None]] = set()
+async def _run_until_stopped(bot: QABot, token: str, stop: asyncio.Event) -> None:
+    """Run `bot` until it ends (raising what made it fail) or `stop` is set (then close it and return).
+
+    A bot still logging in (possibly waiting between discord.py's own retries) is cancelled before it is
+    closed, so no request runs on a closed HTTP session; a connected one is closed as usual."""
+    running = asyncio.ensure_future(bot.start(token))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            running.result()  # raises what stopped the bot
+            return
+        if not bot.is_ready():
+            running.cancel()
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await running  # after a stop, whatever the interrupted login raises does not matter
+    finally:
+        stopping.cancel()
+        await bot.close()  # shared with the close above: waits for the same shutdown
 
 
-def _stop(bot: QABot, signal_name: str) -> None:
+def _reason(exc: BaseException) -> str:
+    """A one-line reason for a connection failure, never a traceback."""
+    if isinstance(exc, discord.HTTPException):
+        return f"réponse HTTP {exc.status}"
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _stop(stop: asyncio.Event, signal_name: str) -> None:
     log.info("%s received: closing", signal_name)
-    task = asyncio.ensure_future(bot.close())
-    _closing.add(task)  # keep a reference until it is done
-    task.add_done_callback(_closing.discard)
+    stop.set()
 
 
 def run_bot(settings: Settings) -> int:

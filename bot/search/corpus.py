@@ -7,19 +7,25 @@ corpus can fix it. Documents come out cleaned (see `bot.search.cleaning`) and sp
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gzip
 import hashlib
 import json
 import multiprocessing
 import os
 import re
+import stat
 import tomllib
+import zlib
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from bot.search.cleaning import clean_paragraphs, guess_title, split_paragraphs
+from bot.search.passages import LONG_PARAGRAPH_CHARS
 
 TEXT_SUFFIXES = (".txt", ".md")
 SOURCES_FILE = "sources.toml"
@@ -29,6 +35,10 @@ MAX_WORKERS = 8
 # What `make_document` takes, positionally: id, text, title, url, published, publisher.
 Record = tuple[str, str, str | None, str | None, str | None, str | None]
 _METADATA = ("title", "url", "published", "publisher")
+URL_SCHEMES = ("http", "https")
+# Characters no well-formed link holds as written: white space, controls, brackets, quotes.
+_URL_FORBIDDEN = re.compile(r'[\s\x00-\x1f\x7f-\x9f<>\[\]{}|\\^`"]')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class CorpusError(ValueError):
@@ -60,6 +70,7 @@ class Corpus:
     fingerprint: str = ""
     source: str = ""
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # French, for the operator: files left out, links dropped
 
 
 def load_corpus(path: str | Path, workers: int | None = None) -> Corpus:
@@ -74,6 +85,8 @@ def load_corpus(path: str | Path, workers: int | None = None) -> Corpus:
         corpus = _load_folder(path)
     elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
         corpus = _load_jsonl(path, workers)
+        if path.is_symlink():
+            corpus.warnings.insert(0, f"ce fichier est un lien symbolique vers {path.resolve()}, lu quand même.")
     else:
         raise CorpusError(
             f"{path} : format de corpus non reconnu (attendu : un dossier de fichiers .txt/.md ou un fichier .jsonl)"
@@ -87,28 +100,101 @@ def load_corpus(path: str | Path, workers: int | None = None) -> Corpus:
 
 def corpus_fingerprint(path: str | Path) -> str:
     """SHA-256 of a corpus's files as stored (names and bytes), without parsing them: cheap enough to
-    tell at every start whether a persisted index still matches the corpus."""
+    tell at every start whether a persisted index still matches the corpus. Only the files that loading
+    may read count (see `corpus_files`): a link out of the folder is never opened."""
     path = Path(path)
     digest = hashlib.sha256()
-    if path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and (p.suffix.lower() in TEXT_SUFFIXES or p.name == SOURCES_FILE)
-        )
-    else:
-        files = [path]
-    try:
-        for file in files:
-            digest.update(file.relative_to(path).as_posix().encode() + b"\0" if file != path else b"\0")
-            with file.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    digest.update(block)
-    except OSError as exc:
-        raise CorpusError(f"{path} : lecture impossible ({exc.strerror or exc}).") from None
+    if not path.is_dir():
+        digest.update(b"\0")
+        try:
+            _digest_file(digest, path)
+        except OSError as exc:
+            raise CorpusError(f"{path} : lecture impossible, {french_os_error(exc)}.") from None
+        return digest.hexdigest()
+    for file, real in corpus_files(path, []):
+        digest.update(_relative(file, path).encode() + b"\0")
+        try:
+            _digest_file(digest, real)
+        except OSError as exc:  # left out by loading too, with a warning
+            digest.update(f"\0unreadable {exc.errno}\0".encode())
     return digest.hexdigest()
 
 
-def _read_utf8(path: Path) -> str:
-    data = path.read_bytes()
+def _digest_file(digest: hashlib._Hash, file: Path) -> None:
+    with file.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+
+
+def corpus_files(folder: Path, warnings: list[str]) -> list[tuple[Path, Path]]:
+    """The files of a corpus folder that may be read, as (path in the folder, real path), in name order:
+    the .txt/.md files and the top-level sources.toml that are regular files whose real path stays inside
+    the folder. Anything else (a link out of the folder, a device, a pipe) is left out and named in `warnings`,
+    so a link can never make the bot quote a file such as /etc/passwd."""
+    root = folder.resolve()
+    files: list[tuple[Path, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        base = Path(dirpath)
+        for name in sorted(dirnames):
+            if (base / name).is_symlink():
+                warnings.append(f"{_relative(base / name, folder)} ignoré : lien symbolique vers un dossier.")
+        for name in filenames:
+            file = base / name
+            if file.suffix.lower() not in TEXT_SUFFIXES and not (name == SOURCES_FILE and base == folder):
+                continue
+            real, reason = _inside(file, root)
+            if reason:
+                warnings.append(f"{_relative(file, folder)} ignoré : {reason}.")
+            else:
+                files.append((file, real))
+    return sorted(files)
+
+
+def _inside(file: Path, root: Path) -> tuple[Path, str]:
+    """`file`'s real path, and why it may not be read ("" when it may): it must be a regular file in `root`."""
+    try:
+        real = file.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return file, "lien symbolique cassé ou en boucle"
+    if not real.is_relative_to(root):
+        return real, f"lien symbolique vers {real}, hors du dossier du corpus"
+    try:
+        mode = real.stat().st_mode
+    except OSError:
+        return real, "fichier inaccessible"
+    if not stat.S_ISREG(mode):
+        return real, "ce n'est pas un fichier ordinaire"
+    return real, ""
+
+
+def _relative(file: Path, folder: Path) -> str:
+    return file.relative_to(folder).as_posix()
+
+
+_ERRNO_FRENCH = {
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.ENOENT: "fichier introuvable",
+    errno.EISDIR: "c'est un dossier",
+    errno.EIO: "erreur d'entrée-sortie du disque",
+    errno.ELOOP: "trop de liens symboliques",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+    errno.ENOMEM: "mémoire insuffisante",
+    errno.ESTALE: "fichier réseau devenu inaccessible",
+}
+
+
+def french_os_error(exc: OSError) -> str:
+    """A system error in French words where known, the original after in parentheses:
+    "permission refusée (Permission denied)"."""
+    original = exc.strerror or str(exc)
+    french = _ERRNO_FRENCH.get(exc.errno or 0)
+    return f"{french} ({original})" if french else original
+
+
+def _read_utf8(real: Path, path: Path) -> str:
+    """The text of `real`, a file checked by `corpus_files`; errors name `path`, the file in the corpus."""
+    data = real.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -119,12 +205,12 @@ def _read_utf8(path: Path) -> str:
         ) from None
 
 
-def _load_sources(folder: Path) -> dict[str, dict[str, str]]:
-    toml_path = folder / SOURCES_FILE
-    if not toml_path.exists():
-        return {}
+def _load_sources(toml_path: Path, real: Path, warnings: list[str]) -> dict[str, dict[str, str]]:
+    """The metadata of sources.toml by file path relative to the corpus folder."""
     try:
-        data = tomllib.loads(_read_utf8(toml_path))
+        data = tomllib.loads(_read_utf8(real, toml_path))
+    except OSError as exc:
+        raise CorpusError(f"{toml_path} : lecture impossible, {french_os_error(exc)}.") from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         where = f", ligne {match.group(1)}" if match else ""
@@ -144,29 +230,48 @@ def _load_sources(folder: Path) -> dict[str, dict[str, str]]:
             if isinstance(value, dt.datetime):
                 value = value.date()
             meta[key] = value.isoformat() if isinstance(value, dt.date) else str(value)
-        sources[entry["file"]] = meta
+        name = PurePosixPath(entry["file"]).as_posix()  # "./a.txt" is "a.txt"
+        if name in sources:
+            warnings.append(f"{SOURCES_FILE} : le fichier « {name} » a plusieurs entrées ; la dernière est gardée.")
+        sources[name] = meta
     return sources
 
 
 def _load_folder(folder: Path) -> Corpus:
-    sources = _load_sources(folder)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+    warnings: list[str] = []
+    files = corpus_files(folder, warnings)
+    sources: dict[str, dict[str, str]] = {}
+    texts: dict[str, tuple[Path, Path]] = {}
+    for file, real in files:
+        relative = _relative(file, folder)
+        if file == folder / SOURCES_FILE:
+            sources = _load_sources(file, real, warnings)
+        elif relative.lower() != "readme.md":
+            texts[relative] = (file, real)
+    warnings.extend(
+        f"{SOURCES_FILE} : l'entrée « {name} » ne correspond à aucun fichier du corpus (chemin relatif au dossier "
+        "attendu, avec son extension)."
+        for name in sources
+        if name not in texts
+    )
+    doc_ids = document_ids(list(texts))
     documents: list[Document] = []
     skipped: list[str] = []
-    for file in files:
-        relative = file.relative_to(folder).as_posix()
-        if relative.lower() == "readme.md":
+    for relative, (file, real) in texts.items():
+        try:
+            raw = _read_utf8(real, file)
+        except OSError as exc:
+            warnings.append(f"{relative} ignoré : lecture impossible, {french_os_error(exc)}.")
             continue
-        raw = _read_utf8(file)
-        meta = sources.get(relative) or sources.get(file.name) or {}
+        meta = sources.get(relative, {})
         if file.suffix.lower() == ".md":
             raw, md_title = _strip_markdown(raw)
             meta = {"title": md_title, **meta} if md_title and "title" not in meta else meta
         document = make_document(
-            doc_id=file.stem,
+            doc_id=doc_ids[relative],
             text=raw,
             title=meta.get("title"),
-            url=meta.get("url"),
+            url=checked_url(meta.get("url"), relative, warnings),
             published=meta.get("published"),
             publisher=meta.get("publisher"),
             file=relative,
@@ -176,7 +281,75 @@ def _load_folder(folder: Path) -> Corpus:
             skipped.append(relative)
         else:
             documents.append(document)
-    return Corpus(documents, skipped=skipped)
+            _warn_long_paragraphs(document, relative, warnings)
+    return Corpus(documents, skipped=skipped, warnings=warnings)
+
+
+def document_ids(relatives: list[str]) -> dict[str, str]:
+    """The id of each file of a folder corpus, from its path relative to the folder (posix).
+
+    A top-level file is known by its name without extension ("a" for a.txt), unless another top-level file
+    shares that stem (a.txt and a.md) or a file is named so; every other file, and those, by its relative path
+    with extension ("dossier/a.txt", "a.md"). Ids are unique, and a file's id changes only when a clashing
+    file is added or removed.
+    """
+    top = [PurePosixPath(relative) for relative in relatives if "/" not in relative]
+    stems = Counter(path.stem for path in top)
+    taken = set(relatives)
+    ids = {relative: relative for relative in relatives}
+    for path in top:
+        if stems[path.stem] == 1 and path.stem not in taken:
+            ids[path.as_posix()] = path.stem
+    return ids
+
+
+def _warn_long_paragraphs(document: Document, name: str, warnings: list[str]) -> None:
+    """Name the paragraphs that will be cut into passages without looking for their sentences."""
+    for number, paragraph in enumerate(document.paragraphs, 1):
+        if len(paragraph) > LONG_PARAGRAPH_CHARS:
+            warnings.append(
+                f"{name} : le paragraphe n° {number} compte {len(paragraph)} caractères (plus de "
+                f"{LONG_PARAGRAPH_CHARS}) ; il est découpé en passages sans analyse des phrases."
+            )
+
+
+def checked_url(url: str | None, document: str, warnings: list[str]) -> str | None:
+    """`url` when it is a well-formed http(s) address, else None and a warning naming `document`: a link
+    such as javascript:, data: or file: must never reach a reader."""
+    if url is None:
+        return None
+    url = url.strip()
+    reason = _url_problem(url)
+    if not reason:
+        return url
+    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", url)
+    shown = shown if len(shown) <= 100 else shown[:99] + "…"
+    warnings.append(f"{document} : lien « {shown} » ignoré ({reason}).")
+    return None
+
+
+def _url_problem(url: str) -> str:
+    """Why `url` is not kept as a document's link, in French ("" when it is kept)."""
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # .port raises ValueError for a port that is not a number
+    except ValueError:
+        return "adresse mal formée"
+    if parts.scheme.lower() not in URL_SCHEMES:
+        return "seuls les liens http:// et https:// sont gardés"
+    if _URL_FORBIDDEN.search(url):
+        return "espace, crochet, guillemet ou caractère de contrôle dans l'adresse"
+    if not host:
+        return "adresse sans nom de site"
+    return ""
+
+
+# A link's target: "(…)" on one line, with at most one level of parentheses inside (Wikipedia's "Paris_(ville)").
+# Neither it nor a link's text may run over another bracket of its kind, so each character is scanned from a
+# bounded number of starts and a file of "[[[[" costs linear time, not quadratic.
+_MD_TARGET = r"\((?:[^()\n]|\([^()\n]*\))*\)"
+_MD_IMAGE = re.compile(r"!\[[^\[\]]*\]" + _MD_TARGET)
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
 
 
 def _strip_markdown(text: str) -> tuple[str, str | None]:
@@ -186,8 +359,8 @@ def _strip_markdown(text: str) -> tuple[str, str | None]:
     if match:
         title = match.group(1).strip()
     text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
     text = re.sub(r"(\*\*|__|`)", "", text)
     return text, title
 
@@ -223,14 +396,27 @@ def make_document(
 
 
 def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The numbered lines of a JSON Lines file, gzip-compressed or not; a damaged file is a CorpusError."""
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        yield from enumerate(handle, 1)
+    number = 0
+    try:
+        with opener(path, "rb") as handle:
+            for number, line in enumerate(handle, 1):
+                yield number, line
+    except EOFError:
+        raise CorpusError(
+            f"{path} : fichier gzip tronqué après la ligne {number} (copie ou téléchargement incomplet ?)."
+        ) from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise CorpusError(f"{path} : fichier gzip invalide après la ligne {number} ({exc}).") from None
+    except OSError as exc:
+        raise CorpusError(f"{path} : lecture impossible, {french_os_error(exc)}.") from None
 
 
 def _load_jsonl(path: Path, workers: int | None) -> Corpus:
     records: list[Record] = []
     seen: set[str] = set()
+    warnings: list[str] = []
     for number, raw in _jsonl_lines(path):
         if not raw.strip():
             continue
@@ -251,6 +437,7 @@ def _load_jsonl(path: Path, workers: int | None) -> Corpus:
             raise CorpusError(f"{where} : l'identifiant « {doc_id} » est déjà utilisé plus haut.")
         seen.add(doc_id)
         title, url, published, publisher = (_optional_str(record.get(k)) for k in _METADATA)
+        url = checked_url(url, f"{where} (document « {doc_id} »)", warnings)
         records.append((doc_id, text, title, url, published, publisher))
     documents: list[Document] = []
     skipped: list[str] = []
@@ -259,7 +446,8 @@ def _load_jsonl(path: Path, workers: int | None) -> Corpus:
             skipped.append(record[0])
         else:
             documents.append(document)
-    return Corpus(documents, skipped=skipped)
+            _warn_long_paragraphs(document, f"{path} (document « {document.doc_id} »)", warnings)
+    return Corpus(documents, skipped=skipped, warnings=warnings)
 
 
 def _make_documents(records: list[Record], workers: int | None) -> list[Document | None]:

@@ -121,6 +121,7 @@ def save_index(corpus: Corpus, index: CorpusIndex, path: Path, key: str) -> None
                 "source": corpus.source,
                 "fingerprint": corpus.fingerprint,
                 "skipped": corpus.skipped,
+                "warnings": corpus.warnings,
                 "k1": index.body.k1,
                 "b": index.body.b,
             }
@@ -236,7 +237,13 @@ def _index_from(arrays: dict[str, np.ndarray], meta: dict) -> tuple[Corpus, Corp
         **indexes,
     )
     _check(index, len(documents))
-    corpus = Corpus(documents, fingerprint=meta["fingerprint"], source=meta["source"], skipped=meta["skipped"])
+    corpus = Corpus(
+        documents,
+        fingerprint=meta["fingerprint"],
+        source=meta["source"],
+        skipped=meta["skipped"],
+        warnings=[str(w) for w in meta.get("warnings", [])],
+    )
     return corpus, index
 
 

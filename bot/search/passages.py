@@ -28,27 +28,32 @@ _SENTENCE_END = re.compile(
 )
 _LAST_WORD = re.compile(r"([\w.°-]+)[.]$")
 _LAST_WORD_CHARS = 64  # enough for any abbreviation or initials; a bounded search keeps splitting linear
+# A paragraph longer than this is no prose to split into sentences (a dump, a table flattened to one line): it is
+# cut at spaces into passages, each read as one sentence, so no input can make the analysis slow.
+LONG_PARAGRAPH_CHARS = 20_000
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split a paragraph into sentences, respecting abbreviations, initials and closing quotes."""
+    """Split a paragraph into sentences, respecting abbreviations, initials and closing quotes.
+
+    Linear in the text's length: a refused sentence end ("M.", "A.") reads only the last token before it, and
+    a sentence is copied out once, when it ends.
+    """
     pieces: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        end = match.start()
-        head = text[start:end].rstrip()
-        # The gap starts with the closing quotes (French ones after a space): extend `end` over them.
-        end_with_quotes = end + len(match.group(0).rstrip())
-        candidate = text[start:end_with_quotes].strip()
-        # The run of word characters ending the sentence lies within its last space-separated token: searching
-        # only that token is the same search, minus a scan of the whole tail from every position.
-        tail = head[-_LAST_WORD_CHARS:]
+        end = match.start()  # right after the end punctuation, which the look-behind guarantees
+        # The run of word characters ending the sentence lies within its last space-separated token, itself
+        # within the last few characters before `end`.
+        tail = text[max(start, end - _LAST_WORD_CHARS) : end]
         last_word = _LAST_WORD.search(tail.rsplit(None, 1)[-1]) if tail.endswith(".") else None
         if last_word:
             word = last_word.group(1).lower()
             # "M. Long", "J.-C.", initials like "A." are not sentence ends.
             if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or re.fullmatch(r"(?:\w\.)+\w?", word):
                 continue
+        # The gap starts with the closing quotes (French ones after a space): the sentence takes them.
+        candidate = text[start : end + len(match.group(0).rstrip())].strip()
         if candidate:
             pieces.append(candidate)
         start = match.end()
@@ -76,9 +81,16 @@ def split_passages(paragraphs: list[str], doc_index: int, max_chars: int = 1000)
 def passages_with_sentences(
     paragraphs: list[str], doc_index: int, max_chars: int = 1000
 ) -> list[tuple[Passage, list[str]]]:
-    """Passages of a document, each with its sentences (every paragraph is split into sentences once)."""
+    """Passages of a document, each with its sentences (every paragraph is split into sentences once).
+
+    A paragraph over `LONG_PARAGRAPH_CHARS` is cut at spaces into passages of about `max_chars`, each its
+    own single sentence."""
     out: list[tuple[Passage, list[str]]] = []
     for p_index, para in enumerate(paragraphs):
+        if len(para) > LONG_PARAGRAPH_CHARS:
+            for piece in cut_at_spaces(para, max_chars):
+                out.append((Passage(doc_index, p_index, len(out), piece), [piece]))
+            continue
         sentences = split_sentences(para)
         if len(para) <= max_chars:
             out.append((Passage(doc_index, p_index, len(out), para), sentences))
@@ -90,15 +102,7 @@ def passages_with_sentences(
 
 def _chunk_sentences(sentences: list[str], length: int, max_chars: int) -> list[list[str]]:
     """Runs of whole sentences of about equal length; a sentence longer than the bound is cut at words."""
-    pieces: list[str] = []
-    for sentence in sentences:
-        while len(sentence) > max_chars:
-            cut = sentence.rfind(" ", 0, max_chars)
-            cut = cut if cut > max_chars // 2 else max_chars
-            pieces.append(sentence[:cut].strip())
-            sentence = sentence[cut:].strip()
-        if sentence:
-            pieces.append(sentence)
+    pieces = [piece for sentence in sentences for piece in cut_at_spaces(sentence, max_chars)]
     count = -(-length // max_chars)  # ceil: how many chunks a balanced cut needs
     target = length / count
     chunks: list[list[str]] = []
@@ -113,3 +117,21 @@ def _chunk_sentences(sentences: list[str], length: int, max_chars: int) -> list[
     if current:
         chunks.append(current)
     return chunks
+
+
+def cut_at_spaces(text: str, max_chars: int) -> list[str]:
+    """`text` in pieces of at most `max_chars`, cut at the last space of each stretch (mid-word when its second
+    half has none); linear, as each stretch is searched once."""
+    text = text.strip()
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > max_chars:
+        cut = text.rfind(" ", start, start + max_chars)
+        cut = cut if cut > start + max_chars // 2 else start + max_chars
+        pieces.append(text[start:cut].strip())
+        start = cut
+        while start < len(text) and text[start].isspace():
+            start += 1
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces

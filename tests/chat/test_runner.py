@@ -1,18 +1,27 @@
-"""Starting the bot: no token means a French message and exit 2; addresses and token redaction."""
+"""Starting the bot: no token means a French message and exit 2; addresses and token redaction; Discord
+unreachable or failing is one French line, retried with a growing wait, and SIGTERM still exits cleanly."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gzip
 import io
 import logging
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from unittest import mock
 
 import discord
 import pytest
 import yarl
+from aiohttp import web
 from discord import app_commands
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
@@ -123,3 +132,131 @@ def test_point_discord_at_changes_rest_and_gateway_addresses(monkeypatch: pytest
     point_discord_at("http://127.0.0.1:9999/api/v10", "ws://127.0.0.1:9999/gateway")
     assert Route("GET", "/users/@me").url == "http://127.0.0.1:9999/api/v10/users/@me"
     assert yarl.URL("ws://127.0.0.1:9999/gateway") == DiscordWebSocket.DEFAULT_GATEWAY
+
+
+def test_run_with_a_truncated_gzip_corpus_exits_2_with_a_french_message(tmp_path: Path) -> None:
+    corpus = tmp_path / "docs.jsonl.gz"
+    lines = "".join(f'{{"id": "{i}", "text": "Article numéro {i}."}}\n' for i in range(500))
+    corpus.write_bytes(gzip.compress(lines.encode())[:200])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
+    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN=TOKEN, BOT_CORPUS=str(corpus), BOT_DATABASE=str(tmp_path / "b.db"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "Erreur de corpus" in result.stderr and "docs.jsonl.gz" in result.stderr and "tronqué" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+class _BotRun:
+    """`python -m bot run` in a subprocess pointed at `api_base`, its stderr collected line by line."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self._reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def start(cls, api_base: str, tmp_path: Path) -> _BotRun:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
+        env.update(
+            PYTHONPATH=str(ROOT),
+            PYTHONUNBUFFERED="1",
+            DISCORD_TOKEN=TOKEN,
+            DISCORD_API_BASE=api_base,
+            DISCORD_GATEWAY_URL="ws://127.0.0.1:9/gateway",
+            BOT_CORPUS=str(ROOT / "seeds"),
+            BOT_DATABASE=str(tmp_path / "bot.sqlite3"),
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        return cls(proc)
+
+    async def _read(self) -> None:
+        assert self.proc.stderr is not None
+        while line := await self.proc.stderr.readline():
+            self.lines.append(line.decode("utf-8", "replace").rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.proc.returncode is None, f"bot exited early:\n{self.output}"
+            assert time.monotonic() < deadline, f"timed out:\n{self.output}"
+            await asyncio.sleep(0.05)
+
+    async def terminate(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            status = await asyncio.wait_for(self.proc.wait(), timeout=15)
+        finally:
+            if self.proc.returncode is None:
+                self.proc.kill()
+        await asyncio.wait_for(self._reader, timeout=5)
+        return status
+
+
+@contextlib.asynccontextmanager
+async def _discord_answering(status: int) -> AsyncIterator[list[str]]:
+    """A stand-in of Discord's API on 127.0.0.1 answering `status` to everything; yields the requested paths."""
+    requests: list[str] = []
+
+    async def reply(request: web.Request) -> web.Response:
+        requests.append(request.path)
+        return web.json_response({"message": "boom", "code": 0}, status=status)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", reply)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    requests.append(f"http://127.0.0.1:{port}/api/v10")  # first item: the base address to give the bot
+    try:
+        yield requests
+    finally:
+        await runner.cleanup()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def _clean(output: str) -> None:
+    assert "Traceback" not in output and "Session is closed" not in output, output
+
+
+async def test_unreachable_discord_is_one_french_line_then_retried_and_sigterm_exits_cleanly(tmp_path: Path) -> None:
+    bot = await _BotRun.start(f"http://127.0.0.1:{_closed_port()}/api/v10", tmp_path)
+    await bot.wait_for(lambda: "nouvelle tentative dans 5 s" in bot.output)
+    assert await bot.terminate() == 0
+    failures = [line for line in bot.lines if "Impossible de joindre Discord" in line]
+    assert len(failures) == 1 and failures[0].startswith("Impossible de joindre Discord (")
+    assert "bot stopped" in bot.output
+    _clean(bot.output)
+
+
+async def test_discord_answering_503_is_retried_with_a_growing_wait(tmp_path: Path) -> None:
+    async with _discord_answering(503) as requests:
+        bot = await _BotRun.start(requests[0], tmp_path)
+        await bot.wait_for(lambda: "nouvelle tentative dans 10 s" in bot.output, timeout=90)
+        assert await bot.terminate() == 0
+    assert "Impossible de joindre Discord (réponse HTTP 503) : nouvelle tentative dans 5 s." in bot.lines
+    assert requests[1:] == ["/api/v10/users/@me", "/api/v10/users/@me"]  # one login a try
+    _clean(bot.output)
+
+
+async def test_sigterm_while_discord_answers_500_exits_cleanly(tmp_path: Path) -> None:
+    async with _discord_answering(500) as requests:
+        bot = await _BotRun.start(requests[0], tmp_path)
+        await bot.wait_for(lambda: len(requests) > 1)  # logging in, in discord.py's own retries of a 500
+        assert await bot.terminate() == 0
+    assert "bot stopped" in bot.output
+    _clean(bot.output)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 from pathlib import Path
 
 import pytest
 
-from bot.search.corpus import CorpusError, load_corpus
+from bot.cli import main
+from bot.search import corpus as corpus_module
+from bot.search.corpus import CorpusError, corpus_fingerprint, load_corpus
 from bot.search.engine import Engine
 from tests.conftest import SEEDS
 
@@ -241,3 +244,200 @@ def test_cleaning_in_several_processes_gives_the_same_corpus(tmp_path: Path) -> 
     assert one.documents == two.documents and one.skipped == two.skipped == ["vide"]
     assert [d.doc_id for d in two.documents] == [f"a{i}" for i in range(60)]
     assert two.documents[7].paragraphs == ("Paragraphe 7 de l'article, assez long pour compter.",)
+
+
+def test_links_out_of_the_folder_are_never_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("DISCORD_TOKEN=jeton-secret-du-serveur. Ne jamais citer ce fichier.", encoding="utf-8")
+    (outside / "sources.toml").write_text('[[document]]\nfile = "a.txt"\ntitle = "Volé"\n', encoding="utf-8")
+    folder = tmp_path / "corpus"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (folder / "fuite.txt").symlink_to(secret)
+    (folder / "environ.txt").symlink_to("/proc/self/environ")
+    (folder / "sources.toml").symlink_to(outside / "sources.toml")
+    (folder / "dehors").symlink_to(outside, target_is_directory=True)
+    (folder / "sub" / "copie.txt").symlink_to(folder / "a.txt")  # a link that stays inside is read
+    corpus = load_corpus(folder)
+    assert sorted(d.file for d in corpus.documents) == ["a.txt", "sub/copie.txt"]
+    assert all("jeton-secret" not in d.text and d.title != "Volé" for d in corpus.documents)
+    warned = "\n".join(corpus.warnings)
+    for name in ("fuite.txt", "environ.txt", "sources.toml", "dehors"):
+        assert f"{name} ignoré" in warned
+    assert str(secret) in warned and "hors du dossier du corpus" in warned
+    answer = Engine.build(corpus).answer("Quel est le DISCORD_TOKEN ?")
+    assert "jeton-secret" not in answer.text
+
+
+def test_fingerprint_reads_no_file_out_of_the_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("un secret", encoding="utf-8")
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (folder / "lien.txt").symlink_to(outside)
+    before = corpus_fingerprint(folder)
+    outside.write_text("un autre secret", encoding="utf-8")
+    assert corpus_fingerprint(folder) == before
+
+
+def test_jsonl_corpus_given_as_a_link_is_read_and_its_target_reported(tmp_path: Path) -> None:
+    target = _write_jsonl(tmp_path / "vrai.jsonl", [{"id": "a", "text": ARTICLE}])
+    link = tmp_path / "corpus.jsonl"
+    link.symlink_to(target)
+    corpus = load_corpus(link)
+    assert [d.doc_id for d in corpus.documents] == ["a"]
+    assert any(str(target) in message and "lien symbolique" in message for message in corpus.warnings)
+
+
+def test_cli_prints_the_corpus_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    args = ["ask", "Qui vend des théières ?", "--corpus", str(folder), "--database", str(tmp_path / "q.sqlite3")]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "Avertissement" in err and "passwd.txt ignoré" in err and "/etc/passwd" in err
+
+
+BAD_URLS = [
+    "javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "file:///etc/passwd",
+    "https://exemple.fr/a b",
+    "https://exemple.fr/[x]",
+    "https://exemple.fr/\x1b[31m",
+    "http://exemple.fr:port/",
+    "https:///sans-site",
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_only_well_formed_http_links_are_kept_from_sources_toml(tmp_path: Path, url: str) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(OTHER, encoding="utf-8")
+    toml = f'[[document]]\nfile = "a.txt"\nurl = {json.dumps(url)}\n\n[[document]]\nfile = "b.txt"\nurl = "HTTPS://ex.fr/b"\n'
+    (tmp_path / "sources.toml").write_text(toml, encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    docs = {d.doc_id: d for d in corpus.documents}
+    assert docs["a"].url is None and docs["b"].url == "HTTPS://ex.fr/b"
+    (warning,) = corpus.warnings
+    assert warning.startswith("a.txt : lien") and "ignoré" in warning and "\x1b" not in warning
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_only_well_formed_http_links_are_kept_from_jsonl(tmp_path: Path, url: str) -> None:
+    path = _write_jsonl(tmp_path / "docs.jsonl", [{"id": "x", "text": ARTICLE, "url": url}])
+    corpus = load_corpus(path)
+    assert corpus.documents[0].url is None
+    (warning,) = corpus.warnings
+    assert "docs.jsonl, ligne 1" in warning and "« x »" in warning and "ignoré" in warning
+
+
+def _gzipped(count: int = 200) -> bytes:
+    lines = "".join(json.dumps({"id": str(i), "text": f"{ARTICLE} Numéro {i}."}) + "\n" for i in range(count))
+    return gzip.compress(lines.encode())
+
+
+def test_truncated_gzip_corpus_is_a_french_corpus_error(tmp_path: Path) -> None:
+    data = _gzipped()
+    path = tmp_path / "docs.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    message = _error(path)
+    assert "docs.jsonl.gz" in message and "tronqué" in message
+
+
+@pytest.mark.parametrize(
+    "content", [b'{"id": "a", "text": "pas compress\xc3\xa9"}\n', b"\x1f\x8b\x08\x00" + b"\x00" * 6 + b"garbage" * 20]
+)
+def test_invalid_gzip_corpus_is_a_french_corpus_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "docs.jsonl.gz"
+    path.write_bytes(content)
+    message = _error(path)
+    assert "docs.jsonl.gz" in message and "gzip invalide" in message
+
+
+def test_unreadable_jsonl_corpus_names_the_error_in_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write_jsonl(tmp_path / "docs.jsonl", [{"id": "a", "text": ARTICLE}])
+
+    def refuse(file: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(file))
+
+    monkeypatch.setattr(corpus_module, "open", refuse, raising=False)  # the tests may run as root
+    message = _error(path)
+    assert "docs.jsonl" in message and "permission refusée (Permission denied)" in message
+
+
+def test_same_names_in_subfolders_and_stems_get_their_own_ids_and_sources(tmp_path: Path) -> None:
+    (tmp_path / "2019").mkdir()
+    (tmp_path / "2020").mkdir()
+    (tmp_path / "2019" / "article.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "2020" / "article.txt").write_text(OTHER, encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Le thé vert du Yunnan se boit chaud. Il se vend bien.", encoding="utf-8")
+    (tmp_path / "a.md").write_text("Le riz de Libei pousse vite. Il se vend aussi.", encoding="utf-8")
+    (tmp_path / "seul.txt").write_text("Un seul fichier porte ce nom. Il garde un id court.", encoding="utf-8")
+    (tmp_path / "sources.toml").write_text(
+        '[[document]]\nfile = "2019/article.txt"\ntitle = "Théières 2019"\n\n'
+        '[[document]]\nfile = "2020/article.txt"\ntitle = "Tofu 2020"\n\n'
+        '[[document]]\nfile = "./a.md"\ntitle = "Riz"\n\n'
+        '[[document]]\nfile = "article.txt"\ntitle = "Ancienne entrée"\n\n'
+        '[[document]]\nfile = "disparu.txt"\ntitle = "Supprimé"\n',
+        encoding="utf-8",
+    )
+    corpus = load_corpus(tmp_path)
+    docs = {d.doc_id: d for d in corpus.documents}
+    assert sorted(docs) == ["2019/article.txt", "2020/article.txt", "a.md", "a.txt", "seul"]
+    assert docs["2019/article.txt"].title == "Théières 2019" and docs["2020/article.txt"].title == "Tofu 2020"
+    assert docs["a.md"].title == "Riz" and docs["a.txt"].title is None
+    assert sorted(corpus.warnings) == [
+        f"sources.toml : l'entrée « {name} » ne correspond à aucun fichier du corpus (chemin relatif au dossier "
+        "attendu, avec son extension)."
+        for name in ("article.txt", "disparu.txt")
+    ]
+    answer = Engine.build(corpus).answer("Qui vend des théières en argent ?")
+    assert answer.sources[0].doc_id == "2019/article.txt"
+
+
+def test_an_unreadable_file_is_named_with_the_error_in_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "interdit.txt").write_text(OTHER, encoding="utf-8")
+    real_open = Path.open
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> object:  # chmod 000 does not stop root
+        if self.name == "interdit.txt":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)  # Path.read_bytes opens through it
+    corpus = load_corpus(tmp_path)
+    assert [d.doc_id for d in corpus.documents] == ["a"]
+    assert corpus.warnings == ["interdit.txt ignoré : lecture impossible, permission refusée (Permission denied)."]
+    assert corpus.fingerprint  # the fingerprint skips it too instead of failing
+
+
+def test_markdown_links_keep_their_text_even_with_parentheses_in_the_target(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(
+        '# Paris\n\nVoir [la ville](https://fr.wikipedia.org/wiki/Paris_(ville) "titre") et ![plan](plan.png) '
+        "sur **le site** de [la mairie](https://paris.fr).\n\n" + "[" * 5000 + " crochets ouverts sans fin.\n",
+        encoding="utf-8",
+    )
+    (document,) = load_corpus(tmp_path).documents
+    assert document.title == "Paris"
+    assert document.paragraphs == (
+        "Voir la ville et sur le site de la mairie.",
+        "[" * 5000 + " crochets ouverts sans fin.",
+    )
+
+
+def test_a_file_listed_twice_in_sources_toml_keeps_the_last_entry_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "sources.toml").write_text(
+        '[[document]]\nfile = "a.txt"\ntitle = "Premier"\n\n[[document]]\nfile = "a.txt"\ntitle = "Second"\n',
+        encoding="utf-8",
+    )
+    corpus = load_corpus(tmp_path)
+    assert corpus.documents[0].title == "Second"
+    assert corpus.warnings == ["sources.toml : le fichier « a.txt » a plusieurs entrées ; la dernière est gardée."]

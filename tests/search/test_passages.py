@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
+from bot.search.corpus import load_corpus
 from bot.search.engine import Engine
 from bot.search.index import IndexOptions
-from bot.search.passages import split_passages, split_sentences
+from bot.search.passages import LONG_PARAGRAPH_CHARS, passages_with_sentences, split_passages, split_sentences
 from tests.conftest import SEEDS
 
 
@@ -140,3 +142,30 @@ def test_seed_passages_never_start_mid_sentence() -> None:
     for passage in engine.passages:
         assert re.match(r"[«\"(A-ZÀ-ÝŒ0-9]", passage.text), passage.text[:60]
         assert re.search(r"[.!?…»)\"]$", passage.text), passage.text[-60:]
+
+
+def test_a_paragraph_over_the_limit_is_cut_at_spaces_without_sentence_analysis() -> None:
+    paragraph = " ".join(f"M. Dupont{i} vend {i} théières." for i in range(2000))
+    assert len(paragraph) > LONG_PARAGRAPH_CHARS
+    passages = passages_with_sentences([paragraph], 0, max_chars=500)
+    assert all(sentences == [passage.text] for passage, sentences in passages)  # one piece, read as one sentence
+    assert all(len(passage.text) <= 500 for passage, _ in passages)
+    assert " ".join(passage.text for passage, _ in passages) == paragraph  # cut at spaces only, nothing lost
+    assert [passage.position for passage, _ in passages] == list(range(len(passages)))
+    short = paragraph[: LONG_PARAGRAPH_CHARS - 100].rsplit(" ", 1)[0]
+    assert passages_with_sentences([short], 0, max_chars=500)[0][1][0] == "M. Dupont0 vend 0 théières."
+
+
+def test_refused_sentence_ends_in_a_row_still_split_the_same() -> None:
+    # Initials and abbreviations refused one after the other: each is checked on its last token only.
+    text = "A. B. " * 3000 + "Fin. M. Durand arrive."
+    assert split_sentences(text) == [("A. B. " * 3000 + "Fin.").strip(), "M. Durand arrive."]
+
+
+def test_an_over_long_paragraph_is_named_in_the_corpus_warnings(tmp_path: Path) -> None:
+    (tmp_path / "court.txt").write_text("Les théières du Yunnan se vendent en ligne.", encoding="utf-8")
+    (tmp_path / "long.txt").write_text("Intro courte.\n\n" + "mot " * 10_000, encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    (warning,) = corpus.warnings
+    assert warning.startswith("long.txt : le paragraphe n° 2 compte 39999 caractères")
+    assert "sans analyse des phrases" in warning
