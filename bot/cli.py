@@ -71,22 +71,17 @@ def terminal_text(text: str) -> str:
     return _TERMINAL_CONTROLS.sub("", text)
 
 
-def _terminal_answer(answer: Answer) -> Answer:
-    """The answer with every quoted piece and the highlight safe to print (see `terminal_text`)."""
-    quotes = [replace(q, sentences=[terminal_text(s) for s in q.sentences]) for q in answer.quotes]
-    highlight = terminal_text(answer.highlight) if answer.highlight else None
-    return replace(answer, quotes=quotes, highlight=highlight)
-
-
 def _print_answer(answer: Answer, engine: Engine, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_answer_json(answer, engine), ensure_ascii=False), flush=True)
     elif answer.intent == "smalltalk":
         print(introduction_for(engine.overview()))
     else:
-        # The highlight in bold on a terminal; escape sequences from the corpus are removed before it is added.
-        bold = (lambda phrase: f"\033[1m{phrase}\033[0m") if sys.stdout.isatty() else str
-        print(answer_text(_terminal_answer(answer), bold))
+        # The highlight in bold on a terminal, marked first with private-use characters so that the escape
+        # sequences removed from the corpus's text are not the bot's own.
+        text = terminal_text(answer_text(answer, lambda phrase: f"\ue000{phrase}\ue001"))
+        bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+        print(text.replace("\ue000", bold[0]).replace("\ue001", bold[1]))
         print(f"({confidence_label(answer.confidence)} : {answer.confidence:.0%})")
 
 

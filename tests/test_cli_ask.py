@@ -44,9 +44,9 @@ def test_ask_prints_answer_and_source(tmp_path: Path, capsys: pytest.CaptureFixt
     out, err = capsys.readouterr()
     assert status == 0
     assert "Chen Qiu" in out
-    assert "Source : " in out and "Le Quotidien du Peuple en ligne, 5 août 2020" in out
+    assert "Source : Article du Quotidien du Peuple en ligne, 5 août 2020" in out
     assert "http://french.peopledaily.com.cn/Economie/n3/2020/0805/c31355-9718612.html#:~:text=" in out
-    assert "confiance" in out
+    assert "(réponse sûre : " in out
     assert err == ""
     assert _logged(tmp_path / "log.sqlite3") == ["Qui est le vice-président de Pinduoduo ?"]
 

@@ -104,10 +104,11 @@ def summarize(
         if used + 1 + len(sentence.text) > max_chars or sentence.text in first:
             continue
         adds = (sentence.terms & weights.keys()) - covered
-        if not adds and not (sentence.typed and not typed):
-            continue
-        if sentence.source != best.source and not sentence.typed:
-            continue  # another document is quoted only when its sentence holds an answer too
+        if sentence.source != best.source:
+            if not sentence.typed:
+                continue  # another document is quoted only when its sentence holds an answer too
+        elif not adds and not (sentence.typed and not typed):
+            continue  # the same document: only what the quoted sentences lack
         if any(_redundant(sentence, other) for other in chosen):
             continue
         chosen.append(sentence)
