@@ -30,6 +30,7 @@ class Report:
     rows: list[tuple[str, str]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     passed: bool = True
+    parts: list[Report] = field(default_factory=list)  # further tables printed after this one
 
     def render(self) -> str:
         width = max((len(k) for k, _ in self.rows), default=10)
@@ -38,7 +39,7 @@ class Report:
             lines.append("")
             lines.append(f"Échecs ({len(self.failures)}) :")
             lines.extend(f"  - {f}" for f in self.failures)
-        return "\n".join(lines)
+        return "\n\n".join(["\n".join(lines), *(part.render() for part in self.parts)])
 
 
 def contains(haystack: str, needle: str) -> bool:
@@ -65,40 +66,55 @@ def _latency_rows(latencies: list[float]) -> list[tuple[str, str]]:
 
 
 def evaluate_dev(engine: Engine, path: Path) -> Report:
-    """Dev questions: right first source and key in the answer; unanswerable ones declined."""
+    """Questions on the seeds (JSON Lines: `q`, `doc`, `a`, `kind`): answerable ones need the right first source
+    and a key in the first quoted piece; unanswerable ones (`doc` null) must be declined; small talk
+    (`kind` "smalltalk") must be recognised as such."""
     report = Report(f"Questions de {path.name} ({engine.document_count} documents)")
-    answered = right_source = with_key = declined = unanswerable = 0
+    answered = right_source = first_key = with_key = declined = unanswerable = chatted = smalltalk = 0
     latencies: list[float] = []
     for number, item in _jsonl(path):
         answer = engine.answer(item["q"])
         latencies.append(answer.latency_ms)
+        name = item.get("id", number)
+        if item.get("kind") == "smalltalk":
+            smalltalk += 1
+            chatted += answer.intent == "smalltalk"
+            if answer.intent != "smalltalk":
+                report.failures.append(f"{name} : aurait dû être prise pour une formule de politesse ({item['q']})")
+            continue
         if item.get("doc") is None:
             unanswerable += 1
             if not answer.found:
                 declined += 1
             else:
-                report.failures.append(f"{item.get('id', number)} : aurait dû être refusée ({item['q']})")
+                report.failures.append(f"{name} : aurait dû être refusée ({item['q']})")
             continue
         answered += 1
         first = answer.sources[0] if answer.sources else None
         first_ok = answer.found and first is not None and (first.file or first.doc_id).startswith(item["doc"])
+        key_first = answer.found and any(contains(answer.sentences[0], a) for a in item["a"])
         key_ok = answer.found and any(contains(quoted_text(answer), a) for a in item["a"])
         right_source += first_ok
+        first_key += key_first
         with_key += key_ok
-        if not (first_ok and key_ok):
+        if not (first_ok and key_first):
             got = first.file or first.doc_id if first else "-"
             report.failures.append(
-                f"{item.get('id', number)} : source={got} clé={'oui' if key_ok else 'non'} "
+                f"{name} : source={got} clé en tête={'oui' if key_first else 'non'} "
                 f"confiance={answer.confidence} ({item['q']})"
             )
     report.rows = [
         ("questions avec réponse", str(answered)),
         ("bonne première source", f"{right_source}/{answered}"),
+        ("clé dans la première phrase", f"{first_key}/{answered}"),
         ("clé dans la réponse", f"{with_key}/{answered}"),
         ("sans réponse refusées", f"{declined}/{unanswerable}"),
+        ("politesses reconnues", f"{chatted}/{smalltalk}"),
         *_latency_rows(latencies),
     ]
-    report.passed = right_source == answered and with_key == answered and declined == unanswerable
+    report.passed = (
+        right_source == answered and first_key == answered and declined == unanswerable and chatted == smalltalk
+    )
     return report
 
 
@@ -180,8 +196,7 @@ def run_eval(
     """Pick the evaluation by file format: SQuAD JSON, or the dev questions' JSON Lines."""
     if path.suffix == ".json":
         full = evaluate_squad(path, options, limit)
-        part = evaluate_held_out(path, options, limit)
-        full.rows += [("", ""), (f"# {part.name}", ""), *part.rows]
+        full.parts.append(evaluate_held_out(path, options, limit))
         return full
     return evaluate_dev(engine_factory(), path)
 
@@ -266,7 +281,7 @@ def evaluate_held_out(path: Path, options: EngineOptions | None = None, limit: i
     corpus, questions = squad_corpus(path)
     kept = [d for d in corpus.documents if not held_out(d.title)]
     kept_ids = {d.doc_id for d in kept}
-    engine = Engine(Corpus(kept, fingerprint=corpus.fingerprint, source=corpus.source), options)
+    engine = Engine.build(Corpus(kept, fingerprint=corpus.fingerprint, source=corpus.source), options)
     if limit:
         questions = questions[:limit]
     quality = AnswerQuality()

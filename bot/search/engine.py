@@ -28,6 +28,7 @@ from bot.search.summary import Candidate, Pick, summarize
 EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 MIN_TERM_WEIGHT = 1e-3  # floor of a question term's weight
+ASKED_KIND_WEIGHT = 0.3  # share of its weight the noun after "quel" keeps ("quelle ville")
 
 
 def _scaled(scores: np.ndarray) -> np.ndarray:
@@ -43,7 +44,7 @@ class EngineOptions:
 
     max_chars: int = 600  # longest quoted answer
     # Estimated probability of a right answer below which the bot says "not found" (bench/confidence.py).
-    min_confidence: float = 0.22
+    min_confidence: float = 0.24
     lead_confidence: float = 0.2  # below: not even named as a lead
     max_sources: int = 5
     # The next document's best passage is quoted from too when its re-ranked score is at least this share of the
@@ -182,14 +183,20 @@ class Engine:
             term = self.analyzer.stem(word)
             factor = 1.0
             if not self._known(term):
-                corrected = self._correct(word)
+                plural = self._verb_plural(word)
+                corrected = plural or self._correct(word)
                 if corrected is not None:
-                    term, factor = corrected, 0.8
+                    term, factor = corrected, 1.0 if plural else 0.8
             factors[term] = max(factor, factors.get(term, 0.0))
             prefixes.setdefault(term, set()).add(prefix(word))
         # BM25's idf is 0 or below on tiny corpora (a term in 1 of 2 passages): a question weight must stay
         # positive, or coverage and confidence read 0 and a two-document corpus never answers.
         weights = {t: max(self.body.term_idf(t), MIN_TERM_WEIGHT) for t in factors}
+        # "Dans quelle province…": the noun after "quel" names the kind of answer; the answer rarely repeats it.
+        for word in _asked_kinds(text):
+            term = self.analyzer.stem(word)
+            if term in weights:
+                weights[term] *= ASKED_KIND_WEIGHT
         if len(weights) > self.options.max_query_terms:
             keep = sorted(weights, key=weights.__getitem__, reverse=True)[: self.options.max_query_terms]
             weights = {t: weights[t] for t in keep}
@@ -210,6 +217,17 @@ class Engine:
 
     def _known(self, term: str) -> bool:
         return term in self.body.vocab or term in self.titles.vocab
+
+    def _verb_plural(self, word: str) -> str | None:
+        """The corpus term of a verb's third person plural that Snowball leaves whole ("vendent" -> "vend",
+        "trouvent" -> "trouv"), when the singular's stem is known."""
+        if not word.endswith("ent") or len(word) < 6:
+            return None
+        for singular in (word[:-2], word[:-3]):
+            term = self.analyzer.stem(singular)
+            if self._known(term):
+                return term
+        return None
 
     def _correct(self, word: str) -> str | None:
         """The term of the most frequent corpus word one edit away from an unknown word (typo tolerance).
@@ -386,19 +404,17 @@ class Engine:
 
     def _evidence(self, query: Query, ranked: list[tuple[int, float]], picks: list[Pick]) -> Evidence:
         """What the confidence model reads of the best answer (see `bot.search.confidence`)."""
-        pid, score = ranked[0]
+        pid = ranked[0][0]
         terms = self._query_terms(query)
         found, derived = self._found(terms, pid)
         weights = terms.weights
         heaviest = max(range(len(weights)), key=weights.__getitem__)
         missing = [weights[i] for i in range(len(weights)) if i not in found and i not in derived]
-        body, _ = self.body.dense_scores(query.terms, [query.factors[t] for t in query.terms])
         doc = int(self.passage_doc[pid])
         title = set(self.index.title_term_ids(doc).tolist())
         names = _names(query.text)
         doc_terms = self._document_terms(doc)
         named = [self.analyzer.stem(fold(name)) for name in names]
-        others = [s for p, s in ranked if int(self.passage_doc[p]) != doc]
         return Evidence(
             coverage=self._coverage(terms, pid),
             sentence_coverage=self._best_sentence_coverage(terms, pid),
@@ -406,15 +422,11 @@ class Engine:
             rarest_derived=float(heaviest in derived),
             missing_weight=max(missing, default=0.0) / max(weights),
             terms_found=len(found) / len(weights),
-            margin=score - (ranked[1][1] if len(ranked) > 1 else 0.0),
-            score=score,
-            bm25=float(body[pid]) / (sum(weights) * (self.body.k1 + 1)),
             title_coverage=sum(weights[i] for t, i in terms.title_ids.items() if t in title) / terms.total,
             names_found=(sum(self.body.vocab.get(t, -1) in doc_terms for t in named) / len(named)) if named else 1.0,
             has_names=float(bool(named)),
             typed=float(bool(picks) and picks[0].typed),
             has_cues=float(bool(query.cues)),
-            second_ratio=others[0] / score if others and score > 0 else 0.0,
             terms=float(len(query.terms)),
             log_terms=math.log1p(len(query.terms)),
         )
@@ -491,6 +503,20 @@ def _since(started: float) -> float:
 
 _MULTI_NAME = re.compile(r"(?<=[a-zà-ÿ,] )[A-ZÀ-Ý][a-zà-ÿ]+(?: [A-ZÀ-Ý][a-zà-ÿ]+)+")
 _NAME_WORD = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÀ-ÝŒ][\w-]+")
+
+
+_KIND_NOUNS = frozenset(
+    fold(w)
+    for w in """ville villes région régions province provinces pays continent département commune quartier lieu endroit
+    année années date jour mois siècle époque âge nombre montant pourcentage somme prix taux quantité personne
+    entreprise société marque plateforme plateformes""".split()
+)
+_ASKED_KIND = re.compile(r"\b(?:quel|quelle|quels|quelles|lequel|laquelle)\s+([^\W\d_]+)", re.IGNORECASE)
+
+
+def _asked_kinds(question: str) -> list[str]:
+    """Folded nouns that name the kind of answer asked for: "quelle province" -> ["province"]."""
+    return [w for w in (fold(m.group(1)) for m in _ASKED_KIND.finditer(question)) if w in _KIND_NOUNS]
 
 
 def _names(question: str) -> list[str]:

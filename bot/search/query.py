@@ -16,7 +16,7 @@ from bot.search.analysis import fold, normalize, words
 
 # A greeting or an address that opens a message: "Salut à tous !", "Bonjour le bot,", "hello".
 _OPENING = re.compile(
-    r"^(?:(?:salut|bonjour|bonsoir|coucou|hello|hey|yo|hi|re)\b"
+    r"^(?:(?:salut|bonjour|bonsoir|coucou|hello|hey|yo|hi|re|ok|okay|d'accord|super|cool|top|parfait|génial)\b"
     r"(?:\s+(?:à\s+tous|a\s+tous|tout\s+le\s+monde|les\s+amis|la\s+compagnie|le\s+bot|à\s+toi|a\s+toi))?"
     r"\s*[!,.:;]*\s*)+",
     re.IGNORECASE,
@@ -35,9 +35,10 @@ _SMALLTALK = re.compile(
     r"^(?:salut|bonjour|bonsoir|coucou|hello|hey|yo|hi|merci(?: beaucoup| bien| bcp)?|au revoir"
     r"|bonne (?:journee|soiree)"
     r"|aide|help|a l'aide|de l'aide|besoin d'aide|comment (?:ca|tu) (?:marche|fonctionnes?)|comment t'utiliser"
-    r"|qui es[- ]tu|tu es qui|t'es qui|qui etes[- ]vous|vous etes qui|c'est quoi ce bot|qu'est[- ]ce que tu es"
+    r"|qui es[- ]tu|tu es qui|t'es qui|t es qui|t ki|t'es ki|ki es[- ]tu|qui etes[- ]vous|vous etes qui"
+    r"|c'est quoi ce bot|qu'est[- ]ce que tu es"
     r"|que sais[- ]tu faire|tu sais faire quoi|que peux[- ]tu faire|tu peux faire quoi|qu'est[- ]ce que tu sais faire"
-    r"|que fais[- ]tu|a quoi sers[- ]tu|tu sers a quoi|tu es un (?:robot|bot)|es[- ]tu un (?:robot|bot)|ca va)$"
+    r"|que fais[- ]tu|a quoi sers[- ]tu|tu sers a quoi|tu es un (?:robot|bot)|es[- ]tu un (?:robot|bot)|ca va)(?: toi)?$"
 )
 
 _QUESTION_WORD = (

@@ -314,7 +314,7 @@ def derived_corpus() -> Corpus:
 
 def test_a_derived_word_is_found_through_its_prefix(derived_corpus: Corpus) -> None:
     """ "construction" and "construit" share no stem; the prefix field lets the viaduct's article answer."""
-    engine = Engine.build(derived_corpus)
+    engine = Engine.build(derived_corpus, EngineOptions(min_confidence=0.0))  # four lines: ranking, not confidence
     question = "Quand a eu lieu la construction du viaduc ?"
     assert "construct" in engine.analyze_question(question).terms
     answer = engine.answer(question)
@@ -363,3 +363,41 @@ def test_a_second_document_ranked_as_high_is_quoted_with_its_own_source(level_co
 
     single = Engine.build(level_corpus, EngineOptions(second_source_ratio=1.1)).answer(question)
     assert [q.source.doc_id for q in single.quotes] == ["genes"] and "corse" not in answer_text(single)
+
+
+# -- answers that point at the answer ----------------------------------------------------------------------
+
+
+def test_the_answer_is_highlighted_verbatim_in_the_first_sentence(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("De combien le trafic d'AliExpress a-t-il augmenté en Italie ?")
+    assert answer.found and answer.highlight and answer.highlight in answer.sentences[0]
+    assert "14%" in answer.sentences[0]
+
+
+def test_small_talk_is_introduced_not_searched(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("Bonjour !")
+    assert answer.intent == "smalltalk" and not answer.found and not answer.sources
+    overview = seed_engine.overview()
+    assert overview.documents == 5 and overview.titles and overview.names
+
+
+def test_courtesy_does_not_change_the_answer(seed_engine: Engine) -> None:
+    plain = seed_engine.answer("Qui est le vice-président de Pinduoduo ?")
+    polite = seed_engine.answer("Salut à tous ! Qui est le vice-président de Pinduoduo ? merci d'avance 🙏")
+    assert polite.found and polite.sentences == plain.sentences
+    assert polite.question.startswith("Salut")  # the question as typed is kept for the log
+
+
+def test_both_parts_of_a_two_part_question_are_answered(seed_engine: Engine) -> None:
+    answer = seed_engine.answer(
+        "Qui est le vice-président de Pinduoduo, et combien de régions participent à la campagne du ministère ?"
+    )
+    quoted = " ".join(answer.sentences)
+    assert answer.found and "Chen Qiu" in quoted and "18 régions" in quoted
+
+
+def test_confidence_is_a_probability_that_falls_for_a_question_the_corpus_cannot_answer(seed_engine: Engine) -> None:
+    right = seed_engine.answer("Qui est le vice-président de Pinduoduo ?")
+    off = seed_engine.answer("Comment soigner un rhume rapidement ?")
+    assert 0.0 <= off.confidence < right.confidence <= 1.0
+    assert right.found and not off.found
