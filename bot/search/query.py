@@ -38,7 +38,8 @@ _SMALLTALK = re.compile(
     r"|qui es[- ]tu|tu es qui|t'es qui|t es qui|t ki|t'es ki|ki es[- ]tu|qui etes[- ]vous|vous etes qui"
     r"|c'est quoi ce bot|qu'est[- ]ce que tu es"
     r"|que sais[- ]tu faire|tu sais faire quoi|que peux[- ]tu faire|tu peux faire quoi|qu'est[- ]ce que tu sais faire"
-    r"|que fais[- ]tu|a quoi sers[- ]tu|tu sers a quoi|tu es un (?:robot|bot)|es[- ]tu un (?:robot|bot)|ca va)(?: toi)?$"
+    r"|que fais[- ]tu|a quoi sers[- ]tu|tu sers a quoi|tu es un (?:robot|bot)|es[- ]tu un (?:robot|bot)"
+    r"|ca va)(?: toi)?$"
 )
 
 _QUESTION_WORD = (
