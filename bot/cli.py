@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|eval|index|run|sync`, the terminal front door of the engine."""
+"""Command line: `python -m bot ask|eval|index|run|sync|migrate-log`, the terminal front door of the engine."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
 from bot.search.index_file import IndexWriteError, index_file, open_index
 from bot.storage import QueryRecord, Storage, StorageError
+from bot.storage.connection import DATABASE_ERRORS
+from bot.storage.postgres import is_postgres_url
 from bot.text.answers import answer_text, confidence_label, introduction_for, quote_link, source_line
 from bot.text.links import safe_url, text_fragment_link
 
@@ -111,7 +113,7 @@ async def _open_log(settings: Settings, enabled: bool) -> Storage | None:
     if not enabled:
         return None
     try:
-        return await Storage.open(settings.database_path)
+        return await Storage.open(settings.database_path, url=settings.database_url)
     except (OSError, sqlite3.Error, StorageError) as exc:
         print(f"Avertissement : journal {settings.database_path} indisponible ({exc}).", file=sys.stderr)
         return None
@@ -212,6 +214,33 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return sync_commands(load_settings(args.config))  # a ConfigError is reported by main()
 
 
+def _cmd_migrate_log(args: argparse.Namespace) -> int:
+    """Copy the SQLite query log into an empty PostgreSQL database (ids kept)."""
+    source = args.database or load_settings(args.config).database_path
+    if not is_postgres_url(args.to):
+        print("« --to » doit être une adresse PostgreSQL (postgresql://…).", file=sys.stderr)
+        return EXIT_USAGE
+    if not Path(source).is_file():
+        print(f"{source} : journal SQLite introuvable ; rien à copier.", file=sys.stderr)
+        return EXIT_FAILURE
+    return asyncio.run(_migrate_log(Path(source), args.to))
+
+
+async def _migrate_log(source: Path, url: str) -> int:
+    try:
+        async with await Storage.open(source) as log, await Storage.open(source, url=url) as target:
+            copied = await log.copy_to(target)
+    except (StorageError, *DATABASE_ERRORS) as exc:
+        print(f"Copie du journal impossible : {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(
+        f"Journal {source} copié vers {target.path} : {copied['queries']} questions, {copied['votes']} votes, "
+        f"{copied['guild_settings']} réglages de serveur, {copied['channels']} salons autorisés.\n"
+        "Pour l'utiliser : BOT_DATABASE_URL (ou database.url dans config/bot.toml), puis redémarrez le bot."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -266,6 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help="fichier de configuration TOML (défaut : config/bot.toml)"
     )
     sync.set_defaults(func=_cmd_sync)
+
+    migrate = sub.add_parser(
+        "migrate-log", help="copier le journal SQLite dans une base PostgreSQL vide (plusieurs processus)"
+    )
+    migrate.add_argument("--to", required=True, help="adresse de la base cible : postgresql://utilisateur@hôte/base")
+    migrate.add_argument("--database", type=Path, default=None, help="journal SQLite à copier (data/bot.sqlite3)")
+    migrate.add_argument("--config", type=Path, default=None, help="fichier de configuration (config/bot.toml)")
+    migrate.set_defaults(func=_cmd_migrate_log)
     return parser
 
 

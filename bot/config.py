@@ -41,6 +41,7 @@ class Settings:
 
     corpus_path: Path = Path("seeds")
     database_path: Path = Path("data/bot.sqlite3")
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL log; may hold a password
     rate_limit_count: int = 5
     rate_limit_seconds: float = 60.0
     max_answer_chars: int = 600
@@ -156,12 +157,20 @@ def _url(*schemes: str) -> Callable[[Any], str]:
     return parse
 
 
+def _database_url(value: Any) -> str:
+    text = str(value).strip()
+    if not text.startswith(("postgresql://", "postgres://")) or len(text) <= len("postgres://"):
+        raise _Invalid("doit être une adresse PostgreSQL commençant par postgresql://")
+    return text
+
+
 # --- key tables ----------------------------------------------------------------------------
 
 # TOML "section.key" -> (Settings field, parser)
 TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "corpus.path": ("corpus_path", _path),
     "database.path": ("database_path", _path),
+    "database.url": ("database_url", _database_url),
     "answers.max_chars": ("max_answer_chars", _answer_chars),
     "answers.min_confidence": ("min_confidence", _confidence),
     "rate_limit.count": ("rate_limit_count", _rate_limit_count),
@@ -174,6 +183,7 @@ TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 ENV_VARIABLES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "BOT_CORPUS": ("corpus_path", _path),
     "BOT_DATABASE": ("database_path", _path),
+    "BOT_DATABASE_URL": ("database_url", _database_url),
     "BOT_RATE_LIMIT": ("rate_limit_count", _rate_limit_count),
     "BOT_RATE_WINDOW": ("rate_limit_seconds", _rate_limit_seconds),
     "BOT_MAX_ANSWER_CHARS": ("max_answer_chars", _answer_chars),
@@ -186,7 +196,8 @@ ENV_VARIABLES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "DISCORD_GATEWAY_URL": ("gateway_url", _url("ws", "wss")),
 }
 
-_SECRET_VARIABLES = frozenset({"DISCORD_TOKEN"})
+_SECRET_VARIABLES = frozenset({"DISCORD_TOKEN", "BOT_DATABASE_URL"})
+_SECRET_KEYS = frozenset({"database.url"})  # TOML keys whose refused value is not echoed (it may hold a password)
 
 
 def _shown(value: Any) -> str:
@@ -253,7 +264,8 @@ def load_settings(config_file: Path | None = None, env: Mapping[str, str] | None
             try:
                 values[field_name] = parse(raw)
             except _Invalid as exc:
-                errors.append(f"{path} : « {name} » {exc} (reçu : {_shown(raw)})")
+                shown = "valeur masquée" if name in _SECRET_KEYS else _shown(raw)
+                errors.append(f"{path} : « {name} » {exc} (reçu : {shown})")
     elif explicit:
         errors.append(f"{path} : fichier de configuration introuvable")
 

@@ -263,3 +263,18 @@ def test_bounds_themselves_are_accepted(tmp_path: Path) -> None:
     settings = load_settings(path, env={"BOT_RATE_WINDOW": "1", "DISCORD_DEV_GUILD_ID": str(2**63 - 1)})
     assert (settings.rate_limit_count, settings.rate_limit_seconds, settings.retention_days) == (1000, 1.0, 36500)
     assert settings.dev_guild_id == 2**63 - 1
+
+
+def test_database_url_selects_postgresql_and_its_password_is_never_shown(tmp_path: Path) -> None:
+    url = "postgresql://bot:mot-de-passe@db.example:5432/bot"
+    settings = load_settings(write(tmp_path, f'[database]\nurl = "{url}"\n'), env={})
+    assert settings.database_url == url and settings.database_path == Path("data/bot.sqlite3")
+    assert "mot-de-passe" not in repr(settings)
+    assert load_settings(write(tmp_path, ""), env={"BOT_DATABASE_URL": url}).database_url == url
+    assert load_settings(write(tmp_path, ""), env={}).database_url is None  # SQLite stays the default
+    bad = "mysql://bot:mot-de-passe@db/bot"
+    for config, env in ((f'[database]\nurl = "{bad}"\n', {}), ("", {"BOT_DATABASE_URL": bad})):
+        with pytest.raises(ConfigError) as refused:
+            load_settings(write(tmp_path, config), env=env)
+        assert "doit être une adresse PostgreSQL commençant par postgresql://" in str(refused.value)
+        assert "mot-de-passe" not in str(refused.value)

@@ -116,7 +116,7 @@ async def serve(settings: Settings) -> int:
         print(f"Erreur de corpus : {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        storage = await Storage.open(settings.database_path)
+        storage = await Storage.open(settings.database_path, url=settings.database_url)
     except Exception as exc:
         print(f"Impossible d'ouvrir la base de données {settings.database_path} : {exc}", file=sys.stderr)
         return EXIT_FAILURE

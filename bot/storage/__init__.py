@@ -1,9 +1,10 @@
-"""The query log and server data: SQLite through aiosqlite; nothing else in the bot writes SQL.
+"""The query log and server data, in a SQLite file (default) or PostgreSQL; nothing else in the bot writes SQL.
 
 `Storage` is the one object the rest of the bot holds. Its methods hand over to the modules that do the work:
-`connection` (opening, closing), `schema` (migrations), `querylog` (questions, votes, figures, export),
-`stats` (the figures themselves, no database), `guilds` (server settings, allowed channels) and `privacy`
-(purge, retention, forgetting a user).
+`connection` (what a backend offers), `sqlite` and `postgres` (the two backends), `schema` (migrations),
+`querylog` (questions, votes, figures, export), `stats` (the figures themselves, no database), `guilds`
+(server settings, allowed channels), `privacy` (purge, retention, forgetting a user) and `transfer`
+(copying a SQLite log into PostgreSQL).
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from typing import Any, Self
 
 from bot.storage import guilds, privacy, querylog
 from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database
+from bot.storage.postgres import PostgresDatabase, is_postgres_url, redact
 from bot.storage.records import GuildSettings, GuildStats, QueryRecord, QueryRow
-from bot.storage.schema import StorageError, schema_version
+from bot.storage.schema import StorageError
+from bot.storage.sqlite import SqliteDatabase
+from bot.storage.transfer import copy_log
 
 __all__ = ["GuildSettings", "GuildStats", "QueryRecord", "QueryRow", "Storage", "StorageError"]
 
 
 class Storage:
-    """Async access to the bot's SQLite database; open with `await Storage.open(path)`.
+    """Async access to the bot's database; open with `await Storage.open(path)` or `Storage.open(path, url=…)`.
 
     What runs while answering (`log_query`, `record_vote`, the settings and channel reads) and the periodic
     `apply_retention` never raise for database errors; the rest does, so a moderator sees what failed.
@@ -33,20 +37,37 @@ class Storage:
 
     @classmethod
     async def open(
-        cls, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, read_only: bool = False
+        cls,
+        path: str | Path,
+        *,
+        url: str | None = None,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        read_only: bool = False,
     ) -> Storage:
-        """Open (creating the folder, and a new file readable by its owner only) and migrate to the latest schema.
+        """Open and migrate to the latest schema: PostgreSQL at `url` when given, else the SQLite file at `path`.
 
+        A new SQLite file (and its folder) is created readable by its owner only; with a `url`, `path` is unused.
         `busy_timeout` (seconds) bounds how long a write waits for another process's lock.
-        `read_only` opens the file with SQLite's `mode=ro` (no migration: it must be current).
-        Raises sqlite3.Error/StorageError when the file cannot be opened or migrated.
+        `read_only` opens without writing (no migration: the schema must be current).
+        Raises sqlite3.Error/StorageError when the database cannot be opened or migrated.
         """
-        return cls(await Database.open(path, busy_timeout=busy_timeout, read_only=read_only))
+        if url:
+            if not is_postgres_url(url):
+                raise StorageError(
+                    f"{redact(url)} : adresse de base de données non reconnue (attendu : postgresql://…)"
+                )
+            return cls(await PostgresDatabase.open(url, busy_timeout=busy_timeout, read_only=read_only))
+        return cls(await SqliteDatabase.open(path, busy_timeout=busy_timeout, read_only=read_only))
 
     @property
     def path(self) -> str:
-        """The database file as given to `open`."""
-        return self._db.path
+        """The database: the SQLite file as given to `open`, or the PostgreSQL address without its password."""
+        return self._db.where
+
+    @property
+    def backend(self) -> str:
+        """Which server holds the log: "sqlite" or "postgresql"."""
+        return self._db.dialect
 
     @property
     def failures(self) -> int:
@@ -66,8 +87,8 @@ class Storage:
         await self.close()
 
     async def schema_version(self) -> int:
-        """The database's schema version (`PRAGMA user_version`)."""
-        return await schema_version(self._db.conn)
+        """The database's schema version (SQLite: `PRAGMA user_version`; PostgreSQL: the `schema_version` table)."""
+        return await self._db.schema_version()
 
     # -- the query log (bot.storage.querylog) --
 
@@ -125,6 +146,10 @@ class Storage:
         """Change some of a server's settings and return them all; ValueError on bad input."""
         return await guilds.update_guild_settings(self._db, guild_id, **changes)
 
+    async def settings_changed_since(self, since: datetime) -> list[int]:
+        """Servers whose settings any process sharing this database wrote at or after `since` (to refresh a cache)."""
+        return await guilds.settings_changed_since(self._db, since)
+
     async def is_channel_allowed(self, guild_id: int, channel_id: int) -> bool:
         """Whether mentions are answered in this channel (False if the database is unreadable)."""
         return await guilds.is_channel_allowed(self._db, guild_id, channel_id)
@@ -154,3 +179,14 @@ class Storage:
     async def forget_user(self, guild_id: int, user_id: int) -> tuple[int, int]:
         """Delete a user's questions and votes in that server; (questions, votes) deleted."""
         return await privacy.forget_user(self._db, guild_id, user_id)
+
+    # -- moving to PostgreSQL (bot.storage.transfer) --
+
+    async def copy_to(self, target: Storage) -> dict[str, int]:
+        """Copy this SQLite log, ids included, into an empty PostgreSQL one; rows copied per table.
+
+        Raises StorageError (French, nothing copied) when the target is not empty or the backends do not fit.
+        """
+        if not isinstance(self._db, SqliteDatabase) or not isinstance(target._db, PostgresDatabase):
+            raise StorageError("la copie du journal se fait d'un fichier SQLite vers une base PostgreSQL")
+        return await copy_log(self._db, target._db)

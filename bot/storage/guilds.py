@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 from bot.storage.connection import DATABASE_ERRORS, Database
@@ -19,12 +20,11 @@ logger = logging.getLogger("bot.storage")
 async def read_guild_settings(db: Database, guild_id: int) -> GuildSettings | None:
     """A server's settings (defaults when never set); None when the database cannot be read."""
     try:
-        async with db.conn.execute(
+        row = await db.fetchone(
             "SELECT ephemeral, use_threads, rate_limit_count, rate_limit_seconds, "
             "retention_days FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
     except DATABASE_ERRORS as exc:
         logger.warning("réglages du serveur %s illisibles (%s) ; réglages par défaut appliqués", guild_id, exc)
         return None
@@ -49,7 +49,7 @@ async def update_guild_settings(db: Database, guild_id: int, **changes: Any) -> 
     current = await read_guild_settings(db, guild_id) or GuildSettings(guild_id=guild_id)
     for key, value in changes.items():
         setattr(current, key, _check_setting(key, value))
-    await db.write(
+    await db.execute(
         "INSERT INTO guild_settings (guild_id, ephemeral, use_threads, rate_limit_count, "
         "rate_limit_seconds, retention_days, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (guild_id) DO UPDATE SET ephemeral = excluded.ephemeral, "
@@ -96,20 +96,17 @@ def _check_setting(key: str, value: Any) -> Any:
 async def is_channel_allowed(db: Database, guild_id: int, channel_id: int) -> bool:
     """Whether mentions are answered in this channel (False if the database is unreadable)."""
     try:
-        async with db.conn.execute(
-            "SELECT 1 FROM channels WHERE guild_id = ? AND channel_id = ?",
-            (guild_id, channel_id),
-        ) as cur:
-            return await cur.fetchone() is not None
+        row = await db.fetchone("SELECT 1 FROM channels WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id))
     except DATABASE_ERRORS as exc:
         logger.warning("salons autorisés du serveur %s illisibles (%s) ; mention ignorée", guild_id, exc)
         return False
+    return row is not None
 
 
 async def add_channel(db: Database, guild_id: int, channel_id: int) -> bool:
     """Allow mentions in a channel; False if it was already allowed."""
-    changed, _ = await db.write(
-        "INSERT OR IGNORE INTO channels (guild_id, channel_id, added_at) VALUES (?, ?, ?)",
+    changed = await db.execute(
+        "INSERT INTO channels (guild_id, channel_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (guild_id, channel_id, to_db_time(utc_now())),
     )
     return changed > 0
@@ -117,14 +114,25 @@ async def add_channel(db: Database, guild_id: int, channel_id: int) -> bool:
 
 async def remove_channel(db: Database, guild_id: int, channel_id: int) -> bool:
     """Stop answering mentions in a channel; False if it was not allowed."""
-    changed, _ = await db.write("DELETE FROM channels WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id))
+    changed = await db.execute("DELETE FROM channels WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id))
     return changed > 0
 
 
 async def list_channels(db: Database, guild_id: int) -> list[int]:
     """The channels where mentions are answered in that server, in the order added."""
-    async with db.conn.execute(
-        "SELECT channel_id FROM channels WHERE guild_id = ? ORDER BY added_at, channel_id",
-        (guild_id,),
-    ) as cur:
-        return [int(r[0]) for r in await cur.fetchall()]
+    rows = await db.fetchall(
+        "SELECT channel_id FROM channels WHERE guild_id = ? ORDER BY added_at, channel_id", (guild_id,)
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def settings_changed_since(db: Database, since: datetime) -> list[int]:
+    """The servers whose settings were written at or after `since` (by this process or another sharing the log).
+
+    A process caching settings polls this to drop stale entries; writers' clocks may differ a little, so
+    callers ask from a few seconds before their previous poll.
+    """
+    rows = await db.fetchall(
+        "SELECT guild_id FROM guild_settings WHERE updated_at >= ? ORDER BY guild_id", (to_db_time(since),)
+    )
+    return [int(r[0]) for r in rows]

@@ -22,24 +22,37 @@ async def purge(db: Database, guild_id: int, older_than_days: int, *, now: datet
     if older_than_days < 0:
         raise ValueError("older_than_days must be >= 0")
     cutoff = (now or utc_now()) - timedelta(days=older_than_days)
-    deleted, _ = await db.write(
-        "DELETE FROM queries WHERE guild_id = ? AND created_at < ?", (guild_id, to_db_time(cutoff))
-    )
-    return deleted
+    return await db.execute("DELETE FROM queries WHERE guild_id = ? AND created_at < ?", (guild_id, to_db_time(cutoff)))
 
 
 async def apply_retention(db: Database, default_days: int, *, now: datetime | None = None) -> int:
     """Delete rows older than each server's retention (its own, else `default_days`).
 
     0 days means keep forever. Rows without a server (command line) follow `default_days`.
-    Each step (the default, then each server with its own retention) stands alone: one that fails is
-    logged and the others still run. Returns the number of questions deleted (their votes go with them).
+    Processes sharing one database run it one at a time: a process that finds it running elsewhere skips
+    this round. Returns the number of questions deleted (their votes go with them); never raises for
+    database errors.
     """
-    now = now or utc_now()
+    try:
+        async with db.exclusive("retention") as granted:
+            if not granted:
+                logger.info("rétention : déjà en cours dans un autre processus ; ce passage est sauté")
+                return 0
+            return await _delete_expired(db, default_days, now or utc_now())
+    except DATABASE_ERRORS as exc:
+        logger.warning("rétention : base de données indisponible (%s) ; nouvel essai au prochain passage", exc)
+        return 0
+
+
+async def _delete_expired(db: Database, default_days: int, now: datetime) -> int:
+    """The retention's steps: the default, then each server with its own retention.
+
+    Each step stands alone: one that fails is logged and the others still run.
+    """
     deleted = 0
     if default_days > 0:
         try:
-            count, _ = await db.write(
+            count = await db.execute(
                 "DELETE FROM queries WHERE created_at < ? AND (guild_id IS NULL OR guild_id "
                 "NOT IN (SELECT guild_id FROM guild_settings WHERE retention_days IS NOT NULL))",
                 (to_db_time(now - timedelta(days=default_days)),),
@@ -53,17 +66,16 @@ async def apply_retention(db: Database, default_days: int, *, now: datetime | No
                 exc,
             )
     try:
-        async with db.conn.execute(
+        own = await db.fetchall(
             "SELECT guild_id, retention_days FROM guild_settings "
             "WHERE retention_days IS NOT NULL AND retention_days > 0"
-        ) as cur:
-            own = list(await cur.fetchall())
+        )
     except DATABASE_ERRORS as exc:
         logger.warning("rétention : les durées propres aux serveurs sont illisibles (%s)", exc)
         own = []
     for guild_id, days in own:
         try:
-            count, _ = await db.write(
+            count = await db.execute(
                 "DELETE FROM queries WHERE guild_id = ? AND created_at < ?",
                 (guild_id, to_db_time(now - timedelta(days=int(days)))),
             )
@@ -85,20 +97,10 @@ async def forget_user(db: Database, guild_id: int, user_id: int) -> tuple[int, i
 
     Returns (questions deleted, votes cast by that user deleted); both in one transaction.
     """
-    async with db.write_lock:
-        await db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            cur = await db.conn.execute(
-                "DELETE FROM votes WHERE user_id = ? AND query_id IN (SELECT id FROM queries WHERE guild_id = ?)",
-                (user_id, guild_id),
-            )
-            votes = max(cur.rowcount, 0)
-            await cur.close()
-            cur = await db.conn.execute("DELETE FROM queries WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
-            queries = max(cur.rowcount, 0)
-            await cur.close()
-            await db.conn.execute("COMMIT")
-        except BaseException:
-            await db.conn.execute("ROLLBACK")
-            raise
+    async with db.transaction() as tx:
+        votes = await tx.execute(
+            "DELETE FROM votes WHERE user_id = ? AND query_id IN (SELECT id FROM queries WHERE guild_id = ?)",
+            (user_id, guild_id),
+        )
+        queries = await tx.execute("DELETE FROM queries WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
     return queries, votes

@@ -2,7 +2,7 @@
 
 Writes made on the answer path (`log_query`, `record_vote`) never raise for database or disk errors: they
 log a warning, count the failure and return None/False, so logging never stands between a user and the answer.
-Every read filters on the server (guild) it is asked about.
+Every read filters on the server (guild) it is asked about. The SQL is the part SQLite and PostgreSQL share.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.storage.connection import CHUNK, DATABASE_ERRORS, Database
+from bot.storage.connection import DATABASE_ERRORS, Database
 from bot.storage.records import GuildStats, QueryRecord, QueryRow, from_db_time, to_db_time, utc_now
 from bot.storage.stats import PeriodTally
 
@@ -100,7 +100,7 @@ def _failed(db: Database, what: str, exc: BaseException) -> None:
 async def log_query(db: Database, rec: QueryRecord) -> int | None:
     """Log one question; returns its id, or None (warning logged, failure counted)."""
     try:
-        _, row_id = await db.write(
+        return await db.insert(
             "INSERT INTO queries (created_at, guild_id, channel_id, user_id, question, "
             "origin, found, confidence, latency_ms, answer_chars, sources, error) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -119,7 +119,6 @@ async def log_query(db: Database, rec: QueryRecord) -> int | None:
                 rec.error,
             ),
         )
-        return row_id
     except DATABASE_ERRORS as exc:
         _failed(db, "de la question", exc)
         return None
@@ -134,9 +133,10 @@ async def record_vote(db: Database, query_id: int, guild_id: int | None, user_id
     if vote not in (1, -1):
         return False
     try:
-        changed, _ = await db.write(
+        changed = await db.execute(
             "INSERT INTO votes (query_id, user_id, vote, created_at) "
-            "SELECT id, ?, ?, ? FROM queries WHERE id = ? AND guild_id IS ? "
+            "SELECT id, CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS TEXT) FROM queries "
+            f"WHERE id = ? AND guild_id {db.null_safe_equal} ? "
             "ON CONFLICT (query_id, user_id) DO UPDATE "
             "SET vote = excluded.vote, created_at = excluded.created_at",
             (user_id, vote, to_db_time(utc_now()), query_id, guild_id),
@@ -152,8 +152,7 @@ async def record_vote(db: Database, query_id: int, guild_id: int | None, user_id
 
 async def get_query(db: Database, query_id: int) -> QueryRow | None:
     """One logged question by id (any server: callers check `guild_id`)."""
-    async with db.conn.execute(f"SELECT {_ROW_COLUMNS} FROM queries q WHERE q.id = ?", (query_id,)) as cur:
-        row = await cur.fetchone()
+    row = await db.fetchone(f"SELECT {_ROW_COLUMNS} FROM queries q WHERE q.id = ?", (query_id,))
     return _row(row) if row else None
 
 
@@ -183,11 +182,11 @@ async def history(
     """
     where, params = _history_filter(guild_id, user_id, not_found_only)
     params += [max(0, int(limit)), max(0, int(offset))]
-    async with db.conn.execute(
+    rows = await db.fetchall(
         f"SELECT {_ROW_COLUMNS} FROM queries q WHERE {where} ORDER BY q.created_at DESC, q.id DESC LIMIT ? OFFSET ?",
         params,
-    ) as cur:
-        return [_row(r) for r in await cur.fetchall()]
+    )
+    return [_row(r) for r in rows]
 
 
 async def count_history(
@@ -225,22 +224,21 @@ async def stats(
     all_time = None  # without a period, the period's count is the all-time count: not counted twice
     if since is not None:
         all_time = await db.scalar("SELECT COUNT(*) FROM queries q WHERE q.guild_id = ?", (guild_id,))
-    async with db.conn.execute(
-        "SELECT COALESCE(SUM(v.vote = 1), 0), COALESCE(SUM(v.vote = -1), 0) "
+    upvotes, downvotes = await db.fetchone(
+        "SELECT COALESCE(SUM(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0) "
         f"FROM votes v JOIN queries q ON q.id = v.query_id WHERE {period}",
         params,
-    ) as cur:
-        upvotes, downvotes = await cur.fetchone() or (0, 0)
+    ) or (0, 0)
 
     # One pass over the period's rows in chunks (cheaper than one indexed query per figure), columns in StatsRow order.
     tally = PeriodTally()
-    async with db.conn.execute(
-        "SELECT q.question, q.found, q.error IS NOT NULL, q.latency_ms, "
-        f"json_extract(q.sources, '$[0][0]') FROM queries q WHERE {period}",
+    async for rows in db.batches(
+        f"SELECT q.question, q.found, q.error IS NOT NULL, q.latency_ms, {db.first_source_sql} "
+        f"FROM queries q WHERE {period}",
         params,
-    ) as cur:
-        while rows := await cur.fetchmany(CHUNK):
-            tally.add(rows)
+    ):
+        tally.add(rows)
     return tally.stats(
         today=int(today or 0),
         last_7_days=int(week or 0),
@@ -260,25 +258,35 @@ async def export_csv(db: Database, guild_id: int) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
-    async with db.conn.execute(
-        "SELECT q.id, q.created_at, IFNULL(q.channel_id, ''), IFNULL(q.user_id, ''), "
-        "q.origin, q.question, q.found, printf('%.3f', q.confidence), "
-        "printf('%.1f', q.latency_ms), q.answer_chars, q.sources, IFNULL(q.error, ''), "
+    async for rows in db.batches(
+        "SELECT q.id, q.created_at, q.channel_id, q.user_id, q.origin, q.question, q.found, q.confidence, "
+        "q.latency_ms, q.answer_chars, q.sources, q.error, "
         "(SELECT COUNT(*) FROM votes v WHERE v.query_id = q.id AND v.vote = 1), "
         "(SELECT COUNT(*) FROM votes v WHERE v.query_id = q.id AND v.vote = -1) "
         "FROM queries q WHERE q.guild_id = ? ORDER BY q.id",
         (guild_id,),
-    ) as cur:
-        async for row in cur:
-            writer.writerow(
-                (
-                    *row[:4],
-                    csv_safe(row[4]),
-                    csv_safe(row[5]),
-                    *row[6:10],
-                    csv_safe(row[10]),
-                    csv_safe(row[11]),
-                    *row[12:],
-                )
-            )
+    ):
+        writer.writerows(_export_row(row) for row in rows)
     return out.getvalue()
+
+
+def _export_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """One CSV line: empty cells for missing ids, fixed decimals, formula-like text neutralised."""
+    qid, created_at, channel_id, user_id, origin, question, found, confidence, latency_ms, *rest = row
+    chars, sources, error, upvotes, downvotes = rest
+    return (
+        qid,
+        created_at,
+        "" if channel_id is None else channel_id,
+        "" if user_id is None else user_id,
+        csv_safe(origin),
+        csv_safe(question),
+        found,
+        f"{confidence:.3f}",
+        f"{latency_ms:.1f}",
+        chars,
+        csv_safe(sources),
+        csv_safe(error or ""),
+        upvotes,
+        downvotes,
+    )

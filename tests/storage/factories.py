@@ -105,8 +105,3 @@ def make_v1_file(path: Path) -> None:
     conn.execute("INSERT INTO votes VALUES (1, 9, 1, '2025-01-02T10:01:00.000000+00:00')")
     conn.commit()
     conn.close()
-
-
-def vote_count(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT COUNT(*) FROM votes").fetchone()[0]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.storage import GuildSettings, Storage
+from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, GUILD_B
 
 
@@ -46,10 +47,10 @@ async def test_channels(store: Storage) -> None:
 
 
 async def test_unreadable_database_falls_back_with_a_french_warning(
-    db_path: Path, caplog: pytest.LogCaptureFixture
+    backend: Backend, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Reads made while answering never raise: default settings, mentions not answered, the operator warned."""
-    storage = await Storage.open(db_path)
+    storage = await backend.open()
     await storage.add_channel(GUILD_A, 10)
     await storage.close()
     with caplog.at_level(logging.WARNING, logger="bot.storage"):
@@ -61,3 +62,18 @@ async def test_unreadable_database_falls_back_with_a_french_warning(
     assert messages[0].startswith(f"réglages du serveur {GUILD_A} illisibles (")
     assert messages[0].endswith("; réglages par défaut appliqués")
     assert messages[2].startswith(f"salons autorisés du serveur {GUILD_A} illisibles (")
+
+
+async def test_settings_written_by_one_process_are_seen_by_another(backend: Backend) -> None:
+    """Processes sharing one database: a cache can ask which servers changed since its last look."""
+    first, second = await backend.open(), await backend.open()
+    try:
+        before = datetime.now(UTC)
+        assert await second.settings_changed_since(before) == []
+        await first.update_guild_settings(GUILD_A, ephemeral=True)
+        assert (await second.get_guild_settings(GUILD_A)).ephemeral is True
+        assert await second.settings_changed_since(before) == [GUILD_A]
+        assert await second.settings_changed_since(datetime.now(UTC) + timedelta(seconds=1)) == []
+    finally:
+        await first.close()
+        await second.close()

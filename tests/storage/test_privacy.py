@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.storage import Storage
-from tests.storage.factories import GUILD_A, GUILD_B, NOW, rec, vote_count
+from tests.storage.backends import Backend
+from tests.storage.factories import GUILD_A, GUILD_B, NOW, rec
 
 
-async def test_purge_deletes_old_rows_and_their_votes(store: Storage, db_path: Path) -> None:
+async def test_purge_deletes_old_rows_and_their_votes(store: Storage, backend: Backend) -> None:
     old = await store.log_query(rec("vieux", created_at=NOW - timedelta(days=40)))
     recent = await store.log_query(rec("récent", created_at=NOW - timedelta(days=5)))
     old_b = await store.log_query(rec("vieux B", guild_id=GUILD_B, created_at=NOW - timedelta(days=40)))
     for qid, guild in ((old, GUILD_A), (recent, GUILD_A), (old_b, GUILD_B)):
         await store.record_vote(qid or -1, guild, 9, 1)
-    assert vote_count(db_path) == 3
+    assert await backend.count("votes") == 3
 
     assert await store.purge(GUILD_A, 30, now=NOW) == 1
     assert await store.get_query(old or -1) is None
     assert await store.get_query(recent or -1) is not None
     assert await store.get_query(old_b or -1) is not None  # other server untouched
-    assert vote_count(db_path) == 2
+    assert await backend.count("votes") == 2
     assert await store.purge(GUILD_A, 0, now=NOW) == 1  # 0 days: everything up to now
     assert await store.count_history(GUILD_A) == 0
     assert await store.count_history(GUILD_B) == 1
@@ -33,7 +32,7 @@ async def test_purge_deletes_old_rows_and_their_votes(store: Storage, db_path: P
         await store.purge(GUILD_A, -1)
 
 
-async def test_apply_retention(store: Storage, db_path: Path) -> None:
+async def test_apply_retention(store: Storage, backend: Backend) -> None:
     ages = (2, 20, 60, 400)
     for guild in (GUILD_A, GUILD_B, 333, None):
         for days in ages:
@@ -47,12 +46,12 @@ async def test_apply_retention(store: Storage, db_path: Path) -> None:
     assert await store.count_history(GUILD_A) == 1
     assert await store.count_history(GUILD_B) == 4
     assert await store.count_history(333) == 3
-    assert vote_count(db_path) == 16 - 5
+    assert await backend.count("votes") == 16 - 5
     # Default 0 keeps everything not covered by a server's own retention.
     assert await store.apply_retention(0, now=NOW) == 0
 
 
-async def test_forget_user(store: Storage, db_path: Path) -> None:
+async def test_forget_user(store: Storage, backend: Backend) -> None:
     mine = [await store.log_query(rec(f"q{i}", user_id=7)) for i in range(3)]
     other = await store.log_query(rec("autre", user_id=8))
     mine_b = await store.log_query(rec("sur B", guild_id=GUILD_B, user_id=7))
@@ -67,22 +66,21 @@ async def test_forget_user(store: Storage, db_path: Path) -> None:
     row = await store.get_query(other or -1)
     assert row is not None and row.downvotes == 0
     assert await store.count_history(GUILD_B, user_id=7) == 1  # other server untouched
-    assert vote_count(db_path) == 1  # only the vote on server B remains
+    assert await backend.count("votes") == 1  # only the vote on server B remains
     assert await store.forget_user(GUILD_A, 7) == (0, 0)
 
 
 async def test_retention_of_one_server_failing_does_not_stop_the_others(
-    store: Storage, db_path: Path, caplog: pytest.LogCaptureFixture
+    store: Storage, backend: Backend, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A retention no date can reach (2**63 days: OverflowError) on the first server processed."""
+    """A retention no date can reach (2**63 - 1 days: OverflowError) on the first server processed."""
     for guild in (GUILD_A, GUILD_B, None):
         for days in (5, 40):
             await store.log_query(rec(f"{guild}-{days}", guild_id=guild, created_at=NOW - timedelta(days=days)))
     await store.update_guild_settings(GUILD_B, retention_days=10)
-    with sqlite3.connect(db_path) as conn:  # too large for the setter's parameter binding: written as SQL text
-        conn.execute(
-            f"INSERT INTO guild_settings (guild_id, retention_days, updated_at) VALUES ({GUILD_A}, {2**63}, 'x')"
-        )
+    await backend.sql(
+        f"INSERT INTO guild_settings (guild_id, retention_days, updated_at) VALUES ({GUILD_A}, {2**63 - 1}, 'x')"
+    )
 
     with caplog.at_level(logging.WARNING, logger="bot.storage"):
         assert await store.apply_retention(30, now=NOW) == 2  # B's old row, and the old row without a server
@@ -94,18 +92,27 @@ async def test_retention_of_one_server_failing_does_not_stop_the_others(
 
 
 async def test_database_errors_in_retention_steps_do_not_stop_the_others(
-    store: Storage, db_path: Path, caplog: pytest.LogCaptureFixture
+    store: Storage, backend: Backend, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The default retention and one server's both hit a database error; the next server is still cleaned."""
     for guild in (GUILD_B, 333, 444, None):
         await store.log_query(rec(f"{guild}", guild_id=guild, created_at=NOW - timedelta(days=400)))
     await store.update_guild_settings(GUILD_B, retention_days=10)
     await store.update_guild_settings(444, retention_days=10)
-    with sqlite3.connect(db_path) as conn:
-        conn.execute(
-            "CREATE TRIGGER refuse_delete BEFORE DELETE ON queries "
-            f"WHEN old.guild_id IS NULL OR old.guild_id = {GUILD_B} "
+    refused = f"old.guild_id IS NULL OR old.guild_id = {GUILD_B}"
+    if backend.kind == "sqlite":
+        await backend.sql(
+            f"CREATE TRIGGER refuse_delete BEFORE DELETE ON queries WHEN {refused} "
             "BEGIN SELECT RAISE(ABORT, 'suppression refusée'); END"
+        )
+    else:
+        await backend.sql(
+            "CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RAISE EXCEPTION 'suppression refusée'; END $$"
+        )
+        await backend.sql(
+            f"CREATE TRIGGER refuse_delete BEFORE DELETE ON queries FOR EACH ROW WHEN ({refused}) "
+            "EXECUTE FUNCTION refuse_delete()"
         )
 
     with caplog.at_level(logging.WARNING, logger="bot.storage"):

@@ -14,6 +14,7 @@ import pytest
 
 from bot.storage import Storage
 from bot.storage.querylog import EXPORT_COLUMNS, csv_safe
+from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, GUILD_B, NOW, rec
 
 
@@ -227,42 +228,42 @@ async def test_locked_database_does_not_raise(db_path: Path, caplog: pytest.LogC
     await storage.close()
 
 
-async def test_read_only_file_does_not_raise(db_path: Path) -> None:
-    # Tests run as root, where chmod 0o444 does not stop writes; SQLite's mode=ro URI
-    # gives the same "attempt to write a readonly database" error a read-only file would.
-    async with await Storage.open(db_path) as writer:
+async def test_read_only_database_does_not_raise(backend: Backend) -> None:
+    # SQLite: tests run as root, where chmod 0o444 does not stop writes; SQLite's mode=ro URI gives the same
+    # "attempt to write a readonly database" error a read-only file would. PostgreSQL: read-only transactions.
+    async with await backend.open() as writer:
         await writer.log_query(rec())
-        async with await Storage.open(db_path, read_only=True) as storage:
+        async with await backend.open(read_only=True) as storage:
             assert await storage.log_query(rec("refusée")) is None
             assert await storage.record_vote(1, GUILD_A, 5, 1) is False
             assert storage.failures == 2
             assert writer.failures == 0
             assert await storage.count_history(GUILD_A) == 1  # reads still work
-    # Also when no other connection has the file open.
-    async with await Storage.open(db_path, read_only=True) as storage:
+    # Also when no other connection has the database open.
+    async with await backend.open(read_only=True) as storage:
         assert await storage.log_query(rec("refusée")) is None
         assert storage.failures == 1
         assert await storage.count_history(GUILD_A) == 1
 
 
-async def test_query_only_connection_does_not_raise(store: Storage) -> None:
-    await store._db.conn.execute("PRAGMA query_only = ON")  # database turned read-only at runtime
-    assert await store.log_query(rec()) is None
-    assert store.failures == 1
+async def test_query_only_connection_does_not_raise(sqlite_store: Storage) -> None:
+    await sqlite_store._db.conn.execute("PRAGMA query_only = ON")  # database turned read-only at runtime
+    assert await sqlite_store.log_query(rec()) is None
+    assert sqlite_store.failures == 1
 
 
-async def test_disk_full_does_not_raise(store: Storage, caplog: pytest.LogCaptureFixture) -> None:
-    async with store._db.conn.execute("PRAGMA page_count") as cur:
+async def test_disk_full_does_not_raise(sqlite_store: Storage, caplog: pytest.LogCaptureFixture) -> None:
+    async with sqlite_store._db.conn.execute("PRAGMA page_count") as cur:
         pages = (await cur.fetchone())[0]  # type: ignore[index]
-    await store._db.conn.execute(f"PRAGMA max_page_count = {pages}")  # no room to grow
+    await sqlite_store._db.conn.execute(f"PRAGMA max_page_count = {pages}")  # no room to grow
     with caplog.at_level(logging.WARNING, logger="bot.storage"):
-        assert await store.log_query(rec("x" * 5000)) is None
-    assert store.failures == 1
+        assert await sqlite_store.log_query(rec("x" * 5000)) is None
+    assert sqlite_store.failures == 1
     assert "full" in caplog.text
 
 
-async def test_closed_storage_does_not_raise(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    storage = await Storage.open(db_path)
+async def test_closed_storage_does_not_raise(backend: Backend, caplog: pytest.LogCaptureFixture) -> None:
+    storage = await backend.open()
     await storage.close()
     await storage.close()  # idempotent
     with caplog.at_level(logging.WARNING, logger="bot.storage"):

@@ -12,6 +12,7 @@ import pytest
 
 from bot.storage import Storage, StorageError
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, NOW, V1_DDL, make_v1_file, rec, tables, user_version
 
 
@@ -21,7 +22,7 @@ def _squash(sql: str) -> str:
 
 def test_shipped_v1_migration_is_frozen() -> None:
     assert MIGRATIONS[0].version == 1
-    assert [_squash(s) for s in MIGRATIONS[0].statements] == [_squash(s) for s in V1_DDL]
+    assert [_squash(s) for s in MIGRATIONS[0].sqlite] == [_squash(s) for s in V1_DDL]
     assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
 
 
@@ -40,10 +41,10 @@ async def test_open_creates_folder_and_latest_schema(db_path: Path) -> None:
     assert "queries_guild_created" in indexes
 
 
-async def test_reopen_keeps_data(db_path: Path) -> None:
-    async with await Storage.open(db_path) as storage:
+async def test_reopen_keeps_data(backend: Backend) -> None:
+    async with await backend.open() as storage:
         qid = await storage.log_query(rec())
-    async with await Storage.open(db_path) as storage:
+    async with await backend.open() as storage:
         row = await storage.get_query(qid or -1)
         assert row is not None and row.question == "Qui a remporté l'élection ?"
         assert await storage.schema_version() == SCHEMA_VERSION

@@ -1,0 +1,221 @@
+"""The query log in PostgreSQL through an asyncpg pool, for several bot processes sharing one log.
+
+Chosen by `database.url` (`BOT_DATABASE_URL`). The schema version lives in a one-row `schema_version` table;
+migrations and the retention take advisory locks, so several processes opening or cleaning the same
+database at once do each step once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+import zlib
+from collections.abc import AsyncIterator, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from bot.storage.connection import CHUNK, Database, Params, Row, Transaction
+from bot.storage.schema import MIGRATIONS, StorageError, check_version
+
+logger = logging.getLogger("bot.storage")
+
+URL_SCHEMES = ("postgresql", "postgres")
+POOL_SIZE = 4  # connections per process: answers, votes and moderator commands rarely overlap more
+CONNECT_TIMEOUT = 10.0  # seconds to reach the server when opening
+CLOSE_TIMEOUT = 10.0  # seconds for queries still running when closing, then connections are cut
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def is_postgres_url(text: str) -> bool:
+    """Whether `text` is a PostgreSQL address (postgresql://… or postgres://…)."""
+    return urlsplit(text).scheme in URL_SCHEMES
+
+
+def redact(url: str) -> str:
+    """The address without its password, fit for logs and messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:  # not even parsable: show only the scheme
+        return url.split("://", 1)[0] + "://***"
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+@functools.lru_cache(maxsize=256)
+def numbered(sql: str) -> str:
+    """The shared SQL with PostgreSQL's numbered placeholders ($1, $2…) for its `?` (none sits in a literal)."""
+    counter = iter(range(1, 10_000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+def lock_key(name: str) -> int:
+    """The advisory lock number of a job, the same in every process."""
+    return zlib.crc32(f"bot-questions:{name}".encode())
+
+
+def _changed(status: str) -> int:
+    """Rows changed, from a command status such as "INSERT 0 1" or "DELETE 3"."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class PostgresTransaction(Transaction):
+    """Statements on one pooled connection inside a transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        return _changed(await self._conn.execute(numbered(sql), *params))
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        await self._conn.executemany(numbered(sql), rows)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await self._conn.fetch(numbered(sql), *params))
+
+
+class PostgresDatabase(Database):
+    """A pool of connections to one PostgreSQL database; open with `await PostgresDatabase.open(url)`."""
+
+    dialect = "postgresql"
+    null_safe_equal = "IS NOT DISTINCT FROM"
+    first_source_sql = "(q.sources::jsonb -> 0 ->> 0)"
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        super().__init__(redact(url))
+        self.pool = pool
+        self._closed = False
+
+    @classmethod
+    async def open(cls, url: str, *, busy_timeout: float, read_only: bool) -> PostgresDatabase:
+        """Connect and migrate to the latest schema (`read_only`: no migration, it must be current).
+
+        `busy_timeout` (seconds) bounds how long a statement waits for a lock another process holds.
+        Raises StorageError (French) when the server cannot be reached or the schema cannot be used.
+        """
+        settings = {"lock_timeout": str(max(1, int(busy_timeout * 1000))), "application_name": "bot-questions"}
+        if read_only:
+            settings["default_transaction_read_only"] = "on"
+        where = redact(url)
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT, server_settings=settings
+            )
+        except (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StorageError(f"{where} : connexion à PostgreSQL impossible ({type(exc).__name__} : {exc})") from exc
+        database = cls(pool, url)
+        try:
+            if read_only:
+                check_version(where, await database.schema_version(), read_only=True)
+            else:
+                await database.migrate()
+        except BaseException:
+            await database.close()
+            raise
+        return database
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.shield(self._close_pool())
+
+    async def _close_pool(self) -> None:
+        try:
+            await asyncio.wait_for(self.pool.close(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            self.pool.terminate()
+
+    async def schema_version(self) -> int:
+        """The version in `schema_version` (0 when the table does not exist yet)."""
+        async with self.pool.acquire() as conn:
+            return await _read_version(conn)
+
+    async def migrate(self) -> None:
+        """Apply every migration newer than the database's version, each in its own transaction.
+
+        Each step holds a transaction-scoped advisory lock and re-reads the version, so processes
+        starting together apply it once.
+        """
+        async with self.pool.acquire() as conn:
+            current = await _read_version(conn)
+            check_version(self.where, current)
+            for step in MIGRATIONS:
+                if step.version <= current:
+                    continue
+                async with conn.transaction():
+                    await conn.execute("SET LOCAL lock_timeout = 0")  # wait for another process's migration
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key("migrate"))
+                    await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                    current = await _read_version(conn)
+                    check_version(self.where, current)
+                    if current >= step.version:
+                        continue
+                    for statement in step.postgresql:
+                        await conn.execute(statement)
+                    await conn.execute("DELETE FROM schema_version")
+                    await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", step.version)
+                logger.info(
+                    "base de données %s : schéma mis à jour en version %d (%s)",
+                    self.where,
+                    step.version,
+                    step.description,
+                )
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self.pool.acquire() as conn:
+            return _changed(await conn.execute(numbered(sql), *params))
+
+    async def insert(self, sql: str, params: Params = ()) -> int | None:
+        async with self.pool.acquire() as conn:
+            return await conn.fetchval(numbered(sql) + " RETURNING id", *params)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self.pool.acquire() as conn:
+            return list(await conn.fetch(numbered(sql), *params))
+
+    async def batches(self, sql: str, params: Params = (), size: int = CHUNK) -> AsyncIterator[list[Row]]:
+        async with self.pool.acquire() as conn, conn.transaction():  # a server-side cursor lives in a transaction
+            cursor = await conn.cursor(numbered(sql), *params)
+            while rows := await cursor.fetch(size):
+                yield list(rows)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield PostgresTransaction(conn)
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Holds `pg_try_advisory_lock` on a connection of its own for the block; False when another has it."""
+        key = lock_key(name)
+        async with self.pool.acquire() as conn:
+            granted = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield granted
+            finally:
+                if granted:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def advance_ids(self, at_least: int) -> None:
+        """Make the next question id greater than `at_least` and than every id present (after a copy)."""
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                "SELECT setval(pg_get_serial_sequence('queries', 'id'), GREATEST(last, 1), last > 0) "
+                "FROM (SELECT GREATEST($1::bigint, COALESCE(MAX(id), 0)) AS last FROM queries) AS ids",
+                at_least,
+            )
+
+
+async def _read_version(conn: asyncpg.Connection) -> int:
+    if await conn.fetchval("SELECT to_regclass('schema_version')") is None:
+        return 0
+    return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
