@@ -97,11 +97,8 @@ class _PublicOnlyResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         answers = await self._system.resolve(host, port, family)
-        for answer in answers:
-            if not is_public_address(ipaddress.ip_address(answer["host"])):
-                raise IngestError(
-                    f"{host} : cette adresse mène à un réseau privé ou local, que le bot ne consulte pas."
-                )
+        if not all(is_public_address(ipaddress.ip_address(answer["host"])) for answer in answers):
+            raise _PrivateHost(host)
         return answers
 
     async def close(self) -> None:
@@ -126,9 +123,9 @@ async def fetch_document(url: str, limits: DocumentLimits, *, allow_private_addr
         async with asyncio.timeout(limits.fetch_timeout):
             final, content_type, charset, body = await _download(url, limits.max_file_bytes, allow_private_addresses)
     except TimeoutError:
+        seconds = f"{limits.fetch_timeout:g}".replace(".", ",")
         raise IngestError(
-            f"{shown} : le site n'a pas répondu en {limits.fetch_timeout:g} s. "
-            "Réessayez plus tard, ou donnez la page en pièce jointe."
+            f"{shown} : le site n'a pas répondu en {seconds} s. Réessayez plus tard, ou donnez la page en pièce jointe."
         ) from None
     except _PrivateHost as exc:
         raise IngestError(
