@@ -18,6 +18,7 @@ from bot.ingest.errors import IngestError
 from bot.search.corpus import Document, _strip_markdown, make_document
 
 PDF_MAGIC = b"%PDF-"
+MAX_PDF_PAGES = 1000  # reading text costs about 2 ms a page; a small file can declare thousands
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _SNIFF_BYTES = 2048  # where an HTML page declares its encoding, if it does
 _NO_TEXT = "n'en reste aucun texte utilisable (vide, ou seulement des titres et des mentions légales)"
@@ -138,10 +139,13 @@ def pdf_document(name: str, data: bytes, doc_id: str, *, url: str | None = None,
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         locked = reader.is_encrypted and not _unlocked(reader)
-        pages = [] if locked else [page.extract_text() or "" for page in reader.pages]
+        too_long = not locked and len(reader.pages) > MAX_PDF_PAGES
+        pages = [] if locked or too_long else [page.extract_text() or "" for page in reader.pages]
         title = "" if locked or reader.metadata is None else (reader.metadata.title or "").strip()
     except Exception:  # a damaged PDF can fail pypdf in many ways; all of them mean "unreadable"
         raise IngestError(f"{name} : le PDF est endommagé ou illisible. Réexportez-le puis réessayez.") from None
+    if too_long:
+        raise IngestError(f"{name} : le PDF a plus de {MAX_PDF_PAGES} pages. Découpez-le en plusieurs fichiers.")
     if locked:
         raise IngestError(f"{name} : le PDF est protégé par un mot de passe. Donnez-en une version sans protection.")
     text = "\n\n".join(page.strip() for page in pages if page.strip())

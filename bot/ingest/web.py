@@ -151,7 +151,7 @@ async def _download(url: str, max_bytes: int, allow_private: bool) -> tuple[URL,
         for _ in range(MAX_REDIRECTS + 1):
             async with session.get(current, allow_redirects=False) as response:
                 if response.status in _REDIRECT_STATUSES and "Location" in response.headers:
-                    current = _checked_url(str(current.join(URL(response.headers["Location"]))), allow_private)
+                    current = _checked_url(response.headers["Location"], allow_private, base=current)
                     continue
                 if not 200 <= response.status < 300:
                     raise IngestError(f"{_shown(str(current))} : le site a répondu par l'erreur {response.status}.")
@@ -166,15 +166,16 @@ async def _download(url: str, max_bytes: int, allow_private: bool) -> tuple[URL,
     raise IngestError(f"{_shown(url)} : plus de {MAX_REDIRECTS} redirections, la page n'a pas été suivie plus loin.")
 
 
-def _checked_url(text: str, allow_private: bool) -> URL:
-    """`text` as an http(s) URL without credentials or fragment; an IP-address host must be public.
+def _checked_url(text: str, allow_private: bool, base: URL | None = None) -> URL:
+    """`text` (relative to `base`, for a redirect) as an http(s) URL without credentials or fragment; an
+    IP-address host must be public.
 
     Names are checked by `_PublicOnlyResolver` once resolved; a host that aiohttp would not resolve (digits and
     dots, or a colon) must be a well-formed address, since legacy forms such as 127.1 reach loopback.
     """
     shown = _shown(text)
     try:
-        url = URL(text.strip())
+        url = URL(text.strip()) if base is None else base.join(URL(text.strip()))
     except (ValueError, TypeError):
         raise IngestError(f"{shown} : adresse invalide.") from None
     if url.scheme not in ("http", "https"):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from bot.ingest import formats
 from bot.ingest.errors import IngestError
 from bot.ingest.files import documents_from_file
 
@@ -168,3 +169,15 @@ def test_encrypted_pdf_is_refused() -> None:
     buffer = BytesIO()
     writer.write(buffer)
     assert "protégé par un mot de passe" in refusal("rapport.pdf", buffer.getvalue())
+
+
+def test_pdf_over_the_page_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(formats, "MAX_PDF_PAGES", 1)  # rapport.pdf has two pages
+    assert "le PDF a plus de 1 pages" in refusal("rapport.pdf")
+
+
+def test_html_in_the_charset_it_declares() -> None:
+    page = (DATA / "article.html").read_text(encoding="utf-8").replace('charset="utf-8"', 'charset="windows-1252"')
+    [document] = documents_from_file("article.html", page.encode("cp1252"))
+    assert document.title == "La médiathèque de Villeneuve ouvre le dimanche"
+    assert "subvention de l'État" in document.text
