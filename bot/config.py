@@ -130,7 +130,7 @@ def _number_between(low: float, high: float) -> Callable[[Any], float]:
     def parse(value: Any) -> float:
         result = _to_float(value)
         if not low <= result <= high:
-            raise _Invalid(f"doit être compris entre {low:g} et {high:g}")
+            raise _Invalid(f"doit être compris entre {low:g} et {high:g}".replace(".", ","))
         return result
 
     return parse
@@ -144,19 +144,9 @@ _retention_days = _int_between(0, 36_500)  # up to a hundred years
 _snowflake = _int_between(1, 2**63 - 1, "doit être un identifiant Discord (entier positif)")
 
 
-def _bounded(parse: Callable[[Any], Any], low: float, high: float) -> Callable[[Any], Any]:
-    def parse_bounded(value: Any) -> Any:
-        result = parse(value)
-        if not low <= result <= high:
-            raise _Invalid(f"doit être compris entre {low:g} et {high:g}".replace(".", ","))
-        return result
-
-    return parse_bounded
-
-
 def _megabytes(low: float, high: float) -> Callable[[Any], int]:
     """A size given in megabytes (Mo), returned in bytes."""
-    within = _bounded(_positive_float, low, high)
+    within = _number_between(low, high)
     return lambda value: round(within(value) * MEGABYTE)
 
 
@@ -221,9 +211,9 @@ TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "retention.days": ("retention_days", _retention_days),
     "logging.level": ("log_level", _log_level),
     "documents.max_file_mb": ("documents_max_file_bytes", _megabytes(0.1, 25)),
-    "documents.max_documents": ("documents_max_count", _bounded(_positive_int, 1, 100_000)),
+    "documents.max_documents": ("documents_max_count", _int_between(1, 100_000)),
     "documents.max_text_mb": ("documents_max_text_bytes", _megabytes(1, 1000)),
-    "documents.fetch_timeout_seconds": ("documents_fetch_timeout", _bounded(_positive_float, 1, 60)),
+    "documents.fetch_timeout_seconds": ("documents_fetch_timeout", _number_between(1.0, 60.0)),
     "documents.allow_private_addresses": ("documents_allow_private_addresses", _boolean),
 }
 

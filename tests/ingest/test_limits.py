@@ -86,9 +86,9 @@ def test_documents_section_and_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "key", "reason"),
     [
-        ("max_file_mb = 0", "documents.max_file_mb", "strictement positif"),
+        ("max_file_mb = 0", "documents.max_file_mb", "entre 0,1 et 25"),
         ("max_file_mb = 30", "documents.max_file_mb", "entre 0,1 et 25"),
-        ("max_documents = 0", "documents.max_documents", "entier positif"),
+        ("max_documents = 0", "documents.max_documents", "entier compris entre 1 et 100000"),
         ("max_documents = 1000000", "documents.max_documents", "entre 1 et 100000"),
         ("max_text_mb = 0.5", "documents.max_text_mb", "entre 1 et 1000"),
         ("fetch_timeout_seconds = 120", "documents.fetch_timeout_seconds", "entre 1 et 60"),
