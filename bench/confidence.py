@@ -1,58 +1,120 @@
-"""Calibrates the "not found" threshold on PIAF: answerable vs held-out questions, per threshold.
+"""Calibrates the answer confidence on PIAF: fits the logistic model, shows its reliability and the decline threshold.
 
-Half of PIAF's articles form the corpus; questions on them are answerable, questions on the
-other half are not (their article is absent, related ones remain). For each confidence
-threshold the table shows the share of answerable questions answered with the gold answer
-inside, and the share of unanswerable ones wrongly answered.
+A third of PIAF's articles (by a hash of the title, as in `python -m bot eval`) is left out of the
+corpus: questions on the other articles are answerable (an answer is right when its quote holds the
+gold answer), questions on the left-out ones are not (any answer is wrong). The model is fitted on
+the questions of half of the articles and measured on the other half, then the other way round, so
+every figure printed comes from questions the model was not fitted on. `--fit` also prints the
+coefficients fitted on all the questions, to paste into `bot/search/confidence.py`.
 
-    python bench/confidence.py [--piaf PATH] [--limit N]
+    python bench/confidence.py [--piaf PATH] [--fit]
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import hashlib
+import itertools
+from dataclasses import fields
 from pathlib import Path
 
-from bot.evaluation import contains, squad_corpus
+import numpy as np
+
+from bot.evaluation import contains, held_out, quoted_text, squad_corpus
+from bot.search.confidence import Evidence
 from bot.search.corpus import Corpus
 from bot.search.engine import Engine, EngineOptions
 
 DEFAULT_PIAF = Path(__file__).resolve().parents[2] / "shared/eval/piaf/piaf-v1.1-dev.json"
+L2 = 1e-2  # ridge penalty of the fit (standardised features)
+USED = [f.name for f in fields(Evidence)]
+
+
+def fit(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Logistic regression by Newton's method on standardised features: (weights with intercept, means, scales)."""
+    means, scales = features.mean(0), features.std(0) + 1e-9
+    x = np.c_[np.ones(len(features)), (features - means) / scales]
+    w = np.zeros(x.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-x @ w))
+        gradient = x.T @ (p - labels) + L2 * np.r_[0, w[1:]]
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + L2 * np.eye(len(w))
+        w -= np.linalg.solve(hessian, gradient)
+    return w, means, scales
+
+
+def predict(model: tuple[np.ndarray, np.ndarray, np.ndarray], features: np.ndarray) -> np.ndarray:
+    w, means, scales = model
+    return 1 / (1 + np.exp(-(np.c_[np.ones(len(features)), (features - means) / scales] @ w)))
+
+
+def _fold(doc_title: str | None) -> int:
+    return hashlib.sha256(("fold:" + (doc_title or "")).encode()).digest()[0] % 2
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF)
-    parser.add_argument("--limit", type=int, default=800, help="questions per side")
+    parser.add_argument("--fit", action="store_true", help="print the coefficients fitted on every question")
     args = parser.parse_args()
 
     corpus, questions = squad_corpus(args.piaf)
-    titles = sorted({d.title or "" for d in corpus.documents})
-    random.Random(7).shuffle(titles)
-    kept_titles = set(titles[: len(titles) // 2])
-    kept = [d for d in corpus.documents if (d.title or "") in kept_titles]
+    titles = {d.doc_id: d.title for d in corpus.documents}
+    kept = [d for d in corpus.documents if not held_out(d.title)]
     kept_ids = {d.doc_id for d in kept}
     engine = Engine.build(Corpus(kept), EngineOptions(min_confidence=0.0))
-    rng = random.Random(11)
-    inside = [q for q in questions if q[1] in kept_ids]
-    outside = [q for q in questions if q[1] not in kept_ids]
-    inside = rng.sample(inside, min(args.limit, len(inside)))
-    outside = rng.sample(outside, min(args.limit, len(outside)))
 
-    pos = []
-    for question, _gold, answers in inside:
-        a = engine.answer(question)
-        pos.append((a.confidence, any(contains(" ".join(a.sentences), x) for x in answers)))
-    neg = [engine.answer(q).confidence for q, _, _ in outside]
+    rows, labels, answerable, first, folds = [], [], [], [], []
+    for question, gold, answers in questions:
+        answer, evidence = engine.explain(question)
+        if evidence is None:
+            evidence = Evidence(*(0.0,) * len(fields(Evidence)))
+        inside = gold in kept_ids
+        right = inside and answer.found and any(contains(quoted_text(answer), a) for a in answers)
+        rows.append([getattr(evidence, name) for name in USED])
+        labels.append(float(right))
+        answerable.append(inside)
+        first.append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
+        folds.append(_fold(titles[gold]))
+    x, y = np.array(rows), np.array(labels)
+    inside, firsts, fold = np.array(answerable), np.array(first), np.array(folds)
 
-    print(f"corpus: {len(kept)} paragraphes ; {len(pos)} questions avec réponse, {len(neg)} sans")
-    print(f"{'seuil':>6} {'réponses':>9} {'contenue':>9} {'faux oui':>9}")
-    for t in [0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7]:
-        answered = sum(c >= t for c, _ in pos) / len(pos)
-        good = sum(ok for c, ok in pos if c >= t) / len(pos)
-        false_yes = sum(c >= t for c in neg) / len(neg)
-        print(f"{t:>6.2f} {answered:>9.3f} {good:>9.3f} {false_yes:>9.3f}")
+    p = np.zeros(len(y))
+    for k in (0, 1):
+        p[fold == k] = predict(fit(x[fold != k], y[fold != k]), x[fold == k])
+
+    n_in, n_out = inside.sum(), (~inside).sum()
+    print(f"corpus : {len(kept)} paragraphes ; {n_in} questions avec réponse, {n_out} sans (articles retirés)")
+    print("\nFiabilité (probabilité annoncée contre part de réponses justes, questions hors ajustement) :")
+    print(f"{'probabilité':>14} {'questions':>10} {'justes':>8}")
+    edges = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001]
+    for lo, hi in itertools.pairwise(edges):
+        band = (p >= lo) & (p < hi)
+        if band.any():
+            print(f"{lo:>6.1f} – {min(hi, 1):<5.1f} {band.sum():>10} {y[band].mean():>8.3f}")
+    print("\nSeuil de refus :")
+    print(f"{'seuil':>6} {'1re phrase':>11} {'contenue':>9} {'faux oui':>9}")
+    for t in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
+        said = p >= t
+        print(
+            f"{t:>6.2f} {(firsts & said).sum() / n_in:>11.3f} {(y.astype(bool) & said).sum() / n_in:>9.3f} "
+            f"{(~inside & said).sum() / n_out:>9.3f}"
+        )
+    for k in (0, 1):
+        part = fold == k
+        said = p >= 0.25
+        print(
+            f"moitié {k} (seuil 0,25) : 1re phrase {(firsts & said & part).sum() / (inside & part).sum():.3f}, "
+            f"faux oui {(~inside & said & part).sum() / (~inside & part).sum():.3f}"
+        )
+    if args.fit:
+        w, means, scales = fit(x, y)
+        rounded = lambda values: "(" + ", ".join(f"{v:.4g}" for v in values) + ",)"  # noqa: E731
+        print("\n# Fitted by bench/confidence.py --fit")
+        print(f"INTERCEPT = {w[0]:.4g}")
+        print(f"MEANS = {rounded(means)}")
+        print(f"SCALES = {rounded(scales)}")
+        print(f"WEIGHTS = {rounded(w[1:])}")
 
 
 if __name__ == "__main__":

@@ -24,33 +24,40 @@ from bot.search.index_file import IndexWriteError, index_file, open_index
 from bot.storage import QueryRecord, Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS
 from bot.storage.postgres import is_postgres_url
+from bot.text.answers import answer_text, confidence_label, introduction_for, quote_link, source_line
+from bot.text.links import safe_url, text_fragment_link
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 
-def _answer_json(answer: Answer) -> dict:
+def _answer_json(answer: Answer, engine: Engine) -> dict:
+    text = introduction_for(engine.overview()) if answer.intent == "smalltalk" else answer_text(answer)
     return {
         "question": answer.question,
+        "intent": answer.intent,
         "found": answer.found,
-        "answer": answer.text,
+        "answer": text,
+        "highlight": answer.highlight,
         "confidence": answer.confidence,
+        "confidence_label": confidence_label(answer.confidence),
         "latency_ms": answer.latency_ms,
         "sources": [
             {
                 "doc_id": s.doc_id,
                 "file": s.file,
                 "title": s.title,
+                "label": source_line(s),
                 "publisher": s.publisher,
                 "published": s.published,
-                "url": s.url,
-                "link": s.link,
+                "url": safe_url(s.url),
+                "link": text_fragment_link(s.url, s.passage),
                 "score": s.score,
                 "passage": s.passage,
             }
             for s in answer.sources
         ],
-        "quotes": [{"doc_id": q.source.doc_id, "sentences": q.sentences} for q in answer.quotes],
+        "quotes": [{"doc_id": q.source.doc_id, "sentences": q.sentences, "link": quote_link(q)} for q in answer.quotes],
     }
 
 
@@ -66,12 +73,18 @@ def terminal_text(text: str) -> str:
     return _TERMINAL_CONTROLS.sub("", text)
 
 
-def _print_answer(answer: Answer, as_json: bool) -> None:
+def _print_answer(answer: Answer, engine: Engine, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(_answer_json(answer), ensure_ascii=False), flush=True)
+        print(json.dumps(_answer_json(answer, engine), ensure_ascii=False), flush=True)
+    elif answer.intent == "smalltalk":
+        print(introduction_for(engine.overview()))
     else:
-        print(terminal_text(answer.text))
-        print(f"(confiance : {answer.confidence:.0%})")
+        # The highlight in bold on a terminal, marked first with private-use characters so that the escape
+        # sequences removed from the corpus's text are not the bot's own.
+        text = terminal_text(answer_text(answer, lambda phrase: f"\ue000{phrase}\ue001"))
+        bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+        print(text.replace("\ue000", bold[0]).replace("\ue001", bold[1]))
+        print(f"({confidence_label(answer.confidence)} : {answer.confidence:.0%})")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -135,7 +148,7 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
                 print(exc, file=sys.stderr)
                 status = EXIT_USAGE
                 continue
-            _print_answer(answer, args.json)
+            _print_answer(answer, engine, args.json)
             if log is not None:
                 await log.log_query(QueryRecord.from_answer(answer, origin="cli"))
     finally:

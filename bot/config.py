@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from bot.ingest.limits import MEGABYTE, DocumentLimits
+
 DEFAULT_CONFIG_FILE = Path("config/bot.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -52,10 +54,24 @@ class Settings:
     dev_guild_id: int | None = None
     api_base: str | None = None
     gateway_url: str | None = None
+    documents_max_file_bytes: int = DocumentLimits.max_file_bytes
+    documents_max_count: int = DocumentLimits.max_documents
+    documents_max_text_bytes: int = DocumentLimits.max_text_bytes
+    documents_fetch_timeout: float = DocumentLimits.fetch_timeout
+    documents_allow_private_addresses: bool = False  # see bot.ingest.web.fetch_document for why it stays off
     # Discord shards this process runs: None for Discord's recommended count, all in this process;
     # `shard_count` alone runs every shard of that count here.
     shard_ids: tuple[int, ...] | None = None
     shard_count: int | None = None
+
+    def document_limits(self) -> DocumentLimits:
+        """The `[documents]` limits, as the ingestion functions take them."""
+        return DocumentLimits(
+            max_file_bytes=self.documents_max_file_bytes,
+            max_documents=self.documents_max_count,
+            max_text_bytes=self.documents_max_text_bytes,
+            fetch_timeout=self.documents_fetch_timeout,
+        )
 
     @property
     def shards(self) -> tuple[int, ...] | None:
@@ -125,7 +141,7 @@ def _number_between(low: float, high: float) -> Callable[[Any], float]:
     def parse(value: Any) -> float:
         result = _to_float(value)
         if not low <= result <= high:
-            raise _Invalid(f"doit être compris entre {low:g} et {high:g}")
+            raise _Invalid(f"doit être compris entre {low:g} et {high:g}".replace(".", ","))
         return result
 
     return parse
@@ -137,6 +153,23 @@ _rate_limit_count = _int_between(1, 1000)
 _rate_limit_seconds = _number_between(1.0, 86_400.0)  # one second to one day
 _retention_days = _int_between(0, 36_500)  # up to a hundred years
 _snowflake = _int_between(1, 2**63 - 1, "doit être un identifiant Discord (entier positif)")
+
+
+def _megabytes(low: float, high: float) -> Callable[[Any], int]:
+    """A size given in megabytes (Mo), returned in bytes."""
+    within = _number_between(low, high)
+    return lambda value: round(within(value) * MEGABYTE)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "oui", "yes"):
+        return True
+    if text in ("false", "0", "non", "no"):
+        return False
+    raise _Invalid("doit valoir true ou false")
 
 
 MAX_SHARDS = 1000
@@ -205,6 +238,11 @@ TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "rate_limit.window_seconds": ("rate_limit_seconds", _rate_limit_seconds),
     "retention.days": ("retention_days", _retention_days),
     "logging.level": ("log_level", _log_level),
+    "documents.max_file_mb": ("documents_max_file_bytes", _megabytes(0.1, 25)),
+    "documents.max_documents": ("documents_max_count", _int_between(1, 100_000)),
+    "documents.max_text_mb": ("documents_max_text_bytes", _megabytes(1, 1000)),
+    "documents.fetch_timeout_seconds": ("documents_fetch_timeout", _number_between(1.0, 60.0)),
+    "documents.allow_private_addresses": ("documents_allow_private_addresses", _boolean),
     "discord.shards": ("shard_ids", _shard_ids),
     "discord.shard_count": ("shard_count", _shard_count),
 }
@@ -220,6 +258,11 @@ ENV_VARIABLES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "BOT_MIN_CONFIDENCE": ("min_confidence", _confidence),
     "BOT_RETENTION_DAYS": ("retention_days", _retention_days),
     "BOT_LOG_LEVEL": ("log_level", _log_level),
+    "BOT_DOCUMENTS_MAX_FILE_MB": TOML_KEYS["documents.max_file_mb"],
+    "BOT_DOCUMENTS_MAX_DOCUMENTS": TOML_KEYS["documents.max_documents"],
+    "BOT_DOCUMENTS_MAX_TEXT_MB": TOML_KEYS["documents.max_text_mb"],
+    "BOT_DOCUMENTS_FETCH_TIMEOUT": TOML_KEYS["documents.fetch_timeout_seconds"],
+    "BOT_DOCUMENTS_ALLOW_PRIVATE_ADDRESSES": TOML_KEYS["documents.allow_private_addresses"],
     "DISCORD_TOKEN": ("discord_token", _token),
     "DISCORD_DEV_GUILD_ID": ("dev_guild_id", _snowflake),
     "DISCORD_API_BASE": ("api_base", _url("http", "https")),

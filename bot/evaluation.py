@@ -6,6 +6,7 @@ shows, so they measure the product and not a side path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
@@ -29,6 +30,7 @@ class Report:
     rows: list[tuple[str, str]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     passed: bool = True
+    parts: list[Report] = field(default_factory=list)  # further tables printed after this one
 
     def render(self) -> str:
         width = max((len(k) for k, _ in self.rows), default=10)
@@ -37,7 +39,7 @@ class Report:
             lines.append("")
             lines.append(f"Échecs ({len(self.failures)}) :")
             lines.extend(f"  - {f}" for f in self.failures)
-        return "\n".join(lines)
+        return "\n\n".join(["\n".join(lines), *(part.render() for part in self.parts)])
 
 
 def contains(haystack: str, needle: str) -> bool:
@@ -64,40 +66,55 @@ def _latency_rows(latencies: list[float]) -> list[tuple[str, str]]:
 
 
 def evaluate_dev(engine: Engine, path: Path) -> Report:
-    """Dev questions: right first source and key in the answer; unanswerable ones declined."""
+    """Questions on the seeds (JSON Lines: `q`, `doc`, `a`, `kind`): answerable ones need the right first source
+    and a key in the first quoted piece; unanswerable ones (`doc` null) must be declined; small talk
+    (`kind` "smalltalk") must be recognised as such."""
     report = Report(f"Questions de {path.name} ({engine.document_count} documents)")
-    answered = right_source = with_key = declined = unanswerable = 0
+    answered = right_source = first_key = with_key = declined = unanswerable = chatted = smalltalk = 0
     latencies: list[float] = []
     for number, item in _jsonl(path):
         answer = engine.answer(item["q"])
         latencies.append(answer.latency_ms)
+        name = item.get("id", number)
+        if item.get("kind") == "smalltalk":
+            smalltalk += 1
+            chatted += answer.intent == "smalltalk"
+            if answer.intent != "smalltalk":
+                report.failures.append(f"{name} : aurait dû être prise pour une formule de politesse ({item['q']})")
+            continue
         if item.get("doc") is None:
             unanswerable += 1
             if not answer.found:
                 declined += 1
             else:
-                report.failures.append(f"{item.get('id', number)} : aurait dû être refusée ({item['q']})")
+                report.failures.append(f"{name} : aurait dû être refusée ({item['q']})")
             continue
         answered += 1
         first = answer.sources[0] if answer.sources else None
         first_ok = answer.found and first is not None and (first.file or first.doc_id).startswith(item["doc"])
+        key_first = answer.found and any(contains(answer.sentences[0], a) for a in item["a"])
         key_ok = answer.found and any(contains(quoted_text(answer), a) for a in item["a"])
         right_source += first_ok
+        first_key += key_first
         with_key += key_ok
-        if not (first_ok and key_ok):
+        if not (first_ok and key_first):
             got = first.file or first.doc_id if first else "-"
             report.failures.append(
-                f"{item.get('id', number)} : source={got} clé={'oui' if key_ok else 'non'} "
+                f"{name} : source={got} clé en tête={'oui' if key_first else 'non'} "
                 f"confiance={answer.confidence} ({item['q']})"
             )
     report.rows = [
         ("questions avec réponse", str(answered)),
         ("bonne première source", f"{right_source}/{answered}"),
+        ("clé dans la première phrase", f"{first_key}/{answered}"),
         ("clé dans la réponse", f"{with_key}/{answered}"),
         ("sans réponse refusées", f"{declined}/{unanswerable}"),
+        ("politesses reconnues", f"{chatted}/{smalltalk}"),
         *_latency_rows(latencies),
     ]
-    report.passed = right_source == answered and with_key == answered and declined == unanswerable
+    report.passed = (
+        right_source == answered and first_key == answered and declined == unanswerable and chatted == smalltalk
+    )
     return report
 
 
@@ -178,5 +195,105 @@ def run_eval(
 ) -> Report:
     """Pick the evaluation by file format: SQuAD JSON, or the dev questions' JSON Lines."""
     if path.suffix == ".json":
-        return evaluate_squad(path, options, limit)
+        full = evaluate_squad(path, options, limit)
+        full.parts.append(evaluate_held_out(path, options, limit))
+        return full
     return evaluate_dev(engine_factory(), path)
+
+
+# -- answer quality: the first quoted sentence, the highlighted span, declines ---------------------------------
+
+_SQUAD_ARTICLES = re.compile(r"\b(?:le|la|les|l'|un|une|des|du|de|d'|au|aux)(?=\s|$)|\b[ld]'")
+_PUNCTUATION = re.compile(r"[^\w\s']")
+
+
+def squad_normalize(text: str) -> str:
+    """SQuAD-style answer normalisation for French: lower case, no punctuation, no articles, single spaces."""
+    text = normalize(text).lower().replace("’", "'")
+    text = _PUNCTUATION.sub(" ", text)
+    text = _SQUAD_ARTICLES.sub(" ", text)
+    return " ".join(text.replace("'", " ").split())
+
+
+def span_scores(prediction: str | None, golds: list[str]) -> tuple[float, float]:
+    """(exact match, token F1) of a predicted span against the best of the gold answers; 0 without a prediction."""
+    if not prediction:
+        return 0.0, 0.0
+    predicted = squad_normalize(prediction).split()
+    best_em = best_f1 = 0.0
+    for gold in golds:
+        expected = squad_normalize(gold).split()
+        best_em = max(best_em, float(predicted == expected))
+        common = sum(min(predicted.count(t), expected.count(t)) for t in set(predicted) & set(expected))
+        if common:
+            precision, recall = common / len(predicted), common / len(expected)
+            best_f1 = max(best_f1, 2 * precision * recall / (precision + recall))
+    return best_em, best_f1
+
+
+def held_out(title: str | None, share: int = 3) -> bool:
+    """Whether an article is left out of the corpus in the held-out evaluation: one in `share`, by a hash of its
+    title, so the split is the same on every machine and owes nothing to the method."""
+    digest = hashlib.sha256((title or "").encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % share == 0
+
+
+@dataclass(slots=True)
+class AnswerQuality:
+    """Per-question outcomes of the held-out evaluation, summed up by `rows`."""
+
+    answerable: int = 0
+    first: int = 0  # gold answer inside the first quoted sentence
+    contained: int = 0  # gold answer anywhere in the quoted sentences
+    em: float = 0.0
+    f1: float = 0.0
+    foreign: int = 0  # questions whose article is left out of the corpus
+    false_yes: int = 0
+
+    def add_answerable(self, answer: Answer, golds: list[str]) -> None:
+        self.answerable += 1
+        if not answer.found:
+            return
+        self.first += any(contains(answer.sentences[0], g) for g in golds)
+        self.contained += any(contains(quoted_text(answer), g) for g in golds)
+        em, f1 = span_scores(answer.highlight, golds)
+        self.em += em
+        self.f1 += f1
+
+    def add_foreign(self, answer: Answer) -> None:
+        self.foreign += 1
+        self.false_yes += answer.found
+
+    def rows(self) -> list[tuple[str, str]]:
+        n, m = self.answerable or 1, self.foreign or 1
+        return [
+            ("réponse en première phrase", f"{self.first / n:.3f}"),
+            ("réponse contenue", f"{self.contained / n:.3f}"),
+            ("surlignage EM", f"{self.em / n:.3f}"),
+            ("surlignage F1", f"{self.f1 / n:.3f}"),
+            ("faux oui (articles absents)", f"{self.false_yes / m:.3f}"),
+        ]
+
+
+def evaluate_held_out(path: Path, options: EngineOptions | None = None, limit: int | None = None) -> Report:
+    """A third of the SQuAD articles (by a hash of the title) left out of the corpus: how the answers read on the
+    questions whose article is there, and how often the bot answers those whose article is not."""
+    corpus, questions = squad_corpus(path)
+    kept = [d for d in corpus.documents if not held_out(d.title)]
+    kept_ids = {d.doc_id for d in kept}
+    engine = Engine.build(Corpus(kept, fingerprint=corpus.fingerprint, source=corpus.source), options)
+    if limit:
+        questions = questions[:limit]
+    quality = AnswerQuality()
+    for question, gold, answers in questions:
+        answer = engine.answer(question)
+        if gold in kept_ids:
+            quality.add_answerable(answer, answers)
+        else:
+            quality.add_foreign(answer)
+    report = Report(
+        f"{path.name}, un tiers des articles retirés du corpus : {quality.answerable} questions avec réponse, "
+        f"{quality.foreign} sans"
+    )
+    report.rows = quality.rows()
+    return report

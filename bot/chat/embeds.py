@@ -15,9 +15,10 @@ import discord
 
 from bot.chat import messages
 from bot.chat.messages import percent, plural
-from bot.search.answer import NOT_FOUND_TEXT, Answer, Source
+from bot.search.answer import Answer, Source
 from bot.storage import GuildStats, QueryRow
-from bot.text.sources import french_date
+from bot.text.answers import NOT_FOUND, confidence_label, date_note, quote_link, source_label
+from bot.text.dates import french_date
 
 # Discord's limits (characters)
 CONTENT_LIMIT = 2000
@@ -76,13 +77,14 @@ def _link_label(text: str) -> str:
     return shown(text).replace("[", "\\[").replace("]", "\\]")
 
 
-def source_markdown(source: Source, limit: int = FIELD_VALUE_LIMIT) -> str:
+def source_markdown(source: Source, limit: int = FIELD_VALUE_LIMIT, link: str | None = None) -> str:
     """The source as a French citation with a link: [« Title »](link), publisher, date."""
-    label = source.title or source.file or source.doc_id
-    label = f"« {truncate(label, 200)} »" if source.title else truncate(label, 200)
-    details = [shown(part) for part in (source.publisher, french_date(source.published)) if part]
+    label = truncate(source_label(source), 200)
+    details = [
+        shown(part) for part in (source.publisher if source.title else None, french_date(source.published)) if part
+    ]
     tail = "".join(f", {part}" for part in details)
-    for url in (source.link, source.url):
+    for url in (link, source.url):
         target = link_target(url) if url else None
         if target:
             text = f"[{_link_label(label)}]({target}){tail}"
@@ -91,31 +93,52 @@ def source_markdown(source: Source, limit: int = FIELD_VALUE_LIMIT) -> str:
     return truncate(_link_label(label) + tail, limit)
 
 
-def _quoted(sentences: list[str]) -> str:
-    return "\n".join(f"> {discord.utils.escape_markdown(s.strip())}" for s in sentences if s.strip())
+def _quoted(sentences: list[str], highlight: str | None = None) -> str:
+    """Quoted pieces as Discord block quotes, Markdown escaped; the highlight (in the first piece) in bold."""
+    lines = []
+    for number, sentence in enumerate(s.strip() for s in sentences):
+        if not sentence:
+            continue
+        if number == 0 and highlight and highlight in sentence:
+            start = sentence.index(highlight)
+            end = start + len(highlight)
+            escape = discord.utils.escape_markdown
+            text = f"{escape(sentence[:start])}**{escape(highlight)}**{escape(sentence[end:])}"
+        else:
+            text = discord.utils.escape_markdown(sentence)
+        lines.append(f"> {text}")
+    return "\n".join(lines)
 
 
-def answer_embed(answer: Answer) -> discord.Embed:
-    """The reply to a question: verbatim quotes, the source as a link, the confidence in the footer.
-
-    Quotes from a second document follow in their own field, with that document as their source.
-    """
+def answer_embed(answer: Answer, introduction: str | None = None) -> discord.Embed:
+    """The reply to a question: the answering quote first with the answer in bold, the source as a link, the
+    confidence in words in the footer. Quotes from a second document follow in their own field, with that
+    document as their source. Small talk gets the bot's `introduction`."""
     title = truncate(f"❓ {shown(answer.question)}", TITLE_LIMIT)
+    if answer.intent == "smalltalk":
+        text = truncate(discord.utils.escape_markdown(introduction or NOT_FOUND), DESCRIPTION_LIMIT)
+        return fit(discord.Embed(title=title, colour=FOUND_COLOUR, description=text))
     if answer.found and answer.quotes:
         first, *others = answer.quotes
         embed = discord.Embed(
-            title=title, colour=FOUND_COLOUR, description=truncate(_quoted(first.sentences), DESCRIPTION_LIMIT)
+            title=title,
+            colour=FOUND_COLOUR,
+            description=truncate(_quoted(first.sentences, answer.highlight), DESCRIPTION_LIMIT),
         )
-        embed.add_field(name=messages.SOURCE, value=source_markdown(first.source), inline=False)
+        source = source_markdown(first.source, link=quote_link(first))
+        note = date_note(answer)
+        embed.add_field(name=messages.SOURCE, value=source + (f"\n{note}" if note else ""), inline=False)
         for quote in others:
-            source = source_markdown(quote.source, FIELD_VALUE_LIMIT // 2)
+            source = source_markdown(quote.source, FIELD_VALUE_LIMIT // 2, link=quote_link(quote))
             quoted = truncate(_quoted(quote.sentences), FIELD_VALUE_LIMIT - len(source) - 1)
             embed.add_field(name=messages.OTHER_SOURCE, value=f"{quoted}\n{source}", inline=False)
     else:
-        embed = discord.Embed(title=title, colour=NOT_FOUND_COLOUR, description=NOT_FOUND_TEXT)
+        embed = discord.Embed(title=title, colour=NOT_FOUND_COLOUR, description=NOT_FOUND)
         if answer.lead is not None:
             embed.add_field(name=messages.CLOSEST_DOCUMENT, value=source_markdown(answer.lead), inline=False)
-    embed.set_footer(text=messages.CONFIDENCE.format(percent=percent(answer.confidence)))
+    embed.set_footer(
+        text=messages.CONFIDENCE.format(label=confidence_label(answer.confidence), percent=percent(answer.confidence))
+    )
     return fit(embed)
 
 

@@ -99,9 +99,9 @@ CHANNELS = "Le bot répond aux mentions dans : {channels}"
 # -- embed labels --
 
 SOURCE = "Source"
-OTHER_SOURCE = "Autre source proche"
+OTHER_SOURCE = "Autre source"
 CLOSEST_DOCUMENT = "Document le plus proche"
-CONFIDENCE = "Confiance : {percent}"
+CONFIDENCE = "Confiance : {label} ({percent})"
 STATS_TITLE = "Statistiques des questions"
 STATS_PERIOD = "Période : {scope}."
 ALL_TIME = "depuis le début"

@@ -196,6 +196,12 @@ def cues(text: str) -> set[str]:
         found.add("number")
     if re.search(r"\b(?:en )?quelle annee\b|\bdepuis quand\b", lowered):
         found.add("date")
-    if re.search(r"\bquel(?:le)? (?:ville|region|province|pays)\b", lowered):
+    if re.search(r"\bquel(?:le)? (?:ville|region|province|pays|continent|departement|commune)\b", lowered):
         found.add("place")
+    if re.search(r"\bquel age\b|\bcombien de temps\b|\bquelle (?:taille|duree|distance|hauteur|surface)\b", lowered):
+        found.add("number")
+    if re.search(r"\b(?:en )?quel(?:le)? (?:siecle|mois|jour|epoque)\b|\ba quel moment\b", lowered):
+        found.add("date")
+    if re.search(r"\bpourquoi\b|\bpour quelle raison\b|\bquelle (?:est la )?(?:cause|raison)\b", lowered):
+        found.add("cause")
     return found

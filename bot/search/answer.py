@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
-
-NOT_FOUND_TEXT = "Je n'ai pas trouvé de réponse à cette question dans le corpus."
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,24 +12,16 @@ class Source:
     doc_id: str
     title: str | None
     publisher: str | None
-    published: str | None  # ISO date (YYYY-MM-DD) or None
+    published: str | None  # ISO date (YYYY-MM-DD), "~" in front when approximate, or None
     url: str | None
     score: float
     passage: str
     file: str | None = None  # file name for folder corpora
-    link: str | None = None  # url with a text fragment pointing at the quoted text
-
-    def label(self) -> str:
-        """Human label: title, or file name, or id."""
-        return self.title or self.file or self.doc_id
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """Sentences quoted verbatim from one document, and that document (its link points at the first one)."""
+    """Verbatim text quoted from one document, piece by piece, and that document."""
 
     source: Source
     sentences: list[str]
@@ -40,23 +29,27 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What the engine says about one question.
+    """What the engine says about one question; `bot.text` turns it into French for people.
 
-    `text` is the French text a person reads (quoted sentences, no markup); `quotes` group the
-    verbatim sentences by the document they come from (one document, or two when the next one
-    ranks almost as high), and `sentences` lists them all. `sources` is the ranking, best first.
-    When not found, `lead` may name the closest document as a hint.
+    `quotes` group the verbatim pieces by the document they come from (one document, or two when the
+    next one answers too), the piece that answers best first; `sentences` lists them all. `highlight`
+    is the phrase of the first piece that answers, verbatim, or None. `confidence` is the estimated
+    probability that the answer is right. `sources` is the ranking, best first. When not found, `lead`
+    may name the closest document as a hint. `intent` is "smalltalk" for a greeting, thanks or a
+    question about the bot itself (then nothing is searched), else "question".
     """
 
     question: str
     found: bool
-    text: str
     confidence: float
     sources: list[Source] = field(default_factory=list)
     sentences: list[str] = field(default_factory=list)
     lead: Source | None = None
     latency_ms: float = 0.0
     quotes: list[Quote] = field(default_factory=list)
+    highlight: str | None = None
+    intent: str = "question"
+    asks: str | None = None  # the kind of answer asked for: "date", "number", "person", "place", "cause"
 
     @property
     def source(self) -> Source | None:

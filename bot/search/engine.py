@@ -7,23 +7,28 @@ re-ranking of the best passages by how well one of their sentences covers the qu
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from bot.search.analysis import Analyzer, cues, normalize, prefix, words
-from bot.search.answer import NOT_FOUND_TEXT, Answer, QuestionError, Quote, Source
+from bot.search.analysis import Analyzer, cues, fold, normalize, prefix, words
+from bot.search.answer import Answer, QuestionError, Quote, Source
+from bot.search.confidence import Evidence, probability
 from bot.search.corpus import Corpus, Document, load_corpus
+from bot.search.highlight import highlight
 from bot.search.index import CorpusIndex, IndexOptions, Progress, build_index
 from bot.search.passages import Passage
-from bot.search.summary import Candidate, summarize
-from bot.text.sources import source_line, text_fragment_link
+from bot.search.query import equivalent_words, is_smalltalk, split_parts, strip_courtesy
+from bot.search.summary import Candidate, Pick, summarize
 
 EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 MIN_TERM_WEIGHT = 1e-3  # floor of a question term's weight
+ASKED_KIND_WEIGHT = 0.3  # share of its weight the noun after "quel" keeps ("quelle ville")
 
 
 def _scaled(scores: np.ndarray) -> np.ndarray:
@@ -38,7 +43,8 @@ class EngineOptions:
     index (that is `IndexOptions`), so a saved index serves whatever they are."""
 
     max_chars: int = 600  # longest quoted answer
-    min_confidence: float = 0.4  # below: "not found" (calibrated with bench/confidence.py)
+    # Estimated probability of a right answer below which the bot says "not found" (bench/confidence.py).
+    min_confidence: float = 0.24
     lead_confidence: float = 0.2  # below: not even named as a lead
     max_sources: int = 5
     # The next document's best passage is quoted from too when its re-ranked score is at least this share of the
@@ -52,6 +58,15 @@ class EngineOptions:
     rerank_depth: int = 30
     sentence_weight: float = 1.0
     coverage_weight: float = 1.5  # share of the question's weight a passage and its title hold
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What a corpus holds, in a few words: its size, some titles, some names it talks about."""
+
+    documents: int
+    titles: list[str]
+    names: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +148,23 @@ class Engine:
     def passage_count(self) -> int:
         return len(self.passages)
 
+    def overview(self, count: int = 3) -> Overview:
+        """What the corpus holds, for the bot to introduce itself: document count, a few titles, a few names.
+
+        The names are people or organisations (capitalised words past a sentence's start) from the opening
+        paragraphs of different documents, so example questions about them find an answer.
+        """
+        titles = [" ".join(d.title.split()) for d in self.documents if d.title][:count]
+        names: list[str] = []
+        for document in self.documents:
+            opening = " ".join(document.paragraphs[:2])
+            found = [m.group(0) for m in _MULTI_NAME.finditer(opening) if m.group(0) not in names]
+            if found:
+                names.append(found[0])
+            if len(names) >= count:
+                break
+        return Overview(len(self.documents), titles, names)
+
     # -- question analysis -------------------------------------------------------------
 
     def analyze_question(self, question: str) -> Query:
@@ -145,20 +177,26 @@ class Engine:
             text = text[: cut if cut > 0 else self.options.max_question_chars]
         factors: dict[str, float] = {}
         prefixes: dict[str, set[str]] = {}
-        for word in words(text):
+        for word in equivalent_words(words(text), self._usage):
             if self.analyzer.is_stop_word(word):
                 continue
             term = self.analyzer.stem(word)
             factor = 1.0
             if not self._known(term):
-                corrected = self._correct(word)
+                plural = self._verb_plural(word)
+                corrected = plural or self._correct(word)
                 if corrected is not None:
-                    term, factor = corrected, 0.8
+                    term, factor = corrected, 1.0 if plural else 0.8
             factors[term] = max(factor, factors.get(term, 0.0))
             prefixes.setdefault(term, set()).add(prefix(word))
         # BM25's idf is 0 or below on tiny corpora (a term in 1 of 2 passages): a question weight must stay
         # positive, or coverage and confidence read 0 and a two-document corpus never answers.
         weights = {t: max(self.body.term_idf(t), MIN_TERM_WEIGHT) for t in factors}
+        # "Dans quelle province…": the noun after "quel" names the kind of answer; the answer rarely repeats it.
+        for word in _asked_kinds(text):
+            term = self.analyzer.stem(word)
+            if term in weights:
+                weights[term] *= ASKED_KIND_WEIGHT
         if len(weights) > self.options.max_query_terms:
             keep = sorted(weights, key=weights.__getitem__, reverse=True)[: self.options.max_query_terms]
             weights = {t: weights[t] for t in keep}
@@ -172,8 +210,24 @@ class Engine:
             {t: frozenset(prefixes[t]) for t in terms},
         )
 
+    def _usage(self, form: tuple[str, ...]) -> int:
+        """How much the corpus uses a form of words: the passages holding its least frequent word."""
+        terms = [self.analyzer.stem(w) for w in form if not self.analyzer.is_stop_word(w)]
+        return min((self.body.df(t) for t in terms), default=0)
+
     def _known(self, term: str) -> bool:
         return term in self.body.vocab or term in self.titles.vocab
+
+    def _verb_plural(self, word: str) -> str | None:
+        """The corpus term of a verb's third person plural that Snowball leaves whole ("vendent" -> "vend",
+        "trouvent" -> "trouv"), when the singular's stem is known."""
+        if not word.endswith("ent") or len(word) < 6:
+            return None
+        for singular in (word[:-2], word[:-3]):
+            term = self.analyzer.stem(singular)
+            if self._known(term):
+                return term
+        return None
 
     def _correct(self, word: str) -> str | None:
         """The term of the most frequent corpus word one edit away from an unknown word (typo tolerance).
@@ -294,44 +348,97 @@ class Engine:
     # -- answering -----------------------------------------------------------------------
 
     def answer(self, question: str) -> Answer:
-        """Answer one question (raises QuestionError for an empty one)."""
+        """Answer one question (raises QuestionError for an empty one).
+
+        Small talk ("bonjour", "que sais-tu faire ?") is recognised and left to the front door to answer;
+        a question in two parts gets each part answered, each with its source.
+        """
         started = time.perf_counter()
-        query = self.analyze_question(question)
+        if not any(ch.isalnum() for ch in normalize(question or "")):
+            raise QuestionError(EMPTY_QUESTION)
+        if is_smalltalk(question):
+            return Answer(question, found=False, confidence=0.0, intent="smalltalk", latency_ms=_since(started))
+        parts = split_parts(strip_courtesy(question))
+        answers = [self._answer_part(part) for part in parts]
+        answer = answers[0] if len(answers) == 1 else _joined(answers)
+        return replace(answer, question=question, latency_ms=_since(started))
+
+    def explain(self, question: str) -> tuple[Answer, Evidence | None]:
+        """The answer to a one-part question and the evidence its confidence was computed from (None when
+        nothing matched): what `bench/confidence.py` fits the confidence model on."""
+        query = self.analyze_question(strip_courtesy(question))
+        return self._answer_query(query)
+
+    def _answer_part(self, text: str) -> Answer:
+        return self._answer_query(self.analyze_question(text))[0]
+
+    def _answer_query(self, query: Query) -> tuple[Answer, Evidence | None]:
         ranked = self.rank(query) if query.terms else []
-        sources = self._sources(ranked, query)
-        confidence = self.coverage(query, ranked[0][0]) if ranked else 0.0
+        sources = self._sources(ranked)
+        if not ranked:
+            return Answer(query.text, found=False, confidence=0.0, sources=sources, asks=_asks(query)), None
+        picks = self._summary(ranked, query)
+        evidence = self._evidence(query, ranked, picks)
+        confidence = probability(evidence)
         quotes: list[Quote] = []
-        if ranked and confidence >= self.options.min_confidence:
-            quoted = self._summary(ranked, query)
-            for rank in sorted({rank for rank, _ in quoted}):
-                sentences = [text for r, text in quoted if r == rank]
-                source = replace(sources[rank], link=text_fragment_link(sources[rank].url, sentences[0]))
-                sources[rank] = source
-                quotes.append(Quote(source, sentences))
+        if picks and confidence >= self.options.min_confidence:
+            for rank in sorted({pick.source for pick in picks}):
+                quotes.append(Quote(sources[rank], [pick.text for pick in picks if pick.source == rank]))
         found = bool(quotes)
         lead = None
-        if found:
-            text = "\n\n".join(_quote_text(quote) for quote in quotes)
-        else:
-            lead = sources[0] if ranked and self._is_lead(query, ranked[0][0], confidence) else None
-            text = NOT_FOUND_TEXT
-            if lead is not None:
-                text += f"\nLe document le plus proche : {source_line(lead)}"
-                if lead.url:
-                    text += f"\n{lead.url}"
-        return Answer(
-            question=question,
+        if not found and self._is_lead(query, ranked[0][0], evidence.coverage):
+            lead = sources[0]
+        mark = highlight(picks[0].sentence, query.text, query.cues) if found else None
+        answer = Answer(
+            question=query.text,
             found=found,
-            text=text,
-            confidence=round(float(min(max(confidence, 0.0), 1.0)), 3),
+            confidence=round(confidence, 3),
             sources=sources,
             sentences=[sentence for quote in quotes for sentence in quote.sentences],
             lead=lead,
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
             quotes=quotes,
+            highlight=mark if mark and mark in (quotes[0].sentences[0] if quotes else "") else None,
+            asks=_asks(query),
+        )
+        return answer, evidence
+
+    def _evidence(self, query: Query, ranked: list[tuple[int, float]], picks: list[Pick]) -> Evidence:
+        """What the confidence model reads of the best answer (see `bot.search.confidence`)."""
+        pid = ranked[0][0]
+        terms = self._query_terms(query)
+        found, derived = self._found(terms, pid)
+        weights = terms.weights
+        heaviest = max(range(len(weights)), key=weights.__getitem__)
+        missing = [weights[i] for i in range(len(weights)) if i not in found and i not in derived]
+        doc = int(self.passage_doc[pid])
+        title = set(self.index.title_term_ids(doc).tolist())
+        names = _names(query.text)
+        doc_terms = self._document_terms(doc)
+        named = [self.analyzer.stem(fold(name)) for name in names]
+        return Evidence(
+            coverage=self._coverage(terms, pid),
+            sentence_coverage=self._best_sentence_coverage(terms, pid),
+            rarest_found=float(heaviest in found),
+            rarest_derived=float(heaviest in derived),
+            missing_weight=max(missing, default=0.0) / max(weights),
+            terms_found=len(found) / len(weights),
+            title_coverage=sum(weights[i] for t, i in terms.title_ids.items() if t in title) / terms.total,
+            names_found=(sum(self.body.vocab.get(t, -1) in doc_terms for t in named) / len(named)) if named else 1.0,
+            has_names=float(bool(named)),
+            typed=float(bool(picks) and picks[0].typed),
+            has_cues=float(bool(query.cues)),
+            terms=float(len(query.terms)),
+            log_terms=math.log1p(len(query.terms)),
         )
 
-    def _sources(self, ranked: list[tuple[int, float]], query: Query) -> list[Source]:
+    def _document_terms(self, doc: int) -> set[int]:
+        """Body term ids of a whole document (its passages are contiguous in the index)."""
+        pids = np.flatnonzero(self.passage_doc == doc)
+        if len(pids) == 0:
+            return set()
+        return set(self.index.passages_terms(int(pids[0]), int(pids[-1])).tolist())
+
+    def _sources(self, ranked: list[tuple[int, float]]) -> list[Source]:
         sources: list[Source] = []
         seen: set[int] = set()
         for pid, score in ranked:
@@ -350,16 +457,15 @@ class Engine:
                     score=round(score, 4),
                     passage=passage.text,
                     file=doc.file,
-                    link=text_fragment_link(doc.url, passage.text),
                 )
             )
             if len(sources) >= self.options.max_sources:
                 break
         return sources
 
-    def _summary(self, ranked: list[tuple[int, float]], query: Query) -> list[tuple[int, str]]:
-        """Sentences quoted from the best document's best passages, and from the next document's best passage
-        when it ranks almost as high; as (rank of the document in `_sources`, sentence)."""
+    def _summary(self, ranked: list[tuple[int, float]], query: Query) -> list[Pick]:
+        """The quoted pieces: from the best document's best passages, and from the next document's best passage
+        when it ranks almost as high (its rank in `_sources` is the pick's `source`)."""
         top_doc = self.passages[ranked[0][0]].doc_index
         candidates = [
             Candidate(self.passages[pid].position, self.passages[pid].text, score)
@@ -391,7 +497,49 @@ class Engine:
         )
 
 
-def _quote_text(quote: Quote) -> str:
-    """Quoted sentences, then their source in French and the link to them."""
-    text = "\n".join(quote.sentences) + f"\n\nSource : {source_line(quote.source)}"
-    return text + f"\n{quote.source.link}" if quote.source.link else text
+def _since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+_MULTI_NAME = re.compile(r"(?<=[a-zà-ÿ,] )[A-ZÀ-Ý][a-zà-ÿ]+(?: [A-ZÀ-Ý][a-zà-ÿ]+)+")
+_NAME_WORD = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÀ-ÝŒ][\w-]+")
+
+
+_KIND_NOUNS = frozenset(
+    fold(w)
+    for w in """ville villes région régions province provinces pays continent département commune quartier lieu endroit
+    année années date jour mois siècle époque âge nombre montant pourcentage somme prix taux quantité personne
+    entreprise société marque plateforme plateformes""".split()
+)
+_ASKED_KIND = re.compile(r"\b(?:quel|quelle|quels|quelles|lequel|laquelle)\s+([^\W\d_]+)", re.IGNORECASE)
+
+
+def _asked_kinds(question: str) -> list[str]:
+    """Folded nouns that name the kind of answer asked for: "quelle province" -> ["province"]."""
+    return [w for w in (fold(m.group(1)) for m in _ASKED_KIND.finditer(question)) if w in _KIND_NOUNS]
+
+
+def _names(question: str) -> list[str]:
+    """Capitalised words of a question past its first word: the names it is about."""
+    return [name for name in _NAME_WORD.findall(question) if len(name) > 1]
+
+
+def _asks(query: Query) -> str | None:
+    """The kind of answer a question asks for, as the front doors show it (the first of its cues, or None)."""
+    return next((cue for cue in ("date", "number", "person", "place", "cause") if cue in query.cues), None)
+
+
+def _joined(answers: list[Answer]) -> Answer:
+    """One answer for a question in several parts: each found part's quotes, in order, with its own source."""
+    found = [a for a in answers if a.found]
+    if not found:
+        return answers[0]
+    quotes = [quote for a in found for quote in a.quotes]
+    return replace(
+        found[0],
+        found=True,
+        confidence=min(a.confidence for a in found),
+        quotes=quotes,
+        sentences=[sentence for quote in quotes for sentence in quote.sentences],
+        sources=[source for a in found for source in a.sources][: max(len(a.sources) for a in found)],
+    )

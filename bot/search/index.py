@@ -101,6 +101,10 @@ class CorpusIndex:
         lo, hi = self._term_bounds(pid)
         return self.arrays["terms"][lo:hi]
 
+    def passages_terms(self, first: int, last: int) -> np.ndarray:
+        """Body term ids of passages `first` to `last` included (a document's passages are contiguous)."""
+        return self.arrays["terms"][self._term_bounds(first)[0] : self._term_bounds(last)[1]]
+
     def sentence_terms(self, pid: int) -> list[np.ndarray]:
         sentences, terms = self.arrays["passage_sentences"], self.arrays["terms"]
         bounds = self.arrays["sentence_offsets"][sentences[pid] : sentences[pid + 1] + 1]

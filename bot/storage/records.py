@@ -49,7 +49,7 @@ class QueryRecord:
             found=answer.found,
             confidence=float(answer.confidence),
             latency_ms=float(answer.latency_ms if latency_ms is None else latency_ms),
-            answer_chars=len(answer.text) if answer.found else 0,
+            answer_chars=sum(len(s) for s in answer.sentences),
             sources=[(s.doc_id, float(s.score)) for s in answer.sources[:max_sources]],
             guild_id=guild_id,
             channel_id=channel_id,

@@ -20,8 +20,9 @@ from bot.chat.embeds import (
     truncate,
 )
 from bot.chat.messages import rate_limited, seconds_text, settings_text
-from bot.search.answer import NOT_FOUND_TEXT, Quote
+from bot.search.answer import Quote
 from bot.storage import GuildSettings, GuildStats, QueryRow
+from bot.text.answers import NOT_FOUND
 from tests.helpers import make_answer, make_source
 
 
@@ -39,26 +40,26 @@ def test_found_answer_quotes_sentences_links_source_and_shows_confidence() -> No
     (field,) = embed.fields
     assert field.name == "Source"
     # The link with the text fragment, the title, the publisher and the French date.
-    assert "](http://french.peopledaily.com.cn/Economie/n3/2020/0805/c31355-9718612.html#:~:text=AliExpress)" in (
+    assert "](http://french.peopledaily.com.cn/Economie/n3/2020/0805/c31355-9718612.html#:~:text=AliExpress%20a" in (
         field.value or ""
     )
     assert "« AliExpress gagne du terrain en Europe »" in (field.value or "")
     assert "Le Quotidien du Peuple en ligne, 5 août 2020" in (field.value or "")
-    assert embed.footer.text == "Confiance : 87\u00a0%"
+    assert embed.footer.text == "Confiance : réponse sûre (87\u00a0%)"
     within_limits(embed)
 
 
 def test_source_without_fragment_link_uses_url_and_without_url_is_plain() -> None:
-    with_url = source_markdown(make_source(link=None))
+    with_url = source_markdown(make_source())
     assert with_url.startswith("[« AliExpress gagne du terrain en Europe »](http://french.peopledaily.com.cn/")
-    plain = source_markdown(make_source(link=None, url=None, title=None))
-    assert "](" not in plain and plain.startswith("001\\_aliexpress.txt")
+    plain = source_markdown(make_source(url=None, title=None))
+    assert "](" not in plain and plain.startswith("Article du Quotidien du Peuple en ligne")
 
 
 def test_not_found_names_the_closest_document() -> None:
     lead = make_source(title="La Chine élargit ses efforts", published="2025-07-01")
     embed = answer_embed(make_answer("Quelle est la capitale du Pérou ?", found=False, lead=lead))
-    assert embed.description == NOT_FOUND_TEXT
+    assert embed.description == NOT_FOUND
     (field,) = embed.fields
     assert field.name == "Document le plus proche"
     assert "La Chine élargit ses efforts" in (field.value or "") and "1er juillet 2025" in (field.value or "")
@@ -66,7 +67,7 @@ def test_not_found_names_the_closest_document() -> None:
 
 def test_not_found_without_lead_has_no_field() -> None:
     embed = answer_embed(make_answer("Quelle est la capitale du Pérou ?", found=False))
-    assert embed.description == NOT_FOUND_TEXT and not embed.fields
+    assert embed.description == NOT_FOUND and not embed.fields
 
 
 def test_question_markdown_and_mentions_are_made_inert() -> None:
@@ -80,8 +81,8 @@ def test_question_markdown_and_mentions_are_made_inert() -> None:
 
 def test_huge_answer_and_question_fit_discord_limits() -> None:
     sentences = ["Une phrase très longue *avec* des _marques_ " * 30] * 20
-    source = make_source(title="T" * 400, publisher="P" * 300, link="https://example.org/#" + "x" * 2000)
-    answer = make_answer("Q" * 3000, sentences=sentences, text=" ".join(sentences), sources=[source])
+    source = make_source(title="T" * 400, publisher="P" * 300, url="https://example.org/" + "x" * 2000)
+    answer = make_answer("Q" * 3000, sentences=sentences, sources=[source])
     embed = answer_embed(answer)
     within_limits(embed)
     assert (embed.description or "").endswith("…")
@@ -165,7 +166,7 @@ def test_settings_text_names_defaults() -> None:
 
 def test_quotes_from_a_second_document_follow_with_their_own_source() -> None:
     first = make_source()
-    second = make_source(doc_id="autre", title="Un autre article", link="https://example.org/autre#:~:text=Temu")
+    second = make_source(doc_id="autre", title="Un autre article", url="https://example.org/autre")
     answer = make_answer(
         sentences=["Phrase du premier article.", "Phrase du *second* article."],
         quotes=[Quote(first, ["Phrase du premier article."]), Quote(second, ["Phrase du *second* article."])],
@@ -174,13 +175,15 @@ def test_quotes_from_a_second_document_follow_with_their_own_source() -> None:
     assert embed.description == "> Phrase du premier article."
     source, other = embed.fields
     assert source.name == "Source" and first.title in (source.value or "")
-    assert other.name == "Autre source proche"
+    assert other.name == "Autre source"
     assert (other.value or "").startswith("> Phrase du \\*second\\* article.\n")
-    assert "[« Un autre article »](https://example.org/autre#:~:text=Temu)" in (other.value or "")
+    assert "[« Un autre article »](https://example.org/autre#:~:text=Phrase%20du%20%2Asecond%2A%20article.)" in (
+        other.value or ""
+    )
 
 
 def test_a_huge_second_quote_fits_its_field() -> None:
-    second = make_source(doc_id="autre", title="T" * 400, link="https://example.org/#" + "x" * 2000)
+    second = make_source(doc_id="autre", title="T" * 400, url="https://example.org/" + "x" * 2000)
     answer = make_answer(quotes=[Quote(make_source(), ["Court."]), Quote(second, ["Long " * 600])])
     embed = answer_embed(answer)
     within_limits(embed)
@@ -189,7 +192,7 @@ def test_a_huge_second_quote_fits_its_field() -> None:
 
 def test_a_document_url_cannot_add_a_second_masked_link() -> None:
     evil = "https://evil.example/) [Cliquez ici](https://phish.example"
-    text = source_markdown(make_source(link=None, url=evil, publisher=None, published=None))
+    text = source_markdown(make_source(url=evil, publisher=None, published=None))
     assert text.count("](") == 1 and text.count("(") == 1 and text.count(")") == 1
     assert "[Cliquez ici]" not in text and "https://phish.example" in text  # inert, inside the one target
     assert text == (
@@ -201,9 +204,20 @@ def test_a_document_url_cannot_add_a_second_masked_link() -> None:
 def test_only_http_and_https_urls_become_links() -> None:
     for url in ("javascript:alert(1)", "ftp://example.org/a.txt", "https://", "http:///chemin", "//example.org/x"):
         assert link_target(url) is None
-        text = source_markdown(make_source(link=None, url=url, publisher=None, published=None))
+        text = source_markdown(make_source(url=url, publisher=None, published=None))
         assert text == "« AliExpress gagne du terrain en Europe »"
     assert link_target("HTTPS://example.org/a b<c>") == "HTTPS://example.org/a%20b%3Cc%3E"
     # A text-fragment link keeps working: its own encoding is left alone.
     link = "https://example.org/article#:~:text=Selon%20les%20donn%C3%A9es,-de"
     assert link_target(link) == link
+
+
+def test_the_answer_is_in_bold_inside_the_first_quote() -> None:
+    answer = make_answer(highlight="14 %")
+    assert answer_embed(answer).description == "> AliExpress a vu son trafic augmenter de **14 %** en Italie."
+
+
+def test_small_talk_gets_the_introduction() -> None:
+    answer = make_answer("bonjour", found=False, intent="smalltalk")
+    embed = answer_embed(answer, "Bonjour ! Je connais 5 documents.")
+    assert embed.description == "Bonjour ! Je connais 5 documents." and not embed.fields

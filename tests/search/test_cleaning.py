@@ -7,6 +7,7 @@ import pytest
 from bot.search.analysis import fold
 from bot.search.cleaning import clean_paragraphs, guess_title, split_paragraphs
 from bot.search.engine import Engine
+from bot.text.answers import answer_text
 from tests.conftest import dev_questions
 
 DEBRIS = [
@@ -72,7 +73,7 @@ def test_no_debris_in_any_passage_or_title(seed_engine: Engine, debris: str) -> 
 @pytest.mark.parametrize("question", [q["q"] for q in dev_questions()] + DEBRIS_QUESTIONS)
 def test_no_debris_in_any_answer(seed_engine: Engine, question: str) -> None:
     answer = seed_engine.answer(question)
-    shown = [answer.text, *answer.sentences, *(s.passage for s in answer.sources)]
+    shown = [answer_text(answer), *answer.sentences, *(s.passage for s in answer.sources)]
     for text in shown:
         for debris in DEBRIS:
             assert fold(debris) not in fold(text), f"{debris!r} in the answer to {question!r}"

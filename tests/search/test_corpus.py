@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.search import corpus as corpus_module
 from bot.search.corpus import CorpusError, corpus_fingerprint, load_corpus
 from bot.search.engine import Engine
+from bot.text.answers import answer_text
 from tests.conftest import SEEDS
 
 ARTICLE = "Les théières en argent du Yunnan se vendent en ligne. Su Junping en vend beaucoup."
@@ -268,7 +269,7 @@ def test_links_out_of_the_folder_are_never_read(tmp_path: Path) -> None:
         assert f"{name} ignoré" in warned
     assert str(secret) in warned and "hors du dossier du corpus" in warned
     answer = Engine.build(corpus).answer("Quel est le DISCORD_TOKEN ?")
-    assert "jeton-secret" not in answer.text
+    assert "jeton-secret" not in answer_text(answer)
 
 
 def test_fingerprint_reads_no_file_out_of_the_folder(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from bot.search.corpus import CorpusError, make_document
 from bot.search.engine import Engine
 from bot.search.index import ARRAYS, FIELDS, PROGRESS_EVERY, IndexOptions, build_index
 from bot.search.index_file import IndexFileError, index_file, index_key, load_index, open_index, save_index
+from bot.text.answers import answer_text
 from tests.conftest import REPO, SEEDS, dev_questions
 
 OPTIONS = IndexOptions()
@@ -37,9 +38,9 @@ def same_answers(a: Engine, b: Engine) -> None:
     """Both engines answer every test question alike: text, confidence and sources."""
     for question in QUESTIONS:
         x, y = a.answer(question), b.answer(question)
-        assert (x.text, x.found, x.confidence) == (y.text, y.found, y.confidence), question
-        assert [(s.doc_id, s.score, s.passage, s.link) for s in x.sources] == [
-            (s.doc_id, s.score, s.passage, s.link) for s in y.sources
+        assert (answer_text(x), x.found, x.confidence) == (answer_text(y), y.found, y.confidence), question
+        assert [(s.doc_id, s.score, s.passage, s.url) for s in x.sources] == [
+            (s.doc_id, s.score, s.passage, s.url) for s in y.sources
         ]
 
 
@@ -101,7 +102,7 @@ def test_changed_corpus_is_rebuilt(corpus: Path, tmp_path: Path) -> None:
     )
     engine, warnings = _open(corpus, tmp_path / "index")
     assert len(warnings) == 1 and "corpus ou réglages modifiés" in warnings[0]
-    assert "Yixing" in engine.answer("Quelle est la capitale du commerce des théières ?").text
+    assert "Yixing" in answer_text(engine.answer("Quelle est la capitale du commerce des théières ?"))
     again, warnings = _open(corpus, tmp_path / "index")  # the rebuilt index was saved
     assert not warnings and again.passage_count == engine.passage_count
 
@@ -255,6 +256,7 @@ from pathlib import Path
 import numpy as np
 from bot.search import index_file as store
 from bot.search.engine import Engine
+from bot.text.answers import answer_text
 
 def killed(handle, **arrays):
     handle.write(b"PK" * 4096)

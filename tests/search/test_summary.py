@@ -1,4 +1,5 @@
-"""The extractive summary: best sentences by weighted terms and cues, no repeats, reading order, bounded length."""
+"""The extractive summary: the answering sentence first, only what adds to it after, context it leans on, no repeats,
+bounded length."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def _weights(question: str) -> dict[str, float]:
 
 def _summary(candidates: list[Candidate], question: str, cues: set[str] | None = None, **kw: int) -> list[str]:
     chosen = summarize(candidates, _weights(question), cues or set(), ANALYZER.terms, question, **kw)
-    return [text for _, text in chosen]
+    return [pick.text for pick in chosen]
 
 
 PASSAGE = (
@@ -96,11 +97,34 @@ def test_near_duplicates_are_not_quoted_twice() -> None:
     assert len(chosen) == 1
 
 
-def test_sentences_keep_reading_order() -> None:
-    first = "Le tofu de riz est fabriqué à Libei."
-    second = "Le village de Libei exporte son tofu de riz dans tout le pays grâce au commerce en ligne."
-    chosen = _summary([Candidate(5, second, 1.0), Candidate(2, first, 0.5)], "tofu riz Libei village commerce")
-    assert chosen == [first, second]
+def test_the_answering_sentence_comes_first_whatever_its_place() -> None:
+    passage = "Le village de Libei se trouve au Guizhou. Les ventes en ligne du village ont bondi de 56,74 %."
+    chosen = _summary([Candidate(0, passage, 1.0)], "De combien les ventes en ligne du village ont-elles bondi ?")
+    assert chosen[0] == "Les ventes en ligne du village ont bondi de 56,74 %."
+
+
+def test_a_further_sentence_only_when_it_adds_a_term_the_first_lacks() -> None:
+    passage = (
+        "Le tofu de riz est fabriqué à Libei. "
+        "Le tofu de riz de Libei est vendu en ligne. "
+        "Le village exporte son tofu grâce au commerce en ligne."
+    )
+    chosen = _summary([Candidate(0, passage, 1.0)], "tofu riz Libei vendu ligne exporte")
+    assert chosen[0] == "Le tofu de riz de Libei est vendu en ligne."
+    # The third sentence brings "exporte"; the first repeats what the best one says and is left out.
+    assert chosen[1:] == ["Le village exporte son tofu grâce au commerce en ligne."]
+
+
+def test_a_first_sentence_opening_on_a_pronoun_brings_the_one_before() -> None:
+    passage = "Pan Jian dirige le bureau agricole de Guiyang. Il a lancé 13 parcs industriels du commerce en ligne."
+    chosen = _summary([Candidate(0, passage, 1.0)], "Combien de parcs industriels ont été lancés ?", {"number"})
+    assert chosen[0] == passage
+
+
+def test_a_quotation_closed_in_the_first_sentence_is_opened_in_the_quote() -> None:
+    passage = "« Nous vendons partout. Nos clients sont en Russie et au Chili », explique Eugene."
+    chosen = _summary([Candidate(0, passage, 1.0)], "Où sont les clients ?", {"place"})
+    assert chosen[0].count("«") == chosen[0].count("»") == 1
 
 
 @pytest.mark.parametrize("max_chars", [60, 120, 600])

@@ -11,7 +11,7 @@ from bot.storage.records import from_db_time, to_db_time
 
 def test_record_from_answer() -> None:
     source = Source("doc-1", "Titre", "Journal", "2025-01-01", "https://x", 4.0, "Passage.")
-    answer = Answer("Question ?", True, "Réponse citée.", 0.7, [source], latency_ms=3.5)
+    answer = Answer("Question ?", True, 0.7, [source], ["Réponse citée."], latency_ms=3.5)
     record = QueryRecord.from_answer(answer, origin="mention", guild_id=5, user_id=6)
     assert (record.question, record.found, record.confidence) == ("Question ?", True, 0.7)
     assert record.sources == [("doc-1", 4.0)] and record.answer_chars == len("Réponse citée.")

@@ -32,6 +32,7 @@ from bot.chat.replies import NO_MENTIONS, apologise, respond
 from bot.chat.shards import shard_label
 from bot.search.answer import Answer, QuestionError
 from bot.storage import GuildSettings, QueryRecord
+from bot.text.answers import introduction_for
 
 if TYPE_CHECKING:
     from bot.chat.bot import QABot
@@ -152,7 +153,7 @@ class Ask(commands.Cog):
         """
         assert asked.answer is not None and asked.record is not None
         try:
-            sent = await send(answer_embed(asked.answer))
+            sent = await send(answer_embed(asked.answer, self._introduction(asked.answer)))
         except Exception as exc:
             error = truncate(f"réponse non délivrée : {type(exc).__name__}: {exc}", 500)
             await self.bot.storage.log_query(replace(asked.record, error=error))
@@ -164,6 +165,10 @@ class Ask(commands.Cog):
             await sent.edit(view=feedback_view(query_id), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.warning("could not add the vote buttons to message %s", sent.id, exc_info=True)
+
+    def _introduction(self, answer: Answer) -> str | None:
+        """The bot's self-introduction, for small talk ("bonjour", "que sais-tu faire ?")."""
+        return introduction_for(self.bot.engine.overview()) if answer.intent == "smalltalk" else None
 
     # -- slash command --
 
