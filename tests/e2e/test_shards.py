@@ -62,13 +62,13 @@ class Cluster:
 
 
 def text_of(message: dict[str, Any]) -> str:
-    """Content, and the title, description, fields and footer of each embed of a message."""
+    """Content, and the title, description, fields and footer of each embed of a message, without bold marks."""
     parts = [message.get("content") or ""]
     for embed in message.get("embeds") or []:
         parts += [embed.get("title", ""), embed.get("description", "")]
         parts += [f"{f['name']} {f['value']}" for f in embed.get("fields", [])]
         parts.append((embed.get("footer") or {}).get("text", ""))
-    return "\n".join(parts)
+    return "\n".join(parts).replace("**", "")  # the answer's words are quoted as they are, some in bold
 
 
 def query_id(answer: dict[str, Any]) -> int:
