@@ -86,6 +86,7 @@ NOT_YOUR_PAGER = "Seul le modérateur qui a ouvert cet historique peut en tourne
 EXPORT_READY = "Voici le journal des questions de ce serveur."
 REINDEX_RUNNING = "Une réindexation est déjà en cours : réessayez dans un moment."
 REINDEX_FAILED = "La réindexation a échoué ; l'index précédent reste en service.\nErreur : {error}"
+REINDEX_INTERNAL = "erreur interne du bot, consignée dans son journal pour la personne qui l'héberge."
 SETTINGS_SAVED = "Réglages enregistrés."
 CHANNEL_ELSEWHERE = "Ce salon n'appartient pas à ce serveur."
 CHANNEL_NOT_WRITTEN = "{channel} n'est pas un salon écrit : choisissez un salon textuel ou un forum."
