@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.ingest.limits import MEGABYTE, DocumentLimits
+from bot.search.corpus import french_os_error
 
 DEFAULT_CONFIG_FILE = Path("config/bot.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -298,7 +299,7 @@ def _read_toml(path: Path, errors: list[str]) -> dict[str, Any]:
         errors.append(f"{path} : fichier TOML invalide ({exc})")
         return {}
     except OSError as exc:
-        errors.append(f"{path} : lecture impossible ({exc.strerror or exc})")
+        errors.append(f"{path} : lecture impossible ({french_os_error(exc)})")
         return {}
     values: dict[str, Any] = {}
     for section, content in data.items():

@@ -170,6 +170,8 @@ def stats_embed(stats: GuildStats, period: str | None) -> discord.Embed:
         messages.STATS_FOUND.format(count=stats.found, percent=percent(answered)),
         messages.STATS_NOT_FOUND.format(count=stats.not_found),
     ]
+    if stats.smalltalk:
+        lines.append(messages.STATS_SMALLTALK.format(count=stats.smalltalk))
     if stats.errors:
         lines.append(messages.STATS_ERRORS.format(count=stats.errors))
     embed.add_field(name=messages.STATS_ANSWERS, value="\n".join(lines))

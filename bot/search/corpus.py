@@ -181,6 +181,10 @@ _ERRNO_FRENCH = {
     errno.ENAMETOOLONG: "nom de fichier trop long",
     errno.ENOMEM: "mémoire insuffisante",
     errno.ESTALE: "fichier réseau devenu inaccessible",
+    errno.ENOSPC: "disque plein",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EDQUOT: "quota de disque dépassé",
+    errno.ENOTDIR: "un fichier se trouve là où un dossier est attendu",
 }
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from bot.search.analysis import ANALYZER_VERSION
 from bot.search.bm25 import BM25Index
-from bot.search.corpus import Corpus, Document, corpus_fingerprint, load_corpus
+from bot.search.corpus import Corpus, Document, corpus_fingerprint, french_os_error, load_corpus
 from bot.search.index import ARRAYS, FIELDS, CorpusIndex, IndexOptions, Progress, build_index
 from bot.search.passages import Passage
 
@@ -315,7 +315,7 @@ def open_index(
     try:
         save_index(corpus, index, path, index_key(corpus.fingerprint, options))
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = french_os_error(exc)
         if must_save:
             raise IndexWriteError(f"l'index {path} n'a pas pu être écrit ({reason})") from None
         warn(f"Index non enregistré dans {path} ({reason}) : il sera reconstruit au prochain démarrage.")

@@ -102,8 +102,8 @@ async def log_query(db: Database, rec: QueryRecord) -> int | None:
     try:
         return await db.insert(
             "INSERT INTO queries (created_at, guild_id, channel_id, user_id, question, "
-            "origin, found, confidence, latency_ms, answer_chars, sources, error) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "origin, found, confidence, latency_ms, answer_chars, sources, error, intent) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 to_db_time(rec.created_at or utc_now()),
                 rec.guild_id,
@@ -117,6 +117,7 @@ async def log_query(db: Database, rec: QueryRecord) -> int | None:
                 int(rec.answer_chars),
                 _dump_sources(rec.sources),
                 rec.error,
+                rec.intent,
             ),
         )
     except DATABASE_ERRORS as exc:
@@ -163,7 +164,7 @@ def _history_filter(guild_id: int, user_id: int | None, not_found_only: bool) ->
         where.append("q.user_id = ?")
         params.append(user_id)
     if not_found_only:
-        where.append("q.found = 0 AND q.error IS NULL")
+        where.append("q.found = 0 AND q.error IS NULL AND q.intent = 'question'")
     return " AND ".join(where), params
 
 
@@ -234,7 +235,7 @@ async def stats(
     # One pass over the period's rows in chunks (cheaper than one indexed query per figure), columns in StatsRow order.
     tally = PeriodTally()
     async for rows in db.batches(
-        f"SELECT q.question, q.found, q.error IS NOT NULL, q.latency_ms, {db.first_source_sql} "
+        f"SELECT q.question, q.found, q.error IS NOT NULL, q.latency_ms, {db.first_source_sql}, q.intent "
         f"FROM queries q WHERE {period}",
         params,
     ):

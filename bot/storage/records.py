@@ -29,6 +29,7 @@ class QueryRecord:
     user_id: int | None = None
     error: str | None = None
     created_at: datetime | None = None  # UTC now when None
+    intent: str = "question"  # or "smalltalk": greetings and questions about the bot, never "unanswered"
 
     @classmethod
     def from_answer(
@@ -54,6 +55,7 @@ class QueryRecord:
             guild_id=guild_id,
             channel_id=channel_id,
             user_id=user_id,
+            intent=answer.intent,
         )
 
 
@@ -95,7 +97,7 @@ class GuildStats:
     """What `/admin stats` shows for one server.
 
     Latency percentiles use the nearest-rank method over the period's queries that did not
-    fail (0.0 when there are none). `found` + `not_found` + `errors` = `total`.
+    fail (0.0 when there are none). `found` + `not_found` + `smalltalk` + `errors` = `total`.
     """
 
     total: int
@@ -112,6 +114,7 @@ class GuildStats:
     unanswered: list[tuple[str, int]] = field(default_factory=list)
     errors: int = 0
     all_time: int = 0  # every question ever logged on the server, whatever the period
+    smalltalk: int = 0  # greetings, thanks and questions about the bot: neither found nor unanswered
 
 
 def utc_now() -> datetime:

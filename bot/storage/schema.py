@@ -129,6 +129,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "what a message was: a question, or small talk (greetings, thanks, questions about the bot)",
+        ("ALTER TABLE queries ADD COLUMN intent TEXT NOT NULL DEFAULT 'question'",),
+        ("ALTER TABLE queries ADD COLUMN intent TEXT NOT NULL DEFAULT 'question'",),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

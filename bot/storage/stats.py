@@ -42,6 +42,7 @@ class StatsRow(NamedTuple):
     failed: bool  # answering raised an error (the row's `error` is set)
     latency_ms: float
     first_doc: str | None  # document of the best source, None without sources
+    intent: str = "question"  # "smalltalk" messages are neither found nor unanswered
 
 
 class PeriodTally:
@@ -51,7 +52,7 @@ class PeriodTally:
     """
 
     def __init__(self) -> None:
-        self.total = self.found = self.not_found = self.errors = 0
+        self.total = self.found = self.not_found = self.errors = self.smalltalk = 0
         self.latencies: list[float] = []  # of the questions that did not fail
         self.asked: Counter[str] = Counter()
         self.unanswered: Counter[str] = Counter()  # not found; failures are not "unanswered"
@@ -59,7 +60,7 @@ class PeriodTally:
 
     def add(self, rows: Iterable[StatsRow]) -> None:
         """Count a batch of questions (database rows in `StatsRow` order are accepted as they are)."""
-        for question, found, failed, latency_ms, first_doc in rows:
+        for question, found, failed, latency_ms, first_doc, *intent in rows:
             self.total += 1
             key = normalize_question(question)
             if key:
@@ -68,6 +69,9 @@ class PeriodTally:
                 self.errors += 1
                 continue
             self.latencies.append(float(latency_ms))
+            if intent and intent[0] == "smalltalk":
+                self.smalltalk += 1
+                continue
             if found:
                 self.found += 1
                 if first_doc is not None:
@@ -102,6 +106,7 @@ class PeriodTally:
             last_7_days=last_7_days,
             found=self.found,
             not_found=self.not_found,
+            smalltalk=self.smalltalk,
             upvotes=upvotes,
             downvotes=downvotes,
             latency_p50_ms=percentile_nearest_rank(latencies, 50),

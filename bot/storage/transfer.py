@@ -29,6 +29,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "answer_chars",
             "sources",
             "error",
+            "intent",
         ),
     ),
     ("votes", ("query_id", "user_id", "vote", "created_at")),

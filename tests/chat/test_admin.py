@@ -14,7 +14,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.chat.exts.admin import Admin, HistoryPager
+from bot.chat.exts.admin import Admin, HistoryPager, moderator_error
 from bot.chat.messages import GUILD_ONLY, MISSING_PERMISSION, NOT_YOUR_PAGER
 from bot.config import Settings
 from bot.search.corpus import CorpusError
@@ -308,3 +308,13 @@ async def test_purge_deletes_only_old_rows_of_this_server(storage: Storage) -> N
     assert sent_kwargs(interaction.response.send_message)["content"] == "1 question de plus de 30 jours effacée."
     assert [r.question for r in await storage.history(1)] == ["Récente"]
     assert await storage.count_history(2) == 1
+
+
+def test_reindex_errors_show_moderators_no_host_path(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    error = CorpusError(f"{corpus}/2020/article.txt, ligne 3 : le fichier n'est pas encodé en UTF-8.")
+    assert moderator_error(error, corpus) == "2020/article.txt, ligne 3 : le fichier n'est pas encodé en UTF-8."
+    elsewhere = CorpusError("/etc/bot/secret/sources.toml : lecture impossible (permission refusée).")
+    assert moderator_error(elsewhere, corpus) == "sources.toml : lecture impossible (permission refusée)."
+    internal = moderator_error(OSError(f"[Errno 28] No space left on device: '{tmp_path}/data/index/x.tmp'"), corpus)
+    assert str(tmp_path) not in internal and "journal" in internal

@@ -7,6 +7,7 @@ import csv
 import io
 import logging
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,6 +151,16 @@ async def test_stats_counts_and_isolation(store: Storage) -> None:
     empty = await store.stats(999, now=NOW)
     assert (empty.total, empty.latency_p50_ms, empty.latency_p95_ms) == (0, 0.0, 0.0)
     assert empty.top_questions == [] and empty.top_documents == [] and empty.unanswered == []
+
+
+async def test_small_talk_is_logged_but_never_listed_as_unanswered(store: Storage) -> None:
+    await store.log_query(replace(rec("bonjour", found=False, sources=[]), intent="smalltalk"))
+    await store.log_query(rec("Combien coûte le ticket ?", found=False, sources=[]))
+    stats = await store.stats(GUILD_A, now=NOW)
+    assert (stats.total, stats.not_found, stats.smalltalk) == (2, 1, 1)
+    assert [q for q, _ in stats.unanswered] == ["combien coûte le ticket"]
+    unanswered = await store.history(GUILD_A, not_found_only=True)
+    assert [row.question for row in unanswered] == ["Combien coûte le ticket ?"]
 
 
 def test_csv_safe() -> None:

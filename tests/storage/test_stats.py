@@ -89,3 +89,17 @@ def test_no_questions_gives_zeros() -> None:
     assert (stats.total, stats.found, stats.not_found, stats.errors, stats.all_time) == (0, 0, 0, 0, 0)
     assert (stats.latency_p50_ms, stats.latency_p95_ms) == (0.0, 0.0)
     assert stats.top_questions == stats.top_documents == stats.unanswered == []
+
+
+def test_small_talk_is_neither_found_nor_unanswered() -> None:
+    tally = PeriodTally()
+    tally.add(
+        [
+            ("bonjour", False, False, 1.0, None, "smalltalk"),
+            ("Qui dirige Alibaba ?", False, False, 2.0, None, "question"),
+            ("Qui est Chen Qiu ?", True, False, 3.0, "001", "question"),
+        ]
+    )
+    stats = tally.stats(today=3, last_7_days=3, upvotes=0, downvotes=0)
+    assert (stats.total, stats.found, stats.not_found, stats.smalltalk) == (3, 1, 1, 1)
+    assert stats.unanswered == [("qui dirige alibaba", 1)]

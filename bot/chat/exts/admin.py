@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import logging
 import math
+import re
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -44,6 +46,20 @@ def _guild_id(interaction: discord.Interaction) -> int:
     # Admin.interaction_check has already refused interactions without a server.
     assert interaction.guild_id is not None
     return interaction.guild_id
+
+
+_HOST_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][^\s/\\:,;«»()]+)+[/\\]([^\s/\\:,;«»()]+)")
+
+
+def moderator_error(error: Exception, corpus: Path) -> str:
+    """What moderators may read of a failed re-indexing: a corpus error names files relative to the corpus folder
+    and no other path of the host; any other failure is only said to be logged (its details may hold paths)."""
+    if not isinstance(error, CorpusError):
+        return messages.REINDEX_INTERNAL
+    text = str(error)
+    for root in sorted({str(corpus), str(corpus.resolve())}, key=len, reverse=True):
+        text = text.replace(root.rstrip("/\\") + "/", "")
+    return _HOST_PATH.sub(lambda match: match.group(1), text)
 
 
 class HistoryPager(ApologeticView):
@@ -207,7 +223,7 @@ class Admin(commands.Cog):
         except Exception as exc:
             if not isinstance(exc, CorpusError):
                 log.exception("re-indexing failed")
-            error = truncate(discord.utils.escape_mentions(str(exc)), 1500)
+            error = truncate(discord.utils.escape_mentions(moderator_error(exc, self.bot.settings.corpus_path)), 1500)
             await respond(interaction, messages.REINDEX_FAILED.format(error=error))
             return
         seconds = time.perf_counter() - started
