@@ -367,7 +367,8 @@ def test_index_command_in_a_read_only_folder_says_why(
             capsys.readouterr()
             assert main(command) == 1
             last = capsys.readouterr().err.strip().splitlines()[-1]
-            assert last == f"Erreur : l'index {path} n'a pas pu être écrit (permission refusée (Permission denied)).", command
+            expected = f"Erreur : l'index {path} n'a pas pu être écrit (permission refusée (Permission denied))."
+            assert last == expected, command
     finally:
         folder.chmod(0o755)
 
