@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.evaluation import squad_normalize
+from bot.evaluation import span_scores
 from bot.search import highlight
 from bot.search.analysis import cues
 from bot.search.passages import split_sentences
@@ -62,17 +62,6 @@ def examples(path: Path) -> list[tuple[str, str, list[str], int]]:
     return found
 
 
-def token_f1(predicted: list[str], golds: list[list[str]]) -> float:
-    """SQuAD token F1 of normalised tokens against the best gold answer."""
-    best = 0.0
-    for expected in golds:
-        common = sum(min(predicted.count(t), expected.count(t)) for t in set(predicted) & set(expected))
-        if common:
-            precision, recall = common / len(predicted), common / len(expected)
-            best = max(best, 2 * precision * recall / (precision + recall))
-    return best
-
-
 class Dataset:
     """Feature rows of every candidate span, their F1, and which question (and kind) each belongs to."""
 
@@ -84,12 +73,8 @@ class Dataset:
             found = highlight.candidates(sentence, question, cues(question))
             if found is None:
                 continue
-            expected = [squad_normalize(g).split() for g in golds]
             scores = np.array(
-                [
-                    token_f1(squad_normalize(sentence[a:b]).split(), expected)
-                    for a, b in zip(found.starts, found.ends, strict=True)
-                ]
+                [span_scores(sentence[a:b], golds)[1] for a, b in zip(found.starts, found.ends, strict=True)]
             )
             self.blocks.append(found.features)
             self.f1.append(scores)

@@ -135,6 +135,7 @@ _stemmer = Stemmer.Stemmer("french")
 
 
 def _stem(word: str) -> str:
+    """Snowball stem of a folded word, so "traité" in a question meets "traités" in the sentence."""
     return word if word[:1].isdigit() else _stemmer.stemWord(word)
 
 
@@ -277,7 +278,7 @@ def candidates(sentence: str, question: str, cues: set[str]) -> Candidates | Non
         head_left |= (i >= back) & is_head[np.maximum(i - back, 0)]
     copula = (bits & _COPULA) != 0
 
-    columns = (
+    columns = (  # one per name in FEATURES, in its order
         length == 1,
         length == 2,
         length == 3,
