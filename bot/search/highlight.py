@@ -1,152 +1,398 @@
-"""The phrase that answers, inside the quoted sentence: a number with its unit, a date, a name, a place, a cause.
+"""The phrase that answers, inside the quoted sentence: a number with its unit, a date, a name, a noun phrase.
 
-What the question asks for (its cues: "combien" a number, "quand" a date, "qui" a name…) picks the kind
-of phrase; among the phrases of that kind the sentence holds, the one nearest the question's own words
-wins, and a phrase the question already contains is never the answer. The phrase is returned exactly as
-written in the sentence, so it can be shown in bold without changing a character.
+Every run of up to `MAX_TOKENS` words that crosses no sentence punctuation is a candidate. Each gets a few
+features (its length, its capitals and figures, how near it sits to the question's own words, whether it
+follows a copula or the noun the question asks about, whether it is a date, a number or a name…), and a
+linear score whose weights depend on the kind of answer the question asks for ("quand", "combien", "qui",
+"quel X", "que"…). The best candidate wins; the phrase is returned exactly as written in the sentence, so it
+can be shown in bold without changing a character. A question asking for a number or a date gets no phrase
+when the sentence holds none. The weights were fitted on PIAF (listwise logistic
+regression over the candidates of the sentence holding the gold answer): `python bench/fit_highlight.py`
+refits them and prints both this table and the two-fold span F1.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from bot.search.analysis import fold, normalize, words
+import numpy as np
+import Stemmer
+
+from bot.search.analysis import STOP_WORDS, fold, normalize
+
+MAX_TOKENS = 10  # a longer phrase is not an answer a reader takes in at a glance
 
 _MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
 _NUMBER_WORDS = (
     "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante"
-    "|cinquante|soixante|cent|cents|mille|une\\s+dizaine|une\\s+vingtaine|une\\s+centaine|un\\s+millier|des\\s+milliers"
-)
-_UNIT = (
-    r"(?:\s*(?:%|‰|pour\s+cent|€|\$|euros?|dollars?|yuans?|francs?)"
-    r"|(?:\s+(?:de\s+|d')?(?:millions?|milliards?|milliers?))?(?:\s+(?:de\s+|d'))?"
-    r"(?:\s+(?!(?:et|ou|en|à|au|aux|le|la|les|des|du|de|dans|sur|par|pour|qui|que|dont)\b)[^\W\d_][\w'-]*)?)"
-)
-_NUMBER = re.compile(
-    rf"(?<![\w,.])(?:\d{{1,3}}(?:[  \u202f.]\d{{3}})+(?:,\d+)?|\d+(?:[.,]\d+)?|(?:{_NUMBER_WORDS}))(?![\w])"
-    rf"(?:\s*(?:à|-)\s*\d+(?:[.,]\d+)?)?{_UNIT}",
-    re.IGNORECASE,
+    "|cinquante|soixante|cent|cents|mille|dizaine|vingtaine|centaine|millier|milliers|million|millions|milliard"
+    "|milliards|moitié|tiers|quart"
 )
 _DATE = re.compile(
-    rf"\b(?:(?:le\s+)?(?:1er|\d{{1,2}})\s+(?:{_MONTHS})(?:\s+\d{{4}})?|(?:en\s+|début\s+|fin\s+|mi-)?(?:{_MONTHS})\s+\d{{4}}"
-    rf"|(?:en\s+|depuis\s+|dès\s+|vers\s+)?(?:1[0-9]|20)\d{{2}}(?:\s*-\s*(?:1[0-9]|20)\d{{2}})?"
-    r"|(?:au\s+)?(?:[IVXL]+e|\d{1,2}e)\s+siècle|(?:au\s+)?Moyen\s+Âge(?:\s+\w+)?)\b",
+    rf"\b(?:(?:1er|\d{{1,2}})\s+(?:{_MONTHS})(?:\s+\d{{4}})?|(?:{_MONTHS})\s+\d{{4}}"
+    r"|(?:1[0-9]|20)\d{2}(?:\s*-\s*(?:1[0-9]|20)\d{2})?"
+    r"|(?:[IVXL]+e|\d{1,2}e)\s+siècle|Moyen\s+Âge)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    rf"(?<![\w,.])(?:\d{{1,3}}(?:[  \u202f.]\d{{3}})+(?:,\d+)?|\d+(?:[.,]\d+)?|(?:{_NUMBER_WORDS}))(?!\w)"
+    r"(?:\s*(?:%|‰|pour\s+cent|€|\$|euros?|dollars?"
+    r"|(?:\s+(?:de\s+|d')?(?:millions?|milliards?|milliers?))?(?:\s+(?:de\s+|d'))?\s+[^\W\d_]{3,}))?",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b[A-ZÀ-ÝŒ][\w'’-]*(?:\s+(?:(?:de|du|des|la|le|von|van|di|da|ben|el|al)\s+)?[A-ZÀ-ÝŒ][\w'’-]*)*")
-_PLACE = re.compile(
-    r"\b(?:à|en|au|aux|dans\s+(?:la|le|les|l')|dans|de|du|près\s+de|vers)\s*(?:l')?\s*"
-    r"[A-ZÀ-ÝŒ][\w'’-]*(?:\s+(?:de\s+|du\s+|des\s+)?[A-ZÀ-ÝŒ][\w'’-]*)*"
-)
 _CAUSE = re.compile(
     r"\b(?:parce\s+qu(?:e|')|car|afin\s+de|afin\s+qu(?:e|')|en\s+raison\s+d(?:e|u|es|')|grâce\s+(?:à|au|aux)"
-    r"|à\s+cause\s+d(?:e|u|es|')|pour\s+(?=\w+er\b)|du\s+fait\s+d(?:e|u|es|'))\s*[^,.;:!?]+",
+    r"|à\s+cause\s+d(?:e|u|es|')|du\s+fait\s+d(?:e|u|es|'))\s*[^,.;:!?]+",
     re.IGNORECASE,
 )
-_PATTERNS = {"number": _NUMBER, "date": _DATE, "person": _NAME, "place": _PLACE, "cause": _CAUSE}
-# Capitalised words that open sentences or clauses but name nothing.
-_NOT_NAMES = frozenset(
-    fold(w)
-    for w in """Le La Les L Un Une Des Du De Selon Il Elle Ils Elles Ce Cette Ces Cet Son Sa Ses Leur Leurs Mais
-    Et Ou Donc Or Ni Car En Au Aux Dans Pour Par Sur Avec Sans Depuis Lors Après Avant Entre Comme Si Quand
-    On Nous Vous Je Tu Ainsi Alors Aussi Cependant Pourtant Toutefois D Qu Que Qui Quoi Dont Où""".split()
+# The pattern a span of each kind of question should match exactly (a place is a name too).
+_TYPED = {"date": _DATE, "number": _NUMBER, "person": _NAME, "place": _NAME, "name": _NAME, "cause": _CAUSE}
+
+# Elided article or pronoun ("l'", "qu'"), number ("12 000", "3,5"), word (hyphens, inner apostrophes), or one mark.
+_TOKEN = re.compile(
+    r"(?:[lLdDjJnNsScCmMtT]|[Qq]u|[Jj]usqu|[Ll]orsqu|[Pp]uisqu)['’](?=\w)"
+    r"|\d{1,3}(?:[  \u202f]\d{3})+(?:,\d+)?(?!\d)|\d+(?:[.,]\d+)*"
+    r"|[^\W\d_]+(?:[-'’][^\W\d_]+)*"
+    r"|\S"
 )
-_LEADING_WORDS = re.compile(r"(?:(?:à|en|au|aux|dans|de|du|des|près|vers|le|la|les|l'|l’|depuis|dès)\s*)+", re.I)
-MAX_WORDS = 12  # a longer phrase is not an answer a reader takes in at a glance
+_ARTICLES = frozenset("le la les l un une des du d".split())
+_PREPOSITIONS = frozenset("à a de d du des au aux en dans par pour sur sous avec vers chez entre contre selon".split())
+_RELATIVES = frozenset("qui que qu dont ou lequel laquelle lesquels lesquelles".split())
+_COPULAS = frozenset(
+    "est sont etait etaient fut furent sera seront devient devenu reste demeure appele appelee nomme nommee".split()
+)
+_STOP = frozenset(fold(w) for w in STOP_WORDS) | _ARTICLES | _PREPOSITIONS | {"qu", "et", "ou", "ni", "mais"}
+_NUMERALS = frozenset(fold(w) for w in _NUMBER_WORDS.split("|"))
+_MONTH_WORDS = frozenset(fold(w) for w in _MONTHS.split("|"))
+_UNIT_SIGNS = frozenset("%‰€$£°")  # signs that belong to the number before them, as words do
+_COMMA_LIKE = frozenset(",'’-")  # marks a phrase may hold; any other mark ends a candidate
+
+# Kinds of question, after their cues: what a question that names no kind ("quel", "que", "comment") asks for.
+KINDS = ("date", "number", "person", "place", "cause", "name", "which", "what", "how", "other")
+_NAME_ASKED = re.compile(r"\bcomment (?:s'appel|se nomm|appel)|\bnom\b|\bsurnom|\bappel(?:le|e)")
+_WHICH = re.compile(r"\b(?:quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s)\b")
+_WHAT = re.compile(r"^(?:\W*\w+\W+)?(?:que|qu'|quoi)|\bqu'est|\bquoi\b")
+_HEAD = re.compile(
+    r"\bquel(?:le)?s?\s+(?:(?:est|sont|etait|etaient|fut|furent)\s+)?(?:(?:le|la|les|l')\s*)?([^\W\d_]+)"
+)
+
+FEATURES = (
+    "len1",
+    "len2",
+    "len3",
+    "len4_5",
+    "len6_7",
+    "len8_10",
+    "has_question_word",
+    "question_word_share",
+    "stop_share",
+    "starts_article",
+    "starts_preposition",
+    "starts_other_stop",
+    "ends_stop",
+    "capital_share",
+    "starts_capital",
+    "sentence_start",
+    "has_number",
+    "has_year",
+    "has_month",
+    "has_comma",
+    "after_question_word",
+    "before_question_word",
+    "distance_left",
+    "distance_right",
+    "clause_start",
+    "clause_end",
+    "after_copula",
+    "after_preposition",
+    "after_head_noun",
+    "holds_head_noun",
+    "typed_exact",
+    "typed_inside",
+    "position",
+    "all_lower",
+    "cuts_name",
+    "ends_number",
+    "near_question_words",
+    "between_question_words",
+    "before_relative",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The candidate spans of one sentence (character offsets) and their feature rows, one per span."""
+
+    kind: str
+    starts: np.ndarray
+    ends: np.ndarray
+    features: np.ndarray  # shape (spans, len(FEATURES))
+
+
+_stemmer = Stemmer.Stemmer("french")
+
+
+def _stem(word: str) -> str:
+    """Snowball stem of a folded word, so "traité" in a question meets "traités" in the sentence."""
+    return word if word[:1].isdigit() else _stemmer.stemWord(word)
+
+
+def question_kind(question: str, cues: set[str]) -> tuple[str, str | None]:
+    """The kind of answer a question asks for (one of KINDS) and, for "quel X", the stem of X."""
+    lowered = fold(normalize(question)).replace("’", "'")
+    head = _HEAD.search(lowered)
+    head_stem = _stem(head.group(1)) if head and head.group(1) not in _STOP else None
+    for cue in ("date", "number", "person", "place", "cause"):
+        if cue in cues:
+            return cue, head_stem
+    if _NAME_ASKED.search(lowered):
+        return "name", head_stem
+    if _WHICH.search(lowered):
+        return "which", head_stem
+    if _WHAT.search(lowered):
+        return "what", head_stem
+    if "comment" in lowered:
+        return "how", head_stem
+    return "other", head_stem
+
+
+# Bits of a token's flags (`_token`), so that one pass over the tokens yields every per-token array.
+(
+    _MARK,
+    _HARD,
+    _COMMA,
+    _STOPWORD,
+    _ARTICLE,
+    _PREPOSITION,
+    _COPULA,
+    _NUMBER_WORD,
+    _YEAR,
+    _MONTH,
+    _CAPITAL,
+    _RELATIVE,
+    _LOWER,
+) = (1 << k for k in range(13))
+_SUMMED = (_STOPWORD, _NUMBER_WORD, _YEAR, _MONTH, _COMMA, _CAPITAL, _LOWER, _MARK)  # counted over each span
+_token_cache: dict[str, tuple[str, str, int]] = {}
+_CACHE_SIZE = 100_000
+
+
+def _token(text: str) -> tuple[str, str, int]:
+    """(folded word, stem, flags) of one token as written; cached, as most tokens recur."""
+    cached = _token_cache.get(text)
+    if cached is not None:
+        return cached
+    word = fold(text).replace("’", "'").rstrip("'")
+    flags = 0
+    if not word[:1].isalnum() and word not in _UNIT_SIGNS:
+        flags |= _MARK | (0 if word in _COMMA_LIKE else _HARD) | (_COMMA if word == "," else 0)
+    stop = word in _STOP
+    if stop:
+        flags |= _STOPWORD
+    flags |= _ARTICLE if word in _ARTICLES else 0
+    flags |= _PREPOSITION if word in _PREPOSITIONS else 0
+    flags |= _COPULA if word in _COPULAS else 0
+    flags |= _NUMBER_WORD if word[:1].isdigit() or word in _NUMERALS else 0
+    flags |= _YEAR if len(word) == 4 and word.isdigit() and 1000 <= int(word) <= 2099 else 0
+    flags |= _MONTH if word in _MONTH_WORDS else 0
+    flags |= _CAPITAL if text[:1].isupper() and not stop else 0
+    flags |= _RELATIVE if word in _RELATIVES else 0
+    flags |= _LOWER if text[:1].islower() else 0
+    entry = (word, "" if stop or flags & _MARK else _stem(word), flags)
+    if len(_token_cache) < _CACHE_SIZE:
+        _token_cache[text] = entry
+    return entry
+
+
+def candidates(sentence: str, question: str, cues: set[str]) -> Candidates | None:
+    """Every candidate span of `sentence` with its features, or None when the sentence has no word."""
+    kind, head = question_kind(question, cues)
+    tokens = list(_TOKEN.finditer(sentence))
+    n = len(tokens)
+    if not n:
+        return None
+    question_stems, question_prefixes = set(), set()
+    for m in _TOKEN.finditer(normalize(question)):
+        word, stem, _ = _token(m.group(0))
+        if stem:
+            question_stems.add(stem)
+            if len(word) >= 6:
+                question_prefixes.add(word[:6])
+    entries = [_token(t.group(0)) for t in tokens]
+    bits = np.fromiter((flags for _, _, flags in entries), dtype=np.int64, count=n)
+    bits[0] &= ~_CAPITAL  # a sentence's first word is capitalised whatever it is
+    in_question = np.fromiter(
+        (bool(stem) and (stem in question_stems or word[:6] in question_prefixes) for word, stem, _ in entries),
+        dtype=bool,
+        count=n,
+    )
+    is_head = np.fromiter((bool(stem) and stem == head for _, stem, _ in entries), dtype=bool, count=n)
+    mark, stop = (bits & _MARK) != 0, (bits & _STOPWORD) != 0
+    article, preposition, capital = (bits & _ARTICLE) != 0, (bits & _PREPOSITION) != 0, (bits & _CAPITAL) != 0
+
+    # Spans [i, j): no mark at either end, no sentence mark inside.
+    i = np.repeat(np.arange(n), MAX_TOKENS)
+    j = i + np.tile(np.arange(1, MAX_TOKENS + 1), n)
+    keep = j <= n
+    i, j = i[keep], j[keep]
+    hard_before = np.concatenate(([0], np.cumsum((bits & _HARD) != 0)))
+    keep = (hard_before[j] == hard_before[i]) & ~mark[i] & ~mark[j - 1]
+    i, j = i[keep], j[keep]
+    if not len(i):
+        return None
+    counted = np.column_stack([(bits & flag) != 0 for flag in _SUMMED] + [in_question])
+    before = np.vstack([np.zeros((1, counted.shape[1]), dtype=np.int64), np.cumsum(counted, axis=0)])
+    totals = before[j] - before[i]
+    n_stop, n_number, n_year, n_month, n_comma, n_capital, n_lower, n_mark, n_question = totals.T
+
+    length = (j - i).astype(float)
+    prev_ok, nxt_ok = i > 0, j < n
+    prev, nxt = np.maximum(i - 1, 0), np.minimum(j, n - 1)
+    # The nearest question word before each span and after it.
+    positions = np.arange(n)
+    last_question = np.maximum.accumulate(np.where(in_question, positions, -1))
+    next_question = np.minimum.accumulate(np.where(in_question, positions, 2 * n)[::-1])[::-1]
+    left_q = np.where(prev_ok, last_question[prev], -1)
+    right_q = np.where(nxt_ok, next_question[nxt], 2 * n)
+    distance_left = np.where(left_q >= 0, i - left_q, 30)
+    distance_right = np.where(right_q < n, right_q - j + 1, 30)
+    question_before = before[:, -1]
+    near = question_before[np.minimum(j + 3, n)] - question_before[j] + question_before[i]
+    near -= question_before[np.maximum(i - 3, 0)]
+    # Phrases of the asked kind (dates, numbers, names): for each token, where the phrase holding it starts and ends.
+    phrase_first = np.full(n, -1)
+    phrase_end = np.full(n, -1)
+    pattern = _TYPED.get(kind)
+    if pattern is not None:
+        token_starts = np.fromiter((t.start() for t in tokens), dtype=np.int64, count=n)
+        token_ends = np.fromiter((t.end() for t in tokens), dtype=np.int64, count=n)
+        for match in pattern.finditer(sentence):
+            first = int(np.searchsorted(token_starts, match.start()))
+            end = int(np.searchsorted(token_ends, match.end(), side="right"))
+            phrase_first[first:end], phrase_end[first:end] = first, end
+    typed_inside = (phrase_end[i] >= j) & (phrase_first[i] >= 0)
+    head_left = np.zeros(len(i), dtype=bool)
+    for back in (1, 2, 3):
+        head_left |= (i >= back) & is_head[np.maximum(i - back, 0)]
+    copula = (bits & _COPULA) != 0
+
+    columns = (  # one per name in FEATURES, in its order
+        length == 1,
+        length == 2,
+        length == 3,
+        (length >= 4) & (length <= 5),
+        (length >= 6) & (length <= 7),
+        length >= 8,
+        n_question > 0,
+        n_question / length,
+        n_stop / length,
+        article[i],
+        preposition[i] & ~article[i],
+        stop[i] & ~article[i] & ~preposition[i],
+        stop[j - 1],
+        n_capital / np.maximum(length - n_stop, 1),
+        capital[i],
+        i == 0,
+        n_number > 0,
+        n_year > 0,
+        n_month > 0,
+        n_comma > 0,
+        prev_ok & ((left_q == i - 1) | ((left_q == i - 2) & stop[prev])),
+        nxt_ok & ((right_q == j) | ((right_q == j + 1) & stop[nxt])),
+        np.log1p(distance_left),
+        np.log1p(distance_right),
+        ~prev_ok | mark[prev],
+        ~nxt_ok | mark[nxt],
+        prev_ok & (copula[prev] | (article[prev] & (i >= 2) & copula[np.maximum(i - 2, 0)])),
+        prev_ok & preposition[prev],
+        head_left,
+        is_head[i] | ((length > 1) & is_head[np.minimum(i + 1, n - 1)]),
+        typed_inside & (phrase_first[i] == i) & (phrase_end[i] == j),
+        typed_inside,
+        i / n,
+        n_lower == length - n_mark,
+        (prev_ok & capital[prev] & capital[i]) | (nxt_ok & capital[nxt] & capital[j - 1]),
+        (bits[j - 1] & _NUMBER_WORD) != 0,
+        near / max(int(in_question.sum()), 1),
+        (distance_left <= 5) & (distance_right <= 5),
+        nxt_ok & ((bits[nxt] & _RELATIVE) != 0),
+    )
+    matrix = np.empty((len(i), len(FEATURES)))
+    for column, values in enumerate(columns):
+        matrix[:, column] = values
+    return Candidates(
+        kind, np.array([tokens[k].start() for k in i]), np.array([tokens[k - 1].end() for k in j]), matrix
+    )
 
 
 def highlight(sentence: str, question: str, cues: set[str]) -> str | None:
     """The substring of `sentence` that answers `question`, or None when no phrase of the asked kind stands out."""
-    asked = [cue for cue in ("cause", "date", "number", "place", "person") if cue in cues]
-    question_words = set(words(normalize(question)))
-    if not asked:
-        return _phrase(sentence, question_words)
-    anchors = _anchors(sentence, question_words)
-    best: tuple[float, int, int] | None = None
-    for cue in asked:
-        for match in _PATTERNS[cue].finditer(sentence):
-            start, end = _trim(sentence, match.start(), match.end(), cue)
-            span = sentence[start:end]
-            found = words(normalize(span))
-            if not found or len(found) > MAX_WORDS or all(w in question_words for w in found):
-                continue
-            if cue == "person" and all(w in _NOT_NAMES for w in found):
-                continue
-            distance = min((abs(start - a) if a < start else abs(a - end) for a in anchors), default=0)
-            key = (distance, start, -(end - start))
-            if best is None or key < (best[0], best[1], -(best[2] - best[1])):
-                best = (distance, start, end)
-        if best is not None:
-            break  # the first kind asked for that the sentence holds
-    return None if best is None else sentence[best[1] : best[2]]
-
-
-def _anchors(sentence: str, question_words: set[str]) -> list[int]:
-    """Character positions of the sentence's words that the question also uses."""
-    return [
-        m.start()
-        for m in re.finditer(r"[^\W_]+", sentence)
-        if words(m.group(0))[:1] and words(m.group(0))[0] in question_words
-    ]
-
-
-def _trim(sentence: str, start: int, end: int, cue: str) -> tuple[int, int]:
-    """Drop leading prepositions and articles from a name or place, and trailing punctuation or spaces."""
-    if cue in ("place", "person", "date"):
-        lead = re.match(
-            r"(?:(?:à|en|au|aux|dans|de|du|des|près|vers|le|la|les|l'|l’|depuis|dès)\s*)+", sentence[start:end], re.I
-        )
-        if lead and lead.end() < end - start:
-            start += lead.end()
-    if cue == "cause":
-        lead = re.match(r"(?:parce\s+qu(?:e|')|car|du\s+fait\s+d(?:e|u|es|'))\s*", sentence[start:end], re.I)
-        if lead and lead.end() < end - start:
-            start += lead.end()
-    while end > start and sentence[end - 1] in " ,;:.!?»)":
-        end -= 1
-    while start < end and sentence[start] in " «(":
-        start += 1
-    return start, end
-
-
-_CHUNK = re.compile(r"[^,;:()«»\"“”?!]+")
-_TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*|\d+(?:[.,]\d+)*")
-_EDGE_WORDS = frozenset(
-    """le la les l un une des du de d au aux à a en et ou est sont été était a ont qui que qu dont où ce cet cette
-    ces son sa ses leur leurs par pour sur dans avec sans se s il elle ils elles on ne pas plus très aussi""".split()
-)
-
-
-def _phrase(sentence: str, question_words: set[str]) -> str | None:
-    """For a question that names no kind of answer ("Quel traité…", "Que signifie…"): the run of words the
-    question does not use that sits nearest its words, in the same clause, trimmed of articles and linking words."""
-    best: tuple[float, int, int] | None = None
-    anchors = [
-        m.start()
-        for m in _TOKEN.finditer(sentence)
-        if (found := words(m.group(0))) and found[0] in question_words and found[0] not in _EDGE_WORDS
-    ]
-    if not anchors:
+    found = candidates(sentence, question, cues)
+    if found is None:
         return None
-    for chunk in _CHUNK.finditer(sentence):
-        tokens = list(_TOKEN.finditer(chunk.group(0)))
-        run: list[re.Match[str]] = []
-        for token in [*tokens, None]:
-            word = words(token.group(0))[:1] if token is not None else []
-            if token is not None and not (word and word[0] in question_words):
-                run.append(token)
-                continue
-            while run and fold(run[0].group(0)) in _EDGE_WORDS:
-                run.pop(0)
-            while run and fold(run[-1].group(0)) in _EDGE_WORDS:
-                run.pop()
-            if run and len(run) <= MAX_WORDS:
-                start, end = chunk.start() + run[0].start(), chunk.start() + run[-1].end()
-                after = [start - a for a in anchors if a < start]
-                before = [a - end for a in anchors if a >= end]
-                distance = min([d for d in after] + [1.5 * d for d in before], default=1e9)
-                key = (distance + 2 * max(len(run) - 6, 0), start, end)
-                if best is None or key < best:
-                    best = key
-            run = []
-    return None if best is None else sentence[int(best[1]) : int(best[2])]
+    scores = found.features @ _weights(found.kind)
+    required = _REQUIRED.get(found.kind)
+    if required is not None:
+        holds = found.features[:, [FEATURES.index(name) for name in required]].any(axis=1)
+        if not holds.any():
+            return None
+        scores = np.where(holds, scores, -np.inf)
+    best = int(np.argmax(scores))
+    return sentence[int(found.starts[best]) : int(found.ends[best])]
+
+
+# What a span must hold when the question asks for a number, a date or a name: without one, nothing is shown.
+_REQUIRED = {"number": ("has_number",), "date": ("has_number", "has_month", "typed_inside")}
+
+
+def _weights(kind: str) -> np.ndarray:
+    return _WEIGHT_TABLE[:, 0] + _WEIGHT_TABLE[:, 1 + KINDS.index(kind)]
+
+
+# Weights, one row per feature: the shared weight, then the offset for each kind of question (KINDS order).
+# fmt: off
+_WEIGHT_TABLE = np.array([
+    #shared   date number person  place  cause   name  which   what    how  other
+    [ -0.25,  1.20,  0.76, -0.13,  0.32, -1.19,  0.76,  0.04, -1.18, -0.32, -0.39],  # len1
+    [  0.12,  0.56,  0.84,  0.40,  0.06, -1.38,  0.64,  0.14, -0.58, -0.41, -0.23],  # len2
+    [  0.30,  0.35,  0.52,  0.23,  0.09, -0.67,  0.43, -0.08, -0.15, -0.27, -0.35],  # len3
+    [  0.17,  0.06,  0.11,  0.19,  0.03,  0.00, -0.14, -0.07,  0.09, -0.12, -0.10],  # len4_5
+    [ -0.04, -0.41, -0.41, -0.10, -0.03,  0.73, -0.47, -0.04,  0.39,  0.14,  0.18],  # len6_7
+    [ -0.01, -1.01, -1.03, -0.36, -0.29,  1.34, -0.58,  0.04,  0.78,  0.58,  0.52],  # len8_10
+    [  0.55,  0.03,  0.50, -0.62,  0.06, -0.33,  0.63, -0.22, -0.12, -0.04,  0.30],  # has_question_word
+    [ -3.44, -0.17,  1.82, -0.40, -1.10, -2.19, -0.07, -0.44, -1.01,  0.87,  1.54],  # question_word_share
+    [ -2.12,  0.02,  0.32, -1.38,  0.96,  0.80, -0.98, -0.38, -0.63,  0.15,  0.34],  # stop_share
+    [  0.35,  0.32,  0.16,  0.27, -0.26, -0.45,  0.41,  0.17,  0.11, -0.24, -0.37],  # starts_article
+    [  0.37,  0.70, -0.11, -0.01,  0.55, -0.12, -0.11, -0.30, -0.27, -0.02, -0.20],  # starts_preposition
+    [ -0.27,  0.11,  0.07,  0.17, -0.49,  0.36, -0.21, -0.28, -0.14, -0.02,  0.35],  # starts_other_stop
+    [ -0.12,  0.45,  0.15, -0.09, -0.20, -0.08, -0.09, -0.05, -0.15,  0.02,  0.00],  # ends_stop
+    [  0.72, -1.87, -1.64,  2.16,  1.11, -0.82,  0.84,  0.54, -0.46, -0.54,  0.90],  # capital_share
+    [  0.00, -0.19, -0.33, -0.05, -0.09, -0.16,  0.56, -0.01, -0.09,  0.01,  0.35],  # starts_capital
+    [  0.39, -0.04, -0.37,  0.39,  0.22,  0.02, -0.47, -0.29,  0.32,  0.05,  0.31],  # sentence_start
+    [  0.26,  0.99,  2.47, -0.99, -0.62, -0.18, -0.66,  0.24, -0.15, -0.43, -0.60],  # has_number
+    [ -0.59,  2.03, -1.75,  0.30,  0.25, -0.67,  0.00, -0.63, -0.46,  0.75, -0.02],  # has_year
+    [ -0.97,  1.80, -1.18, -0.24, -0.04, -1.24,  1.01,  0.09, -0.02, -0.60,  0.08],  # has_month
+    [ -0.29,  0.39,  0.06,  0.62,  0.04, -0.50,  0.18,  0.07, -0.63, -0.28, -0.05],  # has_comma
+    [  0.13,  0.20, -0.28,  0.10,  0.04, -0.04, -0.19, -0.17, -0.10,  0.06,  0.41],  # after_question_word
+    [ -0.01,  0.05,  0.59, -0.12, -0.26, -0.37, -0.28, -0.10, -0.33,  0.43,  0.38],  # before_question_word
+    [ -0.43, -0.03,  0.18, -0.05, -0.22,  0.02, -0.17, -0.10, -0.20,  0.03,  0.39],  # distance_left
+    [ -0.20, -0.02,  0.05, -0.36,  0.00, -0.02, -0.07, -0.10, -0.26,  0.46,  0.27],  # distance_right
+    [  0.39, -0.04, -0.39,  0.22, -0.26, -0.06,  0.64,  0.03, -0.25,  0.04,  0.21],  # clause_start
+    [  1.01, -0.15,  0.00, -0.37,  0.12, -0.17,  0.49,  0.18,  0.02,  0.19,  0.16],  # clause_end
+    [  0.28, -0.36, -0.75,  0.14, -0.43,  0.13,  0.93,  0.11, -0.36,  0.34,  0.33],  # after_copula
+    [  0.12,  0.35, -0.35, -0.02,  0.63,  0.09, -0.46, -0.06,  0.03, -0.10, -0.07],  # after_preposition
+    [  0.57, -0.85,  0.53,  0.00,  0.30,  0.46, -0.43,  0.18,  0.00,  0.00,  0.00],  # after_head_noun
+    [  1.55,  0.51, -0.79,  0.00, -1.07,  1.12,  0.15,  0.64,  0.00,  0.00,  0.00],  # holds_head_noun
+    [  0.34,  0.07, -1.46,  0.71,  0.84,  0.13,  0.30,  0.00,  0.00,  0.00,  0.00],  # typed_exact
+    [  0.18,  0.17,  1.58, -0.60, -0.70,  1.00, -0.61,  0.00,  0.00,  0.00,  0.00],  # typed_inside
+    [  0.14, -0.14, -0.14, -0.35, -0.05,  0.12, -0.49,  0.06,  0.90,  0.28, -0.15],  # position
+    [ -0.07, -1.25, -0.10, -0.09, -0.39,  0.36, -0.28,  0.11,  0.38,  0.64,  0.58],  # all_lower
+    [ -0.81, -0.05,  0.02,  0.12, -0.20,  0.21, -0.15, -0.20,  0.01, -0.04,  0.00],  # cuts_name
+    [ -0.19,  0.61,  0.07, -0.57, -0.43, -0.14, -0.30,  0.21, -0.06,  0.06,  0.47],  # ends_number
+    [  0.34, -0.11,  0.72, -0.14, -0.06, -0.58,  0.21, -0.21, -0.25,  0.32,  0.21],  # near_question_words
+    [ -0.56, -0.13,  0.24, -0.24,  0.05, -0.53,  0.11,  0.25, -0.16, -0.07,  0.31],  # between_question_words
+    [  0.36, -0.08,  0.20, -0.20,  0.25, -0.01, -0.23,  0.14,  0.00, -0.38,  0.44],  # before_relative
+])
+# fmt: on

@@ -1,0 +1,123 @@
+"""The highlighted phrase: always verbatim from the sentence, of the kind the question asks for, never the question."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.search.analysis import cues, fold, words
+from bot.search.highlight import FEATURES, KINDS, candidates, highlight, question_kind
+
+ALIBABA = (
+    "Selon son directeur général Zhang Kuo, le site de vente en gros sortant d'Alibaba a quant à lui vu ses volumes "
+    "de transactions augmenter de 126% en juin et a maintenu une croissance à trois chiffres en juillet."
+)
+EXPORTS = (
+    "Les données montrent qu'au premier semestre 2025, la valeur totale des importations et des exportations du "
+    "commerce électronique transfrontalier de la Chine a atteint 1 370 milliards de yuans, soit une augmentation "
+    "de 10,3 % par rapport à la même période de 2024."
+)
+ZHEJIANG = (
+    "000 km de là, dans la province côtière du Zhejiang, le commerce électronique a débuté sous l'impulsion "
+    "d'hommes d'affaires tels que Lu Zhenhong."
+)
+WAREHOUSE = (
+    "Les produits importés sont gérés dans un entrepôt cautionné à Jinhua, dans la province du Zhejiang "
+    "(est de la Chine)."
+)
+SILK_ROAD = "La Chine a établi des collaborations de commerce électronique de la Route de la Soie avec 35 pays."
+NO_FIGURE = (
+    "La Chine a établi des collaborations de commerce électronique de la Route de la Soie avec de nombreux pays."
+)
+ALIEXPRESS = (
+    "AliExpress, un détaillant en ligne qui s'adresse en grande partie aux clients étrangers, est déjà le site "
+    "d'achat le plus populaire en Lettonie et en Lituanie, a déclaré la semaine dernière le ministère du Commerce."
+)
+
+CASES = [
+    (ALIBABA, "De combien ont augmenté les volumes de transactions du site de vente en gros d'Alibaba en juin ?"),
+    (EXPORTS, "Combien a atteint la valeur des importations et des exportations au premier semestre 2025 ?"),
+    (EXPORTS, "Quand la valeur du commerce électronique transfrontalier a-t-elle atteint 1 370 milliards ?"),
+    (ZHEJIANG, "Qui a lancé le commerce électronique dans le Zhejiang ?"),
+    (WAREHOUSE, "Où sont gérés les produits importés ?"),
+    (SILK_ROAD, "Avec combien de pays la Chine a-t-elle établi des collaborations de commerce électronique ?"),
+    (ALIEXPRESS, "Quel est le site d'achat le plus populaire en Lettonie ?"),
+    (ALIEXPRESS, "Qu'est-ce qu'AliExpress ?"),
+    (NO_FIGURE, "Quelle route relie la Chine à ses partenaires ?"),
+]
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in words(text) if len(w) > 3}
+
+
+@pytest.mark.parametrize(("sentence", "question"), CASES)
+def test_highlight_is_verbatim_and_not_the_question(sentence: str, question: str) -> None:
+    found = highlight(sentence, question, cues(question))
+    assert found is not None
+    assert found in sentence
+    assert found == found.strip() and found[-1] not in ",;:."
+    # Something the question does not already say.
+    assert _content(found) - _content(question) or re.search(r"\d", found)
+
+
+def test_combien_gives_the_number_with_its_unit() -> None:
+    question = "De combien ont augmenté les volumes de transactions du site de vente en gros d'Alibaba en juin ?"
+    assert highlight(ALIBABA, question, cues(question)) == "126%"
+    question = "Avec combien de pays la Chine a-t-elle établi des collaborations de commerce électronique ?"
+    assert highlight(SILK_ROAD, question, cues(question)).startswith("35")
+
+
+def test_quand_gives_a_date() -> None:
+    question = "Quand la valeur du commerce électronique transfrontalier a-t-elle atteint 1 370 milliards ?"
+    found = highlight(EXPORTS, question, cues(question))
+    assert found is not None and re.search(r"\b20\d\d\b", found)
+    assert "1 370" not in found
+
+
+def test_qui_gives_a_name_the_question_does_not_hold() -> None:
+    question = "Qui a lancé le commerce électronique dans le Zhejiang ?"
+    assert highlight(ZHEJIANG, question, cues(question)) == "Lu Zhenhong"
+    question = "Qui est le directeur général du site de vente en gros d'Alibaba ?"
+    assert highlight(ALIBABA, question, cues(question)) == "Zhang Kuo"
+
+
+def test_ou_gives_a_place() -> None:
+    question = "Où sont gérés les produits importés ?"
+    assert highlight(WAREHOUSE, question, cues(question)) == "Jinhua"
+
+
+def test_nothing_of_the_kind_gives_none() -> None:
+    question = "Combien de pays collaborent avec la Chine ?"
+    assert highlight(NO_FIGURE, question, cues(question)) is None
+    question = "Quand la Chine a-t-elle établi ces collaborations ?"
+    assert highlight(NO_FIGURE, question, cues(question)) is None
+    assert highlight("« … »", "Qui parle ?", {"person"}) is None
+    assert highlight("", "Que dit-il ?", set()) is None
+
+
+def test_question_kind() -> None:
+    assert question_kind("Quel traité dessine les limites entre le Maroc et l'Algérie ?", set()) == ("which", "trait")
+    assert question_kind("Quelle est la capitale du Canada ?", set())[1] == "capital"
+    assert question_kind("Que signifie UPU ?", set())[0] == "what"
+    assert question_kind("Comment s'appelle le consul de Montélimar ?", set())[0] == "name"
+    assert question_kind("Comment fonctionne un moteur ?", set())[0] == "how"
+    assert question_kind("Combien d'habitants compte Lyon ?", {"number"})[0] == "number"
+    assert {question_kind(q, cues(q))[0] for q in ("Qui a écrit Candide ?", "Où est né Voltaire ?")} <= set(KINDS)
+
+
+def test_candidates_never_cross_sentence_marks_nor_start_on_one() -> None:
+    found = candidates(WAREHOUSE, "Où sont gérés les produits importés ?", {"place"})
+    assert found is not None and found.features.shape == (len(found.starts), len(FEATURES))
+    for start, end in zip(found.starts, found.ends, strict=True):
+        span = WAREHOUSE[start:end]
+        assert (span[0].isalnum() and span[-1].isalnum()) or span[-1] in ")»"
+        assert not set(span) & set("();.")
+
+
+def test_question_words_never_highlighted_alone() -> None:
+    question = "Quelle est la valeur totale des importations et des exportations ?"
+    found = highlight(EXPORTS, question, cues(question))
+    assert found is not None
+    assert not {fold(w) for w in words(found)} <= {fold(w) for w in words(question)}
