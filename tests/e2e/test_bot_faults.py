@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from tests.stand_in import OP_HEARTBEAT, World, start_world, stop_world
+from tests.stand_in import OP_HEARTBEAT, World, message_text, start_world, stop_world
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -26,11 +26,6 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         await stop_world(w)
 
 
-def text_of(message: dict) -> str:
-    """Content and embed descriptions of a message."""
-    return (message.get("content") or "") + "".join(e.get("description", "") for e in message.get("embeds") or [])
-
-
 async def resumed_count(world: World) -> int:
     """RESUMED events sent so far."""
     return sum(1 for f in world.fake.frames if f.direction == "send" and f.event == "RESUMED")
@@ -42,7 +37,7 @@ async def test_heartbeats_are_sent_and_acknowledged(world: World) -> None:
         lambda: sum(f.direction == "recv" and f.op == OP_HEARTBEAT for f in fake.frames) >= 3, what="three heartbeats"
     )
     _, answer = await world.ask(world.a, world.a.member("camille"), QUESTION)
-    assert ANSWER_PART in text_of(answer)
+    assert ANSWER_PART in message_text(answer)
 
 
 async def test_dropped_gateway_is_resumed_and_next_question_answered(world: World) -> None:
@@ -51,7 +46,7 @@ async def test_dropped_gateway_is_resumed_and_next_question_answered(world: Worl
     await fake.drop_gateway(code=4000)
     await fake.wait_until(lambda: sum(f.event == "RESUMED" for f in fake.frames) > before, what="RESUMED")
     _, answer = await world.ask(world.a, world.a.member("malo"), QUESTION)
-    assert ANSWER_PART in text_of(answer)
+    assert ANSWER_PART in message_text(answer)
     assert len(fake.recorder.identify_payloads) == 1, "the session was resumed, not re-identified"
     assert fake.recorder.resumes[-1]["session_id"] == fake.gateway.session.id  # type: ignore[union-attr]
     assert fake.gateway.connections[-1].path == "/gateway-resume", "resumed on READY's resume_gateway_url"
@@ -63,7 +58,7 @@ async def test_question_sent_during_the_outage_is_replayed_and_answered(world: W
     # Dispatched while the bot is away: Discord keeps it in the session and replays it on RESUME.
     inter = await fake.slash(world.a, world.a.channel("questions"), world.a.member("lea"), "question", texte=QUESTION)
     answer = await fake.wait_answer(inter, timeout=30)
-    assert inter.acked and ANSWER_PART in text_of(answer)
+    assert inter.acked and ANSWER_PART in message_text(answer)
     assert len(fake.recorder.identify_payloads) == 1
 
 
@@ -72,14 +67,14 @@ async def test_reconnect_request_is_honoured(world: World) -> None:
     await world.fake.gateway.request_reconnect()
     await world.fake.wait_until(lambda: sum(f.event == "RESUMED" for f in world.fake.frames) > before, what="RESUMED")
     _, answer = await world.ask(world.a, world.a.member("noe"), QUESTION)
-    assert ANSWER_PART in text_of(answer)
+    assert ANSWER_PART in message_text(answer)
 
 
 async def test_rate_limited_followup_arrives_after_the_wait(world: World) -> None:
     fake = world.fake
     fault = fake.inject(r"^/webhooks/\d+/[^/]+$", method="POST", status=429, retry_after=1.5)
     inter, answer = await world.ask(world.b, world.b.member("ines"), QUESTION)
-    assert ANSWER_PART in text_of(answer) and fault.hits == 1
+    assert ANSWER_PART in message_text(answer) and fault.hits == 1
     attempts = [r for r in fake.requests_to("webhook_followup") if inter.token in r.path]
     assert [r.status for r in attempts] == [429, 200]
     assert attempts[1].at - attempts[0].at >= 1.5, "discord.py waited for Retry-After before trying again"
@@ -93,7 +88,7 @@ async def test_server_error_on_the_acknowledgement_is_retried(world: World) -> N
     inter, answer = await world.ask(world.b, world.b.member("modo-b"), QUESTION)
     attempts = [r.status for r in fake.requests_to("interaction_callback") if inter.token in r.path]
     assert attempts[0] == 500 and attempts[-1] == 200
-    assert inter.acked and ANSWER_PART in text_of(answer)
+    assert inter.acked and ANSWER_PART in message_text(answer)
 
 
 async def test_failing_reply_is_logged_and_the_bot_keeps_serving(world: World) -> None:
@@ -116,7 +111,7 @@ async def test_failing_reply_is_logged_and_the_bot_keeps_serving(world: World) -
     assert [r["origin"] for r in rows] == ["mention"] and "non délivrée" in rows[0]["error"]
 
     _, answer = await world.ask(c, c.member("yan"), QUESTION)
-    assert ANSWER_PART in text_of(answer)
+    assert ANSWER_PART in message_text(answer)
     await fake.post_message(c, questions, zoe, f"<@{fake.bot_user.id}> {QUESTION}", mentions=[fake.bot_user])
     await fake.wait_until(lambda: fake.channel_messages(questions.id), what="reply once Discord recovered")
 
@@ -139,7 +134,7 @@ async def test_server_error_that_persists_is_logged_and_the_member_gets_an_apolo
     assert any("failed" in line and "mention" in line for line in world.bot.log_lines) and "500" in world.bot.log
 
     _, answer = await world.ask(c, c.member("yan"), QUESTION)
-    assert ANSWER_PART in text_of(answer)
+    assert ANSWER_PART in message_text(answer)
 
 
 async def test_slow_discord_reply_does_not_hold_other_questions(world: World) -> None:
@@ -151,7 +146,7 @@ async def test_slow_discord_reply_does_not_hold_other_questions(world: World) ->
     _, quick_answer = await world.ask(a, quick_user, QUESTION)
     assert not slow.messages(), "the quick answer went out while the slow one was held"
     slow_answer = await fake.wait_answer(slow)
-    assert ANSWER_PART in text_of(quick_answer) and ANSWER_PART in text_of(slow_answer)
+    assert ANSWER_PART in message_text(quick_answer) and ANSWER_PART in message_text(slow_answer)
 
 
 async def test_sigterm_closes_the_database_cleanly(world: World) -> None:

@@ -27,6 +27,7 @@ from tests.stand_in import (
     MANAGE_GUILD,
     FakeInteraction,
     World,
+    message_text,
     start_world,
     stop_world,
 )
@@ -52,16 +53,6 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         await stop_world(w)
 
 
-def embed_text(message: dict[str, Any]) -> str:
-    """Title, description, fields and footer of a message's embeds, as one string."""
-    parts: list[str] = [message.get("content") or ""]
-    for embed in message.get("embeds") or []:
-        parts += [embed.get("title", ""), embed.get("description", "")]
-        parts += [f"{f['name']}\n{f['value']}" for f in embed.get("fields", [])]
-        parts.append((embed.get("footer") or {}).get("text", ""))
-    return "\n".join(parts)
-
-
 def custom_ids(message: dict[str, Any]) -> list[str]:
     """custom_id of every button of a message."""
     return [c["custom_id"] for row in message.get("components") or [] for c in row.get("components", [])]
@@ -71,8 +62,8 @@ def private_reply(inter: FakeInteraction) -> str:
     """Text of a private (ephemeral) first message, sent at once or after a deferral; fails if it was public."""
     assert inter.ephemeral, "the response should be visible only to the member"
     if inter.ack_type == CALLBACK_MESSAGE:
-        return embed_text(inter.ack_body["data"])  # type: ignore[index]
-    return embed_text(inter.messages()[0])
+        return message_text(inter.ack_body["data"])  # type: ignore[index]
+    return message_text(inter.messages()[0])
 
 
 # ----------------------------------------------------------------------------- asking
@@ -86,7 +77,7 @@ async def test_question_deferred_answered_with_source_and_logged(world: World) -
     # Acknowledged with a "thinking" defer inside Discord's 3-second window (the stand-in refuses later ones).
     assert inter.acked and inter.ack_type == CALLBACK_DEFERRED_MESSAGE and not inter.late_callbacks
     assert not inter.ephemeral, "answers are public by default"
-    text = embed_text(answer)
+    text = message_text(answer)
     assert "Su Junping, un jeune entrepreneur, a fait fortune" in text
     assert f"]({SOURCE_URL}" in text, "the source is a markdown link to the article"
     assert "La Tribune" in text and "Confiance" in text
@@ -105,7 +96,7 @@ async def test_question_deferred_answered_with_source_and_logged(world: World) -
 async def test_question_without_answer_says_so(world: World) -> None:
     noe = world.a.member("noe")
     _, answer = await world.ask(world.a, noe, NOT_FOUND_QUESTION)
-    assert NOT_FOUND in embed_text(answer)
+    assert NOT_FOUND in message_text(answer)
     rows = world.rows("SELECT found, question FROM queries WHERE user_id = ?", noe.id)
     assert [(r["found"], r["question"]) for r in rows] == [(0, NOT_FOUND_QUESTION)]
 
@@ -136,7 +127,7 @@ async def test_mentions_answered_only_in_allowed_channels(world: World) -> None:
     await fake.wait_until(lambda: fake.channel_messages(questions.id), what="reply to the mention")
     reply = fake.channel_messages(questions.id)[0]
     assert reply["message_reference"]["message_id"] == asked["id"]
-    assert "Su Junping, un jeune entrepreneur" in embed_text(reply)
+    assert "Su Junping, un jeune entrepreneur" in message_text(reply)
     # The aiosqlite connection serialises the channel checks, so both earlier messages were handled by now.
     assert fake.channel_messages(elsewhere.id) == []
     assert len(fake.channel_messages(questions.id)) == 1
@@ -159,7 +150,7 @@ async def test_everyone_and_role_mentions_ping_nobody(world: World) -> None:
     inter, answer = await world.ask(a, a.member("malo"), question)
     followup = next(r for r in fake.requests_to("webhook_followup") if inter.token in r.path)
     assert followup.body["allowed_mentions"] == {"parse": []}
-    assert "@everyone" not in embed_text(answer), "the echoed question is defused"
+    assert "@everyone" not in message_text(answer), "the echoed question is defused"
 
     questions = a.channel("questions")
     before = len(fake.channel_messages(questions.id))
@@ -245,7 +236,7 @@ async def test_admin_commands_refused_without_manage_server(world: World) -> Non
         ("admin salons ajouter", {"salon": a.channel("hors-sujet")}),
     ):
         inter = await world.run(a, a.member("camille"), command, **options)
-        assert MISSING_PERMISSION in embed_text(inter.messages()[0]), command
+        assert MISSING_PERMISSION in message_text(inter.messages()[0]), command
         assert inter.ephemeral, command
     assert a.channel("hors-sujet").id not in [
         r["channel_id"] for r in world.rows("SELECT channel_id FROM channels WHERE guild_id = ?", a.id)
@@ -302,17 +293,17 @@ async def test_reindex_while_questions_are_answered(world: World) -> None:
 
     for inter in questions:
         answer = await fake.wait_answer(inter)
-        assert inter.acked and "Su Junping, un jeune entrepreneur" in embed_text(answer)
+        assert inter.acked and "Su Junping, un jeune entrepreneur" in message_text(answer)
     await fake.wait_until(
-        lambda: any("Corpus rechargé" in embed_text(m) for m in reindex_inter.messages()), what="re-index reply"
+        lambda: any("Corpus rechargé" in message_text(m) for m in reindex_inter.messages()), what="re-index reply"
     )
-    assert "6 documents" in embed_text(reindex_inter.messages()[-1])
+    assert "6 documents" in message_text(reindex_inter.messages()[-1])
     ids = [m.id for m in members]
     sql = f"SELECT error, found FROM queries WHERE user_id IN ({','.join('?' * len(ids))})"
     rows = await fake.wait_until(lambda: len(r := world.rows(sql, *ids)) == len(members) and r, what="the log rows")
     assert len(rows) == len(members) and all(r["error"] is None and r["found"] == 1 for r in rows)
     _, answer = await world.ask(a, members[0], "Que vend la coopérative de Xiangtan sur internet ?")
-    assert "noix de lotus séchées" in embed_text(answer).replace("**", "")  # the answer is in bold
+    assert "noix de lotus séchées" in message_text(answer)
 
 
 # ----------------------------------------------------------------------------- server settings (guild C)
@@ -341,7 +332,7 @@ async def test_mentions_answered_in_a_thread_when_set(world: World) -> None:
     assert created[0].path == f"/channels/{c.channel('questions').id}/messages/{asked['id']}/threads"
     thread_id = int(asked["id"])  # a thread started from a message takes the message's id
     await fake.wait_until(lambda: fake.channel_messages(thread_id), what="answer in the thread")
-    assert "Su Junping, un jeune entrepreneur" in embed_text(fake.channel_messages(thread_id)[0])
+    assert "Su Junping, un jeune entrepreneur" in message_text(fake.channel_messages(thread_id)[0])
 
 
 async def test_per_server_rate_limit(world: World) -> None:

@@ -21,7 +21,15 @@ import pytest_asyncio
 
 from bot.app import INDEX_DIR_NAME
 from tests.conftest import SEEDS
-from tests.stand_in import BotProcess, FakeDiscord, FakeGuild, FakeInteraction, read_db, snowflake_on_shard
+from tests.stand_in import (
+    BotProcess,
+    FakeDiscord,
+    FakeGuild,
+    FakeInteraction,
+    message_text,
+    read_db,
+    snowflake_on_shard,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -58,17 +66,7 @@ class Cluster:
         """Run a moderator command and return the text of its last message once it has one."""
         inter = await self.fake.slash(guild, guild.channel("général"), guild.member("modo"), command)
         await self.fake.wait_answer(inter, timeout=timeout)
-        return text_of(inter.messages()[-1])
-
-
-def text_of(message: dict[str, Any]) -> str:
-    """Content, and the title, description, fields and footer of each embed of a message, without bold marks."""
-    parts = [message.get("content") or ""]
-    for embed in message.get("embeds") or []:
-        parts += [embed.get("title", ""), embed.get("description", "")]
-        parts += [f"{f['name']} {f['value']}" for f in embed.get("fields", [])]
-        parts.append((embed.get("footer") or {}).get("text", ""))
-    return "\n".join(parts).replace("**", "")  # the answer's words are quoted as they are, some in bold
+        return message_text(inter.messages()[-1])
 
 
 def query_id(answer: dict[str, Any]) -> int:
@@ -126,7 +124,7 @@ async def test_each_process_runs_its_shards_and_every_question_is_answered_and_l
 
     asked = await asyncio.gather(*(cluster.ask(guild, "camille", QUESTION) for guild in cluster.guilds))
     for guild, (inter, answer) in zip(cluster.guilds, asked, strict=True):
-        assert ANSWER_PART in text_of(answer)
+        assert ANSWER_PART in message_text(answer)
         assert len(inter.messages()) == 1, "answered once, by one process"
         delivered = [f for f in fake.recorder.events_sent("INTERACTION_CREATE") if f.data["id"] == str(inter.id)]
         assert [f.shard for f in delivered] == [(cluster.guilds.index(guild), SHARD_COUNT)]
@@ -158,7 +156,7 @@ async def test_a_failed_reindexing_leaves_both_processes_on_the_old_index(cluste
     assert saved[0].stat().st_mtime_ns == before
     for guild in (cluster.guilds[0], cluster.guilds[3]):
         _, answer = await cluster.ask(guild, "camille", QUESTION)
-        assert ANSWER_PART in text_of(answer)
+        assert ANSWER_PART in message_text(answer)
     assert not any(LOADED_FROM_ANOTHER in line for p in cluster.processes for line in p.log_lines)
 
 
@@ -180,7 +178,7 @@ async def test_reindexing_in_one_server_reaches_the_other_process(cluster: Clust
     )
     assert not any(LOADED_FROM_ANOTHER in line for line in first.log_lines)
     answers = await asyncio.gather(*(cluster.ask(guild, "camille", LOTUS_QUESTION) for guild in cluster.guilds))
-    assert all(LOTUS_ANSWER in text_of(answer) for _, answer in answers)
+    assert all(LOTUS_ANSWER in message_text(answer) for _, answer in answers)
 
 
 async def test_a_killed_process_loses_no_acknowledged_row_and_the_other_keeps_answering(cluster: Cluster) -> None:
@@ -194,7 +192,7 @@ async def test_a_killed_process_loses_no_acknowledged_row_and_the_other_keeps_an
     assert [r[0] for r in cluster.rows("PRAGMA integrity_check")] == ["ok"]
     for guild in cluster.guilds[2:]:
         _, answer = await cluster.ask(guild, "camille", f"{QUESTION} (après)")
-        assert ANSWER_PART in text_of(answer)
+        assert ANSWER_PART in message_text(answer)
         rows = cluster.rows("SELECT id FROM queries WHERE guild_id = ? AND question LIKE '%(après)'", guild.id)
         assert [r["id"] for r in rows] == [query_id(answer)]
     assert second.proc is not None and second.proc.returncode is None
@@ -214,7 +212,7 @@ async def test_a_process_taking_over_the_killed_ones_shards_serves_the_current_i
 
     guild = cluster.guilds[0]
     _, answer = await cluster.ask(guild, "camille", LOTUS_QUESTION)
-    assert LOTUS_ANSWER in text_of(answer)
+    assert LOTUS_ANSWER in message_text(answer)
     # Every row of this server but the last was logged by the killed process: the figures, the history and the
     # export read them from the database, and /oubli erases them.
     logged = cluster.rows("SELECT COUNT(*) AS n FROM queries WHERE guild_id = ?", guild.id)[0]["n"]
@@ -263,7 +261,7 @@ async def test_without_shard_settings_one_process_runs_the_recommended_shards_at
             inter = await fake.slash(
                 guild, guild.channel("questions"), guild.member("camille"), "question", texte=QUESTION
             )
-            assert ANSWER_PART in text_of(await fake.wait_answer(inter, timeout=30))
+            assert ANSWER_PART in message_text(await fake.wait_answer(inter, timeout=30))
         assert any("shards 0/2, 1/2" in line for line in bot.log_lines)
     finally:
         await bot.stop()

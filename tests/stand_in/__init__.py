@@ -12,7 +12,7 @@ Modules: `state` (the world and its JSON shapes), `recorder` (what went over the
 """
 
 from .gateway import OP_HEARTBEAT, Connection, Gateway, Session
-from .process import BotProcess, World, read_db, start_world, stop_world
+from .process import BotProcess, World, message_text, read_db, start_world, stop_world
 from .recorder import GatewayFrame, RecordedRequest, Recorder
 from .rest import Fault, RestApi
 from .server import FakeDiscord
@@ -60,6 +60,7 @@ __all__ = [
     "Session",
     "World",
     "guild_shard",
+    "message_text",
     "read_db",
     "snowflake",
     "snowflake_on_shard",

@@ -254,3 +254,14 @@ async def stop_world(world: World) -> int | None:
         return await world.bot.stop()
     finally:
         await world.fake.close()
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """A message as a member reads it: content, then each embed's title, description, fields and footer, without
+    the Markdown bold the bot puts around the answer (its words are quoted as they are)."""
+    parts = [message.get("content") or ""]
+    for embed in message.get("embeds") or []:
+        parts += [embed.get("title", ""), embed.get("description", "")]
+        parts += [f"{f['name']}\n{f['value']}" for f in embed.get("fields", [])]
+        parts.append((embed.get("footer") or {}).get("text", ""))
+    return "\n".join(parts).replace("**", "")
