@@ -355,8 +355,7 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
     sent = Counter((i.user_id, text) for i, text in inters)
     rows = await logged_questions(database, config.database_url)
     logged = Counter(rows)
-    if any("Traceback" in line for bot in bots for line in bot.log_lines):
-        notes.append("the bot logged a traceback (see its stderr)")
+    notes += [f"the bot logged a traceback: {error}" for bot in bots if (error := first_traceback(bot.log_lines))]
     return LoadReport(
         config=config,
         corpus_label=label,
@@ -382,6 +381,15 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
         reindex_reply=reindex_reply,
         notes=notes,
     )
+
+
+def first_traceback(lines: Sequence[str]) -> str | None:
+    """The log line announcing the bot's first traceback and the exception that ended it, None without one."""
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            raised = next((later for later in lines[i + 1 :] if later and not later.startswith(" ")), "?")
+            return f"{lines[i - 1][-100:] if i else ''} — {raised[:100]}"
+    return None
 
 
 async def logged_questions(database: Path, url: str | None) -> list[tuple[int, str]]:
