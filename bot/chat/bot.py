@@ -36,7 +36,7 @@ from bot.config import Settings
 from bot.search.answer import Answer
 from bot.search.engine import Engine, EngineOptions
 from bot.search.index_file import index_file, index_key
-from bot.storage import GuildSettings, Storage
+from bot.storage import GuildSettings, Storage, StorageError
 from bot.storage.connection import Listening
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,10 @@ class QABot(commands.AutoShardedBot):
         await CommandSync.for_settings(self.settings).run(self.tree)
         self.retention_task.start()
         self.index_watch_task.start()
-        self._listening = await self.storage.listen(REINDEX_CHANNEL, self.index_notices.announce)
+        try:
+            self._listening = await self.storage.listen(REINDEX_CHANNEL, self.index_notices.announce)
+        except StorageError as exc:  # the bot serves all the same; only news of other machines' re-indexing is lost
+            log.warning("réindexations des autres machines non suivies : %s", exc)
 
     async def launch_shards(self) -> None:
         """Connect this process's shards.
