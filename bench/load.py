@@ -340,7 +340,7 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
         rss_peak = [_vm_hwm(bot.pid) for bot in bots]
     finally:
         statuses = [await bot.stop() for bot in bots]
-        exit_status = next((status for status in statuses if status != 0), 0) if bots[0].proc else None
+        exit_status = next((status for status in statuses if status != 0), 0)  # the first failure, if any
         await fake.close()
 
     acked = [i for i, _ in inters if i.acked]
