@@ -274,7 +274,6 @@ async def run_load(config: LoadConfig, workdir: Path) -> LoadReport:
     inters: list[tuple[FakeInteraction, str]] = []
     ping_idle: list[float] = []
     ping_load: list[float] = []
-    exit_status: int | None = None
     try:
         started = time.monotonic()
         await asyncio.gather(*(bot.start() for bot in bots))
