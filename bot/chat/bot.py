@@ -6,7 +6,8 @@ the rate limit, the central error handler for slash commands, and the periodic r
 
 The bot runs the Discord shards its settings name (all of them by default) and may be one of several
 processes sharing one database: what one process changes there, the others see (settings after at most
-`SETTINGS_TTL_SECONDS`, the index within `WATCH_SECONDS`, the retention runs once for all of them).
+`SETTINGS_TTL_SECONDS`, the index within `WATCH_SECONDS` on one machine and at once on any machine with
+PostgreSQL, the retention runs once for all of them).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.app import engine_options, index_dir, reindex, saved_engine
+from bot.app import INDEX_OPTIONS, engine_options, index_dir, reindex, saved_engine
 from bot.chat.cache import ExpiringCache
 from bot.chat.command_sync import CommandSync
 from bot.chat.coordination import LockFileSchedule, Schedule, exclusive
-from bot.chat.index_watch import WATCH_SECONDS, IndexWatcher
+from bot.chat.index_watch import WATCH_SECONDS, IndexNotices, IndexWatcher
 from bot.chat.messages import CHECK_FAILED, GUILD_ONLY, MISSING_PERMISSION
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.reindexing import Reindexer
@@ -34,8 +35,9 @@ from bot.chat.shards import shard_label
 from bot.config import Settings
 from bot.search.answer import Answer
 from bot.search.engine import Engine, EngineOptions
-from bot.search.index_file import index_file
-from bot.storage import GuildSettings, Storage
+from bot.search.index_file import index_file, index_key
+from bot.storage import GuildSettings, Storage, StorageError
+from bot.storage.connection import Listening
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ RETENTION_INTERVAL_HOURS = 6.0  # the clean-up runs once per interval, by whiche
 RETENTION_CHECK_MINUTES = 30.0  # how often each process looks whether it is due
 SETTINGS_WAIT_SECONDS = 1.0  # a server's settings are read before /question is acknowledged (3-second rule)
 SETTINGS_TTL_SECONDS = 30.0  # a server's settings changed by another process apply here within this time
+REINDEX_CHANNEL = "bot_reindex"  # where a process announces the key of the index it re-indexed (PostgreSQL)
 
 # Builds a fresh engine for re-indexing: (corpus path, options, index folder), blocking, run in a thread.
 EngineFactory = Callable[[Path, EngineOptions, Path], Engine]
@@ -126,6 +129,8 @@ class QABot(commands.AutoShardedBot):
         self.reindexer = Reindexer(lambda: self._build(engine_factory))
         self.index_watcher = IndexWatcher(index_file(index_dir(settings), settings.corpus_path), self.load_saved_index)
         self.retention = retention or retention_schedule(settings)
+        self.index_notices = IndexNotices(self.follow_announced_index)
+        self._listening: Listening | None = None
         self._logging_in = False
         self.settings_cache: ExpiringCache[int, GuildSettings] = ExpiringCache(SETTINGS_TTL_SECONDS)
 
@@ -133,12 +138,16 @@ class QABot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Load the extensions, sync slash commands if they changed since the last sync, start the retention
-        and the watch over the saved index."""
+        and the watches over the saved index and over the indexes other processes announce."""
         for name in EXTENSIONS:
             await self.load_extension(name)
         await CommandSync.for_settings(self.settings).run(self.tree)
         self.retention_task.start()
         self.index_watch_task.start()
+        try:
+            self._listening = await self.storage.listen(REINDEX_CHANNEL, self.index_notices.announce)
+        except StorageError as exc:  # the bot serves all the same; only news of other machines' re-indexing is lost
+            log.warning("réindexations des autres machines non suivies : %s", exc)
 
     async def launch_shards(self) -> None:
         """Connect this process's shards.
@@ -178,6 +187,9 @@ class QABot(commands.AutoShardedBot):
         for task in (self.retention_task, self.index_watch_task):
             if task.is_running():
                 task.cancel()
+        if self._listening is not None:
+            await self._listening.close()
+        await self.index_notices.close()
         if not self._logging_in:
             # discord.py's sharded client makes the queue its close needs at login; before that, the plain
             # client's close is all there is to do.
@@ -208,6 +220,36 @@ class QABot(commands.AutoShardedBot):
         engine = await self.reindexer.rebuild()
         self.engine = engine
         log.info("corpus re-indexed: %d documents, %d passages", engine.document_count, engine.passage_count)
+        try:
+            await self.storage.publish(REINDEX_CHANNEL, engine_key(engine))
+        except Exception:  # the index serves here all the same; the other machines keep theirs until re-indexed
+            log.exception("réindexation non annoncée aux autres processus")
+        return engine
+
+    async def follow_announced_index(self, key: str) -> Engine | None:
+        """Serve the index another process announced (`key`) unless it is the one in service here: the saved
+        index of the corpus on disk when that is current, else one rebuilt here (on another machine, with
+        another index folder). The new engine, or None when this one serves that index already.
+
+        Raises ReindexInProgress while this process re-indexes; CorpusError when the corpus is unreadable.
+        """
+        if key == engine_key(self.engine):
+            return None
+        engine = await self.reindexer.rebuild()
+        self.engine = engine
+        if engine_key(engine) != key:
+            log.warning(
+                "index annoncé par un autre processus (%s) différent de celui du corpus de cette machine (%s) : "
+                "le corpus n'y est pas le même",
+                key,
+                engine_key(engine),
+            )
+        else:
+            log.info(
+                "index annoncé par un autre processus en service : %d documents, %d passages",
+                engine.document_count,
+                engine.passage_count,
+            )
         return engine
 
     async def load_saved_index(self) -> Engine | None:
@@ -283,6 +325,11 @@ class QABot(commands.AutoShardedBot):
             await self.retention.run_if_due(lambda: self.storage.apply_retention(self.settings.retention_days))
         except Exception:
             log.exception("retention clean-up failed")
+
+
+def engine_key(engine: Engine) -> str:
+    """The key of the index an engine answers from (its corpus's fingerprint and the index options)."""
+    return index_key(engine.corpus.fingerprint, INDEX_OPTIONS)
 
 
 def _guild_id(event_argument: object) -> int | None:

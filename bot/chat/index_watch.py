@@ -3,10 +3,14 @@
 `/admin reindexer` rebuilds the index in the process whose shard received it and saves it beside the
 database; every process watches that file (a `stat` every few seconds costs microseconds) and, when it
 changed, loads it in a thread as re-indexing does, answering with the old index until then.
+With PostgreSQL, the re-indexing process also announces the new index's key to every process, those of
+other machines included (`IndexNotices`), which then load or rebuild that index themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -64,3 +68,41 @@ class IndexWatcher:
             return False
         self._seen = stamp
         return True
+
+
+class IndexNotices:
+    """Runs `follow(key)` for the index keys other processes announce, one at a time, the latest first.
+
+    A key announced while `follow` runs is followed next (older ones waiting are dropped); while this process
+    re-indexes (`ReindexInProgress`), the key is tried again `retry_seconds` later.
+    """
+
+    def __init__(self, follow: Callable[[str], Awaitable[object]], *, retry_seconds: float = WATCH_SECONDS) -> None:
+        self._follow = follow
+        self._retry_seconds = retry_seconds
+        self._wanted: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def announce(self, key: str) -> None:
+        """Follow `key` soon (called by the database listener, on the event loop)."""
+        self._wanted = key
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="index-notices")
+
+    async def _run(self) -> None:
+        while self._wanted is not None:
+            key, self._wanted = self._wanted, None
+            try:
+                await self._follow(key)
+            except ReindexInProgress:
+                self._wanted = self._wanted or key
+                await asyncio.sleep(self._retry_seconds)
+            except Exception:
+                log.exception("index annoncé %s non chargé : l'index actuel reste en service", key)
+
+    async def close(self) -> None:
+        """Stop following (a load or rebuild under way in its thread ends on its own)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from bot.storage import guilds, privacy, querylog
-from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database
+from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database, Listening, Receive
 from bot.storage.postgres import PostgresDatabase, is_postgres_url, redact
 from bot.storage.records import GuildSettings, GuildStats, QueryRecord, QueryRow
 from bot.storage.schema import StorageError
@@ -77,6 +77,14 @@ class Storage:
     async def close(self) -> None:
         """Close the connection (idempotent, and complete even if the caller is cancelled)."""
         await self._db.close()
+
+    async def publish(self, channel: str, payload: str) -> bool:
+        """Tell the processes sharing the database (on any machine) some news; False with SQLite (no notices)."""
+        return await self._db.publish(channel, payload)
+
+    async def listen(self, channel: str, receive: Receive) -> Listening | None:
+        """Hear what `publish` sends on `channel` until closed; None with SQLite (no notices)."""
+        return await self._db.listen(channel, receive)
 
     async def __aenter__(self) -> Self:
         return self

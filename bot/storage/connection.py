@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -30,6 +30,15 @@ DATABASE_ERRORS = (
 
 Params = Sequence[Any]
 Row = Sequence[Any]
+Receive = Callable[[str], None]  # called with each notice's payload, on the event loop
+
+
+class Listening(ABC):
+    """Notices arriving on one channel until closed."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Stop listening (idempotent)."""
 
 
 class Transaction(ABC):
@@ -96,6 +105,14 @@ class Database(ABC):
     @abstractmethod
     def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """Whether this process may run the job `name` now, no other process sharing the database running it."""
+
+    async def publish(self, channel: str, payload: str) -> bool:
+        """Tell every process listening on `channel` (of any machine); False when the backend has no notices."""
+        return False
+
+    async def listen(self, channel: str, receive: Receive) -> Listening | None:
+        """Call `receive(payload)` for each notice published on `channel`; None when the backend has no notices."""
+        return None
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, None without rows."""

@@ -2,7 +2,7 @@
 
 Chosen by `database.url` (`BOT_DATABASE_URL`). The schema version lives in a one-row `schema_version` table;
 migrations and the retention take advisory locks, so several processes opening or cleaning the same
-database at once do each step once.
+database at once do each step once. Processes tell each other news with NOTIFY, heard by a `Listener`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.storage.connection import CHUNK, Database, Params, Row, Transaction
+from bot.storage.connection import CHUNK, Database, Listening, Params, Receive, Row, Transaction
 from bot.storage.schema import MIGRATIONS, StorageError, check_version
 
 logger = logging.getLogger("bot.storage")
@@ -27,6 +27,8 @@ URL_SCHEMES = ("postgresql", "postgres")
 POOL_SIZE = 4  # connections per process: answers, votes and moderator commands rarely overlap more
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server when opening
 CLOSE_TIMEOUT = 10.0  # seconds for queries still running when closing, then connections are cut
+RELISTEN_SECONDS = 5.0  # wait before connecting again when the listening connection is lost
+CONNECT_ERRORS = (OSError, ValueError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -92,6 +94,7 @@ class PostgresDatabase(Database):
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         super().__init__(redact(url))
         self.pool = pool
+        self._url = url
         self._closed = False
 
     @classmethod
@@ -109,7 +112,7 @@ class PostgresDatabase(Database):
             pool = await asyncpg.create_pool(
                 url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT, server_settings=settings
             )
-        except (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except CONNECT_ERRORS as exc:
             raise StorageError(f"{where} : connexion à PostgreSQL impossible ({type(exc).__name__} : {exc})") from exc
         database = cls(pool, url)
         try:
@@ -205,6 +208,18 @@ class PostgresDatabase(Database):
                 if granted:
                     await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
+    async def publish(self, channel: str, payload: str) -> bool:
+        """NOTIFY `channel` with `payload`: every connection listening on it, this process's included, hears it."""
+        async with self.pool.acquire() as conn:
+            await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+        return True
+
+    async def listen(self, channel: str, receive: Receive) -> Listening:
+        """LISTEN on `channel` on a connection of its own (a pooled one would drop it when handed back)."""
+        listener = Listener(self._url, channel, receive)
+        await listener.start()
+        return listener
+
     async def advance_ids(self, at_least: int) -> None:
         """Make the next question id greater than `at_least` and than every id present (after a copy)."""
         async with self.pool.acquire() as conn:
@@ -213,6 +228,62 @@ class PostgresDatabase(Database):
                 "FROM (SELECT GREATEST($1::bigint, COALESCE(MAX(id), 0)) AS last FROM queries) AS ids",
                 at_least,
             )
+
+
+class Listener(Listening):
+    """LISTENs on one channel on its own connection, and connects again when the server drops it.
+
+    Notices published while it was disconnected are not heard (PostgreSQL keeps none for absent listeners).
+    """
+
+    def __init__(self, url: str, channel: str, receive: Receive) -> None:
+        self._url = url
+        self.channel = channel
+        self._receive = receive
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    async def start(self) -> None:
+        """Listen from now on (raises StorageError when the first connection fails), then in the background."""
+        try:
+            conn = await self._connect()
+        except CONNECT_ERRORS as exc:
+            raise StorageError(f"{redact(self._url)} : écoute de {self.channel} impossible ({exc})") from exc
+        self._task = asyncio.create_task(self._keep(conn), name=f"listen-{self.channel}")
+
+    async def _connect(self) -> asyncpg.Connection:
+        conn = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT)
+        await conn.add_listener(self.channel, lambda _conn, _pid, _channel, payload: self._receive(payload))
+        self.connected.set()
+        return conn
+
+    async def _keep(self, conn: asyncpg.Connection) -> None:
+        """Wait until the connection is lost, then connect again every `RELISTEN_SECONDS` until it works."""
+        try:
+            while True:
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _conn, event=lost: event.set())
+                if not conn.is_closed():
+                    await lost.wait()
+                self.connected.clear()
+                logger.warning("écoute de %s interrompue : reconnexion à %s", self.channel, redact(self._url))
+                while True:
+                    await asyncio.sleep(RELISTEN_SECONDS)
+                    try:
+                        conn = await self._connect()
+                        break
+                    except CONNECT_ERRORS as exc:
+                        logger.warning("écoute de %s : reconnexion impossible (%s)", self.channel, exc)
+        finally:
+            if not conn.is_closed():
+                await asyncio.shield(conn.close(timeout=CLOSE_TIMEOUT))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
 
 async def _read_version(conn: asyncpg.Connection) -> int:
