@@ -30,9 +30,8 @@ from tests.e2e.test_shards import (
     SECOND,
     SHARD_COUNT,
     query_id,
-    text_of,
 )
-from tests.stand_in import BotProcess, FakeDiscord, FakeGuild, FakeInteraction, snowflake_on_shard
+from tests.stand_in import BotProcess, FakeDiscord, FakeGuild, FakeInteraction, message_text, snowflake_on_shard
 from tests.storage.pg_server import PgServer, start_server_for_tests
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -80,7 +79,7 @@ class PgCluster:
         """Run a moderator command and return the text of its last message once it has one."""
         inter = await self.fake.slash(guild, guild.channel("général"), guild.member("modo"), command)
         await self.fake.wait_answer(inter, timeout=timeout)
-        return text_of(inter.messages()[-1])
+        return message_text(inter.messages()[-1])
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +119,7 @@ async def test_questions_on_every_shard_are_answered_once_and_logged_once_in_pos
     questions = [(guild, f"{QUESTION} ({n})") for guild in cluster.guilds for n in range(3)]
     asked = await asyncio.gather(*(cluster.ask(guild, "camille", text) for guild, text in questions))
     for (guild, text), (inter, answer) in zip(questions, asked, strict=True):
-        assert ANSWER_PART in text_of(answer)
+        assert ANSWER_PART in message_text(answer)
         assert len(inter.messages()) == 1, "answered once, by one process"
         delivered = [f for f in fake.recorder.events_sent("INTERACTION_CREATE") if f.data["id"] == str(inter.id)]
         assert [f.shard for f in delivered] == [(cluster.guilds.index(guild), SHARD_COUNT)]
@@ -152,7 +151,7 @@ async def test_a_reindexing_reaches_the_process_of_another_machine_which_rebuild
     assert saved.read_bytes() != before, "no index file is shared: the second process saved the one it rebuilt"
     assert not any(ANNOUNCED in line for line in first.log_lines), "the announcing process already serves it"
     answers = await asyncio.gather(*(cluster.ask(guild, "malo", LOTUS_QUESTION) for guild in cluster.guilds))
-    assert all(LOTUS_ANSWER in text_of(answer) for _, answer in answers)
+    assert all(LOTUS_ANSWER in message_text(answer) for _, answer in answers)
 
 
 async def test_a_killed_process_loses_no_acknowledged_row_and_the_other_keeps_answering(cluster: PgCluster) -> None:
@@ -165,7 +164,7 @@ async def test_a_killed_process_loses_no_acknowledged_row_and_the_other_keeps_an
     assert {r["id"] for r in rows} == acknowledged
     for guild in cluster.guilds[2:]:
         _, answer = await cluster.ask(guild, "camille", f"{QUESTION} (après)")
-        assert ANSWER_PART in text_of(answer)
+        assert ANSWER_PART in message_text(answer)
         rows = await cluster.rows("SELECT id FROM queries WHERE guild_id = $1 AND question LIKE '%(après)'", guild.id)
         assert [r["id"] for r in rows] == [query_id(answer)]
     assert second.proc is not None and second.proc.returncode is None
@@ -181,7 +180,7 @@ async def test_the_process_taking_over_counts_the_rows_the_killed_one_logged(clu
     assert logged == 5, "three questions, the lotus one and one before the kill, all logged by the killed process"
     assert f"Sur la période : {logged}" in await cluster.moderate(guild, "admin stats")
     _, answer = await cluster.ask(guild, "camille", LOTUS_QUESTION)
-    assert LOTUS_ANSWER in text_of(answer)
+    assert LOTUS_ANSWER in message_text(answer)
 
 
 async def test_the_token_never_reaches_a_log(cluster: PgCluster) -> None:
