@@ -235,7 +235,8 @@ async def _migrate_log(source: Path, url: str) -> int:
         return EXIT_FAILURE
     print(
         f"Journal {source} copié vers {target.path} : {copied['queries']} questions, {copied['votes']} votes, "
-        f"{copied['guild_settings']} réglages de serveur, {copied['channels']} salons autorisés.\n"
+        f"{copied['guild_settings']} réglages de serveur, {copied['channels']} salons autorisés, "
+        f"{copied['documents']} documents des serveurs.\n"
         "Pour l'utiliser : BOT_DATABASE_URL (ou database.url dans config/bot.toml), puis redémarrez le bot."
     )
     return 0
