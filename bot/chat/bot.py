@@ -34,6 +34,7 @@ from bot.chat.shards import shard_label
 from bot.config import Settings
 from bot.search.answer import Answer
 from bot.search.engine import Engine, EngineOptions
+from bot.search.guild_engines import GuildEngines
 from bot.search.index_file import index_file
 from bot.storage import GuildSettings, Storage
 
@@ -122,6 +123,7 @@ class QABot(commands.AutoShardedBot):
         self.settings = settings
         self.storage = storage
         self.engine = engine
+        self.guild_engines = GuildEngines(storage.guild_documents, engine_options(settings))
         self.rate_limiter = rate_limiter or RateLimiter()
         self.reindexer = Reindexer(lambda: self._build(engine_factory))
         self.index_watcher = IndexWatcher(index_file(index_dir(settings), settings.corpus_path), self.load_saved_index)
@@ -187,10 +189,11 @@ class QABot(commands.AutoShardedBot):
 
     # -- answering --
 
-    async def answer(self, question: str) -> Answer:
-        """Ask the current engine, off the event loop (raises QuestionError for a blank question)."""
-        engine = self.engine
-        return await asyncio.to_thread(engine.answer, question)
+    async def answer(self, question: str, guild_id: int | None = None) -> Answer:
+        """Answer as that server would, off the event loop: the current shared engine and, on a server with
+        documents of its own, that server's engine (`GuildEngines.answer`); raises QuestionError for a blank question.
+        """
+        return await self.guild_engines.answer(self.engine, question, guild_id)
 
     def _build(self, engine_factory: EngineFactory) -> Engine:
         """Rebuild the engine (blocking), one process of the machine at a time: a process that waited for
