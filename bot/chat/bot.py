@@ -37,6 +37,7 @@ from bot.search.engine import Engine, EngineOptions
 from bot.search.guild_engines import GuildEngines
 from bot.search.index_file import index_file
 from bot.storage import GuildSettings, Storage
+from bot.storage.connection import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +136,24 @@ class QABot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Load the extensions, sync slash commands if they changed since the last sync, start the retention
-        and the watch over the saved index."""
+        and the watch over the saved index, and index the servers' own documents."""
         for name in EXTENSIONS:
             await self.load_extension(name)
         await CommandSync.for_settings(self.settings).run(self.tree)
         self.retention_task.start()
         self.index_watch_task.start()
+        await self.index_guild_documents()
+
+    async def index_guild_documents(self) -> None:
+        """Start building, in the background, the index of each server that has documents of its own, so its first
+        question does not wait for it; a database that cannot be read leaves them to be built at that question."""
+        try:
+            guild_ids = await self.storage.guilds_with_documents()
+        except DATABASE_ERRORS as exc:
+            log.warning("documents des serveurs illisibles au démarrage (%s) ; indexés à leur première question", exc)
+            return
+        for guild_id in guild_ids:
+            self.guild_engines.refresh(guild_id)
 
     async def launch_shards(self) -> None:
         """Connect this process's shards.

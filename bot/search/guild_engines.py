@@ -57,15 +57,20 @@ class GuildEngines:
     async def rebuild(self, guild_id: int) -> Engine | None:
         """Read that server's documents again and index them in a thread, then swap the new engine in (the old one
         answers until then); None when the server has no documents left. Rebuilds of one server run one at a time,
-        so the last one started reads the latest documents. Raises what the loader raises, keeping the old engine.
+        so the last one started reads the latest documents. On failure the old engine is dropped too, since it may
+        hold a document just removed: the server's next question reads its documents again. Raises what failed.
         """
         lock = self._locks.setdefault(guild_id, asyncio.Lock())
         async with lock:
-            documents = await self._load(guild_id)
-            engine = None
-            if documents:
-                corpus = Corpus(documents, source=f"guild:{guild_id}")
-                engine = await asyncio.to_thread(Engine.build, corpus, self._options, workers=1)
+            try:
+                documents = await self._load(guild_id)
+                engine = None
+                if documents:
+                    corpus = Corpus(documents, source=f"guild:{guild_id}")
+                    engine = await asyncio.to_thread(Engine.build, corpus, self._options, workers=1)
+            except BaseException:
+                self._engines.pop(guild_id, None)
+                raise
             self._engines[guild_id] = engine
         return engine
 

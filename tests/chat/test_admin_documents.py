@@ -16,7 +16,7 @@ from bot.ingest.errors import IngestError
 from bot.search.corpus import make_document
 from bot.search.engine import Engine
 from bot.storage import Storage
-from tests.helpers import assert_pings_nobody, make_bot, make_interaction, make_member, sent_kwargs
+from tests.helpers import assert_pings_nobody, eventually, make_bot, make_interaction, make_member, sent_kwargs
 
 GUILD_A, GUILD_B = 1, 2
 QUESTION = "Combien d'exposants au marché aux plantes de Montbrison ?"
@@ -171,3 +171,16 @@ async def test_an_address_is_fetched_with_the_private_address_guard(storage: Sto
         await cog.documents_ajouter.callback(cog, interaction, None, "http://10.0.0.1/")
     assert reply(interaction) == messages.DOCUMENT_REFUSED.format(reason="http://10.0.0.1/ : adresse privée refusée.")
     assert len(await storage.list_documents(GUILD_A)) == 1
+
+
+async def test_servers_with_documents_are_indexed_at_start(storage: Storage, caplog: pytest.LogCaptureFixture) -> None:
+    await add_market(Admin(make_bot(storage)))
+    bot = make_bot(storage)  # a restarted bot: nothing built yet
+    assert bot.guild_engines.loaded(GUILD_A) is None
+    await bot.index_guild_documents()
+    await eventually(lambda: bot.guild_engines.loaded(GUILD_A) is not None)
+    assert bot.guild_engines.loaded(GUILD_B) is None
+    await storage.close()
+    with caplog.at_level(logging.WARNING, logger="bot.chat.bot"):
+        await make_bot(storage).index_guild_documents()
+    assert "documents des serveurs illisibles au démarrage" in caplog.text

@@ -102,4 +102,7 @@ async def test_unreadable_documents_leave_the_shared_corpus_answering(
             await engines.refresh(GUILD_A)
         await asyncio.sleep(0)  # the done callback logs
     assert "non reconstruit" in caplog.text
-    assert engines.loaded(GUILD_A) is not None  # the old engine keeps answering
+    assert engines.loaded(GUILD_A) is None  # dropped: it may hold a document just removed
+    library.broken = False
+    library.documents[GUILD_A] = []
+    assert not (await engines.answer(seed_engine, QUESTION, GUILD_A)).found  # the next question reads them again
