@@ -146,15 +146,17 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.server is not None and log is None:
         print(f"Impossible de lire les documents du serveur {args.server} sans la base de données.", file=sys.stderr)
         return EXIT_FAILURE
-    guilds = GuildEngines(log.guild_documents, engine_options(settings)) if log is not None else None
+    guilds = None
+    if args.server is not None and log is not None:
+        guilds = GuildEngines(log.guild_documents, engine_options(settings))
     status = 0
     try:
         for question in questions:
             try:
-                if guilds is not None and args.server is not None:
-                    answer = await guilds.answer(engine, question, args.server)
-                else:
+                if guilds is None:
                     answer = engine.answer(question)
+                else:
+                    answer = await guilds.answer(engine, question, args.server)
             except QuestionError as exc:
                 print(exc, file=sys.stderr)
                 status = EXIT_USAGE
