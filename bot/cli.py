@@ -20,6 +20,7 @@ from bot.evaluation import run_eval
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
+from bot.search.guild_engines import GuildEngines
 from bot.search.index_file import IndexWriteError, index_file, open_index
 from bot.storage import QueryRecord, Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS
@@ -136,20 +137,32 @@ def _utf8_output() -> None:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer each question from the shared corpus; with `--server`, as that server would, its own documents
+    (read from the database) asked too. The log row names no server: a test from the terminal is not one of
+    that server's members asking."""
     engine = engine_for(settings, _warn, _progress)
     questions = _stdin_questions() if args.question == "-" else [args.question]
-    log = await _open_log(settings, not args.no_log)
+    log = await _open_log(settings, not args.no_log or args.server is not None)
+    if args.server is not None and log is None:
+        print(f"Impossible de lire les documents du serveur {args.server} sans la base de données.", file=sys.stderr)
+        return EXIT_FAILURE
+    guilds = None
+    if args.server is not None and log is not None:
+        guilds = GuildEngines(log.guild_documents, engine_options(settings))
     status = 0
     try:
         for question in questions:
             try:
-                answer = engine.answer(question)
+                if guilds is None:
+                    answer = engine.answer(question)
+                else:
+                    answer = await guilds.answer(engine, question, args.server)
             except QuestionError as exc:
                 print(exc, file=sys.stderr)
                 status = EXIT_USAGE
                 continue
             _print_answer(answer, engine, args.json)
-            if log is not None:
+            if log is not None and not args.no_log:
                 await log.log_query(QueryRecord.from_answer(answer, origin="cli"))
     finally:
         if log is not None:
@@ -235,7 +248,8 @@ async def _migrate_log(source: Path, url: str) -> int:
         return EXIT_FAILURE
     print(
         f"Journal {source} copié vers {target.path} : {copied['queries']} questions, {copied['votes']} votes, "
-        f"{copied['guild_settings']} réglages de serveur, {copied['channels']} salons autorisés.\n"
+        f"{copied['guild_settings']} réglages de serveur, {copied['channels']} salons autorisés, "
+        f"{copied['documents']} documents des serveurs.\n"
         "Pour l'utiliser : BOT_DATABASE_URL (ou database.url dans config/bot.toml), puis redémarrez le bot."
     )
     return 0
@@ -263,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="sortie JSON (un objet par question)")
     ask.add_argument("--database", type=Path, default=None, help="journal SQLite des questions (data/bot.sqlite3)")
     ask.add_argument("--no-log", action="store_true", help="ne pas enregistrer la question dans le journal")
+    ask.add_argument(
+        "--server", type=int, default=None, metavar="ID", help="répondre comme ce serveur Discord, avec ses documents"
+    )
     add_common(ask)
     ask.set_defaults(func=_cmd_ask)
 

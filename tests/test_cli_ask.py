@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.search.corpus import make_document
+from bot.storage import Storage
 from tests.conftest import DEV_QA, REPO, SEEDS
 
 SOURCE_KEYS = {"doc_id", "file", "title", "publisher", "published", "url", "score", "passage"}
@@ -294,3 +297,28 @@ def test_member_questions_keep_their_measured_floor(capsys: pytest.CaptureFixtur
     assert count("clé dans la première phrase") >= 24
     assert count("sans réponse refusées") >= 3
     assert rows["politesses reconnues"] == "8/8"
+
+
+def test_ask_as_a_server_reads_its_documents(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--server ID` answers from the shared corpus and that server's own documents, and no other server's."""
+    question = "Combien d'exposants au marché aux plantes de Montbrison ?"
+    text = (
+        "Marché aux plantes de Montbrison\n\nLa Fédération des jardiniers de Montbrison organise son marché aux "
+        "plantes le 14 mai 2026 sur la place Bouvier. Plus de quarante exposants y vendront des semis."
+    )
+
+    async def add() -> None:
+        async with await Storage.open(tmp_path / "log.sqlite3") as storage:
+            document = make_document("jardins", text, guess=True)
+            assert document is not None
+            await storage.add_documents(111, [document], 50, "fichier:jardins.txt")
+
+    asyncio.run(add())
+    assert main([*_ask(tmp_path, question, "--json", "--no-log"), "--server", "111"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["found"] and answer["sources"][0]["doc_id"] == "jardins"
+    assert "Montbrison" in answer["answer"]
+    assert main([*_ask(tmp_path, question, "--json", "--no-log"), "--server", "222"]) == 0
+    elsewhere = json.loads(capsys.readouterr().out)
+    assert all(source["doc_id"] != "jardins" for source in elsewhere["sources"])
+    assert _logged(tmp_path / "log.sqlite3") == []  # --no-log still holds

@@ -35,9 +35,10 @@ from bot.chat.shards import shard_label
 from bot.config import Settings
 from bot.search.answer import Answer
 from bot.search.engine import Engine, EngineOptions
+from bot.search.guild_engines import GuildEngines
 from bot.search.index_file import index_file, index_key
 from bot.storage import GuildSettings, Storage, StorageError
-from bot.storage.connection import Listening
+from bot.storage.connection import DATABASE_ERRORS, Listening
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ class QABot(commands.AutoShardedBot):
         self.settings = settings
         self.storage = storage
         self.engine = engine
+        self.guild_engines = GuildEngines(storage.guild_documents, engine_options(settings))
         self.rate_limiter = rate_limiter or RateLimiter()
         self.reindexer = Reindexer(lambda: self._build(engine_factory))
         self.index_watcher = IndexWatcher(index_file(index_dir(settings), settings.corpus_path), self.load_saved_index)
@@ -137,8 +139,9 @@ class QABot(commands.AutoShardedBot):
     # -- lifecycle --
 
     async def setup_hook(self) -> None:
-        """Load the extensions, sync slash commands if they changed since the last sync, start the retention
-        and the watches over the saved index and over the indexes other processes announce."""
+        """Load the extensions, sync slash commands if they changed since the last sync, start the retention,
+        the watches over the saved index and over the indexes other processes announce, and index the servers'
+        own documents."""
         for name in EXTENSIONS:
             await self.load_extension(name)
         await CommandSync.for_settings(self.settings).run(self.tree)
@@ -148,6 +151,18 @@ class QABot(commands.AutoShardedBot):
             self._listening = await self.storage.listen(REINDEX_CHANNEL, self.index_notices.announce)
         except StorageError as exc:  # the bot serves all the same; only news of other machines' re-indexing is lost
             log.warning("réindexations des autres machines non suivies : %s", exc)
+        await self.index_guild_documents()
+
+    async def index_guild_documents(self) -> None:
+        """Start building, in the background, the index of each server that has documents of its own, so its first
+        question does not wait for it; a database that cannot be read leaves them to be built at that question."""
+        try:
+            guild_ids = await self.storage.guilds_with_documents()
+        except DATABASE_ERRORS as exc:
+            log.warning("documents des serveurs illisibles au démarrage (%s) ; indexés à leur première question", exc)
+            return
+        for guild_id in guild_ids:
+            self.guild_engines.refresh(guild_id)
 
     async def launch_shards(self) -> None:
         """Connect this process's shards.
@@ -199,10 +214,11 @@ class QABot(commands.AutoShardedBot):
 
     # -- answering --
 
-    async def answer(self, question: str) -> Answer:
-        """Ask the current engine, off the event loop (raises QuestionError for a blank question)."""
-        engine = self.engine
-        return await asyncio.to_thread(engine.answer, question)
+    async def answer(self, question: str, guild_id: int | None = None) -> Answer:
+        """Answer as that server would, off the event loop: the current shared engine and, on a server with
+        documents of its own, that server's engine (`GuildEngines.answer`); raises QuestionError for a blank question.
+        """
+        return await self.guild_engines.answer(self.engine, question, guild_id)
 
     def _build(self, engine_factory: EngineFactory) -> Engine:
         """Rebuild the engine (blocking), one process of the machine at a time: a process that waited for

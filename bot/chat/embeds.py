@@ -15,8 +15,9 @@ import discord
 
 from bot.chat import messages
 from bot.chat.messages import percent, plural
+from bot.ingest.limits import french_size
 from bot.search.answer import Answer, Source
-from bot.storage import GuildStats, QueryRow
+from bot.storage import DocumentCount, GuildStats, QueryRow, StoredDocument
 from bot.text.answers import NOT_FOUND, confidence_label, date_note, quote_link, source_label
 from bot.text.dates import french_date
 
@@ -203,4 +204,28 @@ def history_embed(rows: Sequence[QueryRow], page: int, pages: int, total: int) -
     embed.set_footer(
         text=messages.HISTORY_FOOTER.format(page=page + 1, pages=max(pages, 1), count=plural(total, "question"))
     )
+    return fit(embed)
+
+
+def documents_embed(documents: Sequence[StoredDocument], page: int, pages: int, count: DocumentCount) -> discord.Embed:
+    """`/admin documents liste`: one page of the server's own documents, newest first."""
+    embed = discord.Embed(title=messages.DOCUMENTS_TITLE, colour=ADMIN_COLOUR)
+    lines = [
+        messages.DOCUMENT_LINE.format(
+            id=document.id,
+            title=truncate(shown(document.title or document.doc_id), 120),
+            source=truncate(shown(document.source), 200),
+            when=discord.utils.format_dt(document.added_at, "d"),
+            user=document.added_by,
+        )
+        for document in documents
+    ]
+    embed.description = truncate("\n\n".join(lines), DESCRIPTION_LIMIT) if lines else messages.DOCUMENTS_EMPTY
+    footer = messages.DOCUMENTS_FOOTER.format(
+        page=page + 1,
+        pages=max(pages, 1),
+        count=plural(count.documents, "document"),
+        size=french_size(count.text_bytes),
+    )
+    embed.set_footer(text=footer)
     return fit(embed)

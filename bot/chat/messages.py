@@ -46,6 +46,15 @@ CHANNEL_ADD_OPTIONS = {"salon": "Le salon à ajouter"}
 CHANNEL_REMOVE_COMMAND = "Ne plus répondre aux mentions du bot dans ce salon"
 CHANNEL_REMOVE_OPTIONS = {"salon": "Le salon à retirer"}
 CHANNEL_LIST_COMMAND = "Salons où le bot répond aux mentions"
+DOCUMENTS_GROUP = "Documents propres à ce serveur, cités en plus du corpus commun"
+DOCUMENT_ADD_COMMAND = "Ajouter un document (fichier joint ou adresse web) aux réponses de ce serveur"
+DOCUMENT_ADD_OPTIONS = {
+    "fichier": "Un fichier .txt, .md, .html, .pdf, ou .jsonl pour plusieurs documents",
+    "adresse": "L'adresse d'une page web (https://…)",
+}
+DOCUMENT_LIST_COMMAND = "Documents ajoutés sur ce serveur"
+DOCUMENT_REMOVE_COMMAND = "Retirer un document de ce serveur"
+DOCUMENT_REMOVE_OPTIONS = {"document": "Le document à retirer (tapez une partie de son titre)"}
 
 # -- errors and refusals --
 
@@ -96,6 +105,22 @@ CHANNEL_REMOVED = "Le bot ne répondra plus aux mentions dans {channel}."
 CHANNEL_ABSENT = "{channel} ne faisait pas partie des salons où le bot répond."
 NO_CHANNELS = "Le bot ne répond aux mentions dans aucun salon. Ajoutez-en avec /admin salons ajouter."
 CHANNELS = "Le bot répond aux mentions dans : {channels}"
+NOT_YOUR_DOCUMENT_LIST = "Seul le modérateur qui a ouvert cette liste peut en tourner les pages."
+DOCUMENT_ONE_SOURCE = (
+    "Donnez un fichier joint (option « fichier ») ou une adresse web (option « adresse ») : l'un des deux, "
+    "pas les deux."
+)
+DOCUMENT_REFUSED = "Rien n'a été ajouté. {reason}"
+DOCUMENT_EXISTS = (
+    "Ce serveur a déjà un document nommé {names} : retirez-le d'abord avec /admin documents retirer, "
+    "ou renommez le fichier."
+)
+DOCUMENT_ABSENT = "Ce serveur n'a pas de document n° {id} : voyez /admin documents liste."
+DOCUMENT_REMOVED = "Document « {title} » retiré : le bot ne le cite plus sur ce serveur."
+DOCUMENTS_TITLE = "Documents de ce serveur"
+DOCUMENTS_EMPTY = "Aucun document ajouté sur ce serveur. Ajoutez-en avec /admin documents ajouter."
+DOCUMENTS_FOOTER = "Page {page}/{pages} · {count} · {size} de texte"
+DOCUMENT_LINE = "`n° {id}` **{title}**\n{source} · ajouté {when} par <@{user}>"
 
 # -- embed labels --
 
@@ -189,3 +214,18 @@ def settings_text(settings: GuildSettings, default_count: int, default_seconds: 
             f"- Questions enregistrées : {retention}",
         ]
     )
+
+
+def documents_added(titles: list[str], passages: int) -> str:
+    """`/admin documents ajouter` succeeded: what was added and how many passages the bot can now quote from it."""
+    shown = ", ".join(f"« {title} »" for title in titles[:5]) + (" …" if len(titles) > 5 else "")
+    return (
+        f"{plural(len(titles), 'document')} ajouté{'s' if len(titles) > 1 else ''} : {shown}. "
+        f"{plural(passages, 'passage')} indexé{'s' if passages > 1 else ''} ; le bot les cite dès maintenant "
+        "sur ce serveur, et seulement ici."
+    )
+
+
+def file_too_large(name: str, size: str, limit: str) -> str:
+    """An attachment over the size limit, refused before it is downloaded."""
+    return f"{name} : le fichier fait {size}, au-delà de la limite de {limit}. Découpez-le en plusieurs fichiers."

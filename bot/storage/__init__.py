@@ -3,26 +3,41 @@
 `Storage` is the one object the rest of the bot holds. Its methods hand over to the modules that do the work:
 `connection` (what a backend offers), `sqlite` and `postgres` (the two backends), `schema` (migrations),
 `querylog` (questions, votes, figures, export), `stats` (the figures themselves, no database), `guilds`
-(server settings, allowed channels), `privacy` (purge, retention, forgetting a user) and `transfer`
+(server settings, allowed channels), `documents` (each server's own documents),
+`privacy` (purge, retention, forgetting a user) and `transfer`
 (copying a SQLite log into PostgreSQL).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from bot.storage import guilds, privacy, querylog
+from bot.search.corpus import Document
+from bot.storage import documents, guilds, privacy, querylog
 from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database, Listening, Receive
+from bot.storage.documents import FILE_SOURCE, DocumentExists
 from bot.storage.postgres import PostgresDatabase, is_postgres_url, redact
-from bot.storage.records import GuildSettings, GuildStats, QueryRecord, QueryRow
+from bot.storage.records import DocumentCount, GuildSettings, GuildStats, QueryRecord, QueryRow, StoredDocument
 from bot.storage.schema import StorageError
 from bot.storage.sqlite import SqliteDatabase
 from bot.storage.transfer import copy_log
 
-__all__ = ["GuildSettings", "GuildStats", "QueryRecord", "QueryRow", "Storage", "StorageError"]
+__all__ = [
+    "FILE_SOURCE",
+    "DocumentCount",
+    "DocumentExists",
+    "GuildSettings",
+    "GuildStats",
+    "QueryRecord",
+    "QueryRow",
+    "Storage",
+    "StorageError",
+    "StoredDocument",
+]
 
 
 class Storage:
@@ -173,6 +188,37 @@ class Storage:
     async def list_channels(self, guild_id: int) -> list[int]:
         """The channels where mentions are answered in that server, in the order added."""
         return await guilds.list_channels(self._db, guild_id)
+
+    # -- each server's own documents (bot.storage.documents) --
+
+    async def add_documents(
+        self, guild_id: int, new_documents: Sequence[Document], added_by: int, source: str
+    ) -> list[int]:
+        """Store the documents of one file or address (`source`), all or none; their ids (what moderators name them by).
+
+        Raises DocumentExists, adding nothing, when one of their `doc_id`s is already that server's.
+        """
+        return await documents.add_documents(self._db, guild_id, new_documents, added_by, source)
+
+    async def list_documents(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> list[StoredDocument]:
+        """That server's documents, newest first, without their text."""
+        return await documents.list_documents(self._db, guild_id, limit=limit, offset=offset)
+
+    async def count_documents(self, guild_id: int) -> DocumentCount:
+        """How many documents that server holds and the UTF-8 size of their text (what its limits count)."""
+        return await documents.document_count(self._db, guild_id)
+
+    async def remove_document(self, guild_id: int, document_id: int) -> StoredDocument | None:
+        """Delete one of that server's documents by id; what was removed, or None when that server has no such id."""
+        return await documents.remove_document(self._db, guild_id, document_id)
+
+    async def guild_documents(self, guild_id: int) -> list[Document]:
+        """Every document of that server, as its own index is built from them."""
+        return await documents.guild_documents(self._db, guild_id)
+
+    async def guilds_with_documents(self) -> list[int]:
+        """The servers holding documents of their own."""
+        return await documents.guilds_with_documents(self._db)
 
     # -- deletion (bot.storage.privacy) --
 

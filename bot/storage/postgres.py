@@ -220,12 +220,15 @@ class PostgresDatabase(Database):
         await listener.start()
         return listener
 
-    async def advance_ids(self, at_least: int) -> None:
-        """Make the next question id greater than `at_least` and than every id present (after a copy)."""
+    async def advance_ids(self, table: str, at_least: int) -> None:
+        """Make the next id of `table` (queries, documents) greater than `at_least` and than every id present
+        (after a copy)."""
+        if table not in ("queries", "documents"):  # a table name cannot be a parameter: only these two
+            raise ValueError(f"no id sequence to advance in {table}")
         async with self.pool.acquire() as conn:
             await conn.execute(
-                "SELECT setval(pg_get_serial_sequence('queries', 'id'), GREATEST(last, 1), last > 0) "
-                "FROM (SELECT GREATEST($1::bigint, COALESCE(MAX(id), 0)) AS last FROM queries) AS ids",
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST(last, 1), last > 0) "
+                f"FROM (SELECT GREATEST($1::bigint, COALESCE(MAX(id), 0)) AS last FROM {table}) AS ids",
                 at_least,
             )
 

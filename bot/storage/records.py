@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from bot.search.answer import Answer
@@ -115,6 +115,26 @@ class GuildStats:
     errors: int = 0
     all_time: int = 0  # every question ever logged on the server, whatever the period
     smalltalk: int = 0  # greetings, thanks and questions about the bot: neither found nor unanswered
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """One of a server's own documents as `/admin documents liste` shows it (its text stays in the database)."""
+
+    id: int  # the row id moderators name it by
+    doc_id: str
+    title: str | None
+    source: str  # "fichier:<name>" or the address it was fetched from
+    added_by: int
+    added_at: datetime
+    text_bytes: int
+
+
+class DocumentCount(NamedTuple):
+    """How many documents a server holds, and the size of their text in UTF-8 bytes."""
+
+    documents: int
+    text_bytes: int
 
 
 def utc_now() -> datetime:

@@ -46,6 +46,23 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("channels", ("guild_id", "channel_id", "added_at")),
+    (
+        "documents",
+        (
+            "id",
+            "guild_id",
+            "doc_id",
+            "title",
+            "publisher",
+            "published",
+            "url",
+            "paragraphs",
+            "text_bytes",
+            "source",
+            "added_by",
+            "added_at",
+        ),
+    ),
 )
 
 
@@ -70,5 +87,7 @@ async def copy_log(source: SqliteDatabase, target: PostgresDatabase) -> dict[str
                 await tx.executemany(insert, rows)
                 copied[table] += len(rows)
     # AUTOINCREMENT remembers ids of purged questions too: never hand them out again.
-    await target.advance_ids(int(await source.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'queries'") or 0))
+    for table in ("queries", "documents"):
+        issued = await source.scalar("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+        await target.advance_ids(table, int(issued or 0))
     return copied

@@ -75,6 +75,9 @@ async def test_every_admin_command_is_refused_in_code_to_non_moderators(storage:
         "admin salons ajouter",
         "admin salons retirer",
         "admin salons liste",
+        "admin documents ajouter",
+        "admin documents liste",
+        "admin documents retirer",
     }
     # discord.py runs the bound cog's interaction_check before each command, subcommands included,
     # whatever the server's default permissions say.

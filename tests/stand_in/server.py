@@ -61,6 +61,7 @@ class FakeDiscord:
         app.router.add_route("GET", "/gateway", self.gateway.serve)
         app.router.add_route("GET", "/gateway-resume", self.gateway.serve)
         app.router.add_route("*", "/api/v{version:\\d+}/{tail:.*}", self.rest.serve)
+        app.router.add_route("GET", "/cdn/attachments/{aid:\\d+}/{name}", self._serve_upload)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -68,7 +69,15 @@ class FakeDiscord:
         server = site._server
         assert server is not None and server.sockets  # type: ignore[union-attr]
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.state.cdn_base = f"http://127.0.0.1:{self.port}/cdn"
         return self
+
+    async def _serve_upload(self, request: web.Request) -> web.Response:
+        """The bytes of a file attached to a slash command, as Discord's CDN serves them."""
+        upload = self.state.uploads.get(int(request.match_info["aid"]))
+        if upload is None or upload.filename != request.match_info["name"]:
+            return web.Response(status=404)
+        return web.Response(body=upload.data, content_type=upload.content_type.split(";")[0])
 
     async def close(self) -> None:
         """Close every websocket and stop the server."""

@@ -57,6 +57,7 @@ OPTION_USER = 6
 OPTION_CHANNEL = 7
 OPTION_ROLE = 8
 OPTION_NUMBER = 10
+OPTION_ATTACHMENT = 11
 
 # Interaction callback types that acknowledge an interaction.
 CALLBACK_MESSAGE = 4
@@ -67,6 +68,15 @@ CALLBACK_MODAL = 9
 EPHEMERAL_FLAG = 1 << 6
 
 _snowflake_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a user attaches to a slash command's attachment option; the stand-in serves its bytes."""
+
+    filename: str
+    data: bytes
+    content_type: str = "text/plain; charset=utf-8"
 
 
 def snowflake() -> int:
@@ -411,6 +421,8 @@ class DiscordState:
         self.messages: dict[int, dict[str, Any]] = {}
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.uploads: dict[int, Upload] = {}  # attachments of slash commands, by id, served under `cdn_base`
+        self.cdn_base = ""  # set by the server once it listens
 
     # ------------------------------------------------------------------ world building
 
@@ -596,6 +608,19 @@ class DiscordState:
             elif kind == OPTION_ROLE:
                 resolved.setdefault("roles", {})[str(value.id)] = value.to_dict()
                 value = str(value.id)
+            elif kind == OPTION_ATTACHMENT:
+                upload, aid = value, snowflake()
+                self.uploads[aid] = upload
+                url = f"{self.cdn_base}/attachments/{aid}/{upload.filename}"
+                resolved.setdefault("attachments", {})[str(aid)] = {
+                    "id": str(aid),
+                    "filename": upload.filename,
+                    "size": len(upload.data),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": upload.content_type,
+                }
+                value = str(aid)
             options.append({"name": name, "type": kind, "value": value})
         return options
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.search.corpus import Document
 from bot.storage import GuildSettings, Storage
 from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, GUILD_B, NOW, make_v1_file, rec
@@ -36,6 +37,7 @@ async def fill(path: Path) -> list[int]:
         await log.update_guild_settings(GUILD_B, ephemeral=True, use_threads=True, rate_limit_count=2)
         await log.add_channel(GUILD_A, 10)
         await log.add_channel(GUILD_A, 11)
+        await log.add_documents(GUILD_B, [Document("charte", ("Le club ouvre à 9 h.",), "Charte")], 7, "fichier:c.txt")
         return [qid for (qid,) in await Backend("sqlite", path).sql("SELECT id FROM queries ORDER BY id")]
 
 
@@ -45,7 +47,7 @@ async def test_the_whole_log_is_copied_with_its_ids(
     kept = await fill(db_path)
     assert await migrate("--database", str(db_path), "--to", pg.url or "") == 0
     out = capsys.readouterr().out
-    assert "7 questions, 3 votes, 2 réglages de serveur, 2 salons autorisés" in out
+    assert "7 questions, 3 votes, 2 réglages de serveur, 2 salons autorisés, 1 documents des serveurs" in out
 
     async with await Storage.open(db_path) as old, await pg.open() as new:
         for guild in (GUILD_A, GUILD_B):
@@ -54,6 +56,8 @@ async def test_the_whole_log_is_copied_with_its_ids(
             assert await new.stats(guild, now=NOW) == await old.stats(guild, now=NOW)
             assert await new.get_guild_settings(guild) == await old.get_guild_settings(guild)
             assert await new.list_channels(guild) == await old.list_channels(guild)
+            assert await new.guild_documents(guild) == await old.guild_documents(guild)
+            assert await new.list_documents(guild) == await old.list_documents(guild)
         for qid in kept:
             assert await new.get_query(qid) == await old.get_query(qid)  # questions without a server too
         assert await new.get_guild_settings(GUILD_B) == GuildSettings(GUILD_B, True, True, 2, None, None)
@@ -62,6 +66,7 @@ async def test_the_whole_log_is_copied_with_its_ids(
         assert (await new.get_query(2)).upvotes == 2  # type: ignore[union-attr]
         assert max(kept) == 10
         assert await new.log_query(rec("après la copie")) == 12
+        assert await new.add_documents(GUILD_B, [Document("neuf", ("Texte.",))], 7, "fichier:neuf.txt") == [2]
 
 
 async def test_a_second_copy_is_refused_and_changes_nothing(
@@ -72,7 +77,7 @@ async def test_a_second_copy_is_refused_and_changes_nothing(
     capsys.readouterr()
     assert await migrate("--database", str(db_path), "--to", pg.url or "") == 1
     err = capsys.readouterr().err
-    assert "la base cible contient déjà des données (tables queries, votes, guild_settings, channels)" in err
+    assert "la base cible contient déjà des données (tables queries, votes, guild_settings, channels, documents)" in err
     assert "rien n'a été copié" in err
     assert await pg.count("queries") == 7 and await pg.count("votes") == 3
 

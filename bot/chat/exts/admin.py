@@ -1,4 +1,5 @@
-"""Moderator commands: the `/admin` group (stats, history, re-indexing, channels, settings, export, purge).
+"""Moderator commands: the `/admin` group (stats, history, re-indexing, channels, settings, export, purge, and the
+server's own documents).
 
 Every command is server-only, hidden by default from members without Manage Server, checked
 again in code (`Admin.interaction_check`), answered privately, and reads or writes only the
@@ -7,6 +8,7 @@ invoking server's data.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import math
@@ -23,11 +25,16 @@ from discord.ext import commands
 
 from bot.chat import messages
 from bot.chat.checks import MANAGER_PERMISSIONS, is_manager
-from bot.chat.embeds import history_embed, stats_embed, truncate
+from bot.chat.embeds import documents_embed, history_embed, stats_embed, truncate
 from bot.chat.reindexing import ReindexInProgress
 from bot.chat.replies import NO_MENTIONS, ApologeticView, respond
-from bot.search.corpus import CorpusError
-from bot.storage import Storage
+from bot.chat.server_documents import Refused, add_documents, room_left
+from bot.ingest.errors import IngestError
+from bot.ingest.files import documents_from_file
+from bot.ingest.limits import french_size
+from bot.ingest.web import fetch_document
+from bot.search.corpus import CorpusError, Document
+from bot.storage import FILE_SOURCE, DocumentCount, Storage
 
 if TYPE_CHECKING:
     from bot.chat.bot import QABot
@@ -35,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HISTORY_PAGE_SIZE = 8
+DOCUMENTS_PAGE_SIZE = 10
+AUTOCOMPLETE_CHOICES = 25  # Discord shows at most this many
 HISTORY_TIMEOUT_SECONDS = 600.0
 EXPORT_MAX_BYTES = 8 * 1024 * 1024  # above this the CSV is sent zipped (attachment limits)
 PERIOD_DAYS = {"jour": 1, "semaine": 7, "mois": 30}
@@ -62,26 +71,14 @@ def moderator_error(error: Exception, corpus: Path) -> str:
     return _HOST_PATH.sub(lambda match: match.group(1), text)
 
 
-class HistoryPager(ApologeticView):
-    """◀ ▶ buttons over `/admin historique`; only the moderator who opened it can page."""
+class Pager(ApologeticView):
+    """◀ ▶ buttons over a list of `total` items shown `page_size` at a time; only `owner_id` can page."""
 
-    def __init__(
-        self,
-        storage: Storage,
-        *,
-        owner_id: int,
-        guild_id: int,
-        user_id: int | None,
-        not_found_only: bool,
-        total: int,
-        page_size: int = HISTORY_PAGE_SIZE,
-    ) -> None:
+    not_yours = messages.NOT_YOUR_PAGER
+
+    def __init__(self, *, owner_id: int, total: int, page_size: int) -> None:
         super().__init__(timeout=HISTORY_TIMEOUT_SECONDS)
-        self.storage = storage
         self.owner_id = owner_id
-        self.guild_id = guild_id
-        self.user_id = user_id
-        self.not_found_only = not_found_only
         self.total = total
         self.page_size = page_size
         self.page = 0
@@ -97,18 +94,11 @@ class HistoryPager(ApologeticView):
 
     async def render(self) -> discord.Embed:
         """The embed of the current page (read fresh from the database)."""
-        rows = await self.storage.history(
-            self.guild_id,
-            user_id=self.user_id,
-            not_found_only=self.not_found_only,
-            limit=self.page_size,
-            offset=self.page * self.page_size,
-        )
-        return history_embed(rows, self.page, self.pages, self.total)
+        raise NotImplementedError
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if interaction.user.id != self.owner_id:
-            await respond(interaction, messages.NOT_YOUR_PAGER)
+            await respond(interaction, self.not_yours)
             return False
         return True
 
@@ -126,6 +116,55 @@ class HistoryPager(ApologeticView):
         await self._turn(interaction, +1)
 
 
+class HistoryPager(Pager):
+    """Pages of `/admin historique`."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        owner_id: int,
+        guild_id: int,
+        user_id: int | None,
+        not_found_only: bool,
+        total: int,
+        page_size: int = HISTORY_PAGE_SIZE,
+    ) -> None:
+        super().__init__(owner_id=owner_id, total=total, page_size=page_size)
+        self.storage = storage
+        self.guild_id = guild_id
+        self.user_id = user_id
+        self.not_found_only = not_found_only
+
+    async def render(self) -> discord.Embed:
+        rows = await self.storage.history(
+            self.guild_id,
+            user_id=self.user_id,
+            not_found_only=self.not_found_only,
+            limit=self.page_size,
+            offset=self.page * self.page_size,
+        )
+        return history_embed(rows, self.page, self.pages, self.total)
+
+
+class DocumentPager(Pager):
+    """Pages of `/admin documents liste`."""
+
+    not_yours = messages.NOT_YOUR_DOCUMENT_LIST
+
+    def __init__(self, storage: Storage, *, owner_id: int, guild_id: int, count: DocumentCount) -> None:
+        super().__init__(owner_id=owner_id, total=count.documents, page_size=DOCUMENTS_PAGE_SIZE)
+        self.storage = storage
+        self.guild_id = guild_id
+        self.count = count
+
+    async def render(self) -> discord.Embed:
+        documents = await self.storage.list_documents(
+            self.guild_id, limit=self.page_size, offset=self.page * self.page_size
+        )
+        return documents_embed(documents, self.page, self.pages, self.count)
+
+
 class Admin(commands.Cog):
     """The `/admin` command group."""
 
@@ -136,6 +175,7 @@ class Admin(commands.Cog):
         default_permissions=MANAGER_PERMISSIONS,
     )
     salons = app_commands.Group(name="salons", description=messages.CHANNELS_GROUP, parent=admin)
+    documents = app_commands.Group(name="documents", description=messages.DOCUMENTS_GROUP, parent=admin)
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
@@ -301,6 +341,120 @@ class Admin(commands.Cog):
         else:
             text = messages.CHANNELS.format(channels=", ".join(f"<#{channel_id}>" for channel_id in channels))
         await respond(interaction, truncate(text, 2000))
+
+    # -- the server's own documents --
+
+    @documents.command(name="ajouter", description=messages.DOCUMENT_ADD_COMMAND)
+    @app_commands.describe(**messages.DOCUMENT_ADD_OPTIONS)
+    async def documents_ajouter(
+        self,
+        interaction: discord.Interaction,
+        fichier: discord.Attachment | None = None,
+        adresse: app_commands.Range[str, 1, 2000] | None = None,
+    ) -> None:
+        """Add the documents of an attached file or of a web page; answered privately with what was indexed or
+        why nothing was."""
+        if (fichier is None) == (adresse is None):
+            await respond(interaction, messages.DOCUMENT_ONE_SOURCE)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id, user_id = _guild_id(interaction), interaction.user.id
+        limits = self.bot.settings.document_limits()
+        source = f"{FILE_SOURCE}{fichier.filename}" if fichier is not None else str(adresse)
+        try:
+            await room_left(self.storage, limits, guild_id)
+            found = await self._read_file(fichier) if fichier is not None else await self._fetch(str(adresse))
+            added = await add_documents(
+                self.storage,
+                self.bot.guild_engines,
+                limits,
+                guild_id=guild_id,
+                added_by=user_id,
+                documents=found,
+                source=source,
+            )
+        except (Refused, IngestError) as exc:
+            log.info("documents du serveur %s : refus pour %s (%s) : %s", guild_id, user_id, source, exc)
+            await respond(interaction, truncate(messages.DOCUMENT_REFUSED.format(reason=exc), 2000))
+            return
+        log.info(
+            "documents du serveur %s : %s a ajouté %d document(s), %d passage(s), depuis %s",
+            guild_id,
+            user_id,
+            len(added.titles),
+            added.passages,
+            source,
+        )
+        text = messages.documents_added([discord.utils.escape_markdown(t) for t in added.titles], added.passages)
+        await respond(interaction, truncate(discord.utils.escape_mentions(text), 2000))
+
+    async def _read_file(self, attachment: discord.Attachment) -> list[Document]:
+        """The documents of an attachment, its size checked before it is downloaded, parsed in a thread."""
+        limit = self.bot.settings.document_limits().max_file_bytes
+        if attachment.size > limit:
+            raise Refused(
+                messages.file_too_large(attachment.filename, french_size(attachment.size), french_size(limit))
+            )
+        data = await attachment.read()
+        return await asyncio.to_thread(documents_from_file, attachment.filename, data, limit)
+
+    async def _fetch(self, url: str) -> list[Document]:
+        """The document of a web page, fetched with the private-address guard the settings keep on."""
+        settings = self.bot.settings
+        document = await fetch_document(
+            url, settings.document_limits(), allow_private_addresses=settings.documents_allow_private_addresses
+        )
+        return [document]
+
+    @documents.command(name="liste", description=messages.DOCUMENT_LIST_COMMAND)
+    async def documents_liste(self, interaction: discord.Interaction) -> None:
+        """This server's documents, newest first, with ◀ ▶ buttons."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = _guild_id(interaction)
+        count = await self.storage.count_documents(guild_id)
+        pager = DocumentPager(self.storage, owner_id=interaction.user.id, guild_id=guild_id, count=count)
+        await respond(interaction, embed=await pager.render(), view=pager)
+
+    @documents.command(name="retirer", description=messages.DOCUMENT_REMOVE_COMMAND)
+    @app_commands.describe(**messages.DOCUMENT_REMOVE_OPTIONS)
+    async def documents_retirer(self, interaction: discord.Interaction, document: int) -> None:
+        """Remove one of this server's documents and rebuild its index without it."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = _guild_id(interaction)
+        removed = await self.storage.remove_document(guild_id, document)
+        if removed is None:
+            await respond(interaction, messages.DOCUMENT_ABSENT.format(id=document))
+            return
+        await self.bot.guild_engines.rebuild(guild_id)
+        log.info(
+            "documents du serveur %s : %s a retiré le document n° %d (%s, %s)",
+            guild_id,
+            interaction.user.id,
+            removed.id,
+            removed.doc_id,
+            removed.source,
+        )
+        title = discord.utils.escape_mentions(discord.utils.escape_markdown(removed.title or removed.doc_id))
+        await respond(interaction, truncate(messages.DOCUMENT_REMOVED.format(title=title), 2000))
+
+    @documents_retirer.autocomplete("document")
+    async def documents_retirer_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        """This server's documents whose title holds what was typed (value: the id); nothing for non-moderators,
+        as discord.py runs no check before an autocomplete."""
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            return []
+        limit = self.bot.settings.document_limits().max_documents
+        listed = await self.storage.list_documents(interaction.guild_id, limit=limit)
+        typed = current.casefold().strip()
+        choices = []
+        for stored in listed:
+            name = stored.title or stored.doc_id
+            if typed and typed not in name.casefold() and typed != str(stored.id):
+                continue
+            choices.append(app_commands.Choice(name=truncate(f"n° {stored.id} · {name}", 100), value=stored.id))
+        return choices[:AUTOCOMPLETE_CHOICES]
 
 
 async def setup(bot: commands.Bot) -> None:

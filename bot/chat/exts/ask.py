@@ -120,7 +120,7 @@ class Ask(commands.Cog):
         where = {"guild_id": guild_id, "channel_id": channel_id, "user_id": user_id}
         started = time.perf_counter()
         try:
-            answer = await self.bot.answer(question)
+            answer = await self.bot.answer(question, guild_id)
         except QuestionError:
             raise
         except Exception as exc:

@@ -1,0 +1,186 @@
+"""`/admin documents`: a server's moderators add, list and remove documents of their own, which the bot then
+quotes on that server only."""
+
+from __future__ import annotations
+
+import logging
+from unittest import mock
+
+import discord
+import pytest
+
+from bot.chat import messages
+from bot.chat.exts.admin import Admin, DocumentPager
+from bot.config import Settings
+from bot.ingest.errors import IngestError
+from bot.search.corpus import make_document
+from bot.search.engine import Engine
+from bot.storage import Storage
+from tests.helpers import assert_pings_nobody, eventually, make_bot, make_interaction, make_member, sent_kwargs
+
+GUILD_A, GUILD_B = 1, 2
+QUESTION = "Combien d'exposants au marché aux plantes de Montbrison ?"
+MARKET = (
+    "Marché aux plantes de Montbrison\n\nLa Fédération des jardiniers de Montbrison organise son marché aux plantes "
+    "le 14 mai 2026 sur la place Bouvier. Plus de quarante exposants y vendront des semis de tomates anciennes.\n\n"
+    "L'entrée est gratuite pour les adhérents.\n"
+).encode()
+
+
+def attachment(name: str = "jardins.txt", data: bytes = MARKET, size: int | None = None) -> mock.MagicMock:
+    file = mock.MagicMock(spec=discord.Attachment)
+    file.filename = name
+    file.size = len(data) if size is None else size
+    file.read = mock.AsyncMock(return_value=data)
+    return file
+
+
+def moderator(bot, guild_id: int = GUILD_A, user_id: int = 50):
+    return make_interaction(bot, guild_id=guild_id, manage_guild=True, user=make_member(user_id))
+
+
+def reply(interaction) -> str:
+    kwargs = sent_kwargs(interaction.followup.send)
+    assert kwargs["ephemeral"] is True
+    assert_pings_nobody(kwargs)
+    return kwargs.get("content") or ""
+
+
+async def add_market(cog: Admin, guild_id: int = GUILD_A) -> str:
+    interaction = moderator(cog.bot, guild_id)
+    await cog.documents_ajouter.callback(cog, interaction, attachment(), None)
+    return reply(interaction)
+
+
+async def test_a_file_added_on_one_server_answers_there_only(
+    storage: Storage, seed_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_bot(storage, seed_engine)
+    cog = Admin(bot)
+    assert not (await bot.answer(QUESTION, GUILD_A)).found
+    with caplog.at_level(logging.INFO, logger="bot.chat.exts.admin"):
+        text = await add_market(cog)
+    assert text.startswith("1 document ajouté : « Marché aux plantes de Montbrison ».")
+    assert "2 passages indexés" in text
+    assert "documents du serveur 1 : 50 a ajouté 1 document(s), 2 passage(s), depuis fichier:jardins.txt" in caplog.text
+    in_a = await bot.answer(QUESTION, GUILD_A)
+    assert in_a.found and in_a.source is not None and in_a.source.doc_id == "jardins"
+    assert all(source.doc_id != "jardins" for source in (await bot.answer(QUESTION, GUILD_B)).sources)
+    assert all(source.doc_id != "jardins" for source in (await bot.answer(QUESTION, None)).sources)
+
+
+async def test_listing_and_removing(storage: Storage, seed_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    bot = make_bot(storage, seed_engine)
+    cog = Admin(bot)
+    await add_market(cog)
+    listing = moderator(bot)
+    await cog.documents_liste.callback(cog, listing)
+    kwargs = sent_kwargs(listing.followup.send)
+    assert kwargs["ephemeral"] is True and isinstance(kwargs["view"], DocumentPager)
+    (stored,) = await storage.list_documents(GUILD_A)
+    description = kwargs["embed"].description
+    assert f"n° {stored.id}" in description and "Marché aux plantes de Montbrison" in description
+    assert "fichier:jardins.txt" in description and "<@50>" in description
+    assert kwargs["embed"].footer.text.startswith("Page 1/1 · 1 document · ")
+
+    elsewhere = moderator(bot, GUILD_B)
+    await cog.documents_liste.callback(cog, elsewhere)
+    assert sent_kwargs(elsewhere.followup.send)["embed"].description == messages.DOCUMENTS_EMPTY
+    wrong_server = moderator(bot, GUILD_B)
+    await cog.documents_retirer.callback(cog, wrong_server, stored.id)
+    assert reply(wrong_server) == messages.DOCUMENT_ABSENT.format(id=stored.id)
+    assert (await bot.answer(QUESTION, GUILD_A)).found
+
+    removal = moderator(bot)
+    with caplog.at_level(logging.INFO, logger="bot.chat.exts.admin"):
+        await cog.documents_retirer.callback(cog, removal, stored.id)
+    assert reply(removal) == messages.DOCUMENT_REMOVED.format(title="Marché aux plantes de Montbrison")
+    assert f"documents du serveur 1 : 50 a retiré le document n° {stored.id}" in caplog.text
+    assert not (await bot.answer(QUESTION, GUILD_A)).found
+    assert await storage.list_documents(GUILD_A) == []
+
+
+async def test_autocomplete_offers_this_servers_titles_to_moderators_only(storage: Storage) -> None:
+    bot = make_bot(storage)
+    cog = Admin(bot)
+    await add_market(cog)
+    (stored,) = await storage.list_documents(GUILD_A)
+    choices = await cog.documents_retirer_choices(moderator(bot), "plantes")
+    assert [(c.name, c.value) for c in choices] == [(f"n° {stored.id} · Marché aux plantes de Montbrison", stored.id)]
+    assert await cog.documents_retirer_choices(moderator(bot), "piscine") == []
+    assert await cog.documents_retirer_choices(moderator(bot, GUILD_B), "") == []
+    member = make_interaction(bot, guild_id=GUILD_A, manage_guild=False)
+    assert await cog.documents_retirer_choices(member, "") == []
+
+
+async def test_refusals_keep_nothing(storage: Storage) -> None:
+    bot = make_bot(storage, settings=Settings(documents_max_count=1, documents_max_file_bytes=100_000))
+    cog = Admin(bot)
+    for options in ((None, None), (attachment(), "https://exemple.fr/")):
+        neither = moderator(bot)
+        await cog.documents_ajouter.callback(cog, neither, *options)
+        assert sent_kwargs(neither.response.send_message)["content"] == messages.DOCUMENT_ONE_SOURCE
+
+    big = attachment(size=200_000)
+    interaction = moderator(bot)
+    await cog.documents_ajouter.callback(cog, interaction, big, None)
+    assert reply(interaction) == messages.DOCUMENT_REFUSED.format(
+        reason=messages.file_too_large("jardins.txt", "0,2 Mo", "98 ko")
+    )
+    big.read.assert_not_awaited()  # refused before downloading
+
+    interaction = moderator(bot)
+    await cog.documents_ajouter.callback(cog, interaction, attachment("image.png", b"\x89PNG"), None)
+    assert "type de fichier non pris en charge" in reply(interaction)
+
+    assert (await add_market(cog)).startswith("1 document ajouté")
+    again = moderator(bot)
+    await cog.documents_ajouter.callback(cog, again, attachment("autre.txt"), None)
+    assert "limite de 1 documents" in reply(again)
+    assert [d.doc_id for d in await storage.guild_documents(GUILD_A)] == ["jardins"]
+
+
+async def test_an_id_already_taken_is_refused(storage: Storage) -> None:
+    bot = make_bot(storage)
+    cog = Admin(bot)
+    await add_market(cog)
+    text = await add_market(cog)
+    assert text == messages.DOCUMENT_REFUSED.format(reason=messages.DOCUMENT_EXISTS.format(names="« jardins »"))
+    assert len(await storage.guild_documents(GUILD_A)) == 1
+
+
+async def test_an_address_is_fetched_with_the_private_address_guard(storage: Storage) -> None:
+    settings = Settings(documents_allow_private_addresses=False)
+    bot = make_bot(storage, settings=settings)
+    cog = Admin(bot)
+    page = make_document("exemple.fr-marche", MARKET.decode(), url="https://exemple.fr/marche", guess=True)
+    fetch = mock.AsyncMock(return_value=page)
+    with mock.patch("bot.chat.exts.admin.fetch_document", fetch):
+        interaction = moderator(bot)
+        await cog.documents_ajouter.callback(cog, interaction, None, "https://exemple.fr/marche")
+    assert reply(interaction).startswith("1 document ajouté")
+    fetch.assert_awaited_once_with(
+        "https://exemple.fr/marche", settings.document_limits(), allow_private_addresses=False
+    )
+    (stored,) = await storage.list_documents(GUILD_A)
+    assert stored.source == "https://exemple.fr/marche"
+
+    refused = mock.AsyncMock(side_effect=IngestError("http://10.0.0.1/ : adresse privée refusée."))
+    with mock.patch("bot.chat.exts.admin.fetch_document", refused):
+        interaction = moderator(bot)
+        await cog.documents_ajouter.callback(cog, interaction, None, "http://10.0.0.1/")
+    assert reply(interaction) == messages.DOCUMENT_REFUSED.format(reason="http://10.0.0.1/ : adresse privée refusée.")
+    assert len(await storage.list_documents(GUILD_A)) == 1
+
+
+async def test_servers_with_documents_are_indexed_at_start(storage: Storage, caplog: pytest.LogCaptureFixture) -> None:
+    await add_market(Admin(make_bot(storage)))
+    bot = make_bot(storage)  # a restarted bot: nothing built yet
+    assert bot.guild_engines.loaded(GUILD_A) is None
+    await bot.index_guild_documents()
+    await eventually(lambda: bot.guild_engines.loaded(GUILD_A) is not None)
+    assert bot.guild_engines.loaded(GUILD_B) is None
+    await storage.close()
+    with caplog.at_level(logging.WARNING, logger="bot.chat.bot"):
+        await make_bot(storage).index_guild_documents()
+    assert "documents des serveurs illisibles au démarrage" in caplog.text

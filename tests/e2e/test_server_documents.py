@@ -1,0 +1,68 @@
+"""The real bot against the stand-in: a moderator attaches a document to their server, which the bot then quotes
+there and nowhere else, until it is removed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from bot.text.answers import NOT_FOUND
+from tests.conftest import SEEDS
+from tests.e2e.test_bot_scenarios import MISSING_PERMISSION, private_reply
+from tests.stand_in import Upload, World, message_text, start_world, stop_world
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+QUESTION = "Combien d'exposants au marché aux plantes de Montbrison ?"
+MARKET = Upload(
+    "jardins.txt",
+    (
+        "Marché aux plantes de Montbrison\n\nLa Fédération des jardiniers de Montbrison organise son marché aux "
+        "plantes le 14 mai 2026 sur la place Bouvier. Plus de quarante exposants y vendront des semis de tomates "
+        "anciennes.\n\nL'entrée est gratuite pour les adhérents.\n"
+    ).encode(),
+)
+QUOTED = "La Fédération des jardiniers de Montbrison organise son marché aux plantes"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    database = tmp_path_factory.mktemp("e2e-documents") / "questions.sqlite3"
+    shutil.copytree(SEEDS, database.parent / "corpus")
+    w = await start_world(database, env={"BOT_CORPUS": str(database.parent / "corpus")})
+    try:
+        yield w
+    finally:
+        await stop_world(w)
+
+
+async def test_a_document_answers_on_its_server_only_until_removed(world: World) -> None:
+    a, b = world.a, world.b
+    refused = await world.run(a, a.member("camille"), "admin documents ajouter", fichier=MARKET)
+    assert MISSING_PERMISSION in message_text(refused.messages()[0]) and refused.ephemeral
+    assert world.rows("SELECT id FROM documents") == []
+
+    added = await world.run(a, a.member("modo-a"), "admin documents ajouter", fichier=MARKET)
+    text = private_reply(added)
+    assert "1 document ajouté : « Marché aux plantes de Montbrison »" in text and "passages indexés" in text
+    (row,) = world.rows("SELECT id, guild_id, source, added_by FROM documents")
+    assert (row["guild_id"], row["source"], row["added_by"]) == (a.id, "fichier:jardins.txt", a.member("modo-a").id)
+
+    _, in_a = await world.ask(a, a.member("malo"), QUESTION)
+    assert QUOTED in message_text(in_a).replace("**", "")
+    _, in_b = await world.ask(b, b.member("ines"), QUESTION)
+    assert QUOTED not in message_text(in_b).replace("**", "") and NOT_FOUND in message_text(in_b)
+
+    listed = private_reply(await world.run(a, a.member("modo-a"), "admin documents liste"))
+    assert f"n° {row['id']}" in listed and "fichier:jardins.txt" in listed
+    assert "Aucun document" in private_reply(await world.run(b, b.member("modo-b"), "admin documents liste"))
+    elsewhere = await world.run(b, b.member("modo-b"), "admin documents retirer", document=row["id"])
+    assert "n'a pas de document" in private_reply(elsewhere)
+
+    removed = await world.run(a, a.member("modo-a"), "admin documents retirer", document=row["id"])
+    assert "retiré" in private_reply(removed)
+    _, after = await world.ask(a, a.member("malo"), QUESTION)
+    assert QUOTED not in message_text(after).replace("**", "") and NOT_FOUND in message_text(after)
