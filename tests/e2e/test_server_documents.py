@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
 
 from bot.text.answers import NOT_FOUND
 from tests.conftest import SEEDS
@@ -66,3 +68,51 @@ async def test_a_document_answers_on_its_server_only_until_removed(world: World)
     assert "retiré" in private_reply(removed)
     _, after = await world.ask(a, a.member("malo"), QUESTION)
     assert QUOTED not in message_text(after).replace("**", "") and NOT_FOUND in message_text(after)
+
+
+ARTICLE = Path(__file__).resolve().parents[1] / "data" / "ingest" / "article.html"
+PAGE_QUESTION = "Combien de personnes ont répondu au questionnaire de la médiathèque de Villeneuve ?"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def page_url() -> AsyncIterator[str]:
+    """A French article served by a real web server on 127.0.0.1."""
+
+    async def article(_: web.Request) -> web.Response:
+        return web.Response(body=ARTICLE.read_bytes(), content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/article.html", article)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}/article.html"
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_address_on_the_host_is_refused_without_the_test_setting(world: World, page_url: str) -> None:
+    a = world.a
+    refused = await world.run(a, a.member("modo-a"), "admin documents ajouter", adresse=page_url)
+    assert "réseau privé ou local" in private_reply(refused)
+    assert world.rows("SELECT id FROM documents WHERE source LIKE 'http%'") == []
+
+
+async def test_a_web_page_added_by_address_is_quoted_with_its_link(
+    tmp_path_factory: pytest.TempPathFactory, page_url: str
+) -> None:
+    database = tmp_path_factory.mktemp("e2e-page") / "questions.sqlite3"
+    world = await start_world(database, env={"BOT_DOCUMENTS_ALLOW_PRIVATE_ADDRESSES": "true"})
+    try:
+        a, b = world.a, world.b
+        added = await world.run(a, a.member("modo-a"), "admin documents ajouter", adresse=page_url)
+        assert "1 document ajouté" in private_reply(added)
+        _, in_a = await world.ask(a, a.member("malo"), PAGE_QUESTION)
+        text = message_text(in_a)
+        assert "1 200 personnes" in text and page_url in text
+        _, in_b = await world.ask(b, b.member("ines"), PAGE_QUESTION)
+        assert "1 200 personnes" not in message_text(in_b)
+    finally:
+        await stop_world(world)
