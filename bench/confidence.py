@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-from dataclasses import fields
+from dataclasses import astuple, fields
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,6 @@ from bot.search.engine import Engine, EngineOptions
 
 DEFAULT_PIAF = Path(__file__).resolve().parents[2] / "shared/eval/piaf/piaf-v1.1-dev.json"
 L2 = 1e-2  # ridge penalty of the fit (standardised features)
-USED = [f.name for f in fields(Evidence)]
 
 
 def fit(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,7 +70,7 @@ def main() -> None:
             evidence = Evidence(*(0.0,) * len(fields(Evidence)))
         inside = gold in kept_ids
         right = inside and answer.found and any(contains(quoted_text(answer), a) for a in answers)
-        rows.append([getattr(evidence, name) for name in USED])
+        rows.append(astuple(evidence))
         labels.append(float(right))
         answerable.append(inside)
         first.append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
