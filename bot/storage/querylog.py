@@ -263,7 +263,8 @@ async def daily_figures(db: Database, guild_id: int, since: datetime | None = No
         params.append(to_db_time(since))
     day = "SUBSTR(q.created_at, 1, 10)"
     questions = await db.fetchall(
-        f"SELECT {day}, COUNT(*), SUM(CASE WHEN q.found <> 0 AND q.error IS NULL THEN 1 ELSE 0 END) "
+        f"SELECT {day}, COUNT(*), "
+        "SUM(CASE WHEN q.found <> 0 AND q.error IS NULL AND q.intent <> 'smalltalk' THEN 1 ELSE 0 END) "
         f"FROM queries q WHERE {where} GROUP BY {day} ORDER BY {day}",
         params,
     )

@@ -123,7 +123,7 @@ class DayFigures:
 
     day: date
     questions: int
-    answered: int  # found and not failed, as `GuildStats.found`
+    answered: int  # found, not failed, not small talk: as `GuildStats.found`
     upvotes: int  # votes on that day's questions
     downvotes: int
 

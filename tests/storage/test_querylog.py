@@ -297,6 +297,7 @@ async def test_daily_figures_per_utc_day_and_isolation(store: Storage) -> None:
     answered = await store.log_query(rec(created_at=day1))
     await store.log_query(rec("Combien ?", found=False, sources=[], created_at=late))
     await store.log_query(rec("panne", found=True, error="x", created_at=day1))  # failed: not answered
+    await store.log_query(replace(rec("bonjour", created_at=day1), intent="smalltalk"))  # asked, not answered
     second = await store.log_query(rec(created_at=day2))
     await store.log_query(rec(created_at=day2 - timedelta(days=30)))  # before the period
     assert answered is not None and second is not None
@@ -309,7 +310,7 @@ async def test_daily_figures_per_utc_day_and_isolation(store: Storage) -> None:
 
     figures = await store.daily_figures(GUILD_A, datetime(2026, 8, 1, tzinfo=UTC))
     assert figures == [
-        DayFigures(date(2026, 8, 5), questions=3, answered=1, upvotes=2, downvotes=0),
+        DayFigures(date(2026, 8, 5), questions=4, answered=1, upvotes=2, downvotes=0),
         DayFigures(date(2026, 8, 7), questions=1, answered=1, upvotes=0, downvotes=1),
     ]
     assert len(await store.daily_figures(GUILD_A)) == 3  # all time: the older day too
