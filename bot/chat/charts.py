@@ -25,7 +25,8 @@ TEXT = "#23272a"
 GRID = "#d0d3d8"
 BARS = "#5865f2"  # Discord's blurple
 LINE = "#e67e22"
-MAX_DATE_LABELS = 8
+MAX_DATE_LABELS = 6  # "1er septembre" is long: more would overlap at 800 pixels
+MARKED_DAYS = 62  # beyond, a point per day would only blur the line
 
 
 def day_label(day: date) -> str:
@@ -64,7 +65,7 @@ def _draw(figure: Figure, days: Sequence[DayFigures], first: date, last: date, s
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(axis="y", color=GRID, zorder=0)
     share_axes = axes.twinx()
-    (line,) = share_axes.plot(x, shares, color=LINE, marker="o", linewidth=2)
+    (line,) = share_axes.plot(x, shares, color=LINE, marker="o" if len(span) <= MARKED_DAYS else None, linewidth=2)
     share_axes.set_ylim(0, 105)
     share_axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f} %"))
     share_axes.set_ylabel(messages.CHART_ANSWERED, color=TEXT)
@@ -89,4 +90,5 @@ def _draw(figure: Figure, days: Sequence[DayFigures], first: date, last: date, s
         labelcolor=TEXT,
         fontsize=10,
     )
-    figure.tight_layout(rect=(0, 0.07, 1, 1))
+    # Fixed margins rather than tight_layout, which draws the whole figure once more to measure it.
+    figure.subplots_adjust(left=0.08, right=0.9, top=0.86, bottom=0.18)
