@@ -21,13 +21,22 @@ from bot.storage import documents, guilds, privacy, querylog
 from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database, Listening, Receive
 from bot.storage.documents import FILE_SOURCE, DocumentExists
 from bot.storage.postgres import PostgresDatabase, is_postgres_url, redact
-from bot.storage.records import DocumentCount, GuildSettings, GuildStats, QueryRecord, QueryRow, StoredDocument
+from bot.storage.records import (
+    DayFigures,
+    DocumentCount,
+    GuildSettings,
+    GuildStats,
+    QueryRecord,
+    QueryRow,
+    StoredDocument,
+)
 from bot.storage.schema import StorageError
 from bot.storage.sqlite import SqliteDatabase
 from bot.storage.transfer import copy_log
 
 __all__ = [
     "FILE_SOURCE",
+    "DayFigures",
     "DocumentCount",
     "DocumentExists",
     "GuildSettings",
@@ -150,6 +159,10 @@ class Storage:
     ) -> GuildStats:
         """Usage figures for one server; `since` bounds everything but today/7-day counts."""
         return await querylog.stats(self._db, guild_id, since, now=now, limit=limit)
+
+    async def daily_figures(self, guild_id: int, since: datetime | None = None) -> list[DayFigures]:
+        """That server's questions, answers and votes per UTC day since `since`, days without questions left out."""
+        return await querylog.daily_figures(self._db, guild_id, since)
 
     async def export_csv(self, guild_id: int) -> str:
         """That server's whole log as CSV text (oldest first), safe to open in a spreadsheet."""

@@ -12,11 +12,11 @@ import io
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.storage.connection import DATABASE_ERRORS, Database
-from bot.storage.records import GuildStats, QueryRecord, QueryRow, from_db_time, to_db_time, utc_now
+from bot.storage.records import DayFigures, GuildStats, QueryRecord, QueryRow, from_db_time, to_db_time, utc_now
 from bot.storage.stats import PeriodTally
 
 logger = logging.getLogger("bot.storage")
@@ -248,6 +248,36 @@ async def stats(
         all_time=None if all_time is None else int(all_time),
         limit=limit,
     )
+
+
+async def daily_figures(db: Database, guild_id: int, since: datetime | None = None) -> list[DayFigures]:
+    """That server's questions, answers and votes per UTC day since `since` (all time when None), oldest first.
+
+    Stored times are fixed-width UTC text, so the first 10 characters are the UTC day on both backends. A vote
+    counts on the day of the question it rates. Days without questions are left out.
+    """
+    where = "q.guild_id = ?"
+    params: list[Any] = [guild_id]
+    if since is not None:
+        where += " AND q.created_at >= ?"
+        params.append(to_db_time(since))
+    day = "SUBSTR(q.created_at, 1, 10)"
+    questions = await db.fetchall(
+        f"SELECT {day}, COUNT(*), "
+        "SUM(CASE WHEN q.found <> 0 AND q.error IS NULL AND q.intent <> 'smalltalk' THEN 1 ELSE 0 END) "
+        f"FROM queries q WHERE {where} GROUP BY {day} ORDER BY {day}",
+        params,
+    )
+    votes = await db.fetchall(
+        f"SELECT {day}, SUM(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END) "
+        f"FROM votes v JOIN queries q ON q.id = v.query_id WHERE {where} GROUP BY {day}",
+        params,
+    )
+    by_day = {row[0]: (int(row[1]), int(row[2])) for row in votes}
+    return [
+        DayFigures(date.fromisoformat(text), int(count), int(answered or 0), *by_day.get(text, (0, 0)))
+        for text, count, answered in questions
+    ]
 
 
 async def export_csv(db: Database, guild_id: int) -> str:

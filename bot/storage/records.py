@@ -6,7 +6,7 @@ Plain dataclasses and the UTC timestamp helpers every storage module shares; not
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -115,6 +115,17 @@ class GuildStats:
     errors: int = 0
     all_time: int = 0  # every question ever logged on the server, whatever the period
     smalltalk: int = 0  # greetings, thanks and questions about the bot: neither found nor unanswered
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """One UTC day of a server's log, as the `/admin stats` chart draws it."""
+
+    day: date
+    questions: int
+    answered: int  # found, not failed, not small talk: as `GuildStats.found`
+    upvotes: int  # votes on that day's questions
+    downvotes: int
 
 
 @dataclass(frozen=True)

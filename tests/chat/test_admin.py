@@ -14,6 +14,7 @@ import discord
 import pytest
 from discord import app_commands
 
+from bot.chat.charts import stats_chart
 from bot.chat.exts.admin import Admin, HistoryPager, moderator_error
 from bot.chat.messages import GUILD_ONLY, MISSING_PERMISSION, NOT_YOUR_PAGER
 from bot.config import Settings
@@ -321,3 +322,35 @@ def test_reindex_errors_show_moderators_no_host_path(tmp_path: Path) -> None:
     assert moderator_error(elsewhere, corpus) == "sources.toml : lecture impossible (permission refusée)."
     internal = moderator_error(OSError(f"[Errno 28] No space left on device: '{tmp_path}/data/index/x.tmp'"), corpus)
     assert str(tmp_path) not in internal and "journal" in internal
+
+
+async def test_stats_attaches_the_chart_shown_in_the_embed(storage: Storage) -> None:
+    await log(storage, 1, "Question du serveur A")
+    cog = Admin(make_bot(storage))
+    interaction = moderator(cog.bot, 1)
+    choice = app_commands.Choice(name="Semaine", value="semaine")
+    with mock.patch("bot.chat.exts.admin.stats_chart", wraps=stats_chart) as drawn:
+        await cog.stats.callback(cog, interaction, choice)
+    kwargs = sent_kwargs(interaction.followup.send)
+    assert_pings_nobody(kwargs)
+    assert kwargs["file"].filename == "stats.png"
+    assert kwargs["file"].fp.read().startswith(b"\x89PNG\r\n\x1a\n")
+    assert kwargs["embed"].image.url == "attachment://stats.png"
+    days, first, last, scope = drawn.call_args.args
+    assert [(d.questions, d.answered) for d in days] == [(1, 1)]  # server A's only question
+    assert (last - first).days == 7 and scope == "les 7 derniers jours"
+
+
+async def test_stats_without_a_chart_still_sends_the_figures(
+    storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    await log(storage, 1, "Question du serveur A")
+    cog = Admin(make_bot(storage))
+    interaction = moderator(cog.bot, 1)
+    with mock.patch("bot.chat.exts.admin.stats_chart", side_effect=RuntimeError("no font")):
+        await cog.stats.callback(cog, interaction, None)
+    kwargs = sent_kwargs(interaction.followup.send)
+    assert "file" not in kwargs
+    assert kwargs["embed"].image.url is None
+    assert {f.name: f.value for f in kwargs["embed"].fields}["Questions"].endswith("Sur la période : 1")
+    assert "could not draw the stats chart" in caplog.text

@@ -8,12 +8,12 @@ import io
 import logging
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from bot.storage import Storage
+from bot.storage import DayFigures, Storage
 from bot.storage.querylog import EXPORT_COLUMNS, csv_safe
 from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, GUILD_B, NOW, rec
@@ -287,3 +287,32 @@ async def test_closed_storage_does_not_raise(backend: Backend, caplog: pytest.Lo
         "journal des questions : l'enregistrement du vote a échoué",
     ]
     assert all(r.getMessage().endswith("; la réponse n'est pas affectée") for r in caplog.records)
+
+
+async def test_daily_figures_per_utc_day_and_isolation(store: Storage) -> None:
+    day1 = datetime(2026, 8, 5, 23, 30, tzinfo=UTC)
+    # 00:30 in Paris is still 5 August in UTC: days are UTC days.
+    late = datetime(2026, 8, 6, 0, 30, tzinfo=timezone(timedelta(hours=2)))
+    day2 = datetime(2026, 8, 7, 8, 0, tzinfo=UTC)
+    answered = await store.log_query(rec(created_at=day1))
+    await store.log_query(rec("Combien ?", found=False, sources=[], created_at=late))
+    await store.log_query(rec("panne", found=True, error="x", created_at=day1))  # failed: not answered
+    await store.log_query(replace(rec("bonjour", created_at=day1), intent="smalltalk"))  # asked, not answered
+    second = await store.log_query(rec(created_at=day2))
+    await store.log_query(rec(created_at=day2 - timedelta(days=30)))  # before the period
+    assert answered is not None and second is not None
+    await store.record_vote(answered, GUILD_A, 50, 1)
+    await store.record_vote(answered, GUILD_A, 51, 1)
+    await store.record_vote(second, GUILD_A, 52, -1)
+    for _ in range(3):  # another server's traffic, on the same days
+        other = await store.log_query(rec("secret de B", guild_id=GUILD_B, created_at=day1))
+        await store.record_vote(other or -1, GUILD_B, 60, 1)
+
+    figures = await store.daily_figures(GUILD_A, datetime(2026, 8, 1, tzinfo=UTC))
+    assert figures == [
+        DayFigures(date(2026, 8, 5), questions=4, answered=1, upvotes=2, downvotes=0),
+        DayFigures(date(2026, 8, 7), questions=1, answered=1, upvotes=0, downvotes=1),
+    ]
+    assert len(await store.daily_figures(GUILD_A)) == 3  # all time: the older day too
+    assert await store.daily_figures(GUILD_B, datetime(2026, 8, 6, tzinfo=UTC)) == []
+    assert await store.daily_figures(999) == []

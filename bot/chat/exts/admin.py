@@ -24,6 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.chat import messages
+from bot.chat.charts import stats_chart
 from bot.chat.checks import MANAGER_PERMISSIONS, is_manager
 from bot.chat.embeds import documents_embed, history_embed, stats_embed, truncate
 from bot.chat.reindexing import ReindexInProgress
@@ -47,6 +48,7 @@ AUTOCOMPLETE_CHOICES = 25  # Discord shows at most this many
 HISTORY_TIMEOUT_SECONDS = 600.0
 EXPORT_MAX_BYTES = 8 * 1024 * 1024  # above this the CSV is sent zipped (attachment limits)
 PERIOD_DAYS = {"jour": 1, "semaine": 7, "mois": 30}
+CHART_FILENAME = "stats.png"
 # Channels where members write messages, so where mentions can be answered
 MESSAGE_CHANNELS = (discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.forum)
 
@@ -207,8 +209,27 @@ class Admin(commands.Cog):
         since = None
         if period in PERIOD_DAYS:
             since = datetime.now(UTC) - timedelta(days=PERIOD_DAYS[period])
-        stats = await self.storage.stats(_guild_id(interaction), since)
-        await respond(interaction, embed=stats_embed(stats, period))
+        guild_id = _guild_id(interaction)
+        stats = await self.storage.stats(guild_id, since)
+        embed = stats_embed(stats, period)
+        chart = await self._stats_chart(guild_id, since, period)
+        if chart is not None:
+            embed.set_image(url=f"attachment://{CHART_FILENAME}")
+        await respond(interaction, embed=embed, file=chart)
+
+    async def _stats_chart(self, guild_id: int, since: datetime | None, period: str | None) -> discord.File | None:
+        """The period's chart as an attachment, drawn off the event loop; None (logged) when it cannot be drawn,
+        so the figures still go out."""
+        try:
+            days = await self.storage.daily_figures(guild_id, since)
+            today = datetime.now(UTC).date()
+            first = since.astimezone(UTC).date() if since else (days[0].day if days else today)
+            scope = messages.PERIODS.get(period or "", messages.ALL_TIME)
+            png = await asyncio.to_thread(stats_chart, days, first, today, scope)
+        except Exception:
+            log.exception("could not draw the stats chart of server %s", guild_id)
+            return None
+        return discord.File(io.BytesIO(png), filename=CHART_FILENAME)
 
     @admin.command(name="historique", description=messages.HISTORY_COMMAND)
     @app_commands.describe(**messages.HISTORY_OPTIONS)
