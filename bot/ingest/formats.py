@@ -15,7 +15,7 @@ import pypdf
 import trafilatura
 
 from bot.ingest.errors import IngestError
-from bot.search.corpus import Document, _strip_markdown, make_document
+from bot.search.corpus import Document, make_document, strip_markdown
 
 PDF_MAGIC = b"%PDF-"
 MAX_PDF_PAGES = 1000  # reading text costs about 2 ms a page; a small file can declare thousands
@@ -70,7 +70,7 @@ def text_document(
     text = decode_text(name, data, charset)
     title = None
     if markdown:
-        text, title = _strip_markdown(text)
+        text, title = strip_markdown(text)
     document = make_document(doc_id, text, title=title, url=url, file=file, guess=True)
     if document is None:
         raise IngestError(f"{name} : {_NO_TEXT}.")

@@ -269,7 +269,7 @@ def _load_folder(folder: Path) -> Corpus:
             continue
         meta = sources.get(relative, {})
         if file.suffix.lower() == ".md":
-            raw, md_title = _strip_markdown(raw)
+            raw, md_title = strip_markdown(raw)
             meta = {"title": md_title, **meta} if md_title and "title" not in meta else meta
         document = make_document(
             doc_id=doc_ids[relative],
@@ -356,7 +356,7 @@ _MD_IMAGE = re.compile(r"!\[[^\[\]]*\]" + _MD_TARGET)
 _MD_LINK = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
 
 
-def _strip_markdown(text: str) -> tuple[str, str | None]:
+def strip_markdown(text: str) -> tuple[str, str | None]:
     """Light Markdown clean-up: headings lose their #, links keep their text; the first H1 is the title."""
     title = None
     match = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
