@@ -13,7 +13,7 @@ import unicodedata
 import Stemmer
 
 # Bump when the analysis changes: persisted indexes built with another version are rebuilt.
-ANALYZER_VERSION = "fr-2"
+ANALYZER_VERSION = "fr-3"  # fr-3: sentences glued without a space are split
 
 _APOSTROPHES = re.compile("[’‘ʼ´`′]")
 # Zero-width and formatting characters that would split or glue words invisibly.

@@ -23,6 +23,9 @@ _SENTENCE_END = re.compile(
     (?:\s*[»")\]])*        # closing quotes or brackets that belong to the sentence ("fin. »")
     \s+                    # the gap
     (?=[«"(\[]?\s*[A-ZÀ-ÝŒ0-9])   # next sentence starts with a capital, a digit or an opening quote
+    |
+    (?<=[a-zà-ÿ]{2}[.!?])  # or no gap at all, as scraped pages glue them: "le travail.Selon lui"
+    (?=[A-ZÀ-ÝŒ][a-zà-ÿ])
     """,
     re.VERBOSE,
 )

@@ -169,3 +169,12 @@ def test_an_over_long_paragraph_is_named_in_the_corpus_warnings(tmp_path: Path) 
     (warning,) = corpus.warnings
     assert warning.startswith("long.txt : le paragraphe n° 2 compte 39999 caractères")
     assert "sans analyse des phrases" in warning
+
+
+def test_sentences_glued_without_a_space_are_split() -> None:
+    """Scraped pages glue sentences ("travail.Selon"); each stays verbatim, and names with dots stay whole."""
+    assert split_sentences("Il a trouvé du travail.Selon lui, tout va bien.") == [
+        "Il a trouvé du travail.",
+        "Selon lui, tout va bien.",
+    ]
+    assert split_sentences("Le site JD.com vend. M.Dupont parle.") == ["Le site JD.com vend.", "M.Dupont parle."]
