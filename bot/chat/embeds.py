@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from urllib.parse import quote as percent_encode
-from urllib.parse import urlsplit
 
 import discord
 
@@ -20,6 +19,7 @@ from bot.search.answer import Answer, Source
 from bot.storage import DocumentCount, GuildStats, QueryRow, StoredDocument
 from bot.text.answers import NOT_FOUND, confidence_label, date_note, quote_link, source_label
 from bot.text.dates import french_date
+from bot.text.links import is_web_url
 
 # Discord's limits (characters)
 CONTENT_LIMIT = 2000
@@ -63,12 +63,7 @@ def link_target(url: str) -> str | None:
     like `https://a.example/) [Cliquez ici](https://b.example` from adding a second, masked link.
     """
     url = url.strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
+    if not is_web_url(url):
         return None
     return LINK_BREAKERS.sub(lambda match: percent_encode(match.group(), safe=""), url)
 

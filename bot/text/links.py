@@ -7,15 +7,20 @@ from urllib.parse import quote, urlsplit
 _UNSAFE = frozenset(" \t\r\n<>()[]{}\"'`\\|^")
 
 
+def is_web_url(url: str) -> bool:
+    """Whether `url` parses as an http(s) address with a host (what may ever become a link)."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
 def safe_url(url: str | None) -> str | None:
     """The address when it is an http(s) URL with a host and nothing that could break a link; else None."""
     if not url or any(ch in _UNSAFE or not ch.isprintable() for ch in url):
         return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.hostname else None
+    return url if is_web_url(url) else None
 
 
 def _fragment_part(text: str) -> str:
