@@ -17,8 +17,7 @@ from bot.chat.messages import percent, plural
 from bot.ingest.limits import french_size
 from bot.search.answer import Answer, Source
 from bot.storage import DocumentCount, GuildStats, QueryRow, StoredDocument
-from bot.text.answers import NOT_FOUND, confidence_label, date_note, quote_link, source_label
-from bot.text.dates import french_date
+from bot.text.answers import NOT_FOUND, confidence_label, date_note, quote_link, source_details, source_label
 from bot.text.links import is_web_url
 
 # Discord's limits (characters)
@@ -76,10 +75,7 @@ def _link_label(text: str) -> str:
 def source_markdown(source: Source, limit: int = FIELD_VALUE_LIMIT, link: str | None = None) -> str:
     """The source as a French citation with a link: [« Title »](link), publisher, date."""
     label = truncate(source_label(source), 200)
-    details = [
-        shown(part) for part in (source.publisher if source.title else None, french_date(source.published)) if part
-    ]
-    tail = "".join(f", {part}" for part in details)
+    tail = "".join(f", {shown(part)}" for part in source_details(source))
     for url in (link, source.url):
         target = link_target(url) if url else None
         if target:

@@ -56,15 +56,20 @@ def source_label(source: Source) -> str:
     return UNTITLED
 
 
-def source_line(source: Source) -> str:
-    """The French citation of a source without its URL: « Title », publisher, date (or "Article du …, date")."""
-    parts = [source_label(source)]
+def source_details(source: Source) -> list[str]:
+    """What follows the label in a citation: the publisher (when the label is the title) and the French date."""
+    details = []
     if source.publisher and clean_title(source.title):
-        parts.append(clean_title(source.publisher) or source.publisher)
+        details.append(clean_title(source.publisher) or source.publisher)
     date = french_date(source.published)
     if date:
-        parts.append(date)
-    return ", ".join(parts)
+        details.append(date)
+    return details
+
+
+def source_line(source: Source) -> str:
+    """The French citation of a source without its URL: « Title », publisher, date (or "Article du …, date")."""
+    return ", ".join([source_label(source), *source_details(source)])
 
 
 def quote_link(quote: Quote) -> str | None:
