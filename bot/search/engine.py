@@ -432,11 +432,12 @@ class Engine:
         )
 
     def _document_terms(self, doc: int) -> set[int]:
-        """Body term ids of a whole document (its passages are contiguous in the index)."""
-        pids = np.flatnonzero(self.passage_doc == doc)
-        if len(pids) == 0:
+        """Body term ids of a whole document: its passages are contiguous, in document order, so two binary
+        searches find them instead of a pass over every passage of the corpus."""
+        first, stop = (int(i) for i in np.searchsorted(self.passage_doc, [doc, doc + 1]))
+        if first == stop:
             return set()
-        return set(self.index.passages_terms(int(pids[0]), int(pids[-1])).tolist())
+        return set(self.index.passages_terms(first, stop - 1).tolist())
 
     def _sources(self, ranked: list[tuple[int, float]]) -> list[Source]:
         sources: list[Source] = []
