@@ -2,7 +2,8 @@
 
 Each PIAF question gives one training sentence: the sentence of its paragraph that holds the gold answer.
 Its candidate spans are scored by a listwise logistic regression (softmax over the spans of the sentence,
-the spans of best F1 against the gold answers as the target). Articles are split in two folds by a hash of
+the spans of best F1 against the gold answers as the target); the span shown is the consensus of those
+scores (`highlight.consensus`), as in the module. Articles are split in two folds by a hash of
 their title: the table shows, per kind of question, the span F1 on each fold of weights fitted on the other.
 The weights fitted on all questions are then printed, or written into the module with --write.
 
@@ -68,6 +69,7 @@ class Dataset:
     def __init__(self, items: list[tuple[str, str, list[str], int]]) -> None:
         self.blocks: list[np.ndarray] = []
         self.f1: list[np.ndarray] = []
+        self.spans: list[tuple[np.ndarray, np.ndarray]] = []
         kinds, folds = [], []
         for question, sentence, golds, fold in items:
             found = highlight.candidates(sentence, question, cues(question))
@@ -77,6 +79,7 @@ class Dataset:
                 [span_scores(sentence[a:b], golds)[1] for a, b in zip(found.starts, found.ends, strict=True)]
             )
             self.blocks.append(found.features)
+            self.spans.append((found.starts, found.ends))
             self.f1.append(scores)
             kinds.append(highlight.KINDS.index(found.kind))
             folds.append(fold)
@@ -111,11 +114,11 @@ class Dataset:
         return weights / scale[:, None]  # on raw features (the mean only shifts every span of a sentence alike)
 
     def scores(self, weights: np.ndarray, chosen: np.ndarray) -> dict[str, list[float]]:
-        """F1 of the best-scored span of each chosen question, per kind of question."""
+        """F1 of the span the module would show (its consensus of the scores) for each chosen question, per kind."""
         by_kind: dict[str, list[float]] = defaultdict(list)
         for k in np.flatnonzero(chosen):
             kind = int(self.kinds[k])
-            best = int(np.argmax(self.blocks[k] @ (weights[:, 0] + weights[:, 1 + kind])))
+            best = highlight.consensus(self.blocks[k] @ (weights[:, 0] + weights[:, 1 + kind]), *self.spans[k])
             by_kind[highlight.KINDS[kind]].append(float(self.f1[k][best]))
             by_kind["all"].append(float(self.f1[k][best]))
         return by_kind

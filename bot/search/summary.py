@@ -3,9 +3,10 @@
 Sentences are scored by the question's weighted terms they hold, by whether they hold what the
 question asks for (a number for "combien", a name for "qui"...), and by the rank of their passage.
 The best one comes first. Another is quoted only when it adds something the question asks for that
-the quoted ones lack (one of its terms, or the kind of answer it wants), never as padding. A first
-sentence that opens on a pronoun or a connective ("Il", "Cependant") brings the sentence before it, and
-one that closes a quotation opened earlier brings the sentences back to where it opened.
+the quoted ones lack (one of its terms, or the kind of answer it wants), or, from the same document,
+when it scores so close to the best one that the ranking cannot tell which of the two answers; never as
+padding. A first sentence that opens on a pronoun or a connective ("Il", "Cependant") brings the sentence
+before it, and one that closes a quotation opened earlier brings the sentences back to where it opened.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _LEANS_BACK = re.compile(
 )
 ELLIPSIS = "…"
 MIN_RELATIVE_SCORE = 0.1  # a further sentence scores at least this share of the best one
+CLOSE_SCORE = 0.9  # a sentence of the same document scoring this share of the best one or more ties with it
 PASSAGE_WEIGHT = 0.25  # the passage's retrieval score, against the sentence's own coverage of the question
 MAX_CONTEXT = 2  # sentences brought before the first one at most (pronoun, open quotation)
 
@@ -104,10 +106,11 @@ def summarize(
         if used + 1 + len(sentence.text) > max_chars or sentence.text in first:
             continue
         adds = (sentence.terms & weights.keys()) - covered
+        tie = sentence.score >= CLOSE_SCORE * best.score
         if sentence.source != best.source:
             if not sentence.typed:
                 continue  # another document is quoted only when its sentence holds an answer too
-        elif not adds and not (sentence.typed and not typed):
+        elif not adds and not (sentence.typed and not typed) and not tie:
             continue  # the same document: only what the quoted sentences lack
         if any(_redundant(sentence, other) for other in chosen):
             continue

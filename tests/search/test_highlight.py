@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from bot.search.analysis import cues, fold, words
-from bot.search.highlight import FEATURES, KINDS, candidates, highlight, question_kind
+from bot.search.highlight import FEATURES, KINDS, candidates, consensus, highlight, question_kind
 
 ALIBABA = (
     "Selon son directeur général Zhang Kuo, le site de vente en gros sortant d'Alibaba a quant à lui vu ses volumes "
@@ -121,3 +122,12 @@ def test_question_words_never_highlighted_alone() -> None:
     found = highlight(EXPORTS, question, cues(question))
     assert found is not None
     assert not {fold(w) for w in words(found)} <= {fold(w) for w in words(question)}
+
+
+def test_consensus_prefers_what_the_likeliest_spans_share() -> None:
+    # Two near-equal guesses overlap on characters 5-10; a span of just the shared part beats either alone.
+    starts, ends = np.array([0, 5, 5, 20]), np.array([10, 15, 10, 30])
+    assert consensus(np.array([1.0, 0.99, 0.9, -2.0]), starts, ends) == 2
+    # One guess far ahead of the rest keeps the vote, and spans ruled out (-inf) never win.
+    assert consensus(np.array([9.0, 0.0, 0.0, -np.inf]), starts, ends) == 0
+    assert consensus(np.array([-np.inf, -np.inf, -np.inf, 0.0]), starts, ends) == 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.search.analysis import Analyzer
+from bot.search.passages import split_sentences
 from bot.search.summary import ELLIPSIS, Candidate, score_sentences, summarize
 
 ANALYZER = Analyzer()
@@ -113,6 +114,17 @@ def test_a_further_sentence_only_when_it_adds_a_term_the_first_lacks() -> None:
     assert chosen[0] == "Le tofu de riz de Libei est vendu en ligne."
     # The third sentence brings "exporte"; the first repeats what the best one says and is left out.
     assert chosen[1:] == ["Le village exporte son tofu grâce au commerce en ligne."]
+
+
+def test_a_sentence_scoring_as_high_as_the_best_is_quoted_too() -> None:
+    # Neither adds a term of the question to the other, but the ranking cannot tell which one answers.
+    passage = (
+        "Le village de Libei vend du tofu en ligne depuis 2015 grâce à ses coopératives. "
+        "À Xiao, un autre village vend aussi du tofu en ligne à des clients de Shanghai. "
+        "La météo était clémente cet été."
+    )
+    chosen = _summary([Candidate(0, passage, 1.0)], "Quel village vend du tofu en ligne ?")
+    assert sorted(chosen) == sorted(split_sentences(passage)[:2])
 
 
 def test_a_first_sentence_opening_on_a_pronoun_brings_the_one_before() -> None:
