@@ -240,7 +240,10 @@ def candidates(sentence: str, question: str, cues: set[str]) -> Candidates | Non
     keep = j <= n
     i, j = i[keep], j[keep]
     hard_before = np.concatenate(([0], np.cumsum((bits & _HARD) != 0)))
-    keep = (hard_before[j] == hard_before[i]) & ~mark[i] & ~mark[j - 1]
+    unit = np.fromiter((word in _UNIT_SIGNS for word, _, _ in entries), dtype=bool, count=n)
+    # A span never parts a number from its sign ("14" without its "%").
+    parts_unit = (j < n) & unit[np.minimum(j, n - 1)]
+    keep = (hard_before[j] == hard_before[i]) & ~mark[i] & ~mark[j - 1] & ~parts_unit
     i, j = i[keep], j[keep]
     if not len(i):
         return None
@@ -342,7 +345,43 @@ def highlight(sentence: str, question: str, cues: set[str]) -> str | None:
             return None
         scores = np.where(holds, scores, -np.inf)
     best = consensus(scores, found.starts, found.ends)
-    return sentence[int(found.starts[best]) : int(found.ends[best])]
+    span = sentence[int(found.starts[best]) : int(found.ends[best])]
+    return _respective(sentence, question, found.kind) or _LEADING_DE.sub("", span, count=1) or span
+
+
+# "de" opening a phrase is no part of the answer ("de 126%"): SQuAD's normalisation drops it too.
+_LEADING_DE = re.compile(r"^(?:de\s+|d['’](?=[a-zà-ÿ]))")  # lower case: "De Gaulle" and "d'Artagnan" stay whole
+_ARTICLE_OR_PLACE = r"(?:(?:en|au|aux|à|a|le|la|les|l'|l’)\s*)?"
+_MEMBERS = re.compile(
+    rf"{_ARTICLE_OR_PLACE}[A-ZÀ-ÝŒ][\w'’-]*(?:\s*,\s*{_ARTICLE_OR_PLACE}[A-ZÀ-ÝŒ][\w'’-]*)*"
+    rf"\s+et\s+{_ARTICLE_OR_PLACE}[A-ZÀ-ÝŒ][\w'’-]*"
+)
+_MEMBER = re.compile(r"[A-ZÀ-ÝŒ][\w'’-]*")
+_RESPECTIVELY = re.compile(r"\brespectivement\b", re.IGNORECASE)
+_BETWEEN_VALUES = re.compile(r"\s*(?:,|et)\s*")
+
+
+def _respective(sentence: str, question: str, kind: str) -> str | None:
+    """In "en Espagne et en Italie, … respectivement de 20% et 14%", the value that goes with the one member of the
+    named list that the question names ("en Italie" -> "14%"), when the two lists are as long as each other."""
+    pattern = _TYPED.get(kind)
+    cut = _RESPECTIVELY.search(sentence)
+    if pattern is None or cut is None:
+        return None
+    lists = list(_MEMBERS.finditer(sentence, 0, cut.start()))
+    values: list[str] = []
+    end = -1
+    for match in pattern.finditer(sentence, cut.end()):
+        if values and not _BETWEEN_VALUES.fullmatch(sentence[end : match.start()]):
+            break  # the values listed after "respectivement" end where something else than "," or "et" comes
+        values.append(match.group(0))
+        end = match.end()
+    if not lists or len(values) < 2:
+        return None
+    members = _MEMBER.findall(lists[-1].group(0))[-len(values) :]
+    asked = {_stem(fold(word)) for word in _MEMBER.findall(question)}
+    named = [k for k, member in enumerate(members) if _stem(fold(member)) in asked]
+    return values[named[0]] if len(members) == len(values) and len(named) == 1 else None
 
 
 def consensus(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> int:

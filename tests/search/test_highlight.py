@@ -131,3 +131,36 @@ def test_consensus_prefers_what_the_likeliest_spans_share() -> None:
     # One guess far ahead of the rest keeps the vote, and spans ruled out (-inf) never win.
     assert consensus(np.array([9.0, 0.0, 0.0, -np.inf]), starts, ends) == 0
     assert consensus(np.array([-np.inf, -np.inf, -np.inf, 0.0]), starts, ends) == 3
+
+
+TRAFFIC = (
+    "Selon les données de SimilarWeb, en Espagne et en Italie, AliExpress a vu son trafic augmenter respectivement "
+    "de 20% et 14% d'une année sur l'autre au cours du premier trimestre."
+)
+
+
+@pytest.mark.parametrize(("place", "value"), [("Italie", "14%"), ("Espagne", "20%")])
+def test_respectivement_gives_the_value_of_the_member_asked_for(place: str, value: str) -> None:
+    question = f"De combien le trafic d'AliExpress a-t-il augmenté en {place} ?"
+    assert highlight(TRAFFIC, question, cues(question)) == value
+
+
+def test_respectivement_with_three_members() -> None:
+    sentence = "Les ventes ont progressé en France, en Allemagne et en Pologne de respectivement 3 %, 5 % et 8 %."
+    for place, value in (("France", "3 %"), ("Allemagne", "5 %"), ("Pologne", "8 %")):
+        question = f"De combien les ventes ont-elles progressé en {place} ?"
+        assert highlight(sentence, question, cues(question)) == value
+
+
+def test_a_number_is_never_parted_from_its_sign() -> None:
+    question = "De combien le trafic d'AliExpress a-t-il augmenté ?"
+    found = highlight(TRAFFIC, question, cues(question))
+    assert found is not None and not re.search(r"\d$", found)
+
+
+def test_a_leading_de_is_dropped_but_not_from_a_name() -> None:
+    question = "De combien ont augmenté les volumes de transactions du site de vente en gros d'Alibaba en juin ?"
+    assert highlight(ALIBABA, question, cues(question)) == "126%"
+    sentence = "Le discours du 18 juin a été prononcé par De Gaulle à Londres."
+    question = "Qui a prononcé le discours du 18 juin ?"
+    assert (highlight(sentence, question, cues(question)) or "").startswith("De Gaulle")
