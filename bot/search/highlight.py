@@ -243,7 +243,8 @@ def candidates(sentence: str, question: str, cues: set[str]) -> Candidates | Non
     unit = np.fromiter((word in _UNIT_SIGNS for word, _, _ in entries), dtype=bool, count=n)
     # A span never parts a number from its sign ("14" without its "%").
     parts_unit = (j < n) & unit[np.minimum(j, n - 1)]
-    keep = (hard_before[j] == hard_before[i]) & ~mark[i] & ~mark[j - 1] & ~parts_unit
+    dangles = article[j - 1] | preposition[j - 1]  # "800 milliards d'", "dans les couches de"
+    keep = (hard_before[j] == hard_before[i]) & ~mark[i] & ~mark[j - 1] & ~parts_unit & ~dangles
     i, j = i[keep], j[keep]
     if not len(i):
         return None

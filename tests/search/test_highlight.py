@@ -164,3 +164,12 @@ def test_a_leading_de_is_dropped_but_not_from_a_name() -> None:
     sentence = "Le discours du 18 juin a été prononcé par De Gaulle à Londres."
     question = "Qui a prononcé le discours du 18 juin ?"
     assert (highlight(sentence, question, cues(question)) or "").startswith("De Gaulle")
+
+
+def test_a_phrase_never_ends_on_an_article_or_a_preposition() -> None:
+    sentence = "En 2017, autour de 800 milliards d'euros ont été dépensés sur internet par les Chinois."
+    question = "Combien les Chinois ont-ils dépensé sur internet en 2017 ?"
+    found = candidates(sentence, question, cues(question))
+    assert found is not None
+    last_words = {fold(sentence[start:end].split()[-1]) for start, end in zip(found.starts, found.ends, strict=True)}
+    assert not last_words & {"d'", "de", "les", "par", "sur", "en"}
