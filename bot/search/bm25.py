@@ -111,17 +111,26 @@ class BM25Index:
             if t is not None:
                 per_term[t] = per_term.get(t, 0.0) + (weights[i] if weights is not None else 1.0)
         if not per_term:
-            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64), 0
-        id_parts: list[np.ndarray] = []
-        score_parts: list[np.ndarray] = []
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float64), 0
+        # One buffer per column, filled term after term in place: no per-term arrays to allocate and concatenate,
+        # and the ids come out as intp, which indexing and bincount read without converting them again.
+        spans = [(int(self.offsets[t]), int(self.offsets[t + 1])) for t in per_term]
+        size = sum(hi - lo for lo, hi in spans)
+        ids = np.empty(size, dtype=np.intp)
+        contrib = np.empty(size, dtype=np.float64)
+        denominator = np.empty(size, dtype=np.result_type(self.tfs, self.norm))
         k1p1 = self.k1 + 1
-        for t, weight in per_term.items():
-            lo, hi = self.offsets[t], self.offsets[t + 1]
-            ids = self.doc_ids[lo:hi]
-            tf = self.tfs[lo:hi]
-            id_parts.append(ids)
-            score_parts.append((weight * self.idf[t] * k1p1) * tf / (tf + self.norm[ids]))
-        return np.concatenate(id_parts), np.concatenate(score_parts), len(per_term)
+        start = 0
+        for (t, weight), (lo, hi) in zip(per_term.items(), spans, strict=True):
+            stop = start + hi - lo
+            part, tf, den, out = ids[start:stop], self.tfs[lo:hi], denominator[start:stop], contrib[start:stop]
+            part[:] = self.doc_ids[lo:hi]
+            # (weight * idf * (k1 + 1)) * tf / (tf + norm), operation by operation as one expression would do it.
+            np.add(tf, np.take(self.norm, part, out=den), out=den)
+            np.multiply(weight * self.idf[t] * k1p1, tf, out=out)
+            np.divide(out, den, out=out)
+            start = stop
+        return ids, contrib, len(per_term)
 
     def dense_scores(
         self, query: Sequence[str], weights: Sequence[float] | None = None
