@@ -112,24 +112,16 @@ class BM25Index:
                 per_term[t] = per_term.get(t, 0.0) + (weights[i] if weights is not None else 1.0)
         if not per_term:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float64), 0
-        # One buffer per column, filled term after term in place: no per-term arrays to allocate and concatenate,
-        # and the ids come out as intp, which indexing and bincount read without converting them again.
-        spans = [(int(self.offsets[t]), int(self.offsets[t + 1])) for t in per_term]
-        size = sum(hi - lo for lo, hi in spans)
-        ids = np.empty(size, dtype=np.intp)
-        contrib = np.empty(size, dtype=np.float64)
-        denominator = np.empty(size, dtype=np.result_type(self.tfs, self.norm))
-        k1p1 = self.k1 + 1
-        start = 0
-        for (t, weight), (lo, hi) in zip(per_term.items(), spans, strict=True):
-            stop = start + hi - lo
-            part, tf, den, out = ids[start:stop], self.tfs[lo:hi], denominator[start:stop], contrib[start:stop]
-            part[:] = self.doc_ids[lo:hi]
-            # (weight * idf * (k1 + 1)) * tf / (tf + norm), operation by operation as one expression would do it.
-            np.add(tf, np.take(self.norm, part, out=den), out=den)
-            np.multiply(weight * self.idf[t] * k1p1, tf, out=out)
-            np.divide(out, den, out=out)
-            start = stop
+        # All the terms' postings in one go (no per-term arrays to allocate, compute and concatenate), the passage
+        # ids as intp, which indexing and bincount read without converting them again.
+        terms = np.fromiter(per_term, dtype=np.intp, count=len(per_term))
+        lo, hi = self.offsets[terms].tolist(), self.offsets[terms + 1].tolist()
+        ids = np.concatenate([self.doc_ids[a:b] for a, b in zip(lo, hi, strict=True)], dtype=np.intp)
+        tf = np.concatenate([self.tfs[a:b] for a, b in zip(lo, hi, strict=True)])
+        # (weight * idf * (k1 + 1)) * tf / (tf + norm), operation by operation as the per-term expression does it.
+        factor = np.fromiter(per_term.values(), dtype=np.float64, count=len(terms)) * self.idf[terms] * (self.k1 + 1)
+        contrib = np.repeat(factor, np.subtract(hi, lo)) * tf
+        contrib /= tf + self.norm[ids]
         return ids, contrib, len(per_term)
 
     def dense_scores(
