@@ -129,9 +129,16 @@ class BM25Index:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The BM25 score of every passage (0 where no query term is) and the mask of the passages holding one."""
         ids, contrib, _ = self._postings(query, weights)
+        return self._dense(ids, contrib)
+
+    def _dense(self, ids: np.ndarray, contrib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Postings added up into one score per passage, and the mask of the passages they hit."""
+        scores = np.bincount(ids, weights=contrib, minlength=self.size).astype(np.float64, copy=False)
+        if len(contrib) and contrib.min() > 0:  # sums of positive contributions: a passage is hit where it scores
+            return scores, scores > 0
         hit = np.zeros(self.size, dtype=bool)
         hit[ids] = True
-        return np.bincount(ids, weights=contrib, minlength=self.size).astype(np.float64, copy=False), hit
+        return scores, hit
 
     def scores(self, query: Sequence[str], weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(passage ids, BM25 scores) of every passage holding at least one query term (see `_postings`)."""
@@ -142,10 +149,9 @@ class BM25Index:
             unique, inverse = np.unique(ids, return_inverse=True)
             return unique, np.bincount(inverse, weights=contrib, minlength=len(unique))
         # Common terms: add up into one slot per passage (linear, no sort), then keep the passages hit.
-        hit = np.zeros(self.size, dtype=bool)
-        hit[ids] = True
+        dense, hit = self._dense(ids, contrib)
         unique = np.flatnonzero(hit)
-        return unique.astype(np.int32), np.bincount(ids, weights=contrib, minlength=self.size)[unique]
+        return unique.astype(np.int32), dense[unique]
 
     def top(self, query: Sequence[str], k: int, weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
         """The k best (passage id, score) pairs, best first; ties broken by passage id."""
