@@ -120,8 +120,12 @@ class BM25Index:
         tf = np.concatenate([self.tfs[a:b] for a, b in zip(lo, hi, strict=True)])
         # (weight * idf * (k1 + 1)) * tf / (tf + norm), operation by operation as the per-term expression does it.
         factor = np.fromiter(per_term.values(), dtype=np.float64, count=len(terms)) * self.idf[terms] * (self.k1 + 1)
-        contrib = np.repeat(factor, np.subtract(hi, lo)) * tf
-        contrib /= tf + self.norm[ids]
+        # In place, as few temporary arrays as possible: a long question reads hundreds of thousands of postings.
+        contrib = np.repeat(factor, np.subtract(hi, lo))
+        contrib *= tf
+        denominator = self.norm[ids]
+        denominator += tf
+        contrib /= denominator
         return ids, contrib, len(per_term)
 
     def dense_scores(

@@ -20,7 +20,7 @@ from bot.search.answer import Answer, QuestionError, Quote, Source
 from bot.search.confidence import Evidence, probability
 from bot.search.corpus import Corpus, Document, load_corpus
 from bot.search.highlight import highlight
-from bot.search.index import CorpusIndex, IndexOptions, Progress, build_index, ranges
+from bot.search.index import CorpusIndex, IndexOptions, Progress, build_index
 from bot.search.passages import Passage
 from bot.search.query import equivalent_words, is_smalltalk, split_parts, strip_courtesy
 from bot.search.summary import Candidate, Pick, summarize
@@ -170,8 +170,6 @@ class Engine:
         self.titles = index.titles
         self.prefixes = index.prefixes
         self.lexicon = index.lexicon
-        # First passage of each document, and one past the last: a document's passages are contiguous.
-        self.doc_passages = np.searchsorted(self.passage_doc, np.arange(len(self.documents) + 1))
 
     @classmethod
     def build(
@@ -325,11 +323,9 @@ class Engine:
         ids = np.flatnonzero(hit)  # a tiny corpus gives BM25 scores of 0: a passage hit stays a candidate
         if len(ids) == 0:
             return _Ranking([], None)
-        t_ids, t_scores = self.titles.scores(query.terms, factors)
-        if len(t_ids):
-            # Only the passages of the documents whose title matched get a title score.
-            first, stop = self.doc_passages[t_ids], self.doc_passages[t_ids + 1]
-            body[ranges(first, stop)] += self.options.title_weight * np.repeat(t_scores, stop - first)
+        by_doc, title_hit = self.titles.dense_scores(query.terms, factors)
+        if title_hit.any():
+            body += self.options.title_weight * np.take(by_doc, self.passage_doc)
         scores = _scaled(body, ids) + self.options.prefix_weight * _scaled(prefixes, ids)
         depth = self.options.rerank_depth
         if len(ids) > depth:
@@ -507,8 +503,9 @@ class Engine:
         )
 
     def _document_terms(self, doc: int) -> set[int]:
-        """Body term ids of a whole document (its passages are contiguous)."""
-        first, stop = (int(i) for i in self.doc_passages[doc : doc + 2])
+        """Body term ids of a whole document: its passages are contiguous, in document order, so two binary
+        searches find them instead of a pass over every passage of the corpus."""
+        first, stop = (int(i) for i in np.searchsorted(self.passage_doc, [doc, doc + 1]))
         if first == stop:
             return set()
         return set(self.index.passages_terms(first, stop - 1).tolist())
