@@ -342,26 +342,27 @@ class Engine:
         return _Ranking(ranked, found.row(int(np.flatnonzero(ids == ranked[0][0])[0])))
 
     def _query_terms(self, query: Query) -> _QueryTerms:
-        body = [(self.body.vocab[t], i) for i, t in enumerate(query.terms) if t in self.body.vocab]
-        title = [(self.titles.vocab[t], i) for i, t in enumerate(query.terms) if t in self.titles.vocab]
+        """The query's terms as ranking reads them: built once per question, read by the re-ranking, the
+        confidence and the lead."""
+        body, titles, prefixes = self.body.vocab, self.titles.vocab, self.prefixes.vocab
         by_prefix: dict[int, list[int]] = {}
         for i, term in enumerate(query.terms):
             for p in query.prefixes[term]:
-                if p in self.prefixes.vocab:
-                    by_prefix.setdefault(self.prefixes.vocab[p], []).append(i)
+                if p in prefixes:
+                    by_prefix.setdefault(prefixes[p], []).append(i)
         prefix_ids = sorted(by_prefix)
+        cells = [(row, i) for row, p in enumerate(prefix_ids) for i in by_prefix[p]]
         prefix_positions = np.zeros((len(prefix_ids), len(query.terms)), dtype=bool)
-        for row, p in enumerate(prefix_ids):
-            prefix_positions[row, by_prefix[p]] = True
+        if cells:
+            prefix_positions[tuple(np.array(cells).T)] = True
         weights = np.array([query.weights[t] for t in query.terms], dtype=np.float64)
-        factors = np.array([query.factors[t] for t in query.terms], dtype=np.float64)
         return _QueryTerms(
-            *_sorted_pairs(body),
-            *_sorted_pairs(title),
+            *_sorted_pairs([(body[t], i) for i, t in enumerate(query.terms) if t in body]),
+            *_sorted_pairs([(titles[t], i) for i, t in enumerate(query.terms) if t in titles]),
             np.array(prefix_ids, dtype=np.int64),
             prefix_positions,
             weights,
-            weights * factors,
+            weights * np.array([query.factors[t] for t in query.terms], dtype=np.float64),
             query.total,
         )
 
@@ -478,7 +479,11 @@ class Engine:
         missing = [weights[i] for i in range(len(weights)) if not found[i] and not derived[i]]
         doc = int(self.passage_doc[pid])
         lo, hi = self.index.arrays["title_offsets"][doc : doc + 2]
-        in_title = np.isin(terms.title_ids, self.index.arrays["title_terms"][lo:hi])
+        title = set(self.index.arrays["title_terms"][lo:hi].tolist())
+        # In the question's order, as the weights are added everywhere else.
+        in_title = sorted(
+            i for t, i in zip(terms.title_ids.tolist(), terms.title_positions.tolist(), strict=True) if t in title
+        )
         names = _names(query.text)
         named = [self.analyzer.stem(fold(name)) for name in names]
         names_found = 1.0
@@ -492,8 +497,7 @@ class Engine:
             rarest_derived=float(derived[heaviest]),
             missing_weight=max(missing, default=0.0) / max(weights),
             terms_found=sum(found) / len(weights),
-            # In the question's order, as the weights are added everywhere else.
-            title_coverage=sum(weights[i] for i in sorted(terms.title_positions[in_title].tolist())) / terms.total,
+            title_coverage=sum(weights[i] for i in in_title) / terms.total,
             names_found=names_found,
             has_names=float(bool(named)),
             typed=float(bool(picks) and picks[0].typed),
