@@ -166,6 +166,8 @@ class Engine:
         self.index = index
         self.passages: list[Passage] = index.passages
         self.passage_doc = index.passage_doc
+        # The same as intp: gathering through int32 indices converts them first, several times slower per answer.
+        self._passage_doc_ix = index.passage_doc.astype(np.intp)
         self.body = index.body
         self.titles = index.titles
         self.prefixes = index.prefixes
@@ -325,7 +327,7 @@ class Engine:
             return _Ranking([], None)
         by_doc, title_hit = self.titles.dense_scores(query.terms, factors)
         if title_hit.any():
-            body += self.options.title_weight * np.take(by_doc, self.passage_doc)
+            body += self.options.title_weight * np.take(by_doc, self._passage_doc_ix)
         scores = _scaled(body, ids) + self.options.prefix_weight * _scaled(prefixes, ids)
         depth = self.options.rerank_depth
         if len(ids) > depth:
