@@ -111,26 +111,38 @@ class BM25Index:
             if t is not None:
                 per_term[t] = per_term.get(t, 0.0) + (weights[i] if weights is not None else 1.0)
         if not per_term:
-            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64), 0
-        id_parts: list[np.ndarray] = []
-        score_parts: list[np.ndarray] = []
-        k1p1 = self.k1 + 1
-        for t, weight in per_term.items():
-            lo, hi = self.offsets[t], self.offsets[t + 1]
-            ids = self.doc_ids[lo:hi]
-            tf = self.tfs[lo:hi]
-            id_parts.append(ids)
-            score_parts.append((weight * self.idf[t] * k1p1) * tf / (tf + self.norm[ids]))
-        return np.concatenate(id_parts), np.concatenate(score_parts), len(per_term)
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float64), 0
+        # All the terms' postings in one go (no per-term arrays to allocate, compute and concatenate), the passage
+        # ids as intp, which indexing and bincount read without converting them again.
+        terms = np.fromiter(per_term, dtype=np.intp, count=len(per_term))
+        lo, hi = self.offsets[terms].tolist(), self.offsets[terms + 1].tolist()
+        ids = np.concatenate([self.doc_ids[a:b] for a, b in zip(lo, hi, strict=True)], dtype=np.intp)
+        tf = np.concatenate([self.tfs[a:b] for a, b in zip(lo, hi, strict=True)])
+        # (weight * idf * (k1 + 1)) * tf / (tf + norm), operation by operation as the per-term expression does it.
+        factor = np.fromiter(per_term.values(), dtype=np.float64, count=len(terms)) * self.idf[terms] * (self.k1 + 1)
+        # In place, as few temporary arrays as possible: a long question reads hundreds of thousands of postings.
+        contrib = np.repeat(factor, np.subtract(hi, lo))
+        contrib *= tf
+        denominator = self.norm[ids]
+        denominator += tf
+        contrib /= denominator
+        return ids, contrib, len(per_term)
 
     def dense_scores(
         self, query: Sequence[str], weights: Sequence[float] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The BM25 score of every passage (0 where no query term is) and the mask of the passages holding one."""
         ids, contrib, _ = self._postings(query, weights)
+        return self._dense(ids, contrib)
+
+    def _dense(self, ids: np.ndarray, contrib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Postings added up into one score per passage, and the mask of the passages they hit."""
+        scores = np.bincount(ids, weights=contrib, minlength=self.size).astype(np.float64, copy=False)
+        if len(contrib) and contrib.min() > 0:  # sums of positive contributions: a passage is hit where it scores
+            return scores, scores > 0
         hit = np.zeros(self.size, dtype=bool)
         hit[ids] = True
-        return np.bincount(ids, weights=contrib, minlength=self.size).astype(np.float64, copy=False), hit
+        return scores, hit
 
     def scores(self, query: Sequence[str], weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(passage ids, BM25 scores) of every passage holding at least one query term (see `_postings`)."""
@@ -141,10 +153,9 @@ class BM25Index:
             unique, inverse = np.unique(ids, return_inverse=True)
             return unique, np.bincount(inverse, weights=contrib, minlength=len(unique))
         # Common terms: add up into one slot per passage (linear, no sort), then keep the passages hit.
-        hit = np.zeros(self.size, dtype=bool)
-        hit[ids] = True
+        dense, hit = self._dense(ids, contrib)
         unique = np.flatnonzero(hit)
-        return unique.astype(np.int32), np.bincount(ids, weights=contrib, minlength=self.size)[unique]
+        return unique.astype(np.int32), dense[unique]
 
     def top(self, query: Sequence[str], k: int, weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
         """The k best (passage id, score) pairs, best first; ties broken by passage id."""

@@ -31,10 +31,32 @@ MIN_TERM_WEIGHT = 1e-3  # floor of a question term's weight
 ASKED_KIND_WEIGHT = 0.3  # share of its weight the noun after "quel" keeps ("quelle ville")
 
 
-def _scaled(scores: np.ndarray) -> np.ndarray:
-    """Scores divided by the best one, so that two rankings of different scales can be added."""
+def _scaled(scores: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Scores of passages `ids` divided by the best score of all, so that two rankings of different scales can
+    be added."""
     best = float(scores.max())
-    return scores / best if best > 0 else scores
+    return scores[ids] / best if best > 0 else scores[ids]
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `values` is in the sorted `keys`, and which of them are there at all."""
+    if len(keys) == 0:
+        return np.zeros(len(values), dtype=np.intp), np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return at, keys[at] == values
+
+
+def _sorted_pairs(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, positions) arrays of (id, position) pairs, sorted by id for `_lookup`."""
+    pairs = sorted(pairs)
+    return np.array([i for i, _ in pairs], dtype=np.int64), np.array([p for _, p in pairs], dtype=np.intp)
+
+
+def _weight_sums(mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Sum of the weights of each row's True positions, added one after the other in the question's order."""
+    if mask.shape[1] == 0:
+        return np.zeros(mask.shape[0])
+    return np.cumsum(np.where(mask, weights, 0.0), axis=1)[:, -1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +109,43 @@ class Query:
 
 @dataclass(frozen=True, slots=True)
 class _QueryTerms:
-    """A query as ranking reads it: its terms' ids in the passage and title vocabularies, and their weights."""
+    """A query as ranking reads it: its terms' ids in the passage, title and prefix vocabularies (sorted, for
+    binary searches) with the query positions they stand for, and the weight of each position."""
 
-    body_ids: dict[int, int]  # body term id -> position in the query
-    title_ids: dict[int, int]  # title term id -> position in the query
-    prefix_ids: dict[int, list[int]]  # prefix term id -> positions in the query
-    weights: list[float]  # idf weight per position
-    weighted: list[float]  # idf weight times the typo factor
+    body_ids: np.ndarray  # sorted body term ids of the query's terms
+    body_positions: np.ndarray  # position in the query of each of body_ids
+    title_ids: np.ndarray  # sorted title term ids of the query's terms
+    title_positions: np.ndarray  # position in the query of each of title_ids
+    prefix_ids: np.ndarray  # sorted prefix term ids of the query's words
+    prefix_positions: np.ndarray  # bool (prefix, position): the query terms each prefix comes from
+    weights: np.ndarray  # idf weight per position
+    weighted: np.ndarray  # idf weight times the typo factor
     total: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Coverage:
+    """What a question finds in some passages, one row per passage: the positions of its terms found as a stem
+    (in the passage or its document's title), those found only as a word prefix, and the resulting shares."""
+
+    found: np.ndarray  # bool (passage, position)
+    derived: np.ndarray  # bool (passage, position), never where `found` is
+    coverage: np.ndarray  # share of the question's weight in the passage or its title (prefixes count less)
+    sentence_coverage: np.ndarray  # share of the question's weight in the passage's best sentence
+
+    def row(self, k: int) -> _Coverage:
+        """Passage `k` alone, as a one-row `_Coverage`."""
+        keep = slice(k, k + 1)
+        return _Coverage(self.found[keep], self.derived[keep], self.coverage[keep], self.sentence_coverage[keep])
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranking:
+    """The re-ranked passages, and for the best one what the re-ranking found of the question in it, which
+    the confidence model reads again."""
+
+    ranked: list[tuple[int, float]]  # (passage, score), best first
+    top: _Coverage | None  # one row: the best passage's (None when nothing matched)
 
 
 class Engine:
@@ -115,6 +166,8 @@ class Engine:
         self.index = index
         self.passages: list[Passage] = index.passages
         self.passage_doc = index.passage_doc
+        # The same as intp: gathering through int32 indices converts them first, several times slower per answer.
+        self._passage_doc_ix = index.passage_doc.astype(np.intp)
         self.body = index.body
         self.titles = index.titles
         self.prefixes = index.prefixes
@@ -259,91 +312,106 @@ class Engine:
         to its best passage; the re-ranking then favours the passages holding all of the question, where
         BM25 favours one repeating a rare term.
         """
+        return self._rank(query, self._query_terms(query)).ranked
+
+    def _rank(self, query: Query, terms: _QueryTerms) -> _Ranking:
+        """`rank`, keeping what the re-ranking found in the best passage for the confidence model."""
+        if not query.terms:
+            return _Ranking([], None)
         factors = [query.factors[t] for t in query.terms]
         body, hit = self.body.dense_scores(query.terms, factors)
         prefixes, prefix_hit = self.prefixes.dense_scores(sorted(set().union(*query.prefixes.values())))
         hit |= prefix_hit
         ids = np.flatnonzero(hit)  # a tiny corpus gives BM25 scores of 0: a passage hit stays a candidate
         if len(ids) == 0:
-            return []
-        t_ids, t_scores = self.titles.scores(query.terms, factors)
-        if len(t_ids):
-            by_doc = np.zeros(len(self.documents))
-            by_doc[t_ids] = t_scores
-            body += self.options.title_weight * by_doc[self.passage_doc]
-        scores = (_scaled(body) + self.options.prefix_weight * _scaled(prefixes))[ids]
+            return _Ranking([], None)
+        by_doc, title_hit = self.titles.dense_scores(query.terms, factors)
+        if title_hit.any():
+            body += self.options.title_weight * np.take(by_doc, self._passage_doc_ix)
+        scores = _scaled(body, ids) + self.options.prefix_weight * _scaled(prefixes, ids)
         depth = self.options.rerank_depth
         if len(ids) > depth:
             keep = np.argpartition(-scores, depth - 1)[:depth]
             ids, scores = ids[keep], scores[keep]
         top = float(scores.max()) or 1.0
-        terms = self._query_terms(query)
-        reranked: list[tuple[int, float]] = []
-        for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
-            reranked.append(
-                (
-                    pid,
-                    score / top
-                    + self.options.sentence_weight * self._best_sentence_coverage(terms, pid)
-                    + self.options.coverage_weight * self._coverage(terms, pid),
-                )
-            )
-        reranked.sort(key=lambda item: (-item[1], item[0]))
-        return reranked
+        found = self._coverages(terms, ids)
+        final = (
+            scores / top
+            + self.options.sentence_weight * found.sentence_coverage
+            + self.options.coverage_weight * found.coverage
+        )
+        ranked = sorted(zip(ids.tolist(), final.tolist(), strict=True), key=lambda item: (-item[1], item[0]))
+        return _Ranking(ranked, found.row(int(np.flatnonzero(ids == ranked[0][0])[0])))
 
     def _query_terms(self, query: Query) -> _QueryTerms:
-        body_ids = {self.body.vocab[t]: i for i, t in enumerate(query.terms) if t in self.body.vocab}
-        title_ids = {self.titles.vocab[t]: i for i, t in enumerate(query.terms) if t in self.titles.vocab}
-        prefix_ids: dict[int, list[int]] = {}
+        """The query's terms as ranking reads them: built once per question, read by the re-ranking, the
+        confidence and the lead."""
+        body, titles, prefixes = self.body.vocab, self.titles.vocab, self.prefixes.vocab
+        by_prefix: dict[int, list[int]] = {}
         for i, term in enumerate(query.terms):
             for p in query.prefixes[term]:
-                if p in self.prefixes.vocab:
-                    prefix_ids.setdefault(self.prefixes.vocab[p], []).append(i)
-        weights = [query.weights[t] for t in query.terms]
-        weighted = [w * query.factors[t] for t, w in zip(query.terms, weights, strict=True)]
-        return _QueryTerms(body_ids, title_ids, prefix_ids, weights, weighted, query.total)
+                if p in prefixes:
+                    by_prefix.setdefault(prefixes[p], []).append(i)
+        prefix_ids = sorted(by_prefix)
+        cells = [(row, i) for row, p in enumerate(prefix_ids) for i in by_prefix[p]]
+        prefix_positions = np.zeros((len(prefix_ids), len(query.terms)), dtype=bool)
+        if cells:
+            prefix_positions[tuple(np.array(cells).T)] = True
+        weights = np.array([query.weights[t] for t in query.terms], dtype=np.float64)
+        return _QueryTerms(
+            *_sorted_pairs([(body[t], i) for i, t in enumerate(query.terms) if t in body]),
+            *_sorted_pairs([(titles[t], i) for i, t in enumerate(query.terms) if t in titles]),
+            np.array(prefix_ids, dtype=np.int64),
+            prefix_positions,
+            weights,
+            weights * np.array([query.factors[t] for t in query.terms], dtype=np.float64),
+            query.total,
+        )
 
-    def _best_sentence_coverage(self, terms: _QueryTerms, pid: int) -> float:
-        """Share of the question's weight held by the passage's best sentence (0..1)."""
-        best = 0.0
-        for sentence in self.index.sentence_terms(pid):
-            found = {terms.body_ids[t] for t in sentence.tolist() if t in terms.body_ids}
-            best = max(best, sum(terms.weights[i] for i in found))
-        return best / terms.total
+    def _coverages(self, terms: _QueryTerms, pids: np.ndarray) -> _Coverage:
+        """Which question terms each passage of `pids` holds, as a stem or only as a word prefix (a derived word:
+        "construit" for "construction"), counting its document's title, and the shares of the question's weight
+        they and each passage's best sentence hold; all passages at once, a term counting once per passage or
+        sentence however often it occurs there."""
+        arrays = self.index.arrays
+        count, n = len(pids), len(terms.weights)
+        slots, term_sentence, sentence_passage = self.index.sentence_slots(pids)
+        title_slots, title_doc = self.index.title_slots(self.passage_doc[pids])
+        term_passage = sentence_passage[term_sentence]
 
-    def _found(self, terms: _QueryTerms, pid: int) -> tuple[set[int], set[int]]:
-        """Positions of the question terms present in a passage or its document's title: as a stem, and only
-        as a word prefix (a derived word: "construit" for "construction")."""
-        doc = int(self.passage_doc[pid])
-        found = {terms.body_ids[t] for t in self.index.passage_terms(pid).tolist() if t in terms.body_ids}
-        found.update(terms.title_ids[t] for t in self.index.title_term_ids(doc).tolist() if t in terms.title_ids)
-        derived: set[int] = set()
-        if terms.prefix_ids:
-            present = set(self.index.passage_prefix_ids(pid).tolist()) | set(self.index.title_prefix_ids(doc).tolist())
-            for p in present & terms.prefix_ids.keys():
-                derived.update(terms.prefix_ids[p])
-        return found, derived - found
+        at, hit = _lookup(terms.body_ids, arrays["terms"][slots])
+        positions = terms.body_positions[at[hit]]
+        in_sentence = np.zeros((len(sentence_passage), n), dtype=bool)
+        in_sentence[term_sentence[hit], positions] = True
+        found = np.zeros((count, n), dtype=bool)
+        found[term_passage[hit], positions] = True
+        at, hit = _lookup(terms.title_ids, arrays["title_terms"][title_slots])
+        found[title_doc[hit], terms.title_positions[at[hit]]] = True
 
-    def _coverage(self, terms: _QueryTerms, pid: int) -> float:
-        found, derived = self._found(terms, pid)
-        weight = sum(terms.weighted[i] for i in found)
-        weight += self.options.prefix_match * sum(terms.weighted[i] for i in derived)
-        return weight / terms.total
+        present = np.zeros((count, len(terms.prefix_ids)), dtype=bool)
+        at, hit = _lookup(terms.prefix_ids, arrays["prefix_terms"][slots])
+        present[term_passage[hit], at[hit]] = True
+        at, hit = _lookup(terms.prefix_ids, arrays["title_prefix_terms"][title_slots])
+        present[title_doc[hit], at[hit]] = True
+        derived = (present @ terms.prefix_positions) & ~found
+
+        best_sentence = np.zeros(count)
+        np.maximum.at(best_sentence, sentence_passage, _weight_sums(in_sentence, terms.weights))
+        weight = _weight_sums(found, terms.weighted) + self.options.prefix_match * _weight_sums(derived, terms.weighted)
+        return _Coverage(found, derived, weight / terms.total, best_sentence / terms.total)
 
     def coverage(self, query: Query, pid: int) -> float:
         """Share of the question's weight found in a passage or its document title (0..1).
 
         A ratio of the question's own term weights, so it reads the same on 5 or 50,000 documents.
         """
-        return self._coverage(self._query_terms(query), pid)
+        return float(self._coverages(self._query_terms(query), np.array([pid])).coverage[0])
 
-    def _is_lead(self, query: Query, pid: int, confidence: float) -> bool:
+    def _is_lead(self, query: Query, terms: _QueryTerms, top: _Coverage, confidence: float) -> bool:
         """A document "comes close" when it holds the question's weightiest term and some more."""
         if confidence < self.options.lead_confidence or not query.weights:
             return False
-        terms = self._query_terms(query)
-        key_term = max(range(len(query.terms)), key=terms.weights.__getitem__)
-        return key_term in self._found(terms, pid)[0]
+        return bool(top.found[0, int(np.argmax(terms.weights))])
 
     # -- answering -----------------------------------------------------------------------
 
@@ -373,12 +441,14 @@ class Engine:
         return self._answer_query(self.analyze_question(text))[0]
 
     def _answer_query(self, query: Query) -> tuple[Answer, Evidence | None]:
-        ranked = self.rank(query) if query.terms else []
+        terms = self._query_terms(query)
+        ranking = self._rank(query, terms)
+        ranked = ranking.ranked
         sources = self._sources(ranked)
-        if not ranked:
+        if ranking.top is None:
             return Answer(query.text, found=False, confidence=0.0, sources=sources, asks=_asks(query)), None
         picks = self._summary(ranked, query)
-        evidence = self._evidence(query, ranked, picks)
+        evidence = self._evidence(query, terms, ranked[0][0], ranking.top, picks)
         confidence = probability(evidence)
         quotes: list[Quote] = []
         if picks and confidence >= self.options.min_confidence:
@@ -386,7 +456,7 @@ class Engine:
                 quotes.append(Quote(sources[rank], [pick.text for pick in picks if pick.source == rank]))
         found = bool(quotes)
         lead = None
-        if not found and self._is_lead(query, ranked[0][0], evidence.coverage):
+        if not found and self._is_lead(query, terms, ranking.top, evidence.coverage):
             lead = sources[0]
         mark = highlight(picks[0].sentence, query.text, query.cues) if found else None
         answer = Answer(
@@ -402,28 +472,35 @@ class Engine:
         )
         return answer, evidence
 
-    def _evidence(self, query: Query, ranked: list[tuple[int, float]], picks: list[Pick]) -> Evidence:
-        """What the confidence model reads of the best answer (see `bot.search.confidence`)."""
-        pid = ranked[0][0]
-        terms = self._query_terms(query)
-        found, derived = self._found(terms, pid)
-        weights = terms.weights
+    def _evidence(self, query: Query, terms: _QueryTerms, pid: int, top: _Coverage, picks: list[Pick]) -> Evidence:
+        """What the confidence model reads of the best answer, passage `pid` (see `bot.search.confidence`);
+        `top` is what the re-ranking found of the question in it."""
+        found, derived = top.found[0].tolist(), top.derived[0].tolist()
+        weights = terms.weights.tolist()
         heaviest = max(range(len(weights)), key=weights.__getitem__)
-        missing = [weights[i] for i in range(len(weights)) if i not in found and i not in derived]
+        missing = [weights[i] for i in range(len(weights)) if not found[i] and not derived[i]]
         doc = int(self.passage_doc[pid])
-        title = set(self.index.title_term_ids(doc).tolist())
+        lo, hi = self.index.arrays["title_offsets"][doc : doc + 2]
+        title = set(self.index.arrays["title_terms"][lo:hi].tolist())
+        # In the question's order, as the weights are added everywhere else.
+        in_title = sorted(
+            i for t, i in zip(terms.title_ids.tolist(), terms.title_positions.tolist(), strict=True) if t in title
+        )
         names = _names(query.text)
-        doc_terms = self._document_terms(doc)
         named = [self.analyzer.stem(fold(name)) for name in names]
+        names_found = 1.0
+        if named:
+            doc_terms = self._document_terms(doc)
+            names_found = sum(self.body.vocab.get(t, -1) in doc_terms for t in named) / len(named)
         return Evidence(
-            coverage=self._coverage(terms, pid),
-            sentence_coverage=self._best_sentence_coverage(terms, pid),
-            rarest_found=float(heaviest in found),
-            rarest_derived=float(heaviest in derived),
+            coverage=float(top.coverage[0]),
+            sentence_coverage=float(top.sentence_coverage[0]),
+            rarest_found=float(found[heaviest]),
+            rarest_derived=float(derived[heaviest]),
             missing_weight=max(missing, default=0.0) / max(weights),
-            terms_found=len(found) / len(weights),
-            title_coverage=sum(weights[i] for t, i in terms.title_ids.items() if t in title) / terms.total,
-            names_found=(sum(self.body.vocab.get(t, -1) in doc_terms for t in named) / len(named)) if named else 1.0,
+            terms_found=sum(found) / len(weights),
+            title_coverage=sum(weights[i] for i in in_title) / terms.total,
+            names_found=names_found,
             has_names=float(bool(named)),
             typed=float(bool(picks) and picks[0].typed),
             has_cues=float(bool(query.cues)),

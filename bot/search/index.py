@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -93,10 +92,6 @@ class CorpusIndex:
         sentences, offsets = self.arrays["passage_sentences"], self.arrays["sentence_offsets"]
         return offsets[sentences[pid]], offsets[sentences[pid + 1]]
 
-    def _title_bounds(self, doc: int) -> tuple[int, int]:
-        offsets = self.arrays["title_offsets"]
-        return offsets[doc], offsets[doc + 1]
-
     def passage_terms(self, pid: int) -> np.ndarray:
         lo, hi = self._term_bounds(pid)
         return self.arrays["terms"][lo:hi]
@@ -105,22 +100,31 @@ class CorpusIndex:
         """Body term ids of passages `first` to `last` included (a document's passages are contiguous)."""
         return self.arrays["terms"][self._term_bounds(first)[0] : self._term_bounds(last)[1]]
 
-    def sentence_terms(self, pid: int) -> list[np.ndarray]:
-        sentences, terms = self.arrays["passage_sentences"], self.arrays["terms"]
-        bounds = self.arrays["sentence_offsets"][sentences[pid] : sentences[pid + 1] + 1]
-        return [terms[lo:hi] for lo, hi in pairwise(bounds)]
+    def sentence_slots(self, pids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where the terms of passages `pids` sit in the per-term arrays, the sentence each comes from (numbered
+        0, 1, … across all of them) and the passage (position in `pids`) each of those sentences belongs to:
+        what re-ranking reads of several passages at once, without a Python loop over their terms."""
+        sentences, offsets = self.arrays["passage_sentences"], self.arrays["sentence_offsets"]
+        first, stop = sentences[pids], sentences[pids + 1]
+        sentence_ids = ranges(first, stop)
+        lo, hi = offsets[sentence_ids], offsets[sentence_ids + 1]
+        term_sentence = np.repeat(np.arange(len(sentence_ids)), hi - lo)
+        return ranges(lo, hi), term_sentence, np.repeat(np.arange(len(pids)), stop - first)
 
-    def title_term_ids(self, doc: int) -> np.ndarray:
-        lo, hi = self._title_bounds(doc)
-        return self.arrays["title_terms"][lo:hi]
+    def title_slots(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the title terms of documents `docs` sit in the per-title-term arrays, and the document
+        (position in `docs`) each comes from."""
+        offsets = self.arrays["title_offsets"]
+        lo, hi = offsets[docs], offsets[docs + 1]
+        return ranges(lo, hi), np.repeat(np.arange(len(docs)), hi - lo)
 
-    def passage_prefix_ids(self, pid: int) -> np.ndarray:
-        lo, hi = self._term_bounds(pid)
-        return self.arrays["prefix_terms"][lo:hi]
 
-    def title_prefix_ids(self, doc: int) -> np.ndarray:
-        lo, hi = self._title_bounds(doc)
-        return self.arrays["title_prefix_terms"][lo:hi]
+def ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The integers of every range [start, stop) one after the other, as one array."""
+    lengths = stops - starts
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - ends + lengths, lengths)
 
 
 def build_index(
@@ -304,8 +308,7 @@ def _prefix_field(
     passages = np.arange(len(passage_lengths), dtype=np.int64)
     title_lengths = np.diff(title_offsets)[passage_doc]
     # Each passage's title prefixes: the slice title_offsets[doc]:title_offsets[doc + 1], for every passage.
-    starts = np.repeat(title_offsets[:-1][passage_doc] - np.cumsum(title_lengths) + title_lengths, title_lengths)
-    repeated_titles = title_prefixes[starts + np.arange(int(title_lengths.sum()), dtype=np.int64)]
+    repeated_titles = title_prefixes[ranges(title_offsets[:-1][passage_doc], title_offsets[1:][passage_doc])]
     return BM25Index.from_term_ids(
         vocab,
         np.concatenate([passage_prefixes, repeated_titles]).astype(np.int64),

@@ -200,3 +200,13 @@ def test_dense_scores_equal_the_sparse_ones(seed_engine: Engine, question: str) 
     np.testing.assert_array_equal(np.flatnonzero(hit), ids)
     np.testing.assert_allclose(dense[ids], scores)
     assert not dense[~hit].any()
+
+
+def test_a_passage_holding_a_term_is_hit_even_when_it_scores_nothing(seed_engine: Engine) -> None:
+    """A hit is a posting, not a positive score: a zero weight (or a tiny corpus's zero idf) keeps it a hit."""
+    ids, _ = seed_engine.body.scores(["pinduoduo"])
+    dense, hit = seed_engine.body.dense_scores(["pinduoduo"], [0.0])
+    assert len(ids) and not dense.any()
+    np.testing.assert_array_equal(np.flatnonzero(hit), ids)
+    _, hit = seed_engine.body.dense_scores(["pinduoduo", "chili"], [0.0, 1.0])
+    np.testing.assert_array_equal(np.flatnonzero(hit), np.union1d(ids, seed_engine.body.scores(["chili"])[0]))

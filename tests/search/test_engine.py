@@ -6,12 +6,14 @@ import json
 from dataclasses import asdict
 from urllib.parse import unquote
 
+import numpy as np
 import pytest
 
-from bot.search.analysis import fold, normalize
+from bot.search.analysis import fold, normalize, prefix
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import Corpus, make_document
-from bot.search.engine import Engine, EngineOptions
+from bot.search.engine import Engine, EngineOptions, Query
+from bot.search.passages import split_sentences
 from bot.text.answers import NOT_FOUND, answer_text, quote_link
 from bot.text.links import text_fragment_link
 from tests.conftest import DEV_QA, SEEDS, dev_questions
@@ -327,6 +329,38 @@ def test_a_derived_word_is_found_through_its_prefix(derived_corpus: Corpus) -> N
     viaduc, construction = query.weights[engine.analyzer.stem("viaduc")], query.weights["construct"]
     assert stems_only.coverage(query, pid) == pytest.approx(viaduc / query.total)
     assert engine.coverage(query, pid) == pytest.approx((viaduc + 0.5 * construction) / query.total)
+
+
+def _reference_coverage(engine: Engine, query: Query, pid: int) -> tuple[float, float]:
+    """Coverage of a passage and of its best sentence, from its text analysed anew, one term at a time."""
+    passage = engine.passages[pid]
+    title = engine.documents[passage.doc_index].title or ""
+    entries = engine.analyzer.entries(passage.text) + engine.analyzer.entries(title)
+    found = {t for _, t in entries} & set(query.terms)
+    prefixes = {prefix(word) for word, _ in entries}
+    derived = {t for t in query.terms if query.prefixes[t] & prefixes} - found
+    weighted = {t: query.weights[t] * query.factors[t] for t in query.terms}
+    coverage = (sum(weighted[t] for t in found) + 0.5 * sum(weighted[t] for t in derived)) / query.total
+    sentences = [set(engine.analyzer.terms(s)) for s in split_sentences(passage.text)]
+    best = max(sum(w for t, w in query.weights.items() if t in terms) for terms in sentences)
+    return coverage, best / query.total
+
+
+@pytest.mark.parametrize("question", [q["q"] for q in ANSWERABLE[:6]] + ["Quand a eu lieu la constru du port ?"])
+def test_every_candidate_is_covered_as_if_read_alone(seed_engine: Engine, question: str) -> None:
+    """Re-ranking reads all candidate passages at once: each gets what its own text and title give it."""
+    query = seed_engine.analyze_question(question)
+    terms = seed_engine._query_terms(query)
+    pids = np.array([pid for pid, _ in seed_engine.rank(query)])
+    assert len(pids) > 1
+    together = seed_engine._coverages(terms, pids)
+    for row, pid in enumerate(pids.tolist()):
+        alone = seed_engine._coverages(terms, np.array([pid]))
+        np.testing.assert_array_equal(together.found[row], alone.found[0])
+        np.testing.assert_array_equal(together.derived[row], alone.derived[0])
+        coverage, sentence = _reference_coverage(seed_engine, query, pid)
+        assert together.coverage[row] == pytest.approx(coverage)
+        assert together.sentence_coverage[row] == pytest.approx(sentence)
 
 
 LEVEL_DOCS = {
