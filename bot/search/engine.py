@@ -296,7 +296,7 @@ class Engine:
         edits |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
         edits |= {a + c + b for a, b in splits for c in _ALPHABET}
         best, best_df = None, 0
-        for edit in edits & self.lexicon:
+        for edit in sorted(edits & self.lexicon):  # in order, so that a tie always goes the same way
             term = self.analyzer.stem(edit)
             df = self.body.df(term)
             if df > best_df:

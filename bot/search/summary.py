@@ -171,7 +171,7 @@ def score_sentences(
     question_numbers = set(re.findall(r"\d+", question_text))
     out: list[ScoredSentence] = []
     for candidate, order, sentence, terms in sentences:
-        coverage = sum(local.get(t, 0.0) for t in terms) / total
+        coverage = sum(w for t, w in local.items() if t in terms) / total  # in question order: the same every run
         typed = False
         bonus = 0.0
         for cue in cues:

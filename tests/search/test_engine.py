@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import asdict
 from urllib.parse import unquote
 
@@ -284,6 +287,30 @@ def test_typo_is_corrected_only_towards_corpus_words(seed_engine: Engine) -> Non
     # A short unknown word is left alone rather than bent into a corpus word.
     assert seed_engine.analyze_question("Temo").terms == seed_engine.analyzer.terms("Temo") != ["temu"]
     assert seed_engine.analyze_question("zyxwvutsr").terms == seed_engine.analyzer.terms("zyxwvutsr")
+
+
+_TIE_SCRIPT = """
+from bot.search.corpus import Corpus, make_document
+from bot.search.engine import Engine
+texts = ["Le poing du boxeur frappe fort.", "Le boeing du pilote vole haut.", "La ville dort."]
+engine = Engine.build(Corpus([make_document(str(k), t) for k, t in enumerate(texts)]), workers=1)
+print(engine.analyze_question("boing").terms)
+"""
+
+
+def test_a_typo_between_two_equally_frequent_words_is_corrected_the_same_way_every_run() -> None:
+    """String hashing changes from one process to the next: no choice may depend on it."""
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", _TIE_SCRIPT],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(runs) == 1
 
 
 @pytest.mark.parametrize("count", [1, 2])
