@@ -11,6 +11,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -545,22 +546,24 @@ class Engine:
         """The quoted pieces: from the best document's best passages, and from the next document's best passage
         when it ranks almost as high (its rank in `_sources` is the pick's `source`)."""
         top_doc = self.passages[ranked[0][0]].doc_index
-        candidates = [
-            Candidate(self.passages[pid].position, self.passages[pid].text, score)
-            for pid, score in ranked
-            if self.passages[pid].doc_index == top_doc
-        ][:3]
+        picked = [(pid, score, 0) for pid, score in ranked if self.passages[pid].doc_index == top_doc][:3]
         if self.options.max_sources > 1:
             pid, score = next(((p, s) for p, s in ranked if self.passages[p].doc_index != top_doc), (-1, 0.0))
             if pid >= 0 and score >= self.options.second_source_ratio * ranked[0][1]:
-                candidates.append(Candidate(self.passages[pid].position, self.passages[pid].text, score, source=1))
+                picked.append((pid, score, 1))
         by_prefix: dict[str, set[str]] = {}
         for term, prefixes in query.prefixes.items():
             for p in prefixes:
                 by_prefix.setdefault(p, set()).add(term)
+        known = self.sentence_terms([pid for pid, _, _ in picked], by_prefix)
+        candidates = [
+            Candidate(self.passages[pid].position, self.passages[pid].text, score, source, terms)
+            for (pid, score, source), terms in zip(picked, known, strict=True)
+        ]
 
-        def sentence_terms(sentence: str) -> list[str]:
-            """A sentence's terms, plus the question's terms it holds as a word prefix only."""
+        def analyse(sentence: str) -> list[str]:
+            """A sentence's terms, plus the question's terms it holds as a word prefix only (for a sentence the
+            index does not hold as such)."""
             entries = self.analyzer.entries(sentence)
             derived = {term for word, _ in entries for term in by_prefix.get(prefix(word), ())}
             return [term for _, term in entries] + sorted(derived)
@@ -569,10 +572,38 @@ class Engine:
             candidates,
             query.weights,
             query.cues,
-            sentence_terms,
+            analyse,
             query.text,
             max_chars=self.options.max_chars,
         )
+
+    def sentence_terms(self, pids: list[int], by_prefix: dict[str, set[str]]) -> list[list[list[str]]]:
+        """The terms of each sentence of each passage as the index holds them, so the summary analyses no text
+        again, plus the question terms (`by_prefix`: word prefix -> question terms) a sentence holds only as a
+        word prefix."""
+        derived_by_id = {self.prefixes.vocab[p]: terms for p, terms in by_prefix.items() if p in self.prefixes.vocab}
+        slots, sentence_of, passage_of = self.index.sentence_slots(np.array(pids, dtype=np.int64))
+        term_ids = self.index.arrays["terms"][slots].tolist()
+        prefix_ids = self.index.arrays["prefix_terms"][slots].tolist()
+        names = self._term_names
+        out: list[list[list[str]]] = [[] for _ in pids]
+        sentences: list[list[str]] = [[] for _ in range(len(passage_of))]
+        derived: list[set[str]] = [set() for _ in range(len(passage_of))]
+        for sentence, term, prefix_id in zip(sentence_of.tolist(), term_ids, prefix_ids, strict=True):
+            sentences[sentence].append(names[term])
+            if prefix_id in derived_by_id:
+                derived[sentence].update(derived_by_id[prefix_id])
+        for sentence, passage in enumerate(passage_of.tolist()):
+            out[passage].append(sentences[sentence] + sorted(derived[sentence]))
+        return out
+
+    @cached_property
+    def _term_names(self) -> list[str]:
+        """The body vocabulary by term id."""
+        names = [""] * len(self.body.vocab)
+        for term, term_id in self.body.vocab.items():
+            names[term_id] = term
+        return names
 
 
 def _since(started: float) -> float:

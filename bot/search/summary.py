@@ -47,13 +47,15 @@ MAX_CONTEXT = 2  # sentences brought before the first one at most (pronoun, open
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A passage offered to the summary: its place in the document, its text, its retrieval score, and which
-    of the quoted documents it belongs to (0 the best, 1 the next)."""
+    """A passage offered to the summary: its place in the document, its text, its retrieval score, which of the
+    quoted documents it belongs to (0 the best, 1 the next), and, when the caller already holds them, the terms of
+    each of its sentences (else each sentence is analysed)."""
 
     position: int
     text: str
     score: float
     source: int = 0
+    sentence_terms: Sequence[Sequence[str]] | None = None
 
 
 @dataclass(slots=True)
@@ -157,11 +159,16 @@ def score_sentences(
     A question term weighs its corpus idf times its idf among these sentences: a word every sentence
     holds (the article's subject) tells them apart less than one only a few hold.
     """
-    sentences = [
-        (candidate, order, sentence, frozenset(analyze(sentence)))
-        for candidate in candidates
-        for order, sentence in enumerate(split_sentences(candidate.text))
-    ]
+    sentences = []
+    for candidate in candidates:
+        split = split_sentences(candidate.text)
+        known = candidate.sentence_terms
+        if known is None or len(known) != len(split):  # the caller's sentences are not these: analyse them
+            known = [analyze(sentence) for sentence in split]
+        sentences.extend(
+            (candidate, order, sentence, frozenset(terms))
+            for order, (sentence, terms) in enumerate(zip(split, known, strict=True))
+        )
     local = {
         t: w * (1 + math.log((len(sentences) + 1) / (1 + sum(t in terms for *_, terms in sentences))))
         for t, w in weights.items()

@@ -462,3 +462,20 @@ def test_confidence_is_a_probability_that_falls_for_a_question_the_corpus_cannot
     off = seed_engine.answer("Comment soigner un rhume rapidement ?")
     assert 0.0 <= off.confidence < right.confidence <= 1.0
     assert right.found and not off.found
+
+
+def test_sentence_terms_read_from_the_index_are_those_of_the_sentences(seed_engine: Engine) -> None:
+    """The summary reads each sentence's terms from the index instead of analysing its text again: the same terms,
+    plus the question terms a sentence holds only as a word prefix."""
+    pids = list(range(seed_engine.passage_count))
+    by_prefix = {prefix("commerce"): {"commerc"}, prefix("plateformes"): {"plateform"}}
+    checked = 0
+    for pid, held in zip(pids, seed_engine.sentence_terms(pids, by_prefix), strict=True):
+        sentences = split_sentences(seed_engine.passages[pid].text)
+        assert len(held) == len(sentences)
+        for sentence, terms in zip(sentences, held, strict=True):
+            entries = seed_engine.analyzer.entries(sentence)
+            derived = {t for word, _ in entries for t in by_prefix.get(prefix(word), ())}
+            assert sorted(terms) == sorted([term for _, term in entries] + sorted(derived))
+            checked += 1
+    assert checked > 50
