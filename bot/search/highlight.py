@@ -4,9 +4,10 @@ Every run of up to `MAX_TOKENS` words that crosses no sentence punctuation is a 
 features (its length, its capitals and figures, how near it sits to the question's own words, whether it
 follows a copula or the noun the question asks about, whether it is a date, a number or a name…), and a
 linear score whose weights depend on the kind of answer the question asks for ("quand", "combien", "qui",
-"quel X", "que"…). The best candidate wins; the phrase is returned exactly as written in the sentence, so it
-can be shown in bold without changing a character. A question asking for a number or a date gets no phrase
-when the sentence holds none. The weights were fitted on PIAF (listwise logistic
+"quel X", "que"…). The phrase shown is the candidates' consensus: the one that overlaps most, on average, with
+the likeliest candidates (it wins on span F1 over the single best-scored one). It is returned exactly as written
+in the sentence, so it can be shown in bold without changing a character. A question asking for a number or a
+date gets no phrase when the sentence holds none. The weights were fitted on PIAF (listwise logistic
 regression over the candidates of the sentence holding the gold answer): `python bench/fit_highlight.py`
 refits them and prints both this table and the two-fold span F1.
 """
