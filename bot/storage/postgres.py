@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from bot.storage.connection import CHUNK, Database, Listening, Params, Receive, Row, Transaction
+from bot.storage.records import to_db_time, utc_now
 from bot.storage.schema import MIGRATIONS, StorageError, check_version
 
 logger = logging.getLogger("bot.storage")
@@ -209,8 +210,16 @@ class PostgresDatabase(Database):
                     await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     async def publish(self, channel: str, payload: str) -> bool:
-        """NOTIFY `channel` with `payload`: every connection listening on it, this process's included, hears it."""
-        async with self.pool.acquire() as conn:
+        """NOTIFY `channel` with `payload`: every connection listening on it, this process's included, hears it.
+        The payload is kept as the channel's latest, for a listener that was reconnecting at that moment."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO notices (channel, payload, published_at) VALUES ($1, $2, $3) ON CONFLICT (channel) "
+                "DO UPDATE SET payload = excluded.payload, published_at = excluded.published_at",
+                channel,
+                payload,
+                to_db_time(utc_now()),
+            )
             await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
         return True
 
@@ -236,7 +245,8 @@ class PostgresDatabase(Database):
 class Listener(Listening):
     """LISTENs on one channel on its own connection, and connects again when the server drops it.
 
-    Notices published while it was disconnected are not heard (PostgreSQL keeps none for absent listeners).
+    PostgreSQL keeps no notice for an absent listener: once connected again, it hands on the channel's latest
+    payload as `publish` stored it, so a notice sent while it was away is not lost (it may be heard twice).
     """
 
     def __init__(self, url: str, channel: str, receive: Receive) -> None:
@@ -274,9 +284,12 @@ class Listener(Listening):
                     await asyncio.sleep(RELISTEN_SECONDS)
                     try:
                         conn = await self._connect()
+                        latest = await conn.fetchval("SELECT payload FROM notices WHERE channel = $1", self.channel)
                         break
                     except CONNECT_ERRORS as exc:
                         logger.warning("écoute de %s : reconnexion impossible (%s)", self.channel, exc)
+                if latest is not None:
+                    self._receive(latest)
         finally:
             if not conn.is_closed():
                 await asyncio.shield(conn.close(timeout=CLOSE_TIMEOUT))

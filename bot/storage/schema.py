@@ -174,6 +174,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "the latest notice on each channel, for a process that was not listening when it was sent",
+        ("CREATE TABLE notices (channel TEXT PRIMARY KEY, payload TEXT NOT NULL, published_at TEXT NOT NULL)",),
+        ("CREATE TABLE notices (channel TEXT PRIMARY KEY, payload TEXT NOT NULL, published_at TEXT NOT NULL)",),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

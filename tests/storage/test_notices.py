@@ -62,6 +62,37 @@ async def test_a_listener_whose_connection_the_server_cuts_listens_again(
         await storage.close()
 
 
+async def test_a_notice_sent_while_a_listener_reconnects_is_heard_once_it_is_back(
+    pg: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.storage.postgres.RELISTEN_SECONDS", 1.0)
+    storage, other = await pg.open(), await pg.open()
+    heard: list[str] = []
+    try:
+        listener = await storage.listen("bot_reindex", heard.append)
+        assert isinstance(listener, Listener)
+        await other.publish("bot_reindex", "avant la coupure")
+        await eventually(lambda: heard == ["avant la coupure"])
+        admin = await asyncpg.connect(pg.url)
+        try:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+            )
+        finally:
+            await admin.close()
+        await eventually(lambda: not listener.connected.is_set())
+        await other.publish("bot_reindex", "pendant la coupure")  # no one is listening: NOTIFY alone is lost
+        await other.publish("autre_canal", "ignorée")
+        await eventually(lambda: heard == ["avant la coupure", "pendant la coupure"], timeout=10)
+        await other.publish("bot_reindex", "après")
+        await eventually(lambda: heard[-1] == "après")
+        await listener.close()
+    finally:
+        await storage.close()
+        await other.close()
+
+
 async def test_sqlite_has_no_notices(sqlite_store: Storage) -> None:
     assert await sqlite_store.publish("bot_reindex", "clé") is False
     assert await sqlite_store.listen("bot_reindex", lambda payload: None) is None

@@ -22,7 +22,7 @@ async def test_new_database_gets_every_table_and_its_schema_version(pg: Backend)
         assert storage.backend == "postgresql"
         assert await storage.schema_version() == SCHEMA_VERSION
     tables = {r[0] for r in await pg.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    assert tables == {"queries", "votes", "guild_settings", "channels", "documents", "schema_version"}
+    assert tables == {"queries", "votes", "guild_settings", "channels", "documents", "notices", "schema_version"}
     indexes = {r[0] for r in await pg.sql("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
     assert {"queries_guild_created", "queries_guild_user_created", "votes_user"} <= indexes
     assert await pg.sql("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
