@@ -110,9 +110,14 @@ for _forms in _FORMS.values():
 
 def strip_courtesy(text: str) -> str:
     """The question without the greeting before it, the thanks after it and the emoji around it."""
-    text = _SYMBOLS.sub(" ", normalize(text or "")).strip()
-    stripped = _CLOSING.sub("", _OPENING.sub("", text)).strip(" ,;:-")
-    return stripped or text
+    plain, stripped = _courtesy_removed(text)
+    return stripped.strip(" ,;:-") or plain
+
+
+def _courtesy_removed(text: str) -> tuple[str, str]:
+    """The message without its emoji, and that text without the greeting before it and the thanks after it."""
+    plain = _SYMBOLS.sub(" ", normalize(text or "")).strip()
+    return plain, _CLOSING.sub("", _OPENING.sub("", plain))
 
 
 def is_smalltalk(text: str) -> bool:
@@ -124,8 +129,7 @@ def is_smalltalk(text: str) -> bool:
     if _SMALLTALK.match(plain):
         return True
     # "Salut à tous !", "merci beaucoup !" and the like: nothing is left once courtesy is taken away.
-    rest = fold(_CLOSING.sub("", _OPENING.sub("", _SYMBOLS.sub(" ", normalize(text))))).strip(" ,;:-!?.")
-    return not any(ch.isalnum() for ch in rest)
+    return not any(ch.isalnum() for ch in _courtesy_removed(text)[1])
 
 
 def split_parts(text: str) -> list[str]:

@@ -21,7 +21,17 @@ def test_courtesy_around_a_question_is_left_out(typed: str, question: str) -> No
 
 
 @pytest.mark.parametrize(
-    "message", ["bonjour", "Salut !", "merci beaucoup", "aide", "qui es-tu ?", "que sais-tu faire ?", "Bonsoir 👋"]
+    "message",
+    [
+        "bonjour",
+        "Salut !",
+        "merci beaucoup",
+        "aide",
+        "qui es-tu ?",
+        "que sais-tu faire ?",
+        "Bonsoir 👋",
+        "👋 Salut à tous !",
+    ],
 )
 def test_small_talk_is_recognised(message: str) -> None:
     assert is_smalltalk(message)
