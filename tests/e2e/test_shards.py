@@ -21,29 +21,28 @@ import pytest_asyncio
 
 from bot.app import INDEX_DIR_NAME
 from tests.conftest import SEEDS
-from tests.stand_in import (
-    BotProcess,
-    FakeDiscord,
-    FakeGuild,
-    FakeInteraction,
-    message_text,
-    read_db,
-    snowflake_on_shard,
+from tests.e2e.sharding import (
+    ANSWER_PART,
+    FIRST,
+    LOTUS_ANSWER,
+    LOTUS_QUESTION,
+    QUESTION,
+    SECOND,
+    SHARD_COUNT,
+    InGuilds,
+    guild_per_shard,
+    query_id,
+    start_both,
 )
+from tests.stand_in import BotProcess, FakeDiscord, FakeGuild, message_text, read_db, snowflake_on_shard
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-SHARD_COUNT = 4
-FIRST, SECOND = (0, 1), (2, 3)  # the shards of each process
-QUESTION = "Qui est Su Junping ?"
-ANSWER_PART = "Su Junping, un jeune entrepreneur"
-LOTUS_QUESTION = "Que vend la coopérative de Xiangtan sur internet ?"
-LOTUS_ANSWER = "noix de lotus séchées"
 LOADED_FROM_ANOTHER = "index enregistré par un autre processus chargé"
 
 
 @dataclass
-class Cluster:
+class Cluster(InGuilds):
     """The stand-in, one guild per shard, and the bot processes serving them from one database."""
 
     fake: FakeDiscord
@@ -54,24 +53,6 @@ class Cluster:
 
     def rows(self, sql: str, *params: Any) -> list[Any]:
         return read_db(self.database, sql, *params)
-
-    async def ask(self, guild: FakeGuild, member: str, text: str) -> tuple[FakeInteraction, dict[str, Any]]:
-        """`/question` in a guild; waits for the answer and its vote buttons (added once the row is logged)."""
-        inter = await self.fake.slash(guild, guild.channel("questions"), guild.member(member), "question", texte=text)
-        answer = await self.fake.wait_answer(inter, timeout=30)
-        await self.fake.wait_until(lambda: answer.get("components"), what="the answer's vote buttons")
-        return inter, answer
-
-    async def moderate(self, guild: FakeGuild, command: str, *, timeout: float = 30) -> str:
-        """Run a moderator command and return the text of its last message once it has one."""
-        inter = await self.fake.slash(guild, guild.channel("général"), guild.member("modo"), command)
-        await self.fake.wait_answer(inter, timeout=timeout)
-        return message_text(inter.messages()[-1])
-
-
-def query_id(answer: dict[str, Any]) -> int:
-    """The log row id carried by an answer's vote buttons."""
-    return int(answer["components"][0]["components"][0]["custom_id"].split(":")[1])
 
 
 def sharded(fake: FakeDiscord, database: Path, corpus: Path, shards: tuple[int, ...], *, by_env: bool) -> BotProcess:
@@ -90,9 +71,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
     shutil.copytree(SEEDS, corpus)
     database = root / "data" / "questions.sqlite3"
     fake = FakeDiscord()
-    people = {"members": ["camille", "malo"], "moderators": ["modo"]}
-    ids = [snowflake_on_shard(n, SHARD_COUNT) for n in range(SHARD_COUNT)]
-    guilds = [fake.add_guild(f"Serveur {n}", **people, guild_id=guild_id) for n, guild_id in enumerate(ids)]
+    guilds = guild_per_shard(fake)
     await fake.start()
     cluster = Cluster(fake, database, corpus, guilds)
     try:
@@ -101,10 +80,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
             sharded(fake, database, corpus, FIRST, by_env=False),
             sharded(fake, database, corpus, SECOND, by_env=True),
         ]
-        await asyncio.gather(*(process.start() for process in cluster.processes))
-        await asyncio.gather(
-            cluster.processes[0].wait_ready(shards=FIRST), cluster.processes[1].wait_ready(shards=SECOND)
-        )
+        await start_both(cluster.processes)
         yield cluster
     finally:
         for process in cluster.processes:

@@ -21,7 +21,7 @@ import pytest_asyncio
 
 from bot.app import INDEX_DIR_NAME
 from tests.conftest import SEEDS
-from tests.e2e.test_shards import (
+from tests.e2e.sharding import (
     ANSWER_PART,
     FIRST,
     LOTUS_ANSWER,
@@ -29,9 +29,12 @@ from tests.e2e.test_shards import (
     QUESTION,
     SECOND,
     SHARD_COUNT,
+    InGuilds,
+    guild_per_shard,
     query_id,
+    start_both,
 )
-from tests.stand_in import BotProcess, FakeDiscord, FakeGuild, FakeInteraction, message_text, snowflake_on_shard
+from tests.stand_in import BotProcess, FakeDiscord, FakeGuild, message_text
 from tests.storage.pg_server import PgServer, start_server_for_tests
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -40,7 +43,7 @@ ANNOUNCED = "index annoncé par un autre processus en service"
 
 
 @dataclass
-class PgCluster:
+class PgCluster(InGuilds):
     """The stand-in, one guild per shard, a PostgreSQL server, and the bot processes serving them."""
 
     fake: FakeDiscord
@@ -68,19 +71,6 @@ class PgCluster:
         finally:
             await conn.close()
 
-    async def ask(self, guild: FakeGuild, member: str, text: str) -> tuple[FakeInteraction, dict[str, Any]]:
-        """`/question` in a guild; waits for the answer and its vote buttons (added once the row is logged)."""
-        inter = await self.fake.slash(guild, guild.channel("questions"), guild.member(member), "question", texte=text)
-        answer = await self.fake.wait_answer(inter, timeout=30)
-        await self.fake.wait_until(lambda: answer.get("components"), what="the answer's vote buttons")
-        return inter, answer
-
-    async def moderate(self, guild: FakeGuild, command: str, *, timeout: float = 30) -> str:
-        """Run a moderator command and return the text of its last message once it has one."""
-        inter = await self.fake.slash(guild, guild.channel("général"), guild.member("modo"), command)
-        await self.fake.wait_answer(inter, timeout=timeout)
-        return message_text(inter.messages()[-1])
-
 
 @pytest.fixture(scope="module")
 def pg_server() -> Iterator[PgServer]:
@@ -95,17 +85,12 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory, pg_server: PgServer)
     corpus = root / "corpus"
     shutil.copytree(SEEDS, corpus)
     fake = FakeDiscord()
-    people = {"members": ["camille", "malo"], "moderators": ["modo"]}
-    ids = [snowflake_on_shard(n, SHARD_COUNT) for n in range(SHARD_COUNT)]
-    guilds = [fake.add_guild(f"Serveur {n}", **people, guild_id=guild_id) for n, guild_id in enumerate(ids)]
+    guilds = guild_per_shard(fake)
     await fake.start()
     cluster = PgCluster(fake, pg_server.url(), corpus, root, guilds)
     try:
         cluster.processes = [cluster.process("a", FIRST), cluster.process("b", SECOND)]
-        await asyncio.gather(*(process.start() for process in cluster.processes))
-        await asyncio.gather(
-            cluster.processes[0].wait_ready(shards=FIRST), cluster.processes[1].wait_ready(shards=SECOND)
-        )
+        await start_both(cluster.processes)
         yield cluster
     finally:
         for process in cluster.processes:
