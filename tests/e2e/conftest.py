@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from tests.stand_in import FakeDiscord
+from tests.conftest import SEEDS
+from tests.stand_in import FakeDiscord, World, start_world, stop_world
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,3 +37,16 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         yield fake
     finally:
         await fake.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """The bot with a fresh database and a copy of the seed corpus, connected to a stand-in holding three servers;
+    one per test module."""
+    database = tmp_path_factory.mktemp("e2e-world") / "questions.sqlite3"
+    shutil.copytree(SEEDS, database.parent / "corpus")
+    w = await start_world(database, env={"BOT_CORPUS": str(database.parent / "corpus")})
+    try:
+        yield w
+    finally:
+        await stop_world(w)

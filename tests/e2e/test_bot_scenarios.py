@@ -10,15 +10,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import shutil
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from bot.text.answers import NOT_FOUND
-from tests.conftest import SEEDS
 from tests.stand_in import (
     CALLBACK_DEFERRED_MESSAGE,
     CALLBACK_MESSAGE,
@@ -28,8 +24,6 @@ from tests.stand_in import (
     FakeInteraction,
     World,
     message_text,
-    start_world,
-    stop_world,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -39,18 +33,6 @@ SOURCE_URL = "https://www.latribune.fr/economie/international/e-commerce-bienven
 NOT_FOUND_QUESTION = "Quelle est la recette de la tarte Tatin ?"
 MISSING_PERMISSION = "réservée aux modérateurs"
 APOLOGY_START = "Désolé, une erreur"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    """The bot with a fresh database and a copy of the seed corpus, connected to a stand-in holding three servers."""
-    database = tmp_path_factory.mktemp("e2e-scenarios") / "questions.sqlite3"
-    shutil.copytree(SEEDS, database.parent / "corpus")
-    w = await start_world(database, env={"BOT_CORPUS": str(database.parent / "corpus")})
-    try:
-        yield w
-    finally:
-        await stop_world(w)
 
 
 def custom_ids(message: dict[str, Any]) -> list[str]:

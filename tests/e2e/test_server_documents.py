@@ -3,7 +3,6 @@ there and nowhere else, until it is removed."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest_asyncio
 from aiohttp import web
 
 from bot.text.answers import NOT_FOUND
-from tests.conftest import SEEDS
 from tests.e2e.test_bot_scenarios import MISSING_PERMISSION, private_reply
 from tests.stand_in import Upload, World, message_text, start_world, stop_world
 
@@ -28,17 +26,6 @@ MARKET = Upload(
     ).encode(),
 )
 QUOTED = "La Fédération des jardiniers de Montbrison organise son marché aux plantes"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    database = tmp_path_factory.mktemp("e2e-documents") / "questions.sqlite3"
-    shutil.copytree(SEEDS, database.parent / "corpus")
-    w = await start_world(database, env={"BOT_CORPUS": str(database.parent / "corpus")})
-    try:
-        yield w
-    finally:
-        await stop_world(w)
 
 
 async def test_a_document_answers_on_its_server_only_until_removed(world: World) -> None:
