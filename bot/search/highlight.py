@@ -176,7 +176,8 @@ def question_kind(question: str, cues: set[str]) -> tuple[str, str | None]:
     _CAPITAL,
     _RELATIVE,
     _LOWER,
-) = (1 << k for k in range(13))
+    _UNIT,
+) = (1 << k for k in range(14))
 _SUMMED = (_STOPWORD, _NUMBER_WORD, _YEAR, _MONTH, _COMMA, _CAPITAL, _LOWER, _MARK)  # counted over each span
 _token_cache: dict[str, tuple[str, str, int]] = {}
 _CACHE_SIZE = 100_000
@@ -203,6 +204,7 @@ def _token(text: str) -> tuple[str, str, int]:
     flags |= _CAPITAL if text[:1].isupper() and not stop else 0
     flags |= _RELATIVE if word in _RELATIVES else 0
     flags |= _LOWER if text[:1].islower() else 0
+    flags |= _UNIT if word in _UNIT_SIGNS else 0
     entry = (word, "" if stop or flags & _MARK else _stem(word), flags)
     if len(_token_cache) < _CACHE_SIZE:
         _token_cache[text] = entry
@@ -241,9 +243,8 @@ def candidates(sentence: str, question: str, cues: set[str]) -> Candidates | Non
     keep = j <= n
     i, j = i[keep], j[keep]
     hard_before = np.concatenate(([0], np.cumsum((bits & _HARD) != 0)))
-    unit = np.fromiter((word in _UNIT_SIGNS for word, _, _ in entries), dtype=bool, count=n)
     # A span never parts a number from its sign ("14" without its "%").
-    parts_unit = (j < n) & unit[np.minimum(j, n - 1)]
+    parts_unit = (j < n) & ((bits[np.minimum(j, n - 1)] & _UNIT) != 0)
     dangles = article[j - 1] | preposition[j - 1]  # "800 milliards d'", "dans les couches de"
     keep = (hard_before[j] == hard_before[i]) & ~mark[i] & ~mark[j - 1] & ~parts_unit & ~dangles
     i, j = i[keep], j[keep]
@@ -346,9 +347,12 @@ def highlight(sentence: str, question: str, cues: set[str]) -> str | None:
         if not holds.any():
             return None
         scores = np.where(holds, scores, -np.inf)
+    respective = _respective(sentence, question, found.kind)
+    if respective is not None:
+        return respective
     best = consensus(scores, found.starts, found.ends)
     span = sentence[int(found.starts[best]) : int(found.ends[best])]
-    return _respective(sentence, question, found.kind) or _LEADING_DE.sub("", span, count=1) or span
+    return _LEADING_DE.sub("", span, count=1) or span
 
 
 # "de" opening a phrase is no part of the answer ("de 126%"): SQuAD's normalisation drops it too.
