@@ -198,6 +198,13 @@ async def count_history(
     return int(await db.scalar(f"SELECT COUNT(*) FROM queries q WHERE {where}", params) or 0)
 
 
+def _period_filter(guild_id: int, since: datetime | None) -> tuple[str, list[Any]]:
+    """WHERE clause (on `queries q`) and parameters of one server's questions since `since` (all time when None)."""
+    if since is None:
+        return "q.guild_id = ?", [guild_id]
+    return "q.guild_id = ? AND q.created_at >= ?", [guild_id, to_db_time(since)]
+
+
 async def stats(
     db: Database,
     guild_id: int,
@@ -213,11 +220,7 @@ async def stats(
     now = now or utc_now()
     now_utc = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     midnight = now_utc.replace(hour=0, minute=0, second=0, microsecond=0)
-    period = "q.guild_id = ?"
-    params: list[Any] = [guild_id]
-    if since is not None:
-        period += " AND q.created_at >= ?"
-        params.append(to_db_time(since))
+    period, params = _period_filter(guild_id, since)
 
     since_sql = "SELECT COUNT(*) FROM queries q WHERE q.guild_id = ? AND q.created_at >= ?"
     today = await db.scalar(since_sql, (guild_id, to_db_time(midnight)))
@@ -256,11 +259,7 @@ async def daily_figures(db: Database, guild_id: int, since: datetime | None = No
     Stored times are fixed-width UTC text, so the first 10 characters are the UTC day on both backends. A vote
     counts on the day of the question it rates. Days without questions are left out.
     """
-    where = "q.guild_id = ?"
-    params: list[Any] = [guild_id]
-    if since is not None:
-        where += " AND q.created_at >= ?"
-        params.append(to_db_time(since))
+    where, params = _period_filter(guild_id, since)
     day = "SUBSTR(q.created_at, 1, 10)"
     questions = await db.fetchall(
         f"SELECT {day}, COUNT(*), "
