@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.evaluation import span_scores
 from bot.search import highlight
-from bot.search.analysis import cues
+from bot.search.kinds import asked
 from bot.search.passages import split_sentences
 
 DEFAULT_PIAF = Path(__file__).resolve().parents[2] / "shared/eval/piaf/piaf-v1.1-dev.json"
@@ -72,7 +72,7 @@ class Dataset:
         self.spans: list[tuple[np.ndarray, np.ndarray]] = []
         kinds, folds = [], []
         for question, sentence, golds, fold in items:
-            found = highlight.candidates(sentence, question, cues(question))
+            found = highlight.candidates(sentence, question, asked(question))
             if found is None:
                 continue
             scores = np.array(

@@ -48,6 +48,7 @@ from bot.search.corpus import corpus_fingerprint, load_corpus  # noqa: E402
 from bot.search.engine import Engine  # noqa: E402
 from bot.search.index import IndexOptions, build_index  # noqa: E402
 from bot.search.index_file import index_key, load_index, save_index  # noqa: E402
+from bot.search.ranking import QueryTerms, rank  # noqa: E402
 from bot.storage.stats import percentile_nearest_rank  # noqa: E402
 
 DEFAULT_ORANGESUM = REPO_ROOT.parent / "shared" / "eval" / "orangesum" / "orangesum_all.jsonl.gz"
@@ -213,15 +214,16 @@ def child_serve(corpus: Path, index_path: Path, queries: dict, rank_bm25_queries
     for kind, items in analysed.items():
         for question, target, query in items:
             _, ms = timed(lambda question=question: engine.answer(question))
-            docs = first_docs([pid for pid, _ in engine.rank(query)], engine.passage_doc)
+            ranking = rank(engine.index, query, QueryTerms.of(query, engine.index), engine.options)
+            docs = first_docs([pid for pid, _ in ranking.ranked], engine.index.passage_doc)
             project[kind].add(ms, docs, target)
 
             def postings(query=query) -> list[int]:
-                ids, scores = engine.body.scores(query.terms, [1.0] * len(query.terms))
+                ids, scores = engine.index.body.scores(query.terms, [1.0] * len(query.terms))
                 return ids[top_passages(scores)].tolist() if len(ids) else []
 
             ranked, ms = timed(postings)
-            bm25_only[kind].add(ms, first_docs(ranked, engine.passage_doc), target)
+            bm25_only[kind].add(ms, first_docs(ranked, engine.index.passage_doc), target)
     out["rss_served_mib"] = rss_mib()
     out["engines"][ANSWER] = {k: r.row() for k, r in project.items()}
     out["engines"][POSTINGS] = {k: r.row() for k, r in bm25_only.items()}
@@ -232,8 +234,8 @@ def child_serve(corpus: Path, index_path: Path, queries: dict, rank_bm25_queries
 
 def run_baselines(engine: Engine, analysed: dict, rank_bm25_queries: int) -> dict:
     """rank-bm25, bm25s and tantivy on the index's own passage term ids and the engine's query terms."""
-    vocab = engine.body.vocab
-    tokens = [engine.index.passage_terms(p).tolist() for p in range(engine.passage_count)]
+    vocab = engine.index.body.vocab
+    tokens = [engine.index.passages_terms(p, p).tolist() for p in range(engine.passage_count)]
     query_ids = {
         kind: [([vocab[t] for t in query.terms if t in vocab], target) for _, target, query in items]
         for kind, items in analysed.items()
@@ -243,9 +245,9 @@ def run_baselines(engine: Engine, analysed: dict, rank_bm25_queries: int) -> dic
         names[i] = term
     limited = {kind: items[:rank_bm25_queries] for kind, items in query_ids.items()}
     return {
-        "rank-bm25 get_scores": rank_bm25_run(tokens, limited, engine.passage_doc),
+        "rank-bm25 get_scores": rank_bm25_run(tokens, limited, engine.index.passage_doc),
         **bm25s_run(tokens, names, query_ids, engine),
-        "tantivy": tantivy_run(tokens, query_ids, engine.passage_doc),
+        "tantivy": tantivy_run(tokens, query_ids, engine.index.passage_doc),
     }
 
 
@@ -272,12 +274,12 @@ def rank_bm25_run(tokens: list[list[int]], query_ids: dict, passage_doc: np.ndar
 def bm25s_run(tokens: list[list[int]], names: list[str], query_ids: dict, engine: Engine) -> dict:
     import bm25s
 
-    retriever = bm25s.BM25(k1=engine.body.k1, b=engine.body.b)
+    retriever = bm25s.BM25(k1=engine.index.body.k1, b=engine.index.body.b)
     corpus = (tokens, {term: i for i, term in enumerate(names)})
     _, build_ms = timed(lambda: retriever.index(corpus, show_progress=False))
     single = score_all(
         query_ids,
-        engine.passage_doc,
+        engine.index.passage_doc,
         lambda ids: top_passages(retriever.get_scores_from_ids(ids)) if ids else [],
     )
     batched = {}
@@ -287,7 +289,7 @@ def bm25s_run(tokens: list[list[int]], names: list[str], query_ids: dict, engine
         (found, _), ms = timed(lambda strings=strings, k=k: retriever.retrieve(strings, k=k, show_progress=False))
         result = Result()
         for row, (_, target) in zip(found.tolist(), items, strict=True):
-            result.add(None, first_docs(row, engine.passage_doc), target)
+            result.add(None, first_docs(row, engine.index.passage_doc), target)
         batched[kind] = result.row() | {"p50": ms / len(items), "p95": math.nan, "p99": math.nan}
     return {
         "bm25s, one query (token ids)": single | {"build_s": build_ms / 1000},

@@ -58,5 +58,5 @@ async def add_documents(
     added = {document.doc_id for document in documents}
     passages = 0
     if engine is not None:
-        passages = sum(1 for doc in engine.passage_doc if engine.documents[doc].doc_id in added)
+        passages = sum(1 for doc in engine.index.passage_doc if engine.documents[doc].doc_id in added)
     return Added([document.title or document.doc_id for document in documents], passages)

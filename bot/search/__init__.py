@@ -1,4 +1,43 @@
-"""The answer engine: corpus loading, French analysis, BM25 index and its file, ranking, quoted summary.
+"""The answer engine: French question in, verbatim extractive answer with its sources out.
 
-Imports nothing from `bot.chat` or `bot.storage`: it takes text and returns plain dataclasses.
+Imports nothing from `bot.chat` or `bot.storage`: it takes text and returns plain dataclasses. One room per job:
+
+    corpus, cleaning      documents read from a folder or JSON Lines, cleaned
+    passages, analysis    sentences and passages; French normalisation, tokens and the one stemmer
+    bm25, index, index_file   BM25 postings of the passage, title and prefix fields; every term id; its file
+    query, kinds, question    courtesy and small talk; what a question asks for; the question read once
+    ranking               BM25 fields, then the coverage re-rank over the top passages
+    quoting, summary      the source list; the quoted sentences
+    evidence, confidence  the features of the best answer; the probability that it is right
+    spans, highlight      the candidate phrases of the quoted sentence; the one shown in bold
+    engine, options, answer   `Engine.answer(question) -> Answer` composing them; its options; its output
+    overview, guild_engines   what a corpus holds; one engine per server
 """
+
+from bot.search.answer import Answer, QuestionError, Quote, Source
+from bot.search.confidence import Evidence
+from bot.search.corpus import Corpus, CorpusError, Document, load_corpus
+from bot.search.engine import Engine
+from bot.search.index import CorpusIndex, IndexOptions, build_index
+from bot.search.options import EngineOptions
+from bot.search.overview import Overview
+from bot.search.question import Question
+
+__all__ = [
+    "Answer",
+    "Corpus",
+    "CorpusError",
+    "CorpusIndex",
+    "Document",
+    "Engine",
+    "EngineOptions",
+    "Evidence",
+    "IndexOptions",
+    "Overview",
+    "Question",
+    "QuestionError",
+    "Quote",
+    "Source",
+    "build_index",
+    "load_corpus",
+]

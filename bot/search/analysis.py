@@ -28,7 +28,7 @@ ELISIONS = frozenset(
     """.split()
 )
 
-# Snowball's French stop list plus interrogative words (kept apart as answer-type cues).
+# Snowball's French stop list plus interrogative words (what they ask for is read by `bot.search.kinds`).
 STOP_WORDS = frozenset(
     """
     au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma mais me même
@@ -45,18 +45,6 @@ STOP_WORDS = frozenset(
     toutes très tres plus moins aussi ainsi alors donc car si
     """.split()
 )
-
-# Question words and the kind of answer they ask for.
-CUE_WORDS: dict[str, str] = {
-    "combien": "number",
-    "quantite": "number",
-    "montant": "number",
-    "pourcentage": "number",
-    "qui": "person",
-    "quand": "date",
-    "annee": "date",
-    "date": "date",
-}
 
 # Numbers ("1 370", "65 709 800", "1 200,5", "2019", "10,3", "2.000"), then words with inner apostrophes.
 _TOKEN = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?!\d)|\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)*")
@@ -126,26 +114,34 @@ def prefix(word: str) -> str:
     return word if word[0].isdigit() else word[:PREFIX_CHARS]
 
 
+_STEMMER = Stemmer.Stemmer("french")
+_STEMS: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """Snowball French stem of an already folded word; numbers pass through. The one stemmer of the engine:
+    the index, the question and the highlight all stem through it."""
+    cached = _STEMS.get(word)
+    if cached is None:
+        cached = word if word[:1].isdigit() else _STEMMER.stemWord(word)
+        if len(_STEMS) < _CACHE_SIZE:
+            _STEMS[word] = cached
+    return cached
+
+
 class Analyzer:
     """Turns French text into index terms: normalise, tokenise, elide, fold, drop stop words, stem."""
 
     version = ANALYZER_VERSION
 
     def __init__(self) -> None:
-        self._stemmer = Stemmer.Stemmer("french")
-        self._cache: dict[str, str] = {}
         # token as written -> (folded word, term), term "" for a stop word: most tokens recur, so each
         # distinct one is folded and stemmed once.
         self._tokens: dict[str, tuple[str, str]] = {}
 
     def stem(self, word: str) -> str:
-        """Snowball French stem of an already folded word; numbers pass through."""
-        cached = self._cache.get(word)
-        if cached is None:
-            cached = word if word[0].isdigit() else self._stemmer.stemWord(word)
-            if len(self._cache) < _CACHE_SIZE:
-                self._cache[word] = cached
-        return cached
+        """Snowball French stem of an already folded word; numbers pass through (see `stem`)."""
+        return stem(word)
 
     def tokens(self, text: str) -> list[str]:
         """Raw tokens (words and numbers as written) of already normalised text; `token_entry` analyses one."""
@@ -162,15 +158,9 @@ class Analyzer:
             self._tokens[token] = entry
         return entry
 
-    def terms(self, text: str, surface: set[str] | None = None) -> list[str]:
-        """Index terms of a text, in order (duplicates kept: BM25 needs term frequencies).
-
-        When `surface` is given, the folded words seen are added to it (the typo corrector's lexicon).
-        """
-        entries = self.entries(text)
-        if surface is not None:
-            surface.update(word for word, _ in entries)
-        return [term for _, term in entries]
+    def terms(self, text: str) -> list[str]:
+        """Index terms of a text, in order (duplicates kept: BM25 needs term frequencies)."""
+        return [term for _, term in self.entries(text)]
 
     def entries(self, text: str) -> list[tuple[str, str]]:
         """(folded word, term) of each word of a text that is not a stop word, in order."""
@@ -180,28 +170,3 @@ class Analyzer:
 
     def is_stop_word(self, word: str) -> bool:
         return fold(word) in _FOLDED_STOP_WORDS
-
-
-def cues(text: str) -> set[str]:
-    """Answer types a question asks for ("combien" -> number, "qui" -> person, ...)."""
-    tokens = words(normalize(text))
-    found = {CUE_WORDS[w] for w in tokens if w in CUE_WORDS and w != "qui"}
-    # "qui" asks for a person when it opens the question ("Qui est…", "À qui…"), not in a clause.
-    if "qui" in tokens[:2]:
-        found.add("person")
-    if re.search(r"(?:^|\W)où\b", normalize(text).lower()):
-        found.add("place")
-    lowered = fold(normalize(text))
-    if re.search(r"\bquel(?:le)?s? (?:montant|nombre|pourcentage|part|somme|prix|taux)\b", lowered):
-        found.add("number")
-    if re.search(r"\b(?:en )?quelle annee\b|\bdepuis quand\b", lowered):
-        found.add("date")
-    if re.search(r"\bquel(?:le)? (?:ville|region|province|pays|continent|departement|commune)\b", lowered):
-        found.add("place")
-    if re.search(r"\bquel age\b|\bcombien de temps\b|\bquelle (?:taille|duree|distance|hauteur|surface)\b", lowered):
-        found.add("number")
-    if re.search(r"\b(?:en )?quel(?:le)? (?:siecle|mois|jour|epoque)\b|\ba quel moment\b", lowered):
-        found.add("date")
-    if re.search(r"\bpourquoi\b|\bpour quelle raison\b|\bquelle (?:est la )?(?:cause|raison)\b", lowered):
-        found.add("cause")
-    return found

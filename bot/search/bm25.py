@@ -48,18 +48,6 @@ class BM25Index:
         self.norm = (k1 * (1 - b + b * doc_len / self.avgdl)).astype(np.float32) if self.avgdl > 0 else doc_len
 
     @classmethod
-    def build(cls, docs: Sequence[Sequence[str]], **params: float) -> BM25Index:
-        """Index tokenised passages (lists of terms) in one vectorised pass."""
-        vocab: dict[str, int] = {}
-        ids: list[int] = []
-        lengths = np.zeros(len(docs), dtype=np.int64)
-        setdefault = vocab.setdefault
-        for i, terms in enumerate(docs):
-            lengths[i] = len(terms)
-            ids.extend(setdefault(t, len(vocab)) for t in terms)
-        return cls.from_term_ids(vocab, np.asarray(ids, dtype=np.int64), lengths, **params)
-
-    @classmethod
     def from_term_ids(
         cls,
         vocab: dict[str, int],
@@ -156,12 +144,3 @@ class BM25Index:
         dense, hit = self._dense(ids, contrib)
         unique = np.flatnonzero(hit)
         return unique.astype(np.int32), dense[unique]
-
-    def top(self, query: Sequence[str], k: int, weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
-        """The k best (passage id, score) pairs, best first; ties broken by passage id."""
-        ids, scores = self.scores(query, weights)
-        if len(ids) > k:
-            keep = np.argpartition(-scores, k - 1)[:k]
-            ids, scores = ids[keep], scores[keep]
-        order = np.lexsort((ids, -scores))
-        return [(int(ids[i]), float(scores[i])) for i in order]

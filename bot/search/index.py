@@ -10,7 +10,7 @@ all follow that declaration.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -78,7 +78,10 @@ ARRAYS: tuple[IndexArray, ...] = (
 
 @dataclass(slots=True)
 class CorpusIndex:
-    """Passages, their BM25 postings, and every passage's, sentence's and title's term ids (`ARRAYS`)."""
+    """Passages, their BM25 postings, and every passage's, sentence's and title's term ids (`ARRAYS`).
+
+    Code outside `bot.search.index*` reads the flat arrays through the typed accessors below, never by name.
+    """
 
     passages: list[Passage]
     passage_doc: np.ndarray  # int32, document of each passage
@@ -87,18 +90,52 @@ class CorpusIndex:
     prefixes: BM25Index  # the prefix field: word prefixes of each passage and of its document's title
     arrays: dict[str, np.ndarray]  # by `IndexArray.name`
     lexicon: set[str]  # folded words of the corpus: typo correction only aims at words really used
+    # The same as passage_doc in intp: gathering through int32 indices converts them first, several times slower.
+    passage_doc_ix: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.passage_doc_ix = self.passage_doc.astype(np.intp)
+
+    @property
+    def term_ids(self) -> np.ndarray:
+        """Body term id of every term of every sentence, in corpus order (see `sentence_slots`)."""
+        return self.arrays["terms"]
+
+    @property
+    def prefix_ids(self) -> np.ndarray:
+        """Prefix-field term id of every term of every sentence, aligned with `term_ids`."""
+        return self.arrays["prefix_terms"]
+
+    @property
+    def title_term_ids(self) -> np.ndarray:
+        """Title term id of every term of every title, in document order (see `title_slots`)."""
+        return self.arrays["title_terms"]
+
+    @property
+    def title_prefix_ids(self) -> np.ndarray:
+        """Prefix-field term id of every term of every title, aligned with `title_term_ids`."""
+        return self.arrays["title_prefix_terms"]
+
+    def title_terms(self, doc: int) -> np.ndarray:
+        """Title term ids of document `doc`."""
+        lo, hi = self.arrays["title_offsets"][doc : doc + 2]
+        return self.arrays["title_terms"][lo:hi]
 
     def _term_bounds(self, pid: int) -> tuple[int, int]:
         sentences, offsets = self.arrays["passage_sentences"], self.arrays["sentence_offsets"]
         return offsets[sentences[pid]], offsets[sentences[pid + 1]]
 
-    def passage_terms(self, pid: int) -> np.ndarray:
-        lo, hi = self._term_bounds(pid)
-        return self.arrays["terms"][lo:hi]
-
     def passages_terms(self, first: int, last: int) -> np.ndarray:
         """Body term ids of passages `first` to `last` included (a document's passages are contiguous)."""
         return self.arrays["terms"][self._term_bounds(first)[0] : self._term_bounds(last)[1]]
+
+    def document_terms(self, doc: int) -> set[int]:
+        """Body term ids of a whole document: its passages are contiguous, in document order, so two binary
+        searches find them instead of a pass over every passage of the corpus."""
+        first, stop = (int(i) for i in np.searchsorted(self.passage_doc, [doc, doc + 1]))
+        if first == stop:
+            return set()
+        return set(self.passages_terms(first, stop - 1).tolist())
 
     def sentence_slots(self, pids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Where the terms of passages `pids` sit in the per-term arrays, the sentence each comes from (numbered

@@ -76,11 +76,6 @@ class Passage:
     text: str
 
 
-def split_passages(paragraphs: list[str], doc_index: int, max_chars: int = 1000) -> list[Passage]:
-    """Passages of a document: one per paragraph, long paragraphs cut into balanced sentence runs."""
-    return [passage for passage, _ in passages_with_sentences(paragraphs, doc_index, max_chars)]
-
-
 def passages_with_sentences(
     paragraphs: list[str], doc_index: int, max_chars: int = 1000
 ) -> list[tuple[Passage, list[str]]]:

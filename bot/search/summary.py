@@ -1,7 +1,8 @@
 """Query-focused extractive summary: the sentence that answers first, then only what it leaves out, verbatim.
 
 Sentences are scored by the question's weighted terms they hold, by whether they hold what the
-question asks for (a number for "combien", a name for "qui"...), and by the rank of their passage.
+question asks for (a number for "combien", a name for "qui"...: `bot.search.kinds`), and by the rank of
+their passage.
 The best one comes first. Another is quoted only when it adds something the question asks for that
 the quoted ones lack (one of its terms, or the kind of answer it wants), or, from the same document,
 when it scores so close to the best one that the ranking cannot tell which of the two answers; never as
@@ -13,22 +14,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
+from bot.search.kinds import BY_NAME, CUES
 from bot.search.passages import split_sentences
-
-_NUMBER = re.compile(r"\d")
-_NAME = re.compile(r"(?<![.!?«]\s)(?<!^)\b[A-ZÀ-Ý][a-zà-ÿ]+(?:[ -][A-ZÀ-Ý][a-zà-ÿ]+)+")
-_DATE = re.compile(
-    r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre"
-    r"|octobre|novembre|décembre)\b|\b(?:siècle|an(?:née)?s?)\b",
-    re.IGNORECASE,
-)
-_PLACE = re.compile(r"\b(?:à|en|au|aux|dans|de)\s+(?:l[a'e]\s*)?[A-ZÀ-Ý]\w+")
-_CAUSE = re.compile(r"\b(?:parce\s+qu|car\b|afin\s+d|en\s+raison\s+d|grâce\s+à|à\s+cause\s+d|du\s+fait\s+d)", re.I)
-CUE_PATTERNS = {"number": _NUMBER, "person": _NAME, "date": _DATE, "place": _PLACE, "cause": _CAUSE}
-CUE_BONUS = {"number": 0.15, "person": 0.1, "date": 0.1, "place": 0.1, "cause": 0.1}
 
 # A first sentence opening on one of these leans on the sentence before it.
 _LEANS_BACK = re.compile(
@@ -83,7 +73,7 @@ class Pick:
 def summarize(
     candidates: Sequence[Candidate],
     weights: dict[str, float],
-    cues: set[str],
+    cues: Collection[str],
     analyze: Callable[[str], list[str]],
     question_text: str,
     max_chars: int = 600,
@@ -150,7 +140,7 @@ def _open_quotes(text: str) -> int:
 def score_sentences(
     candidates: Sequence[Candidate],
     weights: dict[str, float],
-    cues: set[str],
+    cues: Collection[str],
     analyze: Callable[[str], list[str]],
     question_text: str,
 ) -> list[ScoredSentence]:
@@ -176,21 +166,15 @@ def score_sentences(
     total = sum(local.values()) or 1.0
     top_score = max((c.score for c in candidates), default=0.0) or 1.0
     question_numbers = set(re.findall(r"\d+", question_text))
+    asked = [BY_NAME[cue] for cue in CUES if cue in cues]  # the answer kinds asked for (`bot.search.kinds`)
     out: list[ScoredSentence] = []
     for candidate, order, sentence, terms in sentences:
         coverage = sum(w for t, w in local.items() if t in terms) / total  # in question order: the same every run
         typed = False
         bonus = 0.0
-        for cue in cues:
-            pattern = CUE_PATTERNS.get(cue)
-            if pattern is None:
-                continue
-            if cue == "number":
-                holds = bool(set(re.findall(r"\d+", sentence)) - question_numbers)
-            else:
-                holds = bool(pattern.search(sentence))
-            if holds:
-                bonus += CUE_BONUS[cue]
+        for kind in asked:
+            if kind.holds(sentence, question_numbers):
+                bonus += kind.bonus
                 typed = True
         score = coverage + PASSAGE_WEIGHT * candidate.score / top_score + (bonus if coverage > 0 else 0.0)
         out.append(ScoredSentence(candidate.source, candidate.position, order, sentence, terms, score, typed))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.search.analysis import Analyzer, cues, fold, normalize, prefix, words
+from bot.search.analysis import Analyzer, fold, normalize, prefix, words
+from bot.search.kinds import asked
 
 
 @pytest.fixture(scope="module")
@@ -145,12 +146,12 @@ def test_odd_input_does_not_crash(analyzer: Analyzer) -> None:
     ],
 )
 def test_cues_name_the_kind_of_answer(question: str, expected: str) -> None:
-    assert expected in cues(question)
+    assert expected in asked(question).cues
 
 
 def test_qui_inside_a_clause_is_not_a_person_cue() -> None:
-    assert "person" not in cues("Quel est le site qui vend des théières ?")
-    assert cues("aliexpress trafic italie") == set()
+    assert "person" not in asked("Quel est le site qui vend des théières ?").cues
+    assert asked("aliexpress trafic italie").cues == set()
 
 
 def test_prefix_keeps_the_first_letters_of_a_word_and_whole_numbers() -> None:

@@ -59,7 +59,7 @@ DEBRIS_QUESTIONS = [
 
 
 def _all_texts(engine: Engine) -> list[str]:
-    texts = [p.text for p in engine.passages]
+    texts = [p.text for p in engine.index.passages]
     texts += [d.title or "" for d in engine.documents]
     return texts
 
@@ -126,7 +126,7 @@ def test_reader_comments_are_cut_but_the_article_stays(seed_engine: Engine) -> N
 def test_article_text_survives(seed_engine: Engine, prefix: str, sentence: str) -> None:
     doc = _doc(seed_engine, prefix)
     assert sentence in doc.text
-    assert any(sentence in p.text for p in seed_engine.passages if seed_engine.documents[p.doc_index] is doc)
+    assert any(sentence in p.text for p in seed_engine.index.passages if seed_engine.documents[p.doc_index] is doc)
 
 
 def test_seed_paragraph_counts_are_stable(seed_engine: Engine) -> None:

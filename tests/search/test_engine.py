@@ -15,8 +15,10 @@ import pytest
 from bot.search.analysis import fold, normalize, prefix
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import Corpus, make_document
-from bot.search.engine import Engine, EngineOptions, Query
+from bot.search.engine import Engine, EngineOptions
 from bot.search.passages import split_sentences
+from bot.search.question import Question
+from bot.search.ranking import QueryTerms, coverages, rank
 from bot.text.answers import NOT_FOUND, answer_text, quote_link
 from bot.text.links import text_fragment_link
 from tests.conftest import DEV_QA, SEEDS, dev_questions
@@ -27,6 +29,17 @@ UNANSWERABLE = [q for q in dev_questions() if q["doc"] is None]
 
 def _contains(haystack: str, needle: str) -> bool:
     return fold(normalize(needle)) in fold(normalize(haystack))
+
+
+def _ranked(engine: Engine, query: Question) -> list[int]:
+    """The passages the engine ranks for a question, best first."""
+    return [pid for pid, _ in rank(engine.index, query, QueryTerms.of(query, engine.index), engine.options).ranked]
+
+
+def _coverage(engine: Engine, query: Question, pid: int) -> float:
+    """Share of the question's weight found in passage `pid` or its document title."""
+    terms = QueryTerms.of(query, engine.index)
+    return float(coverages(engine.index, terms, np.array([pid]), engine.options.prefix_match).coverage[0])
 
 
 def _check_verbatim(engine: Engine, answer: Answer) -> None:
@@ -258,8 +271,8 @@ def test_no_lead_when_the_key_term_is_nowhere(lead_engine: Engine) -> None:
     answer = lead_engine.answer("Le dirigeable vend-il du fromage, du bois et des bateaux en ville ?")
     assert not answer.found
     query = lead_engine.analyze_question(answer.question)
-    best = lead_engine.rank(query)[0][0]
-    assert lead_engine.coverage(query, best) >= lead_engine.options.lead_confidence  # close: the key term decides
+    best = _ranked(lead_engine, query)[0]
+    assert _coverage(lead_engine, query, best) >= lead_engine.options.lead_confidence  # close: the key term decides
     assert answer.lead is None
     assert answer_text(answer) == NOT_FOUND
 
@@ -277,7 +290,7 @@ def test_seed_unanswerable_questions_name_no_unrelated_lead(seed_engine: Engine,
 def test_engine_counts(seed_engine: Engine) -> None:
     assert seed_engine.document_count == 5
     assert seed_engine.passage_count >= seed_engine.document_count
-    assert seed_engine.passage_count == len(seed_engine.passages)
+    assert seed_engine.passage_count == len(seed_engine.index.passages)
 
 
 def test_typo_is_corrected_only_towards_corpus_words(seed_engine: Engine) -> None:
@@ -352,15 +365,15 @@ def test_a_derived_word_is_found_through_its_prefix(derived_corpus: Corpus) -> N
     # Found only as a prefix, "construction" counts half: the confidence lies between the two coverages.
     stems_only = Engine.build(derived_corpus, EngineOptions(prefix_weight=0.0, prefix_match=0.0))
     query = engine.analyze_question(question)
-    pid = engine.rank(query)[0][0]
+    pid = _ranked(engine, query)[0]
     viaduc, construction = query.weights[engine.analyzer.stem("viaduc")], query.weights["construct"]
-    assert stems_only.coverage(query, pid) == pytest.approx(viaduc / query.total)
-    assert engine.coverage(query, pid) == pytest.approx((viaduc + 0.5 * construction) / query.total)
+    assert _coverage(stems_only, query, pid) == pytest.approx(viaduc / query.total)
+    assert _coverage(engine, query, pid) == pytest.approx((viaduc + 0.5 * construction) / query.total)
 
 
-def _reference_coverage(engine: Engine, query: Query, pid: int) -> tuple[float, float]:
+def _reference_coverage(engine: Engine, query: Question, pid: int) -> tuple[float, float]:
     """Coverage of a passage and of its best sentence, from its text analysed anew, one term at a time."""
-    passage = engine.passages[pid]
+    passage = engine.index.passages[pid]
     title = engine.documents[passage.doc_index].title or ""
     entries = engine.analyzer.entries(passage.text) + engine.analyzer.entries(title)
     found = {t for _, t in entries} & set(query.terms)
@@ -377,12 +390,13 @@ def _reference_coverage(engine: Engine, query: Query, pid: int) -> tuple[float, 
 def test_every_candidate_is_covered_as_if_read_alone(seed_engine: Engine, question: str) -> None:
     """Re-ranking reads all candidate passages at once: each gets what its own text and title give it."""
     query = seed_engine.analyze_question(question)
-    terms = seed_engine._query_terms(query)
-    pids = np.array([pid for pid, _ in seed_engine.rank(query)])
+    terms = QueryTerms.of(query, seed_engine.index)
+    pids = np.array(_ranked(seed_engine, query))
     assert len(pids) > 1
-    together = seed_engine._coverages(terms, pids)
+    share = seed_engine.options.prefix_match
+    together = coverages(seed_engine.index, terms, pids, share)
     for row, pid in enumerate(pids.tolist()):
-        alone = seed_engine._coverages(terms, np.array([pid]))
+        alone = coverages(seed_engine.index, terms, np.array([pid]), share)
         np.testing.assert_array_equal(together.found[row], alone.found[0])
         np.testing.assert_array_equal(together.derived[row], alone.derived[0])
         coverage, sentence = _reference_coverage(seed_engine, query, pid)
@@ -470,8 +484,8 @@ def test_sentence_terms_read_from_the_index_are_those_of_the_sentences(seed_engi
     pids = list(range(seed_engine.passage_count))
     by_prefix = {prefix("commerce"): {"commerc"}, prefix("plateformes"): {"plateform"}}
     checked = 0
-    for pid, held in zip(pids, seed_engine.sentence_terms(pids, by_prefix), strict=True):
-        sentences = split_sentences(seed_engine.passages[pid].text)
+    for pid, held in zip(pids, seed_engine.quoter.sentence_terms(pids, by_prefix), strict=True):
+        sentences = split_sentences(seed_engine.index.passages[pid].text)
         assert len(held) == len(sentences)
         for sentence, terms in zip(sentences, held, strict=True):
             entries = seed_engine.analyzer.entries(sentence)

@@ -7,8 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from bot.search.analysis import cues, fold, words
-from bot.search.highlight import FEATURES, KINDS, candidates, consensus, highlight, question_kind
+from bot.search.analysis import fold, words
+from bot.search.highlight import consensus, highlight
+from bot.search.kinds import KINDS, asked
+from bot.search.spans import FEATURES, candidates
 
 ALIBABA = (
     "Selon son directeur général Zhang Kuo, le site de vente en gros sortant d'Alibaba a quant à lui vu ses volumes "
@@ -55,7 +57,7 @@ def _content(text: str) -> set[str]:
 
 @pytest.mark.parametrize(("sentence", "question"), CASES)
 def test_highlight_is_verbatim_and_not_the_question(sentence: str, question: str) -> None:
-    found = highlight(sentence, question, cues(question))
+    found = highlight(sentence, question, asked(question))
     assert found is not None
     assert found in sentence
     assert found == found.strip() and found[-1] not in ",;:."
@@ -65,51 +67,58 @@ def test_highlight_is_verbatim_and_not_the_question(sentence: str, question: str
 
 def test_combien_gives_the_number_with_its_unit() -> None:
     question = "De combien ont augmenté les volumes de transactions du site de vente en gros d'Alibaba en juin ?"
-    assert highlight(ALIBABA, question, cues(question)) == "126%"
+    assert highlight(ALIBABA, question, asked(question)) == "126%"
     question = "Avec combien de pays la Chine a-t-elle établi des collaborations de commerce électronique ?"
-    assert highlight(SILK_ROAD, question, cues(question)).startswith("35")
+    assert highlight(SILK_ROAD, question, asked(question)).startswith("35")
 
 
 def test_quand_gives_a_date() -> None:
     question = "Quand la valeur du commerce électronique transfrontalier a-t-elle atteint 1 370 milliards ?"
-    found = highlight(EXPORTS, question, cues(question))
+    found = highlight(EXPORTS, question, asked(question))
     assert found is not None and re.search(r"\b20\d\d\b", found)
     assert "1 370" not in found
 
 
 def test_qui_gives_a_name_the_question_does_not_hold() -> None:
     question = "Qui a lancé le commerce électronique dans le Zhejiang ?"
-    assert highlight(ZHEJIANG, question, cues(question)) == "Lu Zhenhong"
+    assert highlight(ZHEJIANG, question, asked(question)) == "Lu Zhenhong"
     question = "Qui est le directeur général du site de vente en gros d'Alibaba ?"
-    assert highlight(ALIBABA, question, cues(question)) == "Zhang Kuo"
+    assert highlight(ALIBABA, question, asked(question)) == "Zhang Kuo"
 
 
 def test_ou_gives_a_place() -> None:
     question = "Où sont gérés les produits importés ?"
-    assert highlight(WAREHOUSE, question, cues(question)) == "Jinhua"
+    assert highlight(WAREHOUSE, question, asked(question)) == "Jinhua"
 
 
 def test_nothing_of_the_kind_gives_none() -> None:
     question = "Combien de pays collaborent avec la Chine ?"
-    assert highlight(NO_FIGURE, question, cues(question)) is None
+    assert highlight(NO_FIGURE, question, asked(question)) is None
     question = "Quand la Chine a-t-elle établi ces collaborations ?"
-    assert highlight(NO_FIGURE, question, cues(question)) is None
-    assert highlight("« … »", "Qui parle ?", {"person"}) is None
-    assert highlight("", "Que dit-il ?", set()) is None
+    assert highlight(NO_FIGURE, question, asked(question)) is None
+    assert highlight("« … »", "Qui parle ?", asked("Qui parle ?")) is None
+    assert highlight("", "Que dit-il ?", asked("Que dit-il ?")) is None
+
+
+def _kind(question: str) -> tuple[str, str | None]:
+    found = asked(question)
+    return found.kind, found.focus
 
 
 def test_question_kind() -> None:
-    assert question_kind("Quel traité dessine les limites entre le Maroc et l'Algérie ?", set()) == ("which", "trait")
-    assert question_kind("Quelle est la capitale du Canada ?", set())[1] == "capital"
-    assert question_kind("Que signifie UPU ?", set())[0] == "what"
-    assert question_kind("Comment s'appelle le consul de Montélimar ?", set())[0] == "name"
-    assert question_kind("Comment fonctionne un moteur ?", set())[0] == "how"
-    assert question_kind("Combien d'habitants compte Lyon ?", {"number"})[0] == "number"
-    assert {question_kind(q, cues(q))[0] for q in ("Qui a écrit Candide ?", "Où est né Voltaire ?")} <= set(KINDS)
+    assert _kind("Quel traité dessine les limites entre le Maroc et l'Algérie ?") == ("which", "trait")
+    assert _kind("Quelle est la capitale du Canada ?")[1] == "capital"
+    assert _kind("Que signifie UPU ?")[0] == "what"
+    assert _kind("Comment s'appelle le consul de Montélimar ?")[0] == "name"
+    assert _kind("Comment fonctionne un moteur ?")[0] == "how"
+    assert _kind("Combien d'habitants compte Lyon ?")[0] == "number"
+    assert {_kind(q)[0] for q in ("Qui a écrit Candide ?", "Où est né Voltaire ?")} == {"person", "place"} <= set(KINDS)
 
 
 def test_candidates_never_cross_sentence_marks_nor_start_on_one() -> None:
-    found = candidates(WAREHOUSE, "Où sont gérés les produits importés ?", {"place"})
+    found = candidates(
+        WAREHOUSE, "Où sont gérés les produits importés ?", asked("Où sont gérés les produits importés ?")
+    )
     assert found is not None and found.features.shape == (len(found.starts), len(FEATURES))
     for start, end in zip(found.starts, found.ends, strict=True):
         span = WAREHOUSE[start:end]
@@ -119,7 +128,7 @@ def test_candidates_never_cross_sentence_marks_nor_start_on_one() -> None:
 
 def test_question_words_never_highlighted_alone() -> None:
     question = "Quelle est la valeur totale des importations et des exportations ?"
-    found = highlight(EXPORTS, question, cues(question))
+    found = highlight(EXPORTS, question, asked(question))
     assert found is not None
     assert not {fold(w) for w in words(found)} <= {fold(w) for w in words(question)}
 
@@ -142,34 +151,34 @@ TRAFFIC = (
 @pytest.mark.parametrize(("place", "value"), [("Italie", "14%"), ("Espagne", "20%")])
 def test_respectivement_gives_the_value_of_the_member_asked_for(place: str, value: str) -> None:
     question = f"De combien le trafic d'AliExpress a-t-il augmenté en {place} ?"
-    assert highlight(TRAFFIC, question, cues(question)) == value
+    assert highlight(TRAFFIC, question, asked(question)) == value
 
 
 def test_respectivement_with_three_members() -> None:
     sentence = "Les ventes ont progressé en France, en Allemagne et en Pologne de respectivement 3 %, 5 % et 8 %."
     for place, value in (("France", "3 %"), ("Allemagne", "5 %"), ("Pologne", "8 %")):
         question = f"De combien les ventes ont-elles progressé en {place} ?"
-        assert highlight(sentence, question, cues(question)) == value
+        assert highlight(sentence, question, asked(question)) == value
 
 
 def test_a_number_is_never_parted_from_its_sign() -> None:
     question = "De combien le trafic d'AliExpress a-t-il augmenté ?"
-    found = highlight(TRAFFIC, question, cues(question))
+    found = highlight(TRAFFIC, question, asked(question))
     assert found is not None and not re.search(r"\d$", found)
 
 
 def test_a_leading_de_is_dropped_but_not_from_a_name() -> None:
     question = "De combien ont augmenté les volumes de transactions du site de vente en gros d'Alibaba en juin ?"
-    assert highlight(ALIBABA, question, cues(question)) == "126%"
+    assert highlight(ALIBABA, question, asked(question)) == "126%"
     sentence = "Le discours du 18 juin a été prononcé par De Gaulle à Londres."
     question = "Qui a prononcé le discours du 18 juin ?"
-    assert (highlight(sentence, question, cues(question)) or "").startswith("De Gaulle")
+    assert (highlight(sentence, question, asked(question)) or "").startswith("De Gaulle")
 
 
 def test_a_phrase_never_ends_on_an_article_or_a_preposition() -> None:
     sentence = "En 2017, autour de 800 milliards d'euros ont été dépensés sur internet par les Chinois."
     question = "Combien les Chinois ont-ils dépensé sur internet en 2017 ?"
-    found = candidates(sentence, question, cues(question))
+    found = candidates(sentence, question, asked(question))
     assert found is not None
     last_words = {fold(sentence[start:end].split()[-1]) for start, end in zip(found.starts, found.ends, strict=True)}
     assert not last_words & {"d'", "de", "les", "par", "sur", "en"}

@@ -73,9 +73,9 @@ def test_round_trip_gives_the_same_answers(seed_engine: Engine, tmp_path: Path) 
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
     loaded = Engine(*load_index(path, key))
     assert loaded.document_count == seed_engine.document_count
-    assert loaded.passages == seed_engine.passages
+    assert loaded.index.passages == seed_engine.index.passages
     assert loaded.documents == seed_engine.documents
-    assert loaded.lexicon == seed_engine.lexicon
+    assert loaded.index.lexicon == seed_engine.index.lexicon
     same_answers(seed_engine, loaded)
 
 
@@ -279,7 +279,7 @@ def test_a_save_killed_midway_leaves_nothing_after_the_next_save(seed_engine: En
     assert killed.returncode == -signal.SIGKILL
     assert len(_temporaries(path)) == 1 and not path.exists()
     key = _save(seed_engine, path)
-    assert _temporaries(path) == [] and Engine(*load_index(path, key)).passages == seed_engine.passages
+    assert _temporaries(path) == [] and Engine(*load_index(path, key)).index.passages == seed_engine.index.passages
 
 
 def test_a_save_in_progress_keeps_its_temporary_file(seed_engine: Engine, tmp_path: Path) -> None:

@@ -10,8 +10,13 @@ import pytest
 from bot.search.corpus import load_corpus
 from bot.search.engine import Engine
 from bot.search.index import IndexOptions
-from bot.search.passages import LONG_PARAGRAPH_CHARS, passages_with_sentences, split_passages, split_sentences
+from bot.search.passages import LONG_PARAGRAPH_CHARS, Passage, passages_with_sentences, split_sentences
 from tests.conftest import SEEDS
+
+
+def split_passages(paragraphs: list[str], doc_index: int, max_chars: int = 1000) -> list[Passage]:
+    """The passages alone, as the index builds them."""
+    return [passage for passage, _ in passages_with_sentences(paragraphs, doc_index, max_chars)]
 
 
 def test_abbreviation_m_does_not_end_a_sentence() -> None:
@@ -120,7 +125,7 @@ def test_short_paragraphs_are_one_passage_each() -> None:
 def test_seed_passages_know_their_document_and_place() -> None:
     engine = Engine.from_path(SEEDS, index_options=IndexOptions(passage_max_chars=300))
     by_doc: dict[int, list] = {}
-    for passage in engine.passages:
+    for passage in engine.index.passages:
         by_doc.setdefault(passage.doc_index, []).append(passage)
     assert sorted(by_doc) == list(range(engine.document_count))
     for doc_index, passages in by_doc.items():
@@ -139,7 +144,7 @@ def test_seed_passages_never_start_mid_sentence() -> None:
     # 500 characters: longer than every seed sentence, shorter than many seed paragraphs.
     engine = Engine.from_path(SEEDS, index_options=IndexOptions(passage_max_chars=500))
     assert engine.passage_count > sum(len(d.paragraphs) for d in engine.documents)
-    for passage in engine.passages:
+    for passage in engine.index.passages:
         assert re.match(r"[«\"(A-ZÀ-ÝŒ0-9]", passage.text), passage.text[:60]
         assert re.search(r"[.!?…»)\"]$", passage.text), passage.text[-60:]
 

@@ -1,0 +1,29 @@
+"""The answer's tunable limits and thresholds, read by every stage of answering (`EngineOptions`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Tunable limits and thresholds of answering; the defaults are the product's. They never change the
+    index (that is `IndexOptions`), so a saved index serves whatever they are."""
+
+    max_chars: int = 600  # longest quoted answer
+    # Estimated probability of a right answer below which the bot says "not found" (bench/confidence.py).
+    min_confidence: float = 0.24
+    lead_confidence: float = 0.2  # below: not even named as a lead
+    max_sources: int = 5
+    # The next document's best passage is quoted from too when its re-ranked score is at least this share of the
+    # best one's: the ranking cannot tell the two apart, and the reader sees both (above 1: never).
+    second_source_ratio: float = 0.9
+    # Longest question read, in characters: the one limit every front door applies (a longer one is cut).
+    max_question_chars: int = 2000
+    max_query_terms: int = 32
+    title_weight: float = 0.6
+    prefix_weight: float = 2.0  # the prefix field's share of the first ranking, against BM25's 1
+    prefix_match: float = 0.5  # what a question term found only as a word prefix counts for in coverage
+    rerank_depth: int = 30
+    sentence_weight: float = 1.0
+    coverage_weight: float = 1.5  # share of the question's weight a passage and its title hold
