@@ -1,11 +1,10 @@
 """What a question asks for: one table of answer kinds, read by ranking, the summary, the highlight and the confidence.
 
 Each `AnswerKind` says how a question asks for it (question words, phrases over the folded question) and
-what an answer of that kind looks like, in the two views the product reads today: `sentence`, whether a
-quoted sentence holds one (the summary's bonus and the confidence's `typed` feature), and `span`, the exact
-phrase the highlight may show in bold. `asked(question)` reads the question once into an `Asked`.
-The first five kinds are the cues the confidence and the front doors see; the next four only tell the
-highlight's weights apart among questions that name none of them.
+what a phrase of that kind looks like (`span`): the same pattern tells the summary and the confidence whether
+a sentence holds an answer of the kind (`holds`) and the highlight which phrase it may show in bold.
+`asked(question)` reads the question once into an `Asked`. The first five kinds are the cues the confidence
+and the front doors see; the next four only tell the highlight's weights apart among questions that name none.
 """
 
 from __future__ import annotations
@@ -48,32 +47,20 @@ _CAUSE_SPAN = re.compile(
     re.IGNORECASE,
 )
 
-# -- what a sentence holding an answer of each kind shows (the summary and the confidence) -----------------------
-_DATE_SENTENCE = re.compile(
-    r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre"
-    r"|octobre|novembre|décembre)\b|\b(?:siècle|an(?:née)?s?)\b",
-    re.IGNORECASE,
-)
-_NAME_SENTENCE = re.compile(r"(?<![.!?«]\s)(?<!^)\b[A-ZÀ-Ý][a-zà-ÿ]+(?:[ -][A-ZÀ-Ý][a-zà-ÿ]+)+")
-_PLACE_SENTENCE = re.compile(r"\b(?:à|en|au|aux|dans|de)\s+(?:l[a'e]\s*)?[A-ZÀ-Ý]\w+")
-_CAUSE_SENTENCE = re.compile(
-    r"\b(?:parce\s+qu|car\b|afin\s+d|en\s+raison\s+d|grâce\s+à|à\s+cause\s+d|du\s+fait\s+d)", re.I
-)
 _FIGURES = re.compile(r"\d+")
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerKind:
-    """One kind of answer: how a question asks for it, and what a sentence and a phrase of that kind look like."""
+    """One kind of answer: how a question asks for it, and what a phrase of that kind looks like."""
 
     name: str
     words: frozenset[str] = frozenset()  # folded question words asking for it anywhere ("combien")
     opening: frozenset[str] = frozenset()  # folded question words asking for it among the first two ("qui")
     phrases: re.Pattern[str] | None = None  # over the folded question ("quelle annee")
     accented: re.Pattern[str] | None = None  # over the lowercased, unfolded question ("où", not "ou")
-    sentence: re.Pattern[str] | None = None  # a quoted sentence that holds one (figures: see `holds`)
-    bonus: float = 0.0  # what holding one adds to a sentence's summary score
-    span: re.Pattern[str] | None = None  # the phrase the highlight may show
+    span: re.Pattern[str] | None = None  # a phrase of this kind: what the highlight may show in bold
+    bonus: float = 0.0  # what a sentence holding one adds to its summary score
 
     def asked_by(self, folded: str, tokens: list[str], lowered: str) -> bool:
         """Whether a question (folded text, folded words, lowercased text) asks for this kind."""
@@ -85,10 +72,16 @@ class AnswerKind:
         )
 
     def holds(self, sentence: str, question_figures: set[str]) -> bool:
-        """Whether a sentence holds an answer of this kind (a number: a figure the question does not hold)."""
-        if self.name == "number":
-            return bool(set(_FIGURES.findall(sentence)) - question_figures)
-        return bool(self.sentence and self.sentence.search(sentence))
+        """Whether a sentence holds a phrase of this kind (what the summary rewards and the confidence reads as
+        `typed`): not a name that merely opens the sentence, nor a number the question already gives."""
+        for match in self.span.finditer(sentence) if self.span else ():
+            if self.name == "number":
+                figures = set(_FIGURES.findall(match.group(0)))
+                if not figures or figures - question_figures:
+                    return True
+            elif match.start() > 0 or self.span is not _NAME_SPAN:
+                return True
+        return False
 
 
 ANSWER_KINDS: tuple[AnswerKind, ...] = (
@@ -99,7 +92,6 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
             r"\b(?:en )?quelle annee\b|\bdepuis quand\b|\b(?:en )?quel(?:le)? (?:siecle|mois|jour|epoque)\b"
             r"|\ba quel moment\b"
         ),
-        sentence=_DATE_SENTENCE,
         bonus=0.1,
         span=_DATE_SPAN,
     ),
@@ -113,19 +105,17 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         bonus=0.15,
         span=_NUMBER_SPAN,
     ),
-    AnswerKind("person", opening=frozenset({"qui"}), sentence=_NAME_SENTENCE, bonus=0.1, span=_NAME_SPAN),
+    AnswerKind("person", opening=frozenset({"qui"}), bonus=0.1, span=_NAME_SPAN),
     AnswerKind(
         "place",
         phrases=re.compile(r"\bquel(?:le)? (?:ville|region|province|pays|continent|departement|commune)\b"),
         accented=re.compile(r"(?:^|\W)où\b"),
-        sentence=_PLACE_SENTENCE,
         bonus=0.1,
         span=_NAME_SPAN,
     ),
     AnswerKind(
         "cause",
         phrases=re.compile(r"\bpourquoi\b|\bpour quelle raison\b|\bquelle (?:est la )?(?:cause|raison)\b"),
-        sentence=_CAUSE_SENTENCE,
         bonus=0.1,
         span=_CAUSE_SPAN,
     ),
