@@ -16,7 +16,6 @@ Imports nothing from `bot.chat` or `bot.storage`: it takes text and returns plai
 
 from bot.search.answer import Answer, QuestionError, Quote, Source
 from bot.search.confidence import Evidence
-from bot.search.corpus import Corpus, CorpusError, Document, load_corpus
 from bot.search.engine import Engine
 from bot.search.index import CorpusIndex, IndexOptions, build_index
 from bot.search.options import EngineOptions
@@ -25,10 +24,7 @@ from bot.search.question import Question
 
 __all__ = [
     "Answer",
-    "Corpus",
-    "CorpusError",
     "CorpusIndex",
-    "Document",
     "Engine",
     "EngineOptions",
     "Evidence",
@@ -39,5 +35,4 @@ __all__ = [
     "Quote",
     "Source",
     "build_index",
-    "load_corpus",
 ]

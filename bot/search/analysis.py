@@ -1,5 +1,6 @@
 """French text analysis for search: normalisation, elision, stop words, accent folding, stemming.
 
+`stem` is the engine's one Snowball stemmer: the index, the question and the highlight all stem through it.
 Both the corpus and the questions go through the same `Analyzer`, so "théières", "theieres"
 and "Théière" all meet on one stem. Numbers are kept as single tokens ("1 370" -> "1370",
 "10,3 %" -> "10,3") so that figures stay findable.

@@ -4,7 +4,8 @@ Each passage is analysed sentence by sentence and its term ids kept in flat arra
 can tell which question terms a passage, one of its sentences or its title holds without
 analysing any text again. This is what `bot.search.index_file` writes to disk and reads back.
 Each flat array is declared once, in `ARRAYS`: analysis, merging and the saved file's checks
-all follow that declaration.
+all follow that declaration; ranking, evidence and quoting read them through `CorpusIndex`'s typed
+accessors (`term_ids`, `title_terms(doc)`, `sentence_slots`…), never by name.
 """
 
 from __future__ import annotations
