@@ -194,9 +194,11 @@ _BY_ATTRIBUTE = {setting.attribute: setting for setting in SETTINGS}
 
 # --- loading -----------------------------------------------------------------------------------------------
 
-# A Discord bot token (three base64 parts) and the credentials of an address: never echoed, wherever they are.
+# A Discord bot token (three base64 parts) and the credentials of an address (user part, even with an unencoded
+# "/" or "@", and a `password=` parameter): never echoed, wherever they are.
 _TOKEN_SHAPE = re.compile(r"[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}")
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s]*@")
+_PASSWORD_PARAMETER = re.compile(r"(?i)(?<=password=)[^&\s]*")
+_USER_PART = re.compile(r"(?<=://)\S*(?=@)")
 
 
 def _shown(value: Any, secrets: list[str]) -> str:
@@ -207,7 +209,7 @@ def _shown(value: Any, secrets: list[str]) -> str:
         text = "true" if value else "false"
     if _TOKEN_SHAPE.search(text) or any(secret in text for secret in secrets if len(secret) >= 4):
         return "valeur masquée"
-    text = _URL_CREDENTIALS.sub("…@", text)
+    text = _USER_PART.sub("…", _PASSWORD_PARAMETER.sub("…", text))
     return text if len(text) <= 60 else text[:57] + "…"
 
 

@@ -480,8 +480,20 @@ def test_no_error_shows_a_secret(config: str, env: dict[str, str], tmp_path: Pat
         assert secret not in error
 
 
-def test_credentials_in_a_refused_address_are_hidden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ftp://moi:motdepasse@proxy.example/api",
+        "ftp://moi:mot/de@passe@proxy.example/api",
+        "ftp://proxy.example/api?user=moi&Password=mot/de@passe",
+    ],
+)
+def test_credentials_in_a_refused_address_are_hidden(
+    address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as refused:
-        load_settings(env={"DISCORD_API_BASE": "ftp://moi:secret@proxy.example/api"})
-    assert "secret" not in str(refused.value) and "proxy.example/api" in str(refused.value)
+        load_settings(env={"DISCORD_API_BASE": address})
+    message = str(refused.value)
+    assert "proxy.example/api" in message and "« DISCORD_API_BASE »" in message
+    assert "mot" not in message and "passe" not in message
