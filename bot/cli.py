@@ -11,11 +11,10 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from bot.app import INDEX_OPTIONS, engine_for, engine_options, index_dir
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import SETTINGS, ConfigError, Setting, Settings, load_settings
 from bot.evaluation import run_eval
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
@@ -89,16 +88,12 @@ def _print_answer(answer: Answer, engine: Engine, as_json: bool) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """Settings from config/bot.toml and BOT_* variables; command-line options win."""
-    settings = load_settings(getattr(args, "config", None))
-    overrides: dict[str, object] = {}
-    if args.corpus is not None:
-        overrides["corpus_path"] = args.corpus
-    if args.max_chars is not None:
-        overrides["max_answer_chars"] = args.max_chars
-    if getattr(args, "database", None) is not None:
-        overrides["database_path"] = args.database
-    return replace(settings, **overrides)
+    """Settings from config/bot.toml and BOT_* variables, then the command's options, all checked alike
+    (a bad value raises ConfigError, reported by `main`)."""
+    given = {
+        setting.option: getattr(args, setting.attribute) for setting in SETTINGS if hasattr(args, setting.attribute)
+    }
+    return load_settings(args.config, options=given)
 
 
 def _warn(message: str) -> None:
@@ -210,12 +205,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from bot.chat.runner import run_bot
 
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory the bot is started from
-    try:
-        settings = load_settings(args.config, options={"--shards": args.shards, "--shard-count": args.shard_count})
-    except ConfigError as exc:
-        print(f"Configuration invalide :\n{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    return run_bot(settings)
+    return run_bot(_settings(args))
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
@@ -224,12 +214,12 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     from bot.chat.runner import sync_commands
 
     load_dotenv(find_dotenv(usecwd=True))
-    return sync_commands(load_settings(args.config))  # a ConfigError is reported by main()
+    return sync_commands(_settings(args))
 
 
 def _cmd_migrate_log(args: argparse.Namespace) -> int:
     """Copy the SQLite query log into an empty PostgreSQL database (ids kept)."""
-    source = args.database or load_settings(args.config).database_path
+    source = _settings(args).database_path
     if not is_postgres_url(args.to):
         print("« --to » doit être une adresse PostgreSQL (postgresql://…).", file=sys.stderr)
         return EXIT_USAGE
@@ -255,6 +245,38 @@ async def _migrate_log(source: Path, url: str) -> int:
     return 0
 
 
+CORPUS_OPTIONS = ("--corpus", "--text-field", "--title-field")
+
+
+def _option_help(setting: Setting) -> str:
+    """An option's help, from the settings table: what it sets, its bounds and default, what it overrides."""
+    parts = [setting.kind.bounds] if setting.kind.bounds else []
+    if setting.default is not None:
+        parts.append(f"défaut : {setting.default}")
+    parts.append(f"remplace {setting.toml} et {setting.env}")
+    return f"{setting.description} ({' ; '.join(parts)})"
+
+
+def _add_settings_options(parser: argparse.ArgumentParser, *options: str) -> None:
+    """`--config`, then the named options, each overriding its setting and checked as the setting is."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FICHIER",
+        help="fichier de configuration TOML (défaut : config/bot.toml)",
+    )
+    for setting in SETTINGS:
+        if setting.option in options:
+            parser.add_argument(
+                setting.option,
+                dest=setting.attribute,
+                default=None,
+                metavar=setting.kind.metavar,
+                help=_option_help(setting),
+            )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -262,57 +284,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
-    def add_common(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--corpus",
-            type=Path,
-            default=None,
-            help="dossier de fichiers .txt/.md ou fichier .jsonl (défaut : seeds/, ou config/bot.toml)",
-        )
-        p.add_argument("--max-chars", type=int, default=None, help="longueur maximale de la réponse citée (600)")
-        p.add_argument("--config", type=Path, default=None, help="fichier de configuration (config/bot.toml)")
-
     ask = sub.add_parser("ask", help="poser une question depuis le terminal")
     ask.add_argument("question", help="la question, ou « - » pour lire une question par ligne sur l'entrée standard")
     ask.add_argument("--json", action="store_true", help="sortie JSON (un objet par question)")
-    ask.add_argument("--database", type=Path, default=None, help="journal SQLite des questions (data/bot.sqlite3)")
     ask.add_argument("--no-log", action="store_true", help="ne pas enregistrer la question dans le journal")
     ask.add_argument(
         "--server", type=int, default=None, metavar="ID", help="répondre comme ce serveur Discord, avec ses documents"
     )
-    add_common(ask)
+    _add_settings_options(ask, *CORPUS_OPTIONS, "--max-chars", "--database")
     ask.set_defaults(func=_cmd_ask)
 
     ev = sub.add_parser("eval", help="évaluer le moteur sur un jeu de questions")
     ev.add_argument("file", type=Path, help="questions .jsonl (format dev_qa) ou jeu SQuAD .json (PIAF)")
     ev.add_argument("--limit", type=int, default=None, help="ne prendre que les N premières questions")
-    add_common(ev)
+    _add_settings_options(ev, *CORPUS_OPTIONS, "--max-chars")
     ev.set_defaults(func=_cmd_eval)
 
     index = sub.add_parser(
         "index", help="construire l'index du corpus et l'enregistrer à côté de la base (démarrages rapides)"
     )
-    index.add_argument("--database", type=Path, default=None, help="base SQLite, l'index va dans son dossier index/")
     index.add_argument("--force", action="store_true", help="reconstruire même si l'index enregistré est à jour")
-    add_common(index)
+    _add_settings_options(index, *CORPUS_OPTIONS, "--database")
     index.set_defaults(func=_cmd_index)
 
     run = sub.add_parser("run", help="lancer le bot Discord (jeton DISCORD_TOKEN dans .env)")
-    run.add_argument(
-        "--config", type=Path, default=None, help="fichier de configuration TOML (défaut : config/bot.toml)"
-    )
-    run.add_argument(
-        "--shards",
-        default=None,
-        metavar="0,1",
-        help="shards Discord servis par ce processus (avec --shard-count ; défaut : tous, dans ce processus)",
-    )
-    run.add_argument(
-        "--shard-count",
-        default=None,
-        metavar="N",
-        help="nombre total de shards, tous processus confondus (1 à 1000 ; défaut : celui que conseille Discord)",
-    )
+    _add_settings_options(run, "--shards", "--shard-count")
     run.set_defaults(func=_cmd_run)
 
     sync = sub.add_parser(
@@ -320,17 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="envoyer les commandes slash à Discord, puis quitter (au démarrage, le bot ne les envoie "
         "que si elles ont changé)",
     )
-    sync.add_argument(
-        "--config", type=Path, default=None, help="fichier de configuration TOML (défaut : config/bot.toml)"
-    )
+    _add_settings_options(sync)
     sync.set_defaults(func=_cmd_sync)
 
     migrate = sub.add_parser(
         "migrate-log", help="copier le journal SQLite dans une base PostgreSQL vide (plusieurs processus)"
     )
     migrate.add_argument("--to", required=True, help="adresse de la base cible : postgresql://utilisateur@hôte/base")
-    migrate.add_argument("--database", type=Path, default=None, help="journal SQLite à copier (data/bot.sqlite3)")
-    migrate.add_argument("--config", type=Path, default=None, help="fichier de configuration (config/bot.toml)")
+    _add_settings_options(migrate, "--database")
     migrate.set_defaults(func=_cmd_migrate_log)
     return parser
 

@@ -1,30 +1,49 @@
-"""Bot settings: defaults, then `config/bot.toml`, then environment variables.
+"""Bot settings: defaults, then `config/bot.toml`, then environment variables, then command-line options.
 
-Every invalid value is reported with its key and the reason (in French) before the bot
-starts, so a typo in the configuration never surfaces later as a strange behaviour.
-Secrets (the Discord token) come from the environment only and never appear in a repr.
+One table, the `Settings` class itself, gives for each setting its TOML key, environment variable, command-line
+option, kind (how a value is read, within which bounds: `bot.setting_kinds`), default and French description;
+reading the file, the environment and the options, and every check, work from it. Every invalid value is reported
+with where it was given and the reason (in French) before anything starts. Secrets (the Discord token, a database
+address) never appear in a repr nor in an error message.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from bot.ingest.limits import MEGABYTE, DocumentLimits
 from bot.search.corpus import french_os_error
+from bot.setting_kinds import (
+    BOOLEAN,
+    DATABASE_URL,
+    LOG_LEVEL,
+    MAX_SHARDS,
+    PATH,
+    SHARD_IDS,
+    SNOWFLAKE,
+    TOKEN,
+    InvalidValue,
+    Kind,
+    name,
+    number,
+    url,
+    whole,
+)
 
 DEFAULT_CONFIG_FILE = Path("config/bot.toml")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ENV_VARIABLES",
-    "TOML_KEYS",
+    "SETTINGS",
     "ConfigError",
+    "Setting",
     "Settings",
     "load_settings",
 ]
@@ -38,32 +57,114 @@ class ConfigError(ValueError):
         super().__init__("\n".join(self.errors))
 
 
+# --- the table ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table: where a setting is given, how it is read and what it means (in French)."""
+
+    attribute: str
+    default: Any
+    toml: str | None  # "section.key"; None: from the environment only (a secret has no place in a shared file)
+    env: str
+    kind: Kind
+    description: str
+    option: str | None  # the command-line option that overrides it, if any
+    secret: bool  # never shown: not in a repr, not in an error message
+
+
+def _setting(
+    default: Any,
+    toml: str | None,
+    env: str,
+    kind: Kind,
+    description: str,
+    *,
+    option: str | None = None,
+    secret: bool = False,
+) -> Any:
+    """A `Settings` field carrying its row of the table."""
+    row = {"toml": toml, "env": env, "kind": kind, "description": description, "option": option, "secret": secret}
+    return field(default=default, repr=not secret, metadata={"setting": row})
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything the bot process needs to start; immutable once loaded."""
+    """Everything the bot process needs to start; immutable once loaded. Each field is a row of the table:
+    default, TOML key, environment variable, kind, then the option that overrides it, and the description."""
 
-    corpus_path: Path = Path("seeds")
-    database_path: Path = Path("data/bot.sqlite3")
-    database_url: str | None = field(default=None, repr=False)  # PostgreSQL log; may hold a password
-    rate_limit_count: int = 5
-    rate_limit_seconds: float = 60.0
-    max_answer_chars: int = 600
-    min_confidence: float | None = None  # None: the engine's own default
-    retention_days: int = 0  # 0: keep forever (default for servers without their own setting)
-    log_level: str = "INFO"
-    discord_token: str | None = field(default=None, repr=False)
-    dev_guild_id: int | None = None
-    api_base: str | None = None
-    gateway_url: str | None = None
-    documents_max_file_bytes: int = DocumentLimits.max_file_bytes
-    documents_max_count: int = DocumentLimits.max_documents
-    documents_max_text_bytes: int = DocumentLimits.max_text_bytes
-    documents_fetch_timeout: float = DocumentLimits.fetch_timeout
-    documents_allow_private_addresses: bool = False  # see bot.ingest.web.fetch_document for why it stays off
+    # fmt: off
+    corpus_path: Path = _setting(  # noqa: RUF009 (a Path is immutable)
+        Path("seeds"), "corpus.path", "BOT_CORPUS", PATH, option="--corpus",
+        description="dossier des documents ou fichier .jsonl à indexer")
+    corpus_text_field: str = _setting(
+        "text", "corpus.text_field", "BOT_CORPUS_TEXT_FIELD", name(64), option="--text-field",
+        description="champ qui porte le texte des objets d'un corpus .jsonl")
+    corpus_title_field: str = _setting(
+        "title", "corpus.title_field", "BOT_CORPUS_TITLE_FIELD", name(64), option="--title-field",
+        description="champ qui porte le titre des objets d'un corpus .jsonl")
+    database_path: Path = _setting(  # noqa: RUF009
+        Path("data/bot.sqlite3"), "database.path", "BOT_DATABASE", PATH, option="--database",
+        description="journal SQLite des questions ; l'index enregistré va dans son dossier")
+    database_url: str | None = _setting(
+        None, "database.url", "BOT_DATABASE_URL", DATABASE_URL, secret=True,
+        description="journal partagé par plusieurs processus, dans PostgreSQL")
+    max_answer_chars: int = _setting(
+        600, "answers.max_chars", "BOT_MAX_ANSWER_CHARS", whole(50, 4000), option="--max-chars",
+        description="longueur maximale d'une réponse, en caractères")
+    min_confidence: float | None = _setting(
+        None, "answers.min_confidence", "BOT_MIN_CONFIDENCE", number(0.0, 1.0),
+        description="seuil de confiance sous lequel le bot répond « pas trouvé » (absent : celui du moteur)")
+    rate_limit_count: int = _setting(
+        5, "rate_limit.count", "BOT_RATE_LIMIT", whole(1, 1000),
+        description="nombre de questions permises par membre sur la fenêtre")
+    rate_limit_seconds: float = _setting(
+        60.0, "rate_limit.window_seconds", "BOT_RATE_WINDOW", number(1.0, 86_400.0),
+        description="fenêtre glissante de ces questions, en secondes")
+    retention_days: int = _setting(
+        0, "retention.days", "BOT_RETENTION_DAYS", whole(0, 36_500),
+        description="conservation du journal en jours, pour les serveurs sans réglage propre (0 : indéfiniment)")
+    log_level: str = _setting(
+        "INFO", "logging.level", "BOT_LOG_LEVEL", LOG_LEVEL,
+        description="niveau des journaux")
+    discord_token: str | None = _setting(
+        None, None, "DISCORD_TOKEN", TOKEN, secret=True,
+        description="jeton du bot (fichier .env, jamais dans config/bot.toml)")
+    dev_guild_id: int | None = _setting(
+        None, None, "DISCORD_DEV_GUILD_ID", SNOWFLAKE,
+        description="serveur de test où les commandes sont synchronisées aussitôt")
+    api_base: str | None = _setting(
+        None, None, "DISCORD_API_BASE", url("http", "https"),
+        description="autre adresse de l'API Discord (proxy auto-hébergé, tests locaux)")
+    gateway_url: str | None = _setting(
+        None, None, "DISCORD_GATEWAY_URL", url("ws", "wss"),
+        description="autre adresse de la passerelle Discord")
+    documents_max_file_bytes: int = _setting(
+        DocumentLimits.max_file_bytes, "documents.max_file_mb", "BOT_DOCUMENTS_MAX_FILE_MB", number(0.1, 25, MEGABYTE),
+        description="taille maximale d'un fichier ou d'une page qu'un serveur ajoute, en Mo")
+    documents_max_count: int = _setting(
+        DocumentLimits.max_documents, "documents.max_documents", "BOT_DOCUMENTS_MAX_DOCUMENTS", whole(1, 100_000),
+        description="nombre maximal de documents par serveur")
+    documents_max_text_bytes: int = _setting(
+        DocumentLimits.max_text_bytes, "documents.max_text_mb", "BOT_DOCUMENTS_MAX_TEXT_MB", number(1, 1000, MEGABYTE),
+        description="texte maximal de l'ensemble des documents d'un serveur, en Mo")
+    documents_fetch_timeout: float = _setting(
+        DocumentLimits.fetch_timeout, "documents.fetch_timeout_seconds", "BOT_DOCUMENTS_FETCH_TIMEOUT", number(1, 60),
+        description="délai maximal pour télécharger une page, redirections comprises, en secondes")
+    # Off: anyone who may add documents would have the bot read what only its host reaches (see bot.ingest.web).
+    documents_allow_private_addresses: bool = _setting(
+        False, "documents.allow_private_addresses", "BOT_DOCUMENTS_ALLOW_PRIVATE_ADDRESSES", BOOLEAN,
+        description="lire aussi les adresses du réseau privé ou local (à laisser à false)")
     # Discord shards this process runs: None for Discord's recommended count, all in this process;
     # `shard_count` alone runs every shard of that count here.
-    shard_ids: tuple[int, ...] | None = None
-    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = _setting(
+        None, "discord.shards", "BOT_SHARDS", SHARD_IDS, option="--shards",
+        description="shards Discord ouverts par ce processus, avec leur nombre total")
+    shard_count: int | None = _setting(
+        None, "discord.shard_count", "BOT_SHARD_COUNT", whole(1, MAX_SHARDS), option="--shard-count",
+        description="nombre total de shards, tous processus confondus")
+    # fmt: on
 
     def document_limits(self) -> DocumentLimits:
         """The `[documents]` limits, as the ingestion functions take them."""
@@ -82,245 +183,106 @@ class Settings:
         return tuple(range(self.shard_count)) if self.shard_count is not None else None
 
 
-# --- value parsers: each returns the parsed value or raises _Invalid(reason in French) ----
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(item.name, item.default, **item.metadata["setting"]) for item in fields(Settings)
+)
+ENV_VARIABLES: tuple[str, ...] = tuple(setting.env for setting in SETTINGS)
+_BY_TOML = {setting.toml: setting for setting in SETTINGS if setting.toml}
+_BY_OPTION = {setting.option: setting for setting in SETTINGS if setting.option}
+_BY_ATTRIBUTE = {setting.attribute: setting for setting in SETTINGS}
 
 
-class _Invalid(Exception):
-    """Internal: a value was refused; the argument is the French reason."""
+# --- loading -----------------------------------------------------------------------------------------------
+
+# A Discord bot token (three base64 parts) and the credentials of an address (user part, even with an unencoded
+# "/" or "@", and a `password=` parameter): never echoed, wherever they are.
+_TOKEN_SHAPE = re.compile(r"[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}")
+_PASSWORD_PARAMETER = re.compile(r"(?i)(?<=password=)[^&\s]*")
+_USER_PART = re.compile(r"(?<=://)\S*(?=@)")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _to_int(value: Any) -> int:
-    if _is_int(value):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise _Invalid("doit être un entier")
-
-
-def _to_float(value: Any) -> float:
-    if _is_int(value) or isinstance(value, float):
-        result = float(value)
-    elif isinstance(value, str):
-        try:
-            result = float(value.strip().replace(",", "."))
-        except ValueError:
-            raise _Invalid("doit être un nombre") from None
-    else:
-        raise _Invalid("doit être un nombre")
-    if result != result or result in (float("inf"), float("-inf")):
-        raise _Invalid("doit être un nombre fini")
-    return result
-
-
-def _int_between(low: int, high: int, reason: str = "") -> Callable[[Any], int]:
-    """A parser of whole numbers from `low` to `high`: every setting is bounded, so a value such as 2**63
-    is refused at start-up instead of overflowing later (a date, a SQLite integer, a sleep)."""
-    reason = reason or f"doit être un entier compris entre {low} et {high}"
-
-    def parse(value: Any) -> int:
-        try:
-            result = _to_int(value)
-        except _Invalid:
-            raise _Invalid(reason) from None
-        if not low <= result <= high:
-            raise _Invalid(reason)
-        return result
-
-    return parse
-
-
-def _number_between(low: float, high: float) -> Callable[[Any], float]:
-    """A parser of finite numbers from `low` to `high`."""
-
-    def parse(value: Any) -> float:
-        result = _to_float(value)
-        if not low <= result <= high:
-            raise _Invalid(f"doit être compris entre {low:g} et {high:g}".replace(".", ","))
-        return result
-
-    return parse
-
-
-_answer_chars = _int_between(50, 4000)
-_confidence = _number_between(0.0, 1.0)
-_rate_limit_count = _int_between(1, 1000)
-_rate_limit_seconds = _number_between(1.0, 86_400.0)  # one second to one day
-_retention_days = _int_between(0, 36_500)  # up to a hundred years
-_snowflake = _int_between(1, 2**63 - 1, "doit être un identifiant Discord (entier positif)")
-
-
-def _megabytes(low: float, high: float) -> Callable[[Any], int]:
-    """A size given in megabytes (Mo), returned in bytes."""
-    within = _number_between(low, high)
-    return lambda value: round(within(value) * MEGABYTE)
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "oui", "yes"):
-        return True
-    if text in ("false", "0", "non", "no"):
-        return False
-    raise _Invalid("doit valoir true ou false")
-
-
-MAX_SHARDS = 1000
-_shard_count = _int_between(1, MAX_SHARDS)
-
-
-def _shard_ids(value: Any) -> tuple[int, ...]:
-    """Shard ids as a TOML list of integers or a comma-separated text ("0,1"); each once, at least one."""
-    reason = "doit être une liste de numéros de shards, par exemple 0,1"
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not items:
-        raise _Invalid(reason)
-    ids = tuple(_int_between(0, MAX_SHARDS - 1, reason)(item) for item in items)
-    repeated = sorted({shard for shard in ids if ids.count(shard) > 1})
-    if repeated:
-        raise _Invalid(f"nomme plusieurs fois le shard {', '.join(map(str, repeated))}")
-    return ids
-
-
-def _path(value: Any) -> Path:
-    if not isinstance(value, str) or not value.strip():
-        raise _Invalid("doit être un chemin non vide")
-    return Path(value.strip())
-
-
-def _log_level(value: Any) -> str:
-    if not isinstance(value, str) or value.strip().upper() not in LOG_LEVELS:
-        raise _Invalid("doit valoir " + ", ".join(LOG_LEVELS))
-    return value.strip().upper()
-
-
-def _token(value: Any) -> str:
-    token = str(value).strip()
-    if any(ch.isspace() for ch in token):
-        raise _Invalid("ne doit pas contenir d'espace")
-    return token
-
-
-def _url(*schemes: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        text = str(value).strip()
-        if not any(text.startswith(f"{scheme}://") and len(text) > len(scheme) + 3 for scheme in schemes):
-            raise _Invalid("doit être une adresse commençant par " + " ou ".join(f"{scheme}://" for scheme in schemes))
-        return text.rstrip("/")
-
-    return parse
-
-
-def _database_url(value: Any) -> str:
-    text = str(value).strip()
-    if not text.startswith(("postgresql://", "postgres://")) or len(text) <= len("postgres://"):
-        raise _Invalid("doit être une adresse PostgreSQL commençant par postgresql://")
-    return text
-
-
-# --- key tables ----------------------------------------------------------------------------
-
-# TOML "section.key" -> (Settings field, parser)
-TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "corpus.path": ("corpus_path", _path),
-    "database.path": ("database_path", _path),
-    "database.url": ("database_url", _database_url),
-    "answers.max_chars": ("max_answer_chars", _answer_chars),
-    "answers.min_confidence": ("min_confidence", _confidence),
-    "rate_limit.count": ("rate_limit_count", _rate_limit_count),
-    "rate_limit.window_seconds": ("rate_limit_seconds", _rate_limit_seconds),
-    "retention.days": ("retention_days", _retention_days),
-    "logging.level": ("log_level", _log_level),
-    "documents.max_file_mb": ("documents_max_file_bytes", _megabytes(0.1, 25)),
-    "documents.max_documents": ("documents_max_count", _int_between(1, 100_000)),
-    "documents.max_text_mb": ("documents_max_text_bytes", _megabytes(1, 1000)),
-    "documents.fetch_timeout_seconds": ("documents_fetch_timeout", _number_between(1.0, 60.0)),
-    "documents.allow_private_addresses": ("documents_allow_private_addresses", _boolean),
-    "discord.shards": ("shard_ids", _shard_ids),
-    "discord.shard_count": ("shard_count", _shard_count),
-}
-
-# environment variable -> (Settings field, parser); applied after the TOML file
-ENV_VARIABLES: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "BOT_CORPUS": ("corpus_path", _path),
-    "BOT_DATABASE": ("database_path", _path),
-    "BOT_DATABASE_URL": ("database_url", _database_url),
-    "BOT_RATE_LIMIT": ("rate_limit_count", _rate_limit_count),
-    "BOT_RATE_WINDOW": ("rate_limit_seconds", _rate_limit_seconds),
-    "BOT_MAX_ANSWER_CHARS": ("max_answer_chars", _answer_chars),
-    "BOT_MIN_CONFIDENCE": ("min_confidence", _confidence),
-    "BOT_RETENTION_DAYS": ("retention_days", _retention_days),
-    "BOT_LOG_LEVEL": ("log_level", _log_level),
-    "BOT_DOCUMENTS_MAX_FILE_MB": TOML_KEYS["documents.max_file_mb"],
-    "BOT_DOCUMENTS_MAX_DOCUMENTS": TOML_KEYS["documents.max_documents"],
-    "BOT_DOCUMENTS_MAX_TEXT_MB": TOML_KEYS["documents.max_text_mb"],
-    "BOT_DOCUMENTS_FETCH_TIMEOUT": TOML_KEYS["documents.fetch_timeout_seconds"],
-    "BOT_DOCUMENTS_ALLOW_PRIVATE_ADDRESSES": TOML_KEYS["documents.allow_private_addresses"],
-    "DISCORD_TOKEN": ("discord_token", _token),
-    "DISCORD_DEV_GUILD_ID": ("dev_guild_id", _snowflake),
-    "DISCORD_API_BASE": ("api_base", _url("http", "https")),
-    "DISCORD_GATEWAY_URL": ("gateway_url", _url("ws", "wss")),
-    "BOT_SHARDS": ("shard_ids", _shard_ids),
-    "BOT_SHARD_COUNT": ("shard_count", _shard_count),
-}
-
-# `python -m bot run` option -> (Settings field, parser); applied last
-RUN_OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "--shards": ("shard_ids", _shard_ids),
-    "--shard-count": ("shard_count", _shard_count),
-}
-
-_SECRET_VARIABLES = frozenset({"DISCORD_TOKEN", "BOT_DATABASE_URL"})
-_SECRET_KEYS = frozenset({"database.url"})  # TOML keys whose refused value is not echoed (it may hold a password)
-
-
-def _shown(value: Any) -> str:
-    """A refused value as shown in an error message (quoted when text, shortened)."""
+def _shown(value: Any, secrets: list[str]) -> str:
+    """A refused value as shown in an error message (quoted when text, shortened), or « valeur masquée » when it
+    holds a secret given elsewhere or has the shape of a Discord token; an address's credentials are hidden."""
     text = repr(value) if isinstance(value, str) else str(value)
     if isinstance(value, bool):
         text = "true" if value else "false"
+    if _TOKEN_SHAPE.search(text) or any(secret in text for secret in secrets if len(secret) >= 4):
+        return "valeur masquée"
+    text = _USER_PART.sub("…", _PASSWORD_PARAMETER.sub("…", text))
     return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _parse_toml(path: Path) -> dict[str, Any]:
+    """The TOML file's content; raises InvalidValue (the French reason) when it cannot be read or parsed."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidValue(f"lecture impossible ({french_os_error(exc)})") from None
+    try:
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidValue(f"fichier non UTF-8 (octet invalide à la ligne {line}) ; enregistrez-le en UTF-8") from None
+    except RecursionError:
+        raise InvalidValue("fichier TOML invalide : tableaux ou tables imbriqués trop profondément") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidValue(_syntax_error(str(exc))) from None
+    except ValueError:  # an integer of more than 4,300 digits
+        raise InvalidValue("fichier TOML invalide : un nombre est trop long") from None
+
+
+def _syntax_error(message: str) -> str:
+    """tomllib's message with its place in French words: "fichier TOML invalide, ligne 2, colonne 7 (…)"."""
+    found = re.fullmatch(r"(?s)(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", message)
+    if found is None:
+        return f"fichier TOML invalide ({message})"
+    detail, line, column = found.groups()
+    return f"fichier TOML invalide, {f'ligne {line}, colonne {column}' if line else 'à la fin'} ({detail})"
 
 
 def _read_toml(path: Path, errors: list[str]) -> dict[str, Any]:
     """Flatten the TOML file into {"section.key": value}, reporting unknown keys."""
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        errors.append(f"{path} : fichier TOML invalide ({exc})")
+        data = _parse_toml(path)
+    except InvalidValue as exc:
+        errors.append(f"{path} : {exc}")
         return {}
-    except OSError as exc:
-        errors.append(f"{path} : lecture impossible ({french_os_error(exc)})")
-        return {}
+    sections = ", ".join(sorted({key.split(".")[0] for key in _BY_TOML}))
     values: dict[str, Any] = {}
     for section, content in data.items():
-        if not isinstance(content, dict):
-            errors.append(
-                f"{path} : clé inconnue « {section} » (attendu : une section "
-                f"parmi {', '.join(sorted({k.split('.')[0] for k in TOML_KEYS}))})"
-            )
-            continue
-        for key, value in content.items():
-            name = f"{section}.{key}"
-            if name in TOML_KEYS:
+        items = content.items() if isinstance(content, dict) else [(None, content)]
+        for key, value in items:
+            name = section if key is None else f"{section}.{key}"
+            if name in _BY_TOML:
                 values[name] = value
-            elif section == "discord" or "token" in key.lower():
+            elif section == "discord" or "token" in name.lower():
                 errors.append(
                     f"{path} : clé inconnue « {name} » (le jeton Discord se met "
                     "dans la variable d'environnement DISCORD_TOKEN, fichier .env)"
                 )
+            elif key is None:
+                errors.append(f"{path} : clé inconnue « {name} » (attendu : une section parmi {sections})")
             else:
                 errors.append(f"{path} : clé inconnue « {name} »")
     return values
+
+
+def _config_path(config_file: Path | None, environ: Mapping[str, str], errors: list[str]) -> Path | None:
+    """The TOML file to read: `config_file`, else `$BOT_CONFIG`, else the default one when it exists."""
+    chosen = config_file if config_file is not None else environ.get("BOT_CONFIG", "").strip()
+    path = Path(chosen or DEFAULT_CONFIG_FILE)
+    if path.is_file():
+        return path
+    if chosen:
+        reason = "n'est pas un fichier" if path.exists() else "fichier de configuration introuvable"
+        errors.append(f"{path} : {reason}")
+    return None
+
+
+def _where(attribute: str) -> str:
+    setting = _BY_ATTRIBUTE[attribute]
+    return f"« {setting.toml.split('.')[-1] if setting.toml else ''} », {setting.env} ou {setting.option}"
 
 
 def _shard_errors(values: dict[str, Any]) -> list[str]:
@@ -330,8 +292,8 @@ def _shard_errors(values: dict[str, Any]) -> list[str]:
         return []
     if count is None:
         return [
-            "shards : la liste des shards (« shards », BOT_SHARDS ou --shards) demande aussi leur nombre total "
-            "(« shard_count », BOT_SHARD_COUNT ou --shard-count)"
+            f"shards : la liste des shards ({_where('shard_ids')}) demande aussi leur nombre total "
+            f"({_where('shard_count')})"
         ]
     outside = [shard for shard in ids if shard >= count]
     if outside:
@@ -345,55 +307,36 @@ def _shard_errors(values: dict[str, Any]) -> list[str]:
 def load_settings(
     config_file: Path | None = None, env: Mapping[str, str] | None = None, options: Mapping[str, Any] | None = None
 ) -> Settings:
-    """Build the settings from defaults, the TOML file, the environment and `run` options (in that order).
+    """Build the settings from defaults, the TOML file, the environment and command-line options (in that order).
 
-    The file is `config_file`, else `$BOT_CONFIG`, else `config/bot.toml` (relative to the
-    current directory); only the default file may be missing. Empty environment variables
-    count as unset; so do options given as None (`options` maps `RUN_OPTIONS` names to their text).
-    Raises `ConfigError` listing every invalid or unknown key.
+    The file is `config_file`, else `$BOT_CONFIG`, else `config/bot.toml` (relative to the current directory);
+    only the default file may be missing. Empty environment variables count as unset; so do options given as None
+    (`options` maps option names, such as "--max-chars", to their text). Raises `ConfigError` listing every
+    invalid or unknown key.
     """
     environ: Mapping[str, str] = os.environ if env is None else env
     errors: list[str] = []
+    given: list[tuple[Setting, Any, str]] = []  # (setting, value as given, where), later ones win
+    path = _config_path(config_file, environ, errors)
+    if path is not None:
+        given += [(_BY_TOML[key], raw, f"{path} : « {key} »") for key, raw in _read_toml(path, errors).items()]
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is not None and raw.strip():
+            given.append((setting, raw, f"environnement : « {setting.env} »"))
+    given += [
+        (_BY_OPTION[option], raw, f"option {option} :") for option, raw in (options or {}).items() if raw is not None
+    ]
+
+    secrets = [str(raw).strip() for setting, raw, _ in given if setting.secret]
     values: dict[str, Any] = {}
-
-    explicit = config_file is not None or bool(environ.get("BOT_CONFIG", "").strip())
-    path = (
-        Path(config_file)
-        if config_file is not None
-        else Path(environ.get("BOT_CONFIG", "").strip() or DEFAULT_CONFIG_FILE)
-    )
-    if path.is_file():
-        for name, raw in _read_toml(path, errors).items():
-            field_name, parse = TOML_KEYS[name]
-            try:
-                values[field_name] = parse(raw)
-            except _Invalid as exc:
-                shown = "valeur masquée" if name in _SECRET_KEYS else _shown(raw)
-                errors.append(f"{path} : « {name} » {exc} (reçu : {shown})")
-    elif explicit:
-        errors.append(f"{path} : fichier de configuration introuvable")
-
-    for variable, (field_name, parse) in ENV_VARIABLES.items():
-        raw = environ.get(variable)
-        if raw is None or not raw.strip():
-            continue
+    for setting, raw, where in given:
         try:
-            values[field_name] = parse(raw)
-        except _Invalid as exc:
-            shown = "valeur masquée" if variable in _SECRET_VARIABLES else _shown(raw)
-            errors.append(f"environnement : « {variable} » {exc} (reçu : {shown})")
-
-    for option, raw in (options or {}).items():
-        if raw is None:
-            continue
-        field_name, parse = RUN_OPTIONS[option]
-        try:
-            values[field_name] = parse(raw)
-        except _Invalid as exc:
-            errors.append(f"option {option} : {exc} (reçu : {_shown(raw)})")
-
+            values[setting.attribute] = setting.kind.parse(raw)
+        except InvalidValue as exc:
+            shown = "valeur masquée" if setting.secret else _shown(raw, secrets)
+            errors.append(f"{where} {exc} (reçu : {shown})")
     errors += _shard_errors(values)
     if errors:
         raise ConfigError(errors)
-    known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in values.items() if k in known})
+    return Settings(**values)
