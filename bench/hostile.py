@@ -24,7 +24,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bot.search.corpus import CorpusError, load_corpus  # noqa: E402
+from bot.ingest.corpus import CorpusSource  # noqa: E402
+from bot.search.corpus import CorpusError  # noqa: E402
 from bot.search.engine import Engine  # noqa: E402
 from bot.search.passages import passages_with_sentences  # noqa: E402
 
@@ -83,7 +84,7 @@ def main() -> None:
         corpus_path = build(folder, args.size_mb)
 
         started = time.perf_counter()
-        corpus = load_corpus(corpus_path)
+        corpus = CorpusSource(corpus_path).load()
         load_s = time.perf_counter() - started
         huge = next(d for d in corpus.documents if d.file == "enorme.txt")
         started = time.perf_counter()
@@ -145,7 +146,7 @@ def main() -> None:
             ),
         ]
         try:
-            load_corpus(truncated_gzip(folder))
+            CorpusSource(truncated_gzip(folder)).load()
             rows.append(("truncated .jsonl.gz", "NO", "loaded?!"))
         except CorpusError as exc:
             rows.append(("truncated .jsonl.gz", "CorpusError", str(exc).replace(str(folder), "…")))

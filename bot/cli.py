@@ -14,14 +14,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot.app import INDEX_OPTIONS, engine_for, engine_options, index_dir
+from bot.app import corpus_source, engine_for, engine_options, index_dir, open_corpus
 from bot.config import ConfigError, Settings, load_settings
 from bot.evaluation import run_eval
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
 from bot.search.guild_engines import GuildEngines
-from bot.search.index_file import IndexWriteError, index_file, open_index
+from bot.search.index_file import IndexWriteError, index_file
 from bot.storage import QueryRecord, Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS
 from bot.storage.postgres import is_postgres_url
@@ -96,6 +96,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["corpus_path"] = args.corpus
     if args.max_chars is not None:
         overrides["max_answer_chars"] = args.max_chars
+    if args.text_field is not None:
+        overrides["corpus_text_field"] = args.text_field
+    if args.title_field is not None:
+        overrides["corpus_title_field"] = args.title_field
     if getattr(args, "database", None) is not None:
         overrides["database_path"] = args.database
     return replace(settings, **overrides)
@@ -178,7 +182,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     options = engine_options(settings)
-    report = run_eval(args.file, lambda: Engine.from_path(settings.corpus_path, options), options, args.limit)
+    report = run_eval(args.file, lambda: Engine.build(corpus_source(settings).load(), options), options, args.limit)
     print(report.render())
     return 0 if report.passed else 1
 
@@ -188,8 +192,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
     folder = index_dir(settings)
     started = time.perf_counter()
     try:
-        corpus, index = open_index(
-            settings.corpus_path, INDEX_OPTIONS, folder, _warn, _progress, rebuild=args.force, must_save=True
+        corpus, index = open_corpus(
+            corpus_source(settings), folder, _warn, _progress, rebuild=args.force, must_save=True
         )
     except IndexWriteError as exc:
         print(f"Erreur : {exc}.", file=sys.stderr)
@@ -267,8 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
             "--corpus",
             type=Path,
             default=None,
-            help="dossier de fichiers .txt/.md ou fichier .jsonl (défaut : seeds/, ou config/bot.toml)",
+            help="dossier de fichiers .txt/.md/.html/.pdf ou fichier .jsonl (défaut : seeds/, ou config/bot.toml)",
         )
+        p.add_argument(
+            "--text-field",
+            default=None,
+            metavar="CHAMP",
+            help="corpus .jsonl : champ du texte (text ; OrangeSum : article)",
+        )
+        p.add_argument("--title-field", default=None, metavar="CHAMP", help="corpus .jsonl : champ du titre (title)")
         p.add_argument("--max-chars", type=int, default=None, help="longueur maximale de la réponse citée (600)")
         p.add_argument("--config", type=Path, default=None, help="fichier de configuration (config/bot.toml)")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.ingest.limits import MEGABYTE, DocumentLimits
-from bot.search.corpus import french_os_error
+from bot.search.oserrors import french_os_error
 
 DEFAULT_CONFIG_FILE = Path("config/bot.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -43,6 +43,8 @@ class Settings:
     """Everything the bot process needs to start; immutable once loaded."""
 
     corpus_path: Path = Path("seeds")
+    corpus_text_field: str = "text"  # JSON Lines corpus: the field holding each record's text ("article" for OrangeSum)
+    corpus_title_field: str = "title"
     database_path: Path = Path("data/bot.sqlite3")
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL log; may hold a password
     rate_limit_count: int = 5
@@ -196,6 +198,12 @@ def _path(value: Any) -> Path:
     return Path(value.strip())
 
 
+def _field_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid("doit être un nom de champ non vide")
+    return value.strip()
+
+
 def _log_level(value: Any) -> str:
     if not isinstance(value, str) or value.strip().upper() not in LOG_LEVELS:
         raise _Invalid("doit valoir " + ", ".join(LOG_LEVELS))
@@ -231,6 +239,8 @@ def _database_url(value: Any) -> str:
 # TOML "section.key" -> (Settings field, parser)
 TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "corpus.path": ("corpus_path", _path),
+    "corpus.text_field": ("corpus_text_field", _field_name),
+    "corpus.title_field": ("corpus_title_field", _field_name),
     "database.path": ("database_path", _path),
     "database.url": ("database_url", _database_url),
     "answers.max_chars": ("max_answer_chars", _answer_chars),
@@ -251,6 +261,8 @@ TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 # environment variable -> (Settings field, parser); applied after the TOML file
 ENV_VARIABLES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "BOT_CORPUS": ("corpus_path", _path),
+    "BOT_CORPUS_TEXT_FIELD": TOML_KEYS["corpus.text_field"],
+    "BOT_CORPUS_TITLE_FIELD": TOML_KEYS["corpus.title_field"],
     "BOT_DATABASE": ("database_path", _path),
     "BOT_DATABASE_URL": ("database_url", _database_url),
     "BOT_RATE_LIMIT": ("rate_limit_count", _rate_limit_count),

@@ -10,6 +10,7 @@ import pytest
 
 from bot import app
 from bot.app import engine_for, index_dir, reindex
+from bot.ingest.corpus import CorpusSource
 from bot.config import Settings
 from bot.search import index_file as store
 from bot.search.corpus import CorpusError
@@ -46,7 +47,7 @@ def test_answer_options_reuse_the_saved_index(corpus: Path, tmp_path: Path, monk
 
 
 def test_reindex_in_a_child_process(corpus: Path, tmp_path: Path, seed_engine: Engine) -> None:
-    engine = reindex(corpus, OPTIONS, tmp_path / "index")
+    engine = reindex(CorpusSource(corpus), OPTIONS, tmp_path / "index")
     assert index_file(tmp_path / "index", corpus).exists()
     same_answers(seed_engine, engine)
 
@@ -55,23 +56,23 @@ def test_reindex_of_a_broken_corpus_raises_its_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"id": 1, "text": "Bonjour."}\n{pas du json\n', encoding="utf-8")
     with pytest.raises(CorpusError, match="ligne 2"):
-        reindex(broken, OPTIONS, tmp_path / "index")
+        reindex(CorpusSource(broken), OPTIONS, tmp_path / "index")
 
 
 def test_reindex_of_an_unchanged_corpus_loads_the_saved_index(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = reindex(corpus, OPTIONS, tmp_path / "index")
+    first = reindex(CorpusSource(corpus), OPTIONS, tmp_path / "index")
 
     def no_child(*args: object, **kwargs: object) -> None:
         raise AssertionError("a child process was started for an unchanged corpus")
 
     monkeypatch.setattr(app, "spawn_pool", no_child)
-    same_answers(first, reindex(corpus, OPTIONS, tmp_path / "index"))
+    same_answers(first, reindex(CorpusSource(corpus), OPTIONS, tmp_path / "index"))
 
 
 def test_reindex_builds_in_the_bot_process_when_the_index_cannot_be_saved(corpus: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the index folder should be")
-    engine = reindex(corpus, OPTIONS, blocker)
+    engine = reindex(CorpusSource(corpus), OPTIONS, blocker)
     assert engine.document_count == 5 and engine.answer(QUESTIONS[0]).found

@@ -19,9 +19,10 @@ import numpy as np
 from bot.search.analysis import Analyzer, cues, fold, normalize, prefix, words
 from bot.search.answer import Answer, QuestionError, Quote, Source
 from bot.search.confidence import Evidence, probability
-from bot.search.corpus import Corpus, Document, load_corpus
+from bot.search.corpus import Corpus, Document
 from bot.search.highlight import highlight
 from bot.search.index import CorpusIndex, IndexOptions, Progress, build_index
+from bot.search.loader import load_corpus
 from bot.search.passages import Passage
 from bot.search.query import equivalent_words, is_smalltalk, split_parts, strip_courtesy
 from bot.search.summary import Candidate, Pick, summarize
