@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot import app
-from bot.app import engine_for, index_dir, reindex
+from bot.app import corpus_source, engine_for, index_dir, reindex
+from bot.config import ConfigError, Settings, load_settings
 from bot.ingest.corpus import CorpusSource
-from bot.config import Settings
-from bot.search import index_file as store
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine, EngineOptions
 from bot.search.index_file import index_file
@@ -37,7 +36,7 @@ def test_answer_options_reuse_the_saved_index(corpus: Path, tmp_path: Path, monk
     def no_build(*args: object, **kwargs: object) -> None:
         raise AssertionError("the index was built again")
 
-    monkeypatch.setattr(store, "build_index", no_build)
+    monkeypatch.setattr(app, "build_index", no_build)
     short = engine_for(Settings(corpus_path=corpus, database_path=settings.database_path, max_answer_chars=150))
     strict = engine_for(Settings(corpus_path=corpus, database_path=settings.database_path, min_confidence=0.9))
     assert path.stat().st_mtime_ns == saved
@@ -76,3 +75,15 @@ def test_reindex_builds_in_the_bot_process_when_the_index_cannot_be_saved(corpus
     blocker.write_text("a file where the index folder should be")
     engine = reindex(CorpusSource(corpus), OPTIONS, blocker)
     assert engine.document_count == 5 and engine.answer(QUESTIONS[0]).found
+
+
+def test_the_corpus_fields_come_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_text('[corpus]\npath = "orangesum.jsonl"\ntext_field = "article"\n', encoding="utf-8")
+    monkeypatch.setenv("BOT_CORPUS_TITLE_FIELD", "titre")
+    monkeypatch.delenv("BOT_CORPUS_TEXT_FIELD", raising=False)
+    assert corpus_source(load_settings(config)) == CorpusSource(Path("orangesum.jsonl"), "article", "titre")
+    assert corpus_source(Settings()) == CorpusSource(Path("seeds"), "text", "title")
+    config.write_text('[corpus]\ntext_field = ""\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"« corpus\.text_field » doit être un nom de champ non vide"):
+        load_settings(config)

@@ -6,7 +6,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.text.links import safe_url, text_fragment_link
+from bot.search.urls import checked_url
+from bot.text.links import is_web_url, safe_url, text_fragment_link
 
 
 def _fragment(link: str) -> str:
@@ -59,3 +60,21 @@ def test_only_well_formed_web_addresses_become_links(url: str) -> None:
 def test_a_web_address_is_kept_as_given() -> None:
     url = "https://www.latribune.fr/economie/e-commerce-802178.html"
     assert safe_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://exemple.fr/a",
+        "HTTP://exemple.fr",
+        "https://fr.wikipedia.org/wiki/Paris_(ville)",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "https://",
+        "https://exemple.fr:port/",
+        "https://exemple.fr/a b",
+        "http://[::1",
+    ],
+)
+def test_links_and_the_corpus_keep_the_same_addresses(url: str) -> None:
+    assert is_web_url(url) == (checked_url(url, "doc", []) is not None)
