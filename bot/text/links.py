@@ -12,7 +12,7 @@ from bot.search.urls import is_web_url
 
 __all__ = ["is_web_url", "safe_url", "text_fragment_link"]
 
-_UNSAFE = frozenset("()'")  # well-formed, but would end or break a Markdown link or an HTML attribute
+_UNSAFE = frozenset(" \t\r\n<>()[]{}\"'`\\|^")  # would end or break a Markdown link or an HTML attribute
 
 
 def safe_url(url: str | None) -> str | None:
