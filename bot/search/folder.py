@@ -125,8 +125,9 @@ def load_folder(folder: Path, readers: Mapping[str, Reader]) -> Corpus:
     skipped: list[str] = []
     for name, (file, real) in texts.items():
         meta = dict(sources.get(name, {}))
-        if "url" in meta:
-            meta["url"] = checked_url(meta["url"], name, warnings) or ""
+        url = checked_url(meta.pop("url", None), name, warnings)
+        if url is not None:  # else an HTML page keeps the address it gives for itself
+            meta["url"] = url
         try:
             reader = readers.get(file.suffix.lower())
             if reader is None:

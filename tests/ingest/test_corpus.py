@@ -78,7 +78,8 @@ def test_sources_toml_names_html_and_pdf_files_too(tmp_path: Path) -> None:
     corpus = CorpusSource(folder).load()
     docs = {document.doc_id: document for document in corpus.documents}
     assert (docs["rapport"].title, docs["rapport"].url) == ("Bilan des bibliothèques", "https://mairie.example/bilan")
-    assert docs["article"].url is None and docs["article"].title == "La médiathèque de Villeneuve ouvre le dimanche"
+    assert docs["article"].url == "https://courrier-du-val.example/culture/mediatheque-dimanche"  # the page's own
+    assert docs["article"].title == "La médiathèque de Villeneuve ouvre le dimanche"
     assert any("article.html : lien « javascript:alert(1) » ignoré" in warning for warning in corpus.warnings)
 
 
