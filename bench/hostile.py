@@ -28,6 +28,7 @@ from bot.ingest.corpus import CorpusSource  # noqa: E402
 from bot.search.corpus import CorpusError  # noqa: E402
 from bot.search.engine import Engine  # noqa: E402
 from bot.search.passages import passages_with_sentences  # noqa: E402
+from bot.text.answers import answer_text  # noqa: E402
 
 SECRET = "jeton-secret-0123456789"
 QUESTION = "Combien de tonnes de tofu de riz le village de Libei a-t-il vendues ?"
@@ -104,7 +105,7 @@ def main() -> None:
                 "link to a file outside",
                 warned(w, "fuite.txt ignoré", "hors du dossier"),
                 "secret neither loaded nor quoted"
-                if SECRET not in leak.text and all(SECRET not in d.text for d in corpus.documents)
+                if SECRET not in answer_text(leak) and all(SECRET not in d.text for d in corpus.documents)
                 else "SECRET LEAKED",
             ),
             (
@@ -141,7 +142,7 @@ def main() -> None:
             (
                 "question on 2020/article.txt",
                 "-",
-                f"{'answered' if answer.found and ANSWER in answer.text else 'NOT ANSWERED'} from "
+                f"{'answered' if answer.found and ANSWER in answer_text(answer) else 'NOT ANSWERED'} from "
                 f"{answer.sources[0].doc_id if answer.sources else '-'} in {answer_ms:.0f} ms",
             ),
         ]
