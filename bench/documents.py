@@ -24,9 +24,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.scale import DEFAULT_ORANGESUM, read_orangesum  # noqa: E402
-from bot.search.corpus import Document, load_corpus  # noqa: E402
+from bot.search.corpus import Document  # noqa: E402
 from bot.search.engine import Engine  # noqa: E402
 from bot.search.guild_engines import GuildEngines  # noqa: E402
+from bot.search.loader import load_corpus  # noqa: E402
 from bot.storage.stats import percentile_nearest_rank  # noqa: E402
 
 GUILD = 4242

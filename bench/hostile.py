@@ -24,9 +24,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bot.search.corpus import CorpusError, load_corpus  # noqa: E402
+from bot.ingest.corpus import CorpusSource  # noqa: E402
+from bot.search.corpus import CorpusError  # noqa: E402
 from bot.search.engine import Engine  # noqa: E402
 from bot.search.passages import passages_with_sentences  # noqa: E402
+from bot.text.answers import answer_text  # noqa: E402
 
 SECRET = "jeton-secret-0123456789"
 QUESTION = "Combien de tonnes de tofu de riz le village de Libei a-t-il vendues ?"
@@ -83,7 +85,7 @@ def main() -> None:
         corpus_path = build(folder, args.size_mb)
 
         started = time.perf_counter()
-        corpus = load_corpus(corpus_path)
+        corpus = CorpusSource(corpus_path).load()
         load_s = time.perf_counter() - started
         huge = next(d for d in corpus.documents if d.file == "enorme.txt")
         started = time.perf_counter()
@@ -103,7 +105,7 @@ def main() -> None:
                 "link to a file outside",
                 warned(w, "fuite.txt ignoré", "hors du dossier"),
                 "secret neither loaded nor quoted"
-                if SECRET not in leak.text and all(SECRET not in d.text for d in corpus.documents)
+                if SECRET not in answer_text(leak) and all(SECRET not in d.text for d in corpus.documents)
                 else "SECRET LEAKED",
             ),
             (
@@ -140,12 +142,12 @@ def main() -> None:
             (
                 "question on 2020/article.txt",
                 "-",
-                f"{'answered' if answer.found and ANSWER in answer.text else 'NOT ANSWERED'} from "
+                f"{'answered' if answer.found and ANSWER in answer_text(answer) else 'NOT ANSWERED'} from "
                 f"{answer.sources[0].doc_id if answer.sources else '-'} in {answer_ms:.0f} ms",
             ),
         ]
         try:
-            load_corpus(truncated_gzip(folder))
+            CorpusSource(truncated_gzip(folder)).load()
             rows.append(("truncated .jsonl.gz", "NO", "loaded?!"))
         except CorpusError as exc:
             rows.append(("truncated .jsonl.gz", "CorpusError", str(exc).replace(str(folder), "…")))

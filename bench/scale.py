@@ -44,10 +44,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.search.corpus import corpus_fingerprint, load_corpus  # noqa: E402
 from bot.search.engine import Engine  # noqa: E402
 from bot.search.index import IndexOptions, build_index  # noqa: E402
 from bot.search.index_file import index_key, load_index, save_index  # noqa: E402
+from bot.search.loader import corpus_fingerprint, load_corpus  # noqa: E402
 from bot.search.ranking import QueryTerms, rank  # noqa: E402
 from bot.storage.stats import percentile_nearest_rank  # noqa: E402
 

@@ -1,9 +1,9 @@
 """How the command line and the bot get their engine from the settings.
 
-The engine is wired here: its answer options come from the settings, its corpus and index from the
-saved index beside the database (`open_index`) or a fresh build. A re-indexing while the bot serves
-is built in a child process, so the Discord event loop never waits on it, and the bot only loads
-the finished file.
+The engine is wired here: its answer options come from the settings, its corpus (read by `bot.ingest.corpus`,
+HTML and PDF files included) and index from the saved index beside the database (`open_corpus`) or a fresh
+build. A re-indexing while the bot serves is built in a child process, so the Discord event loop never waits
+on it, and the bot only loads the finished file.
 """
 
 from __future__ import annotations
@@ -16,10 +16,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.config import Settings
-from bot.search.corpus import corpus_fingerprint, load_corpus, spawn_pool
+from bot.ingest.corpus import CorpusSource
+from bot.search.corpus import Corpus
 from bot.search.engine import Engine, EngineOptions
-from bot.search.index import IndexOptions, Progress, build_index
-from bot.search.index_file import IndexFileError, Warn, index_file, index_key, load_index, open_index, save_index
+from bot.search.index import CorpusIndex, IndexOptions, Progress, build_index
+from bot.search.index_file import (
+    IndexFileError,
+    IndexWriteError,
+    MissingIndexError,
+    Warn,
+    index_file,
+    index_key,
+    load_index,
+    save_index,
+)
+from bot.search.oserrors import french_os_error
+from bot.search.workers import spawn_pool
 
 log = logging.getLogger(__name__)
 
@@ -39,51 +51,96 @@ def index_dir(settings: Settings) -> Path:
     return settings.database_path.parent / INDEX_DIR_NAME
 
 
+def corpus_source(settings: Settings) -> CorpusSource:
+    """The settings' corpus: its path, and the fields its JSON Lines records keep their text and title under."""
+    return CorpusSource(settings.corpus_path, settings.corpus_text_field, settings.corpus_title_field)
+
+
 def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress | None = None) -> Engine:
     """The settings' corpus, from its persisted index when current (blocking; raises CorpusError).
 
     What loading the corpus left out (see `Corpus.warnings`) goes to `warn`, else to the log."""
-    corpus, index = open_index(settings.corpus_path, INDEX_OPTIONS, index_dir(settings), warn, progress)
+    corpus, index = open_corpus(corpus_source(settings), index_dir(settings), warn, progress)
     for message in corpus.warnings:
         (warn or log.warning)(f"corpus {settings.corpus_path} : {message}")
     return Engine(corpus, index, engine_options(settings))
 
 
-def reindex(corpus_path: Path, options: EngineOptions, folder: Path) -> Engine:
+def open_corpus(
+    source: CorpusSource,
+    folder: Path | None,
+    warn: Warn | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    *,
+    rebuild: bool = False,
+    must_save: bool = False,
+) -> tuple[Corpus, CorpusIndex]:
+    """A corpus and its index: the index saved in `folder` when current (and not `rebuild`), else built from the
+    corpus and saved there (kept in memory only when `folder` is None).
+
+    A stale or damaged index is rebuilt with a warning; an index that cannot be saved (read-only directory, full
+    disk) is only warned about, the index in memory serving all the same, unless `must_save` (then
+    IndexWriteError). Raises CorpusError when the corpus itself cannot be read.
+    """
+    warn = log.warning if warn is None else warn
+    path = None if folder is None else index_file(folder, source.path)
+    if path is not None and not rebuild:
+        try:
+            return load_index(path, index_key(source.fingerprint(), INDEX_OPTIONS))
+        except MissingIndexError:
+            pass
+        except IndexFileError as exc:
+            warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
+    corpus = source.load(workers)
+    index = build_index(corpus.documents, INDEX_OPTIONS, progress=progress, workers=workers)
+    if path is None:
+        return corpus, index
+    try:
+        save_index(corpus, index, path, index_key(corpus.fingerprint, INDEX_OPTIONS))
+    except OSError as exc:
+        reason = french_os_error(exc)
+        if must_save:
+            raise IndexWriteError(f"l'index {path} n'a pas pu être écrit ({reason})") from None
+        warn(f"Index non enregistré dans {path} ({reason}) : il sera reconstruit au prochain démarrage.")
+    return corpus, index
+
+
+def reindex(source: CorpusSource, options: EngineOptions, folder: Path) -> Engine:
     """Reload a corpus from disk (blocking; run it in a thread): its saved index when the corpus has not
     changed, else a new index built in a child process and then loaded.
 
     The child reads and analyses the corpus in one process, leaving the other cores to the bot, and writes the
     index file; when it cannot (e.g. full disk) the index is built here instead, as a last resort.
     """
-    path = index_file(folder, corpus_path)
+    path = index_file(folder, source.path)
     with contextlib.suppress(IndexFileError):
-        return _load_saved(corpus_path, corpus_fingerprint(corpus_path), options, folder)
+        return _load_saved(source, source.fingerprint(), options, folder)
     with spawn_pool(1) as pool:
-        key = pool.submit(_build_and_save, corpus_path, INDEX_OPTIONS, folder).result()
+        key = pool.submit(_build_and_save, source, INDEX_OPTIONS, folder).result()
     if key is not None:
         with _polite():
             return Engine(*load_index(path, key), options)
     log.warning("index not saved by the child process: building it in the bot process")
-    return Engine(*open_index(corpus_path, INDEX_OPTIONS, None), options)
+    return Engine(*open_corpus(source, None), options)
 
 
-def saved_engine(corpus_path: Path, options: EngineOptions, folder: Path, *, unless: str) -> Engine | None:
+def saved_engine(source: CorpusSource, options: EngineOptions, folder: Path, *, unless: str) -> Engine | None:
     """The saved index of the corpus on disk, as another process of the bot saved it (blocking; run it in a thread).
 
     None when the corpus on disk has the fingerprint `unless` (the engine in service answers from it already).
     Raises IndexFileError when the saved index is not that of the corpus on disk, CorpusError when unreadable.
     """
-    fingerprint = corpus_fingerprint(corpus_path)
+    fingerprint = source.fingerprint()
     if fingerprint == unless:
         return None
-    return _load_saved(corpus_path, fingerprint, options, folder)
+    return _load_saved(source, fingerprint, options, folder)
 
 
-def _load_saved(corpus_path: Path, fingerprint: str, options: EngineOptions, folder: Path) -> Engine:
+def _load_saved(source: CorpusSource, fingerprint: str, options: EngineOptions, folder: Path) -> Engine:
     """The saved index of the corpus whose fingerprint is given; raises IndexFileError when it is not that one's."""
     with _polite():
-        return Engine(*load_index(index_file(folder, corpus_path), index_key(fingerprint, INDEX_OPTIONS)), options)
+        return Engine(*load_index(index_file(folder, source.path), index_key(fingerprint, INDEX_OPTIONS)), options)
 
 
 @contextlib.contextmanager
@@ -101,12 +158,12 @@ def _polite() -> Iterator[None]:
             gc.enable()
 
 
-def _build_and_save(corpus_path: Path, options: IndexOptions, folder: Path) -> str | None:
+def _build_and_save(source: CorpusSource, options: IndexOptions, folder: Path) -> str | None:
     """Child process: build and save the index; its key, or None when it could not be saved."""
-    corpus = load_corpus(corpus_path, workers=1)
+    corpus = source.load(workers=1)
     key = index_key(corpus.fingerprint, options)
     try:
-        save_index(corpus, build_index(corpus.documents, options, workers=1), index_file(folder, corpus_path), key)
+        save_index(corpus, build_index(corpus.documents, options, workers=1), index_file(folder, source.path), key)
     except OSError as exc:
         log.warning("index not saved in %s: %s", folder, exc)
         return None

@@ -13,14 +13,14 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from bot.app import INDEX_OPTIONS, engine_for, engine_options, index_dir
+from bot.app import corpus_source, engine_for, engine_options, index_dir, open_corpus
 from bot.config import SETTINGS, ConfigError, Setting, Settings, load_settings
 from bot.evaluation import run_eval
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
 from bot.search.guild_engines import GuildEngines
-from bot.search.index_file import IndexWriteError, index_file, open_index
+from bot.search.index_file import IndexWriteError, index_file
 from bot.storage import QueryRecord, Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS
 from bot.storage.postgres import is_postgres_url
@@ -173,7 +173,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     options = engine_options(settings)
-    report = run_eval(args.file, lambda: Engine.from_path(settings.corpus_path, options), options, args.limit)
+    report = run_eval(args.file, lambda: Engine.build(corpus_source(settings).load(), options), options, args.limit)
     print(report.render())
     return 0 if report.passed else 1
 
@@ -183,8 +183,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
     folder = index_dir(settings)
     started = time.perf_counter()
     try:
-        corpus, index = open_index(
-            settings.corpus_path, INDEX_OPTIONS, folder, _warn, _progress, rebuild=args.force, must_save=True
+        corpus, index = open_corpus(
+            corpus_source(settings), folder, _warn, _progress, rebuild=args.force, must_save=True
         )
     except IndexWriteError as exc:
         print(f"Erreur : {exc}.", file=sys.stderr)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.ingest.limits import MEGABYTE, DocumentLimits
-from bot.search.corpus import french_os_error
+from bot.search.oserrors import french_os_error
 from bot.setting_kinds import (
     BOOLEAN,
     DATABASE_URL,
@@ -97,7 +97,7 @@ class Settings:
     # fmt: off
     corpus_path: Path = _setting(  # noqa: RUF009 (a Path is immutable)
         Path("seeds"), "corpus.path", "BOT_CORPUS", PATH, option="--corpus",
-        description="dossier des documents ou fichier .jsonl à indexer")
+        description="dossier des documents (.txt, .md, .html, .pdf) ou fichier .jsonl à indexer")
     corpus_text_field: str = _setting(
         "text", "corpus.text_field", "BOT_CORPUS_TEXT_FIELD", name(64), option="--text-field",
         description="champ qui porte le texte des objets d'un corpus .jsonl")

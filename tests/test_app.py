@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot import app
-from bot.app import engine_for, index_dir, reindex
-from bot.config import Settings
-from bot.search import index_file as store
+from bot.app import corpus_source, engine_for, index_dir, reindex
+from bot.config import ConfigError, Settings, load_settings
+from bot.ingest.corpus import CorpusSource
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine, EngineOptions
 from bot.search.index_file import index_file
@@ -36,7 +36,7 @@ def test_answer_options_reuse_the_saved_index(corpus: Path, tmp_path: Path, monk
     def no_build(*args: object, **kwargs: object) -> None:
         raise AssertionError("the index was built again")
 
-    monkeypatch.setattr(store, "build_index", no_build)
+    monkeypatch.setattr(app, "build_index", no_build)
     short = engine_for(Settings(corpus_path=corpus, database_path=settings.database_path, max_answer_chars=150))
     strict = engine_for(Settings(corpus_path=corpus, database_path=settings.database_path, min_confidence=0.9))
     assert path.stat().st_mtime_ns == saved
@@ -46,7 +46,7 @@ def test_answer_options_reuse_the_saved_index(corpus: Path, tmp_path: Path, monk
 
 
 def test_reindex_in_a_child_process(corpus: Path, tmp_path: Path, seed_engine: Engine) -> None:
-    engine = reindex(corpus, OPTIONS, tmp_path / "index")
+    engine = reindex(CorpusSource(corpus), OPTIONS, tmp_path / "index")
     assert index_file(tmp_path / "index", corpus).exists()
     same_answers(seed_engine, engine)
 
@@ -55,23 +55,35 @@ def test_reindex_of_a_broken_corpus_raises_its_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"id": 1, "text": "Bonjour."}\n{pas du json\n', encoding="utf-8")
     with pytest.raises(CorpusError, match="ligne 2"):
-        reindex(broken, OPTIONS, tmp_path / "index")
+        reindex(CorpusSource(broken), OPTIONS, tmp_path / "index")
 
 
 def test_reindex_of_an_unchanged_corpus_loads_the_saved_index(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = reindex(corpus, OPTIONS, tmp_path / "index")
+    first = reindex(CorpusSource(corpus), OPTIONS, tmp_path / "index")
 
     def no_child(*args: object, **kwargs: object) -> None:
         raise AssertionError("a child process was started for an unchanged corpus")
 
     monkeypatch.setattr(app, "spawn_pool", no_child)
-    same_answers(first, reindex(corpus, OPTIONS, tmp_path / "index"))
+    same_answers(first, reindex(CorpusSource(corpus), OPTIONS, tmp_path / "index"))
 
 
 def test_reindex_builds_in_the_bot_process_when_the_index_cannot_be_saved(corpus: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the index folder should be")
-    engine = reindex(corpus, OPTIONS, blocker)
+    engine = reindex(CorpusSource(corpus), OPTIONS, blocker)
     assert engine.document_count == 5 and engine.answer(QUESTIONS[0]).found
+
+
+def test_the_corpus_fields_come_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_text('[corpus]\npath = "orangesum.jsonl"\ntext_field = "article"\n', encoding="utf-8")
+    monkeypatch.setenv("BOT_CORPUS_TITLE_FIELD", "titre")
+    monkeypatch.delenv("BOT_CORPUS_TEXT_FIELD", raising=False)
+    assert corpus_source(load_settings(config)) == CorpusSource(Path("orangesum.jsonl"), "article", "titre")
+    assert corpus_source(Settings()) == CorpusSource(Path("seeds"), "text", "title")
+    config.write_text('[corpus]\ntext_field = ""\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"« corpus\.text_field » doit être un nom non vide"):
+        load_settings(config)

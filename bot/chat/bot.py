@@ -22,7 +22,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.app import INDEX_OPTIONS, engine_options, index_dir, reindex, saved_engine
+from bot.app import INDEX_OPTIONS, corpus_source, engine_options, index_dir, reindex, saved_engine
 from bot.chat.cache import ExpiringCache
 from bot.chat.command_sync import CommandSync
 from bot.chat.coordination import LockFileSchedule, Schedule, exclusive
@@ -33,6 +33,7 @@ from bot.chat.reindexing import Reindexer
 from bot.chat.replies import NO_MENTIONS, apologise, respond
 from bot.chat.shards import shard_label
 from bot.config import Settings
+from bot.ingest.corpus import CorpusSource
 from bot.search.answer import Answer
 from bot.search.engine import Engine, EngineOptions
 from bot.search.guild_engines import GuildEngines
@@ -51,8 +52,8 @@ SETTINGS_WAIT_SECONDS = 1.0  # a server's settings are read before /question is 
 SETTINGS_TTL_SECONDS = 30.0  # a server's settings changed by another process apply here within this time
 REINDEX_CHANNEL = "bot_reindex"  # where a process announces the key of the index it re-indexed (PostgreSQL)
 
-# Builds a fresh engine for re-indexing: (corpus path, options, index folder), blocking, run in a thread.
-EngineFactory = Callable[[Path, EngineOptions, Path], Engine]
+# Builds a fresh engine for re-indexing: (corpus source, options, index folder), blocking, run in a thread.
+EngineFactory = Callable[[CorpusSource, EngineOptions, Path], Engine]
 
 
 def intents() -> discord.Intents:
@@ -225,7 +226,7 @@ class QABot(commands.AutoShardedBot):
         another's build then finds that build's saved index current, and only loads it."""
         settings = self.settings
         with exclusive(build_lock(settings)):
-            return engine_factory(settings.corpus_path, engine_options(settings), index_dir(settings))
+            return engine_factory(corpus_source(settings), engine_options(settings), index_dir(settings))
 
     async def reindex(self) -> Engine:
         """Rebuild the index from the corpus on disk and swap it in; the old one serves until then.
@@ -278,7 +279,7 @@ class QABot(commands.AutoShardedBot):
         settings, fingerprint = self.settings, self.engine.corpus.fingerprint
         options, folder = engine_options(settings), index_dir(settings)
         engine = await self.reindexer.run(
-            lambda: saved_engine(settings.corpus_path, options, folder, unless=fingerprint)
+            lambda: saved_engine(corpus_source(settings), options, folder, unless=fingerprint)
         )
         if engine is not None:
             self.engine = engine

@@ -15,7 +15,9 @@ import pypdf
 import trafilatura
 
 from bot.ingest.errors import IngestError
-from bot.search.corpus import Document, make_document, strip_markdown
+from bot.search.corpus import Document, make_document
+from bot.search.markdown import strip_markdown
+from bot.search.urls import is_web_url
 
 PDF_MAGIC = b"%PDF-"
 MAX_PDF_PAGES = 1000  # reading text costs about 2 ms a page; a small file can declare thousands
@@ -96,7 +98,7 @@ def html_document(
     )
     if extracted is None or not (extracted.text or "").strip():
         raise IngestError(f"{name} : aucun texte d'article n'a été trouvé dans cette page.")
-    page_url = url or _http_url(extracted.url)
+    page_url = url or (extracted.url if extracted.url and is_web_url(extracted.url) else None)
     document = make_document(
         doc_id,
         extracted.text,
@@ -123,10 +125,6 @@ def _unlocked(reader: pypdf.PdfReader) -> bool:
         return bool(reader.decrypt(""))
     except Exception:  # an encryption pypdf cannot undo without optional packages: as good as locked
         return False
-
-
-def _http_url(value: str | None) -> str | None:
-    return value if value and value.startswith(("http://", "https://")) else None
 
 
 def pdf_document(name: str, data: bytes, doc_id: str, *, url: str | None = None, file: str | None = None) -> Document:

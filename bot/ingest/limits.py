@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.search.corpus import Document
+from bot.search.corpus import Document, text_bytes
 
 MEGABYTE = 1024 * 1024
 
@@ -33,13 +33,8 @@ class Totals:
 
     @classmethod
     def of(cls, documents: Iterable[Document]) -> Totals:
-        counted = [text_size(document) for document in documents]
+        counted = [text_bytes(document) for document in documents]
         return cls(len(counted), sum(counted))
-
-
-def text_size(document: Document) -> int:
-    """The size a document counts for against the text limit: its text in UTF-8 bytes."""
-    return len(document.text.encode("utf-8"))
 
 
 def french_size(size: int) -> str:

@@ -15,10 +15,11 @@ from pathlib import Path
 from bot.search.analysis import Analyzer
 from bot.search.answer import Answer, Quote
 from bot.search.confidence import Evidence, probability
-from bot.search.corpus import Corpus, Document, load_corpus
+from bot.search.corpus import Corpus, Document
 from bot.search.evidence import evidence, is_lead
 from bot.search.highlight import highlight
 from bot.search.index import CorpusIndex, IndexOptions, Progress, build_index
+from bot.search.loader import load_corpus
 from bot.search.options import EngineOptions
 from bot.search.overview import Overview, overview
 from bot.search.query import is_smalltalk, split_parts, strip_courtesy

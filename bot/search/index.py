@@ -18,8 +18,9 @@ import numpy as np
 
 from bot.search.analysis import Analyzer, normalize, prefix
 from bot.search.bm25 import K1, B, BM25Index
-from bot.search.corpus import Document, default_workers, spawn_pool
+from bot.search.corpus import Document
 from bot.search.passages import Passage, passages_with_sentences
+from bot.search.workers import default_workers, spawn_pool
 
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
 PROGRESS_EVERY = 2000  # documents between two progress calls (at least)

@@ -27,8 +27,10 @@ import numpy as np
 
 from bot.search.analysis import ANALYZER_VERSION
 from bot.search.bm25 import BM25Index
-from bot.search.corpus import Corpus, Document, corpus_fingerprint, french_os_error, load_corpus
+from bot.search.corpus import Corpus, Document
 from bot.search.index import ARRAYS, FIELDS, CorpusIndex, IndexOptions, Progress, build_index
+from bot.search.loader import corpus_fingerprint, load_corpus
+from bot.search.oserrors import french_os_error
 from bot.search.passages import Passage
 
 try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bot.search.corpus import Document
+from bot.search.corpus import Document, text_bytes
 from bot.storage.connection import Database, Row
 from bot.storage.records import DocumentCount, StoredDocument, from_db_time, to_db_time, utc_now
 
@@ -23,11 +23,6 @@ class DocumentExists(ValueError):
     def __init__(self, doc_ids: list[str]) -> None:
         super().__init__(f"document ids already present: {', '.join(doc_ids)}")
         self.doc_ids = doc_ids
-
-
-def text_bytes(document: Document) -> int:
-    """What a document weighs against the server's text limit: its text in UTF-8 bytes."""
-    return len(document.text.encode("utf-8"))
 
 
 async def add_documents(

@@ -1,23 +1,22 @@
-"""Links to documents: only well-formed http(s) addresses, with a text fragment that scrolls to the quote."""
+"""Links to documents: only well-formed http(s) addresses, with a text fragment that scrolls to the quote.
+
+What a web address is has one rule, `bot.search.urls` (the corpus checks its links with it, and the engine's layer
+cannot import this one); it is offered here as `is_web_url` for the presentation layers.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-_UNSAFE = frozenset(" \t\r\n<>()[]{}\"'`\\|^")
+from bot.search.urls import is_web_url
 
+__all__ = ["is_web_url", "safe_url", "text_fragment_link"]
 
-def is_web_url(url: str) -> bool:
-    """Whether `url` parses as an http(s) address with a host (what may ever become a link)."""
-    try:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        return False
+_UNSAFE = frozenset(" \t\r\n<>()[]{}\"'`\\|^")  # would end or break a Markdown link or an HTML attribute
 
 
 def safe_url(url: str | None) -> str | None:
-    """The address when it is an http(s) URL with a host and nothing that could break a link; else None."""
+    """The address when it is a web address (`is_web_url`) with nothing that could break a link; else None."""
     if not url or any(ch in _UNSAFE or not ch.isprintable() for ch in url):
         return None
     return url if is_web_url(url) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from io import BytesIO
 from pathlib import Path
 
@@ -145,11 +146,23 @@ def test_text_that_cleaning_empties_is_refused() -> None:
             "ligne 2 : l'identifiant « a » est déjà utilisé",
         ),
         (['{"id": "a", "text": "Un texte.", "title": {"x": 1}}'], "ligne 1 : le champ « title » doit être un texte"),
+        (['{"id": {"x": 1}, "text": "Un texte."}'], "ligne 1 : l'identifiant « id » doit être un texte ou un nombre"),
+        (['{"id": ["a"], "text": "Un texte."}'], "ligne 1 : l'identifiant « id » doit être un texte ou un nombre"),
         (['{"id": "a", "text": "Partager"}'], "ligne 1 : le texte de « a » est vide une fois nettoyé"),
     ],
 )
 def test_jsonl_refusals_name_the_line(lines: list[str], expected: str) -> None:
     assert expected in refusal("lot.jsonl", "\n".join(lines).encode())
+
+
+def test_jsonl_links_follow_the_corpus_rule() -> None:
+    lines = [
+        {"id": "a", "text": "Un texte assez long pour rester après nettoyage.", "url": "javascript:alert(1)"},
+        {"id": "b", "text": "Un autre texte assez long pour rester.", "url": " https://mairie.example/b "},
+    ]
+    data = "\n".join(json.dumps(line) for line in lines).encode()
+    first, second = documents_from_file("lot.jsonl", data)
+    assert (first.url, second.url) == (None, "https://mairie.example/b")
 
 
 def test_jsonl_with_one_bad_line_returns_nothing() -> None:

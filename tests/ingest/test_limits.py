@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.ingest.limits import MEGABYTE, DocumentLimits, Totals, french_size, over_limit, text_size
-from bot.search.corpus import make_document
+from bot.ingest.limits import MEGABYTE, DocumentLimits, Totals, french_size, over_limit
+from bot.search.corpus import make_document, text_bytes
 
 LIMITS = DocumentLimits(max_file_bytes=MEGABYTE, max_documents=10, max_text_bytes=2 * MEGABYTE, fetch_timeout=5)
 
 
 def test_totals_count_documents_and_utf8_text() -> None:
     documents = [make_document("a", "Élément à vérifier."), make_document("b", "Deux.\n\nParagraphes.")]
-    assert text_size(documents[0]) == len("Élément à vérifier.".encode())  # accents count twice
+    assert text_bytes(documents[0]) == len("Élément à vérifier.".encode())  # accents count twice
     assert Totals.of(documents) == Totals(2, len("Élément à vérifier.".encode()) + len("Deux.\n\nParagraphes."))
 
 

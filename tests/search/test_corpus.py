@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.search import corpus as corpus_module
-from bot.search.corpus import CorpusError, corpus_fingerprint, load_corpus
+from bot.ingest.corpus import CorpusSource
+from bot.search import jsonl as jsonl_module
+from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
+from bot.search.loader import corpus_fingerprint, load_corpus
 from bot.text.answers import answer_text
 from tests.conftest import SEEDS
 
@@ -172,11 +174,27 @@ def test_jsonl_line_that_is_not_an_object(tmp_path: Path) -> None:
     assert "docs.jsonl" in message and "ligne 2" in message
 
 
-@pytest.mark.parametrize("record", [{"id": "b"}, {"text": OTHER}, {"id": "b", "text": 3}, {"id": None, "text": OTHER}])
+@pytest.mark.parametrize(
+    "record",
+    [{"id": "b"}, {"text": OTHER}, {"id": "b", "text": 3}, {"id": None, "text": OTHER}, {"id": "", "text": OTHER}],
+)
 def test_jsonl_missing_id_or_text(tmp_path: Path, record: dict) -> None:
     message = _error(_write_jsonl(tmp_path / "docs.jsonl", [{"id": "a", "text": ARTICLE}, record]))
     assert "docs.jsonl" in message and "ligne 2" in message
     assert "« id »" in message and "« text »" in message
+
+
+@pytest.mark.parametrize("doc_id", [{"a": 1}, ["a"], True])
+def test_jsonl_structured_id_is_refused(tmp_path: Path, doc_id: object) -> None:
+    message = _error(
+        _write_jsonl(tmp_path / "docs.jsonl", [{"id": "a", "text": ARTICLE}, {"id": doc_id, "text": OTHER}])
+    )
+    assert "docs.jsonl, ligne 2" in message and "l'identifiant « id » doit être un texte ou un nombre" in message
+
+
+def test_jsonl_structured_metadata_is_refused(tmp_path: Path) -> None:
+    message = _error(_write_jsonl(tmp_path / "docs.jsonl", [{"id": "a", "text": ARTICLE, "publisher": ["x"]}]))
+    assert "ligne 1" in message and "« publisher » doit être un texte" in message
 
 
 def test_jsonl_duplicate_id(tmp_path: Path) -> None:
@@ -228,9 +246,9 @@ def test_unknown_file_format(tmp_path: Path) -> None:
     assert "corpus.csv" in _error(path)
 
 
-def test_engine_from_path_raises_corpus_error(tmp_path: Path) -> None:
+def test_the_bot_s_corpus_source_raises_corpus_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError):
-        Engine.from_path(tmp_path)
+        CorpusSource(tmp_path).load()
     assert issubclass(CorpusError, ValueError)
 
 
@@ -367,7 +385,7 @@ def test_unreadable_jsonl_corpus_names_the_error_in_french(tmp_path: Path, monke
     def refuse(file: object, *args: object, **kwargs: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(file))
 
-    monkeypatch.setattr(corpus_module, "open", refuse, raising=False)  # the tests may run as root
+    monkeypatch.setattr(jsonl_module, "open", refuse, raising=False)  # the tests may run as root
     message = _error(path)
     assert "docs.jsonl" in message and "permission refusée (Permission denied)" in message
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.search.corpus import load_corpus
 from bot.search.engine import Engine
 from bot.search.index import IndexOptions
+from bot.search.loader import load_corpus
 from bot.search.passages import LONG_PARAGRAPH_CHARS, Passage, passages_with_sentences, split_sentences
 from tests.conftest import SEEDS
 

@@ -6,7 +6,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.text.links import safe_url, text_fragment_link
+from bot.search.urls import checked_url
+from bot.text.links import is_web_url, safe_url, text_fragment_link
 
 
 def _fragment(link: str) -> str:
@@ -59,3 +60,21 @@ def test_only_well_formed_web_addresses_become_links(url: str) -> None:
 def test_a_web_address_is_kept_as_given() -> None:
     url = "https://www.latribune.fr/economie/e-commerce-802178.html"
     assert safe_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "web"),
+    [
+        ("https://exemple.fr/a", True),
+        ("HTTP://exemple.fr", True),
+        ("https://fr.wikipedia.org/wiki/Paris_(ville)", True),
+        ("javascript:alert(1)", False),
+        ("file:///etc/passwd", False),
+        ("https://", False),
+        ("https://exemple.fr:port/", False),
+        ("http://[::1", False),
+    ],
+)
+def test_links_and_the_corpus_know_a_web_address_by_the_same_rule(url: str, web: bool) -> None:
+    assert is_web_url(url) is web
+    assert (checked_url(url, "doc", []) is not None) is web
