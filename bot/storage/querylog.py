@@ -16,7 +16,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.storage.connection import DATABASE_ERRORS, Database
-from bot.storage.records import DayFigures, GuildStats, QueryRecord, QueryRow, from_db_time, to_db_time, utc_now
+from bot.storage.records import (
+    DayFigures,
+    GuildStats,
+    QueryRecord,
+    QueryRow,
+    from_db_time,
+    storable,
+    to_db_time,
+    utc_now,
+)
 from bot.storage.stats import PeriodTally
 
 logger = logging.getLogger("bot.storage")
@@ -52,7 +61,7 @@ def csv_safe(value: str) -> str:
 
 
 def _dump_sources(sources: Iterable[tuple[str, float]]) -> str:
-    return json.dumps([[str(doc), float(score)] for doc, score in sources], ensure_ascii=False)
+    return json.dumps([[storable(str(doc)), float(score)] for doc, score in sources], ensure_ascii=False)
 
 
 def _load_sources(text: str | None) -> list[tuple[str, float]]:
@@ -109,15 +118,15 @@ async def log_query(db: Database, rec: QueryRecord) -> int | None:
                 rec.guild_id,
                 rec.channel_id,
                 rec.user_id,
-                rec.question,
-                rec.origin,
+                storable(rec.question),
+                storable(rec.origin),
                 1 if rec.found else 0,
                 float(rec.confidence),
                 float(rec.latency_ms),
                 int(rec.answer_chars),
                 _dump_sources(rec.sources),
-                rec.error,
-                rec.intent,
+                None if rec.error is None else storable(rec.error),
+                storable(rec.intent),
             ),
         )
     except DATABASE_ERRORS as exc:

@@ -316,3 +316,14 @@ async def test_daily_figures_per_utc_day_and_isolation(store: Storage) -> None:
     assert len(await store.daily_figures(GUILD_A)) == 3  # all time: the older day too
     assert await store.daily_figures(GUILD_B, datetime(2026, 8, 6, tzinfo=UTC)) == []
     assert await store.daily_figures(999) == []
+
+
+async def test_a_question_with_a_lone_surrogate_or_a_nul_byte_keeps_its_row(store: Storage) -> None:
+    qid = await store.log_query(
+        rec("Quelle date\ud800 ? \x00 fin \ud83d\ude00", sources=[("doc\x00", 1.0)], error="échec\udc80")
+    )
+    assert qid is not None and store.failures == 0
+    row = await store.get_query(qid)
+    assert row is not None
+    assert row.question == "Quelle date\ufffd ? \ufffd fin 😀"  # a valid surrogate pair is joined, not replaced
+    assert row.sources == [("doc\ufffd", 1.0)] and row.error == "échec\ufffd"
