@@ -19,7 +19,7 @@ from typing import Any, Self
 from bot.search.corpus import Document
 from bot.storage import documents, guilds, privacy, querylog
 from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database, Listening, Receive
-from bot.storage.documents import FILE_SOURCE, DocumentExists
+from bot.storage.documents import FILE_SOURCE, DocumentExists, OverLimit
 from bot.storage.postgres import PostgresDatabase, is_postgres_url, redact
 from bot.storage.records import (
     DayFigures,
@@ -41,6 +41,7 @@ __all__ = [
     "DocumentExists",
     "GuildSettings",
     "GuildStats",
+    "OverLimit",
     "QueryRecord",
     "QueryRow",
     "Storage",
@@ -205,13 +206,30 @@ class Storage:
     # -- each server's own documents (bot.storage.documents) --
 
     async def add_documents(
-        self, guild_id: int, new_documents: Sequence[Document], added_by: int, source: str
+        self,
+        guild_id: int,
+        new_documents: Sequence[Document],
+        added_by: int,
+        source: str,
+        *,
+        max_documents: int | None = None,
+        max_text_bytes: int | None = None,
     ) -> list[int]:
         """Store the documents of one file or address (`source`), all or none; their ids (what moderators name them by).
 
-        Raises DocumentExists, adding nothing, when one of their `doc_id`s is already that server's.
+        The server's limits are checked in the same atomic step as the insert, so concurrent adds cannot pass them.
+        Raises OverLimit past a limit, DocumentExists when one of their `doc_id`s is already that server's;
+        either way nothing is added.
         """
-        return await documents.add_documents(self._db, guild_id, new_documents, added_by, source)
+        return await documents.add_documents(
+            self._db,
+            guild_id,
+            new_documents,
+            added_by,
+            source,
+            max_documents=max_documents,
+            max_text_bytes=max_text_bytes,
+        )
 
     async def list_documents(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> list[StoredDocument]:
         """That server's documents, newest first, without their text."""

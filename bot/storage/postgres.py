@@ -84,6 +84,10 @@ class PostgresTransaction(Transaction):
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._conn.fetch(numbered(sql), *params))
 
+    async def lock(self, name: str) -> None:
+        """A transaction-scoped advisory lock, released at commit or rollback."""
+        await self._conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(name))
+
 
 class PostgresDatabase(Database):
     """A pool of connections to one PostgreSQL database; open with `await PostgresDatabase.open(url)`."""
