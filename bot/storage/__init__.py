@@ -19,8 +19,9 @@ from typing import Any, Self
 from bot.search.corpus import Document
 from bot.storage import documents, guilds, privacy, querylog
 from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database, Listening, Receive
+from bot.storage.database_url import parse_database_url, shown_url
 from bot.storage.documents import FILE_SOURCE, DocumentExists, OverLimit
-from bot.storage.postgres import PostgresDatabase, is_postgres_url, redact
+from bot.storage.postgres import PostgresDatabase
 from bot.storage.records import (
     DayFigures,
     DocumentCount,
@@ -47,6 +48,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "StoredDocument",
+    "shown_url",
 ]
 
 
@@ -74,14 +76,12 @@ class Storage:
         A new SQLite file (and its folder) is created readable by its owner only; with a `url`, `path` is unused.
         `busy_timeout` (seconds) bounds how long a write waits for another process's lock.
         `read_only` opens without writing (no migration: the schema must be current).
-        Raises sqlite3.Error/StorageError when the database cannot be opened or migrated.
+        Raises sqlite3.Error/StorageError when the database cannot be opened or migrated; a StorageError never
+        holds the address's password (nor the address at all when it cannot be read).
         """
         if url:
-            if not is_postgres_url(url):
-                raise StorageError(
-                    f"{redact(url)} : adresse de base de données non reconnue (attendu : postgresql://…)"
-                )
-            return cls(await PostgresDatabase.open(url, busy_timeout=busy_timeout, read_only=read_only))
+            address = parse_database_url(url)
+            return cls(await PostgresDatabase.open(address, busy_timeout=busy_timeout, read_only=read_only))
         return cls(await SqliteDatabase.open(path, busy_timeout=busy_timeout, read_only=read_only))
 
     @property
