@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -32,8 +33,11 @@ from bot.storage.records import (
     StoredDocument,
 )
 from bot.storage.schema import StorageError
+from bot.storage.spool import SPOOL_NAME, Spool
 from bot.storage.sqlite import SqliteDatabase
 from bot.storage.transfer import copy_log
+
+logger = logging.getLogger("bot.storage")
 
 __all__ = [
     "FILE_SOURCE",
@@ -52,6 +56,14 @@ __all__ = [
 ]
 
 
+def spool_path(path: str | Path) -> Path | None:
+    """The spool beside the database file `path` (in the data folder); None for an in-memory or URI database."""
+    name = str(path)
+    if name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name).parent / SPOOL_NAME
+
+
 class Storage:
     """Async access to the bot's database; open with `await Storage.open(path)` or `Storage.open(path, url=…)`.
 
@@ -59,8 +71,9 @@ class Storage:
     `apply_retention` never raise for database errors; the rest does, so a moderator sees what failed.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, spool: Spool | None = None) -> None:
         self._db = db
+        self._spool = spool or Spool(None)
 
     @classmethod
     async def open(
@@ -73,7 +86,8 @@ class Storage:
     ) -> Storage:
         """Open and migrate to the latest schema: PostgreSQL at `url` when given, else the SQLite file at `path`.
 
-        A new SQLite file (and its folder) is created readable by its owner only; with a `url`, `path` is unused.
+        A new SQLite file (and its folder) is created readable by its owner only; with a `url`, `path` only says
+        which folder keeps the questions answered while the database is away (`spool_path`).
         `busy_timeout` (seconds) bounds how long a write waits for another process's lock.
         `read_only` opens without writing (no migration: the schema must be current).
         Raises sqlite3.Error/StorageError when the database cannot be opened or migrated; a StorageError never
@@ -81,8 +95,14 @@ class Storage:
         """
         if url:
             address = parse_database_url(url)
-            return cls(await PostgresDatabase.open(address, busy_timeout=busy_timeout, read_only=read_only))
-        return cls(await SqliteDatabase.open(path, busy_timeout=busy_timeout, read_only=read_only))
+            db: Database = await PostgresDatabase.open(address, busy_timeout=busy_timeout, read_only=read_only)
+        else:
+            db = await SqliteDatabase.open(path, busy_timeout=busy_timeout, read_only=read_only)
+        storage = cls(db, None if read_only else Spool(spool_path(path)))
+        if storage.spooled:
+            logger.warning("journal des questions : %d question(s) en attente d'enregistrement", storage.spooled)
+            await storage.replay_spooled()
+        return storage
 
     @property
     def path(self) -> str:
@@ -98,6 +118,16 @@ class Storage:
     def failures(self) -> int:
         """Answer-path writes that failed (locked, read-only, disk full) since opening."""
         return self._db.failures
+
+    @property
+    def spooled(self) -> int:
+        """Questions answered while the database was away, waiting in the local spool to be stored."""
+        return self._spool.waiting
+
+    async def replay_spooled(self) -> int:
+        """Store the questions waiting in the spool, each once; how many were stored (never raises for the
+        database: rows it cannot take yet keep waiting). `log_query` does it after each success too."""
+        return await querylog.replay_spooled(self._db, self._spool)
 
     async def close(self) -> None:
         """Close the connection (idempotent, and complete even if the caller is cancelled)."""
@@ -126,8 +156,9 @@ class Storage:
     # -- the query log (bot.storage.querylog) --
 
     async def log_query(self, rec: QueryRecord) -> int | None:
-        """Log one question; its id, or None when the write failed (never raises)."""
-        return await querylog.log_query(self._db, rec)
+        """Log one question; its id, or None when the write failed (never raises): the row then waits in the
+        local spool and is stored once the database takes writes again."""
+        return await querylog.log_query(self._db, rec, self._spool)
 
     async def record_vote(self, query_id: int, guild_id: int | None, user_id: int, vote: int) -> bool:
         """Store a ±1 vote on a question of that server; False when refused or failed (never raises)."""

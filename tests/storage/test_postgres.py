@@ -119,7 +119,8 @@ def test_placeholders() -> None:
 async def test_lost_server_fails_answer_path_writes_without_raising_then_recovers(
     pg: Backend, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The server drops every connection and refuses new ones: writes are counted failures, reads fall back."""
+    """The server drops every connection and refuses new ones: writes are counted failures, reads fall back, and
+    the question answered meanwhile is stored once the server is back."""
     server, name = (pg.url or "").rsplit("/", 1)
     admin = await asyncpg.connect(f"{server}/postgres")
     async with await pg.open() as storage:
@@ -137,8 +138,10 @@ async def test_lost_server_fails_answer_path_writes_without_raising_then_recover
         finally:
             await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
             await admin.close()
+        assert storage.spooled == 1  # the question answered meanwhile waits in the spool
         assert await storage.log_query(rec("retrouvée")) is not None
-        assert await storage.count_history(GUILD_A) == 2
+        assert storage.spooled == 0
+        assert sorted(row.question for row in await storage.history(GUILD_A)) == [rec().question, "perdue", "retrouvée"]
 
 
 async def test_database_at_schema_1_is_upgraded_in_place(pg: Backend) -> None:
