@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from bot.cli import main
 from bot.storage import Storage, StorageError, shown_url
 from bot.storage.database_url import UNREADABLE, parse_database_url
+from bot.storage.postgres import connect_failure
 from tests.storage.backends import Backend
 from tests.storage.factories import rec
 
@@ -109,3 +111,22 @@ async def test_migrate_log_shows_no_password(pg: Backend, db_path: Path, capsys:
     assert await migrate("--database", str(db_path), "--to", (pg.url or "") + "?password=KIWI#MANGO") == 0
     out, err = capsys.readouterr()
     assert "copié vers postgresql://postgres:***@127.0.0.1" in out and not leaks(out + err)
+
+
+def test_connection_failures_are_explained_in_french_without_the_password() -> None:
+    address = parse_database_url("postgresql://bot:KIWI#MANGO@base.exemple:5432/db")
+    said = {
+        kind: connect_failure(address, exc)
+        for kind, exc in (
+            ("host", socket.gaierror(-2, "Name or service not known")),
+            ("port", ConnectionRefusedError(111, "Connect call failed")),
+            ("driver", ValueError("invalid DSN postgresql://bot:KIWI#MANGO@base.exemple")),
+        )
+    }
+    assert said["host"] == (
+        "postgresql://bot:***@base.exemple:5432/db : "
+        "connexion à PostgreSQL impossible (hôte introuvable (base.exemple))"
+    )
+    assert "aucun serveur PostgreSQL n'écoute à cette adresse (hôte et port à vérifier)" in said["port"]
+    assert said["driver"].endswith("(ValueError)")
+    assert not leaks(" ".join(said.values()))
