@@ -41,7 +41,12 @@ class Spool:
         self.path = path
         self._memory: list[str] = []
         self._replaying = asyncio.Lock()
-        self.waiting = len(_read(path)) if path is not None and path.exists() else 0
+        self.waiting = 0
+        if path is not None and path.exists():
+            try:
+                self.waiting = len(_read(path))
+            except OSError as exc:  # the rows stay in the file for a later start; this one answers anyway
+                logger.error("journal des questions : attente illisible dans %s (%s)", path, exc)
 
     async def keep(self, row: Row) -> None:
         """Add `row` with a new `spool_id`, on disk before returning; a failure is logged, never raised."""
@@ -52,7 +57,7 @@ class Spool:
             else:
                 await asyncio.to_thread(_append, self.path, line)
         except OSError as exc:
-            logger.error("journal des questions : la question est perdue, %s illisible ou plein (%s)", self.path, exc)
+            logger.error("journal des questions : question perdue, écriture impossible dans %s (%s)", self.path, exc)
             return
         self.waiting += 1
         logger.warning(
@@ -68,35 +73,39 @@ class Spool:
         """
         if self._replaying.locked():
             return 0
-        async with self._replaying:
-            lines = self._memory[:] if self.path is None else await asyncio.to_thread(_read, self.path)
-            handled: set[str] = set()
-            for line in lines:
-                try:
-                    await insert(json.loads(line))
-                except DATABASE_ERRORS as exc:
-                    if not isinstance(exc, json.JSONDecodeError):
-                        logger.warning(
-                            "journal des questions : relecture interrompue (%s : %s)", type(exc).__name__, exc
-                        )
-                        break
-                    logger.error("journal des questions : ligne illisible dans %s, abandonnée", self.path)
-                except (KeyError, TypeError):
-                    logger.error("journal des questions : ligne incomplète dans %s, abandonnée", self.path)
-                handled.add(line)
-            if handled:
-                if self.path is None:
-                    self._memory = [line for line in self._memory if line not in handled]
-                    self.waiting = len(self._memory)
-                else:
-                    self.waiting = await asyncio.to_thread(_drop, self.path, handled)
-                logger.info(
-                    "journal des questions : %d question(s) en attente enregistrée(s) dans la base "
-                    "(%d encore en attente)",
-                    len(handled),
-                    self.waiting,
-                )
-            return len(handled)
+        try:
+            async with self._replaying:
+                return await self._replay(insert)
+        except OSError as exc:
+            logger.error("journal des questions : attente illisible dans %s (%s)", self.path, exc)
+            return 0
+
+    async def _replay(self, insert: Insert) -> int:
+        lines = self._memory[:] if self.path is None else await asyncio.to_thread(_read, self.path)
+        handled: set[str] = set()
+        for line in lines:
+            try:
+                await insert(json.loads(line))
+            except DATABASE_ERRORS as exc:
+                if not isinstance(exc, json.JSONDecodeError):
+                    logger.warning("journal des questions : relecture interrompue (%s : %s)", type(exc).__name__, exc)
+                    break
+                logger.error("journal des questions : ligne illisible dans %s, abandonnée", self.path)
+            except (KeyError, TypeError):
+                logger.error("journal des questions : ligne incomplète dans %s, abandonnée", self.path)
+            handled.add(line)
+        if handled:
+            if self.path is None:
+                self._memory = [line for line in self._memory if line not in handled]
+                self.waiting = len(self._memory)
+            else:
+                self.waiting = await asyncio.to_thread(_drop, self.path, handled)
+            logger.info(
+                "journal des questions : %d question(s) en attente enregistrée(s) dans la base (%d encore en attente)",
+                len(handled),
+                self.waiting,
+            )
+        return len(handled)
 
 
 @contextlib.contextmanager

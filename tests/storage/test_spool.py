@@ -83,3 +83,21 @@ async def test_an_in_memory_database_keeps_waiting_rows_in_memory() -> None:
         assert await storage.log_query(rec("gardée")) is None
         assert storage.spooled == 1
     assert not Path(SPOOL_NAME).exists()  # no file written in the working folder
+
+
+async def test_a_line_cut_short_by_a_crash_is_dropped_and_the_others_stored(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool = db_path.parent / SPOOL_NAME
+    storage = await Storage.open(db_path)
+    await storage.close()  # the database goes away
+    assert await storage.log_query(rec("première")) is None
+    with spool.open("a") as file:
+        file.write('{"created_at":"2026-')  # a process died in the middle of a line
+    assert await storage.log_query(rec("seconde")) is None
+    assert len(spool.read_text().splitlines()) == 3
+    with caplog.at_level(logging.INFO, logger="bot.storage"):
+        async with await Storage.open(db_path) as storage:
+            assert storage.spooled == 0 and not spool.exists()
+            assert await questions(storage) == {"première": 1, "seconde": 1}
+    assert "ligne illisible" in caplog.text
