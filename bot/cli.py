@@ -23,7 +23,7 @@ from bot.search.guild_engines import GuildEngines
 from bot.search.index_file import IndexWriteError, index_file
 from bot.storage import QueryRecord, Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS
-from bot.storage.postgres import is_postgres_url
+from bot.storage.database_url import parse_database_url
 from bot.text.answers import answer_text, confidence_label, introduction_for, quote_link, source_line
 from bot.text.links import safe_url, text_fragment_link
 
@@ -220,8 +220,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 def _cmd_migrate_log(args: argparse.Namespace) -> int:
     """Copy the SQLite query log into an empty PostgreSQL database (ids kept)."""
     source = _settings(args).database_path
-    if not is_postgres_url(args.to):
-        print("« --to » doit être une adresse PostgreSQL (postgresql://…).", file=sys.stderr)
+    try:  # the address is never echoed as given: it may hold a password
+        parse_database_url(args.to)
+    except StorageError as exc:
+        print(f"« --to » : {exc}.", file=sys.stderr)
         return EXIT_USAGE
     if not Path(source).is_file():
         print(f"{source} : journal SQLite introuvable ; rien à copier.", file=sys.stderr)

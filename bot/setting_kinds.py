@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.storage.database_url import parse_database_url
+from bot.storage.schema import StorageError
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_SHARDS = 1000
 
@@ -140,9 +143,12 @@ def _token(value: Any) -> str:
 
 
 def _database_url(value: Any) -> str:
+    """Read with the storage's own parser, so a bad port or host is refused at start with its French reason."""
     text = str(value).strip()
-    if not text.startswith(("postgresql://", "postgres://")) or len(text) <= len("postgres://"):
-        raise InvalidValue("doit être une adresse PostgreSQL commençant par postgresql://")
+    try:
+        parse_database_url(text)
+    except StorageError as exc:
+        raise InvalidValue(f"doit être une adresse PostgreSQL lisible ({exc})") from None
     return text
 
 

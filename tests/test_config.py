@@ -301,8 +301,11 @@ def test_database_url_selects_postgresql_and_its_password_is_never_shown(tmp_pat
     for config, env in ((f'[database]\nurl = "{bad}"\n', {}), ("", {"BOT_DATABASE_URL": bad})):
         with pytest.raises(ConfigError) as refused:
             load_settings(write(tmp_path, config), env=env)
-        assert "doit être une adresse PostgreSQL commençant par postgresql://" in str(refused.value)
+        assert "doit être une adresse PostgreSQL lisible" in str(refused.value)
         assert "mot-de-passe" not in str(refused.value)
+    with pytest.raises(ConfigError, match="port") as refused:  # read by the storage's parser: a bad port is named
+        load_settings(write(tmp_path, ""), env={"BOT_DATABASE_URL": "postgresql://bot:mot#de/passe@db:54x2/bot"})
+    assert "mot" not in str(refused.value) and "passe" not in str(refused.value)
 
 
 # One value each setting refuses, as text: the same text is refused from the file (as a TOML string), from the

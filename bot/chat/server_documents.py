@@ -10,7 +10,7 @@ from bot.chat import messages
 from bot.ingest.limits import DocumentLimits, Totals, over_limit
 from bot.search.corpus import Document
 from bot.search.guild_engines import GuildEngines
-from bot.storage import DocumentExists, Storage
+from bot.storage import DocumentExists, OverLimit, Storage
 
 
 class Refused(Exception):
@@ -46,12 +46,17 @@ async def add_documents(
 
     Raises Refused, storing nothing, when they would take the server past a limit or one of their ids is taken.
     """
-    current = Totals(*await storage.count_documents(guild_id))
-    reason = over_limit(limits, current, Totals.of(documents))
-    if reason:
-        raise Refused(reason)
     try:
-        await storage.add_documents(guild_id, documents, added_by, source)
+        await storage.add_documents(
+            guild_id,
+            documents,
+            added_by,
+            source,
+            max_documents=limits.max_documents,
+            max_text_bytes=limits.max_text_bytes,
+        )
+    except OverLimit as exc:
+        raise Refused(over_limit(limits, Totals(*exc.current), Totals(*exc.adding))) from None
     except DocumentExists as exc:
         raise Refused(messages.DOCUMENT_EXISTS.format(names=", ".join(f"« {i} »" for i in exc.doc_ids))) from None
     engine = await engines.rebuild(guild_id)

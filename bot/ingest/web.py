@@ -59,7 +59,6 @@ BLOCKED_NETWORKS = tuple(
         "240.0.0.0/4",  # reserved, broadcast
         "::/128",  # unspecified
         "::1/128",  # loopback
-        "64:ff9b:1::/48",  # local-use NAT64
         "100::/64",  # discard
         "2001:db8::/32",  # documentation
         "fc00::/7",  # unique local
@@ -68,19 +67,48 @@ BLOCKED_NETWORKS = tuple(
         "ff00::/8",  # multicast
     )
 )
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Where an IPv6 address carries an IPv4 one, the traffic ends at that IPv4 address: the decision is made on it.
+_MAPPED = ipaddress.ip_network("::ffff:0:0/96")  # IPv4-mapped
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated (SIIT)
+_COMPATIBLE = ipaddress.ip_network("::/96")  # IPv4-compatible (deprecated, still routed by some stacks)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64 prefix
+_LOCAL_NAT64_96 = ipaddress.ip_network("64:ff9b:1::/96")  # the one layout of it whose IPv4 place is known
+_SIXTOFOUR = ipaddress.ip_network("2002::/16")
+_TEREDO = ipaddress.ip_network("2001::/32")
+_LOW_32_BITS = 0xFFFFFFFF
+
+
+def embedded_ipv4(address: IPv6Address) -> tuple[IPv4Address, ...] | None:
+    """The IPv4 addresses an IPv6 address leads to (Teredo: its server and its client), `()` when it is of a
+    carrying form whose IPv4 place cannot be known, None for a native IPv6 address."""
+    low = IPv4Address(int(address) & _LOW_32_BITS)
+    if any(address in network for network in (_MAPPED, _TRANSLATED, _COMPATIBLE, _NAT64, _LOCAL_NAT64_96)):
+        return (low,)
+    if address in _LOCAL_NAT64:
+        return ()  # a local prefix of another length: the IPv4 bits sit elsewhere, so refuse
+    if address in _SIXTOFOUR:
+        return (IPv4Address((int(address) >> 80) & _LOW_32_BITS),)
+    if address in _TEREDO:
+        server = IPv4Address((int(address) >> 64) & _LOW_32_BITS)
+        client = IPv4Address(~int(address) & _LOW_32_BITS)  # stored inverted
+        return (server, client)
+    return None
+
+
+def _globally_routable(address: IPv4Address | IPv6Address) -> bool:
+    special = address.is_multicast or address.is_unspecified or address.is_reserved
+    return address.is_global and not special and not any(address in network for network in BLOCKED_NETWORKS)
 
 
 def is_public_address(address: IPv4Address | IPv6Address) -> bool:
-    """Whether the fetcher may connect to `address`: a global unicast address, looking through the IPv6 forms
-    that carry an IPv4 one (mapped ::ffff:a.b.c.d, 6to4, NAT64)."""
+    """Whether the fetcher may connect to `address`: a globally routable unicast address; an IPv6 address that
+    carries IPv4 ones (mapped, translated, compatible, 6to4, Teredo, NAT64) is judged by every one of them."""
     if isinstance(address, IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
-            embedded = IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None:
-            return is_public_address(embedded)
-    return address.is_global and not any(address in network for network in BLOCKED_NETWORKS)
+        carried = embedded_ipv4(address)
+        if carried is not None:
+            return bool(carried) and all(_globally_routable(ipv4) for ipv4 in carried)
+    return _globally_routable(address)
 
 
 class _PrivateHost(Exception):

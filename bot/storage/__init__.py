@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +20,9 @@ from typing import Any, Self
 from bot.search.corpus import Document
 from bot.storage import documents, guilds, privacy, querylog
 from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database, Listening, Receive
-from bot.storage.documents import FILE_SOURCE, DocumentExists
-from bot.storage.postgres import PostgresDatabase, is_postgres_url, redact
+from bot.storage.database_url import parse_database_url, shown_url
+from bot.storage.documents import FILE_SOURCE, DocumentExists, OverLimit
+from bot.storage.postgres import PostgresDatabase
 from bot.storage.records import (
     DayFigures,
     DocumentCount,
@@ -31,8 +33,11 @@ from bot.storage.records import (
     StoredDocument,
 )
 from bot.storage.schema import StorageError
+from bot.storage.spool import SPOOL_NAME, Spool
 from bot.storage.sqlite import SqliteDatabase
 from bot.storage.transfer import copy_log
+
+logger = logging.getLogger("bot.storage")
 
 __all__ = [
     "FILE_SOURCE",
@@ -41,12 +46,22 @@ __all__ = [
     "DocumentExists",
     "GuildSettings",
     "GuildStats",
+    "OverLimit",
     "QueryRecord",
     "QueryRow",
     "Storage",
     "StorageError",
     "StoredDocument",
+    "shown_url",
 ]
+
+
+def spool_path(path: str | Path) -> Path | None:
+    """The spool beside the database file `path` (in the data folder); None for an in-memory or URI database."""
+    name = str(path)
+    if name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name).parent / SPOOL_NAME
 
 
 class Storage:
@@ -56,8 +71,9 @@ class Storage:
     `apply_retention` never raise for database errors; the rest does, so a moderator sees what failed.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, spool: Spool | None = None) -> None:
         self._db = db
+        self._spool = spool or Spool(None)
 
     @classmethod
     async def open(
@@ -70,18 +86,23 @@ class Storage:
     ) -> Storage:
         """Open and migrate to the latest schema: PostgreSQL at `url` when given, else the SQLite file at `path`.
 
-        A new SQLite file (and its folder) is created readable by its owner only; with a `url`, `path` is unused.
+        A new SQLite file (and its folder) is created readable by its owner only; with a `url`, `path` only says
+        which folder keeps the questions answered while the database is away (`spool_path`).
         `busy_timeout` (seconds) bounds how long a write waits for another process's lock.
         `read_only` opens without writing (no migration: the schema must be current).
-        Raises sqlite3.Error/StorageError when the database cannot be opened or migrated.
+        Raises sqlite3.Error/StorageError when the database cannot be opened or migrated; a StorageError never
+        holds the address's password (nor the address at all when it cannot be read).
         """
         if url:
-            if not is_postgres_url(url):
-                raise StorageError(
-                    f"{redact(url)} : adresse de base de données non reconnue (attendu : postgresql://…)"
-                )
-            return cls(await PostgresDatabase.open(url, busy_timeout=busy_timeout, read_only=read_only))
-        return cls(await SqliteDatabase.open(path, busy_timeout=busy_timeout, read_only=read_only))
+            address = parse_database_url(url)
+            db: Database = await PostgresDatabase.open(address, busy_timeout=busy_timeout, read_only=read_only)
+        else:
+            db = await SqliteDatabase.open(path, busy_timeout=busy_timeout, read_only=read_only)
+        storage = cls(db, None if read_only else Spool(spool_path(path)))
+        if storage.spooled:
+            logger.warning("journal des questions : %d question(s) en attente d'enregistrement", storage.spooled)
+            await storage.replay_spooled()
+        return storage
 
     @property
     def path(self) -> str:
@@ -97,6 +118,16 @@ class Storage:
     def failures(self) -> int:
         """Answer-path writes that failed (locked, read-only, disk full) since opening."""
         return self._db.failures
+
+    @property
+    def spooled(self) -> int:
+        """Questions answered while the database was away, waiting in the local spool to be stored."""
+        return self._spool.waiting
+
+    async def replay_spooled(self) -> int:
+        """Store the questions waiting in the spool, each once; how many were stored (never raises for the
+        database: rows it cannot take yet keep waiting). `log_query` does it after each success too."""
+        return await querylog.replay_spooled(self._db, self._spool)
 
     async def close(self) -> None:
         """Close the connection (idempotent, and complete even if the caller is cancelled)."""
@@ -125,8 +156,9 @@ class Storage:
     # -- the query log (bot.storage.querylog) --
 
     async def log_query(self, rec: QueryRecord) -> int | None:
-        """Log one question; its id, or None when the write failed (never raises)."""
-        return await querylog.log_query(self._db, rec)
+        """Log one question; its id, or None when the write failed (never raises): the row then waits in the
+        local spool and is stored once the database takes writes again."""
+        return await querylog.log_query(self._db, rec, self._spool)
 
     async def record_vote(self, query_id: int, guild_id: int | None, user_id: int, vote: int) -> bool:
         """Store a ±1 vote on a question of that server; False when refused or failed (never raises)."""
@@ -205,13 +237,30 @@ class Storage:
     # -- each server's own documents (bot.storage.documents) --
 
     async def add_documents(
-        self, guild_id: int, new_documents: Sequence[Document], added_by: int, source: str
+        self,
+        guild_id: int,
+        new_documents: Sequence[Document],
+        added_by: int,
+        source: str,
+        *,
+        max_documents: int | None = None,
+        max_text_bytes: int | None = None,
     ) -> list[int]:
         """Store the documents of one file or address (`source`), all or none; their ids (what moderators name them by).
 
-        Raises DocumentExists, adding nothing, when one of their `doc_id`s is already that server's.
+        The server's limits are checked in the same atomic step as the insert, so concurrent adds cannot pass them.
+        Raises OverLimit past a limit, DocumentExists when one of their `doc_id`s is already that server's;
+        either way nothing is added.
         """
-        return await documents.add_documents(self._db, guild_id, new_documents, added_by, source)
+        return await documents.add_documents(
+            self._db,
+            guild_id,
+            new_documents,
+            added_by,
+            source,
+            max_documents=max_documents,
+            max_text_bytes=max_text_bytes,
+        )
 
     async def list_documents(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> list[StoredDocument]:
         """That server's documents, newest first, without their text."""

@@ -56,6 +56,10 @@ class Transaction(ABC):
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row of a query, read inside the transaction."""
 
+    @abstractmethod
+    async def lock(self, name: str) -> None:
+        """Wait until no other transaction, of any process sharing the database, holds `name`; held until the end."""
+
 
 class Database(ABC):
     """One open database shared by the storage modules.

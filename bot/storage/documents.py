@@ -14,6 +14,7 @@ from bot.storage.connection import Database, Row
 from bot.storage.records import DocumentCount, StoredDocument, from_db_time, to_db_time, utc_now
 
 _LISTED = "id, doc_id, title, source, added_by, added_at, text_bytes"  # what `StoredDocument` holds
+_COUNT = "SELECT COUNT(*), COALESCE(SUM(text_bytes), 0) FROM documents WHERE guild_id = ?"  # as `DocumentCount`
 FILE_SOURCE = "fichier:"  # a document's `source` is this and the file name, or the address it was fetched from
 
 
@@ -25,16 +26,47 @@ class DocumentExists(ValueError):
         self.doc_ids = doc_ids
 
 
+class OverLimit(ValueError):
+    """The documents would take the server past its number or text-size limit; nothing was added.
+
+    `current` is what the server held when checked, `adding` what the refused documents weigh.
+    """
+
+    def __init__(self, current: DocumentCount, adding: DocumentCount) -> None:
+        super().__init__(f"server limit exceeded: holds {current}, adding {adding}")
+        self.current = current
+        self.adding = adding
+
+
 async def add_documents(
-    db: Database, guild_id: int, documents: Sequence[Document], added_by: int, source: str
+    db: Database,
+    guild_id: int,
+    documents: Sequence[Document],
+    added_by: int,
+    source: str,
+    *,
+    max_documents: int | None = None,
+    max_text_bytes: int | None = None,
 ) -> list[int]:
     """Store documents of one file or address, all or none (one transaction); their row ids in order.
 
-    Raises DocumentExists (and adds nothing) when one of their ids is already that server's.
+    The limits are checked in the same transaction as the insert, holding that server's lock, so adds running
+    at once (in any process) cannot pass them together. Raises OverLimit when the server would hold more than
+    `max_documents` documents or `max_text_bytes` of text, DocumentExists when one of their ids is already
+    that server's; either way nothing is added.
     """
     now = to_db_time(utc_now())
+    adding = DocumentCount(len(documents), sum(text_bytes(document) for document in documents))
     ids: list[int] = []
     async with db.transaction() as tx:
+        await tx.lock(f"documents:{guild_id}")
+        if max_documents is not None or max_text_bytes is not None:
+            (row,) = await tx.fetchall(_COUNT, (guild_id,))
+            current = DocumentCount(int(row[0]), int(row[1]))
+            if (max_documents is not None and current.documents + adding.documents > max_documents) or (
+                max_text_bytes is not None and current.text_bytes + adding.text_bytes > max_text_bytes
+            ):
+                raise OverLimit(current, adding)
         wanted = [document.doc_id for document in documents]
         marks = ", ".join("?" * len(wanted))
         taken = await tx.fetchall(
@@ -79,9 +111,7 @@ async def list_documents(db: Database, guild_id: int, *, limit: int = 10, offset
 
 async def document_count(db: Database, guild_id: int) -> DocumentCount:
     """How many documents that server holds and the size of their text, for the limits."""
-    row = await db.fetchone(
-        "SELECT COUNT(*), COALESCE(SUM(text_bytes), 0) FROM documents WHERE guild_id = ?", (guild_id,)
-    )
+    row = await db.fetchone(_COUNT, (guild_id,))
     assert row is not None  # an aggregate always returns one row
     return DocumentCount(int(row[0]), int(row[1]))
 

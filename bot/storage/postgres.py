@@ -12,19 +12,19 @@ import contextlib
 import functools
 import logging
 import re
+import socket
 import zlib
 from collections.abc import AsyncIterator, Sequence
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from bot.storage.connection import CHUNK, Database, Listening, Params, Receive, Row, Transaction
+from bot.storage.database_url import DatabaseUrl
 from bot.storage.records import to_db_time, utc_now
 from bot.storage.schema import MIGRATIONS, StorageError, check_version
 
 logger = logging.getLogger("bot.storage")
 
-URL_SCHEMES = ("postgresql", "postgres")
 POOL_SIZE = 4  # connections per process: answers, votes and moderator commands rarely overlap more
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server when opening
 CLOSE_TIMEOUT = 10.0  # seconds for queries still running when closing, then connections are cut
@@ -33,22 +33,22 @@ CONNECT_ERRORS = (OSError, ValueError, TimeoutError, asyncpg.PostgresError, asyn
 _PLACEHOLDER = re.compile(r"\?")
 
 
-def is_postgres_url(text: str) -> bool:
-    """Whether `text` is a PostgreSQL address (postgresql://… or postgres://…)."""
-    return urlsplit(text).scheme in URL_SCHEMES
-
-
-def redact(url: str) -> str:
-    """The address without its password, fit for logs and messages."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-    except ValueError:  # not even parsable: show only the scheme
-        return url.split("://", 1)[0] + "://***"
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+def connect_failure(address: DatabaseUrl, exc: BaseException) -> str:
+    """Why the server at `address` could not be reached, in French, naming it without its password."""
+    hosts = ", ".join(host or "l'hôte par défaut" for host, _ in address.hosts)
+    if isinstance(exc, socket.gaierror):
+        reason = f"hôte introuvable ({hosts})"
+    elif isinstance(exc, ConnectionRefusedError):
+        reason = "aucun serveur PostgreSQL n'écoute à cette adresse (hôte et port à vérifier)"
+    elif isinstance(exc, TimeoutError):
+        reason = f"pas de réponse en {CONNECT_TIMEOUT:.0f} s"
+    elif isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError):
+        reason = "utilisateur ou mot de passe refusé"
+    elif isinstance(exc, asyncpg.PostgresError | OSError):
+        reason = f"{type(exc).__name__} : {exc}"
+    else:  # the driver's own complaints may quote the address: name the kind only
+        reason = type(exc).__name__
+    return f"{address.shown()} : connexion à PostgreSQL impossible ({reason})"
 
 
 @functools.lru_cache(maxsize=256)
@@ -84,6 +84,10 @@ class PostgresTransaction(Transaction):
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._conn.fetch(numbered(sql), *params))
 
+    async def lock(self, name: str) -> None:
+        """A transaction-scoped advisory lock, released at commit or rollback."""
+        await self._conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(name))
+
 
 class PostgresDatabase(Database):
     """A pool of connections to one PostgreSQL database; open with `await PostgresDatabase.open(url)`."""
@@ -92,14 +96,14 @@ class PostgresDatabase(Database):
     null_safe_equal = "IS NOT DISTINCT FROM"
     first_source_sql = "(q.sources::jsonb -> 0 ->> 0)"
 
-    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
-        super().__init__(redact(url))
+    def __init__(self, pool: asyncpg.Pool, address: DatabaseUrl) -> None:
+        super().__init__(address.shown())
         self.pool = pool
-        self._url = url
+        self._address = address
         self._closed = False
 
     @classmethod
-    async def open(cls, url: str, *, busy_timeout: float, read_only: bool) -> PostgresDatabase:
+    async def open(cls, address: DatabaseUrl, *, busy_timeout: float, read_only: bool) -> PostgresDatabase:
         """Connect and migrate to the latest schema (`read_only`: no migration, it must be current).
 
         `busy_timeout` (seconds) bounds how long a statement waits for a lock another process holds.
@@ -108,17 +112,16 @@ class PostgresDatabase(Database):
         settings = {"lock_timeout": str(max(1, int(busy_timeout * 1000))), "application_name": "bot-questions"}
         if read_only:
             settings["default_transaction_read_only"] = "on"
-        where = redact(url)
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT, server_settings=settings
+                address.dsn(), min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT, server_settings=settings
             )
         except CONNECT_ERRORS as exc:
-            raise StorageError(f"{where} : connexion à PostgreSQL impossible ({type(exc).__name__} : {exc})") from exc
-        database = cls(pool, url)
+            raise StorageError(connect_failure(address, exc)) from None
+        database = cls(pool, address)
         try:
             if read_only:
-                check_version(where, await database.schema_version(), read_only=True)
+                check_version(database.where, await database.schema_version(), read_only=True)
             else:
                 await database.migrate()
         except BaseException:
@@ -225,7 +228,7 @@ class PostgresDatabase(Database):
 
     async def listen(self, channel: str, receive: Receive) -> Listening:
         """LISTEN on `channel` on a connection of its own (a pooled one would drop it when handed back)."""
-        listener = Listener(self._url, channel, receive)
+        listener = Listener(self._address, channel, receive)
         await listener.start()
         return listener
 
@@ -249,8 +252,8 @@ class Listener(Listening):
     payload as `publish` stored it, so a notice sent while it was away is not lost (it may be heard twice).
     """
 
-    def __init__(self, url: str, channel: str, receive: Receive) -> None:
-        self._url = url
+    def __init__(self, address: DatabaseUrl, channel: str, receive: Receive) -> None:
+        self._address = address
         self.channel = channel
         self._receive = receive
         self._task: asyncio.Task[None] | None = None
@@ -261,11 +264,11 @@ class Listener(Listening):
         try:
             conn = await self._connect()
         except CONNECT_ERRORS as exc:
-            raise StorageError(f"{redact(self._url)} : écoute de {self.channel} impossible ({exc})") from exc
+            raise StorageError(f"écoute de {self.channel} impossible : {connect_failure(self._address, exc)}") from None
         self._task = asyncio.create_task(self._keep(conn), name=f"listen-{self.channel}")
 
     async def _connect(self) -> asyncpg.Connection:
-        conn = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT)
+        conn = await asyncpg.connect(self._address.dsn(), timeout=CONNECT_TIMEOUT)
         await conn.add_listener(self.channel, lambda _conn, _pid, _channel, payload: self._receive(payload))
         self.connected.set()
         return conn
@@ -279,7 +282,7 @@ class Listener(Listening):
                 if not conn.is_closed():
                     await lost.wait()
                 self.connected.clear()
-                logger.warning("écoute de %s interrompue : reconnexion à %s", self.channel, redact(self._url))
+                logger.warning("écoute de %s interrompue : reconnexion à %s", self.channel, self._address.shown())
                 while True:
                     await asyncio.sleep(RELISTEN_SECONDS)
                     try:
@@ -287,7 +290,11 @@ class Listener(Listening):
                         latest = await conn.fetchval("SELECT payload FROM notices WHERE channel = $1", self.channel)
                         break
                     except CONNECT_ERRORS as exc:
-                        logger.warning("écoute de %s : reconnexion impossible (%s)", self.channel, exc)
+                        logger.warning(
+                            "écoute de %s : reconnexion impossible (%s)",
+                            self.channel,
+                            connect_failure(self._address, exc),
+                        )
                 if latest is not None:
                     self._receive(latest)
         finally:

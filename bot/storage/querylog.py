@@ -16,7 +16,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.storage.connection import DATABASE_ERRORS, Database
-from bot.storage.records import DayFigures, GuildStats, QueryRecord, QueryRow, from_db_time, to_db_time, utc_now
+from bot.storage.records import (
+    DayFigures,
+    GuildStats,
+    QueryRecord,
+    QueryRow,
+    from_db_time,
+    storable,
+    to_db_time,
+    utc_now,
+)
+from bot.storage.spool import Spool
 from bot.storage.stats import PeriodTally
 
 logger = logging.getLogger("bot.storage")
@@ -52,7 +62,7 @@ def csv_safe(value: str) -> str:
 
 
 def _dump_sources(sources: Iterable[tuple[str, float]]) -> str:
-    return json.dumps([[str(doc), float(score)] for doc, score in sources], ensure_ascii=False)
+    return json.dumps([[storable(str(doc)), float(score)] for doc, score in sources], ensure_ascii=False)
 
 
 def _load_sources(text: str | None) -> list[tuple[str, float]]:
@@ -97,32 +107,72 @@ def _failed(db: Database, what: str, exc: BaseException) -> None:
 # -- answer path: never raise for database errors --
 
 
-async def log_query(db: Database, rec: QueryRecord) -> int | None:
-    """Log one question; returns its id, or None (warning logged, failure counted)."""
+# The columns a logged question fills, in the order `_stored` gives their values.
+_QUERY_COLUMNS = (
+    "created_at",
+    "guild_id",
+    "channel_id",
+    "user_id",
+    "question",
+    "origin",
+    "found",
+    "confidence",
+    "latency_ms",
+    "answer_chars",
+    "sources",
+    "error",
+    "intent",
+)
+_MARKS = ", ".join("?" * len(_QUERY_COLUMNS))
+_INSERT_QUERY = f"INSERT INTO queries ({', '.join(_QUERY_COLUMNS)}) VALUES ({_MARKS})"
+# A spooled row keeps its `spool_id`: replayed twice, it is stored once.
+_REPLAY_QUERY = (
+    f"INSERT INTO queries ({', '.join(_QUERY_COLUMNS)}, spool_id) VALUES ({_MARKS}, ?) "
+    "ON CONFLICT (spool_id) DO NOTHING"
+)
+
+
+def _stored(rec: QueryRecord) -> tuple[Any, ...]:
+    """The values of `_QUERY_COLUMNS` for a question, its text made storable."""
+    return (
+        to_db_time(rec.created_at or utc_now()),
+        rec.guild_id,
+        rec.channel_id,
+        rec.user_id,
+        storable(rec.question),
+        storable(rec.origin),
+        1 if rec.found else 0,
+        float(rec.confidence),
+        float(rec.latency_ms),
+        int(rec.answer_chars),
+        _dump_sources(rec.sources),
+        None if rec.error is None else storable(rec.error),
+        storable(rec.intent),
+    )
+
+
+async def log_query(db: Database, rec: QueryRecord, spool: Spool) -> int | None:
+    """Log one question; returns its id, or None when the database cannot take it now (warning logged, failure
+    counted, the row kept in `spool`). A success hands the rows waiting in `spool` to the database."""
+    values = _stored(rec)
     try:
-        return await db.insert(
-            "INSERT INTO queries (created_at, guild_id, channel_id, user_id, question, "
-            "origin, found, confidence, latency_ms, answer_chars, sources, error, intent) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                to_db_time(rec.created_at or utc_now()),
-                rec.guild_id,
-                rec.channel_id,
-                rec.user_id,
-                rec.question,
-                rec.origin,
-                1 if rec.found else 0,
-                float(rec.confidence),
-                float(rec.latency_ms),
-                int(rec.answer_chars),
-                _dump_sources(rec.sources),
-                rec.error,
-                rec.intent,
-            ),
-        )
+        query_id = await db.insert(_INSERT_QUERY, values)
     except DATABASE_ERRORS as exc:
         _failed(db, "de la question", exc)
+        await spool.keep(dict(zip(_QUERY_COLUMNS, values, strict=True)))
         return None
+    if spool.waiting:
+        await replay_spooled(db, spool)
+    return query_id
+
+
+async def replay_spooled(db: Database, spool: Spool) -> int:
+    """Store the questions waiting in `spool`, each once (a row already stored is skipped); how many left it."""
+
+    async def insert(row: dict[str, Any]) -> None:
+        await db.execute(_REPLAY_QUERY, [row[column] for column in (*_QUERY_COLUMNS, "spool_id")])
+
+    return await spool.replay(insert)
 
 
 async def record_vote(db: Database, query_id: int, guild_id: int | None, user_id: int, vote: int) -> bool:

@@ -148,6 +148,13 @@ class DocumentCount(NamedTuple):
     text_bytes: int
 
 
+def storable(text: str) -> str:
+    """`text` as both databases accept it: surrogate pairs joined, lone surrogates and NUL bytes (which neither
+    UTF-8 nor PostgreSQL's text can hold) replaced by U+FFFD, so a strange question still gets its row."""
+    joined = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return joined.replace("\x00", "\ufffd")
+
+
 def utc_now() -> datetime:
     """Current time, timezone-aware UTC."""
     return datetime.now(UTC)

@@ -180,6 +180,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         ("CREATE TABLE notices (channel TEXT PRIMARY KEY, payload TEXT NOT NULL, published_at TEXT NOT NULL)",),
         ("CREATE TABLE notices (channel TEXT PRIMARY KEY, payload TEXT NOT NULL, published_at TEXT NOT NULL)",),
     ),
+    Migration(
+        6,
+        "the id of a question kept in the local spool while the database was away, so it is stored once",
+        (
+            "ALTER TABLE queries ADD COLUMN spool_id TEXT",
+            "CREATE UNIQUE INDEX queries_spool_id ON queries (spool_id)",
+        ),
+        (
+            "ALTER TABLE queries ADD COLUMN spool_id TEXT",
+            "CREATE UNIQUE INDEX queries_spool_id ON queries (spool_id)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -45,6 +45,9 @@ class SqliteTransaction(Transaction):
         async with self._conn.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
+    async def lock(self, name: str) -> None:
+        """Nothing more to take: BEGIN IMMEDIATE already holds the whole file's write lock."""
+
 
 class SqliteDatabase(Database):
     """One open SQLite file; open with `await SqliteDatabase.open(path)`."""

@@ -30,6 +30,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "sources",
             "error",
             "intent",
+            "spool_id",
         ),
     ),
     ("votes", ("query_id", "user_id", "vote", "created_at")),

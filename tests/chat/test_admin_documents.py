@@ -3,6 +3,7 @@ quotes on that server only."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from unittest import mock
 
@@ -184,3 +185,19 @@ async def test_servers_with_documents_are_indexed_at_start(storage: Storage, cap
     with caplog.at_level(logging.WARNING, logger="bot.chat.bot"):
         await make_bot(storage).index_guild_documents()
     assert "documents des serveurs illisibles au démarrage" in caplog.text
+
+
+async def test_files_added_at_once_keep_the_server_to_its_limit(storage: Storage) -> None:
+    bot = make_bot(storage, settings=Settings(documents_max_count=3))
+    cog = Admin(bot)
+    interactions = [moderator(bot) for _ in range(10)]
+    await asyncio.gather(
+        *(
+            cog.documents_ajouter.callback(cog, interaction, attachment(f"fichier-{n}.txt"), None)
+            for n, interaction in enumerate(interactions)
+        )
+    )
+    replies = [reply(interaction) for interaction in interactions]
+    assert sum(text.startswith("1 document ajouté") for text in replies) == 3
+    assert sum("limite de 3 documents" in text or "sur 3 permis" in text for text in replies) == 7
+    assert len(await storage.guild_documents(GUILD_A)) == 3

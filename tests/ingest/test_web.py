@@ -368,3 +368,39 @@ def test_private_and_special_addresses_are_not_public(address: str) -> None:
 )
 def test_public_addresses_are_public(address: str) -> None:
     assert is_public_address(ip_address(address))
+
+
+# Every IPv6 form that carries an IPv4 address is judged by that address (Teredo: by its server and its client).
+# Teredo 2001:0:SSSS:SSSS:flags:port:CCCC:CCCC holds the server's IPv4 as is and the client's inverted.
+EMBEDDED_FORMS = [
+    ("::10.0.0.1", False),  # compatible, private
+    ("::a9fe:a9fe", False),  # compatible, cloud metadata 169.254.169.254
+    ("::7f00:1", False),  # compatible, loopback
+    ("::8.8.8.8", True),  # compatible, public
+    ("::ffff:10.0.0.1", False),  # mapped, private
+    ("::ffff:0:7f00:1", False),  # translated, loopback
+    ("::ffff:0:a9fe:a9fe", False),  # translated, cloud metadata
+    ("::ffff:0:808:808", True),  # translated, public
+    ("2002:a9fe:a9fe::1", False),  # 6to4, cloud metadata
+    ("2002:c0a8:101::1", False),  # 6to4, 192.168.1.1
+    ("2002:808:808::1", True),  # 6to4, public
+    ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", True),  # Teredo: server 65.54.227.120, client 8.8.8.8
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # Teredo: client 10.0.0.1
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),  # Teredo: client 127.0.0.1
+    ("2001:0:a00:1:8000:63bf:f7f7:f7f7", False),  # Teredo: server 10.0.0.1
+    ("64:ff9b::a9fe:a9fe", False),  # NAT64, cloud metadata
+    ("64:ff9b::7f00:1", False),  # NAT64, loopback
+    ("64:ff9b::808:808", True),  # NAT64, public
+    ("64:ff9b:1::a00:1", False),  # local-use NAT64, private
+    ("64:ff9b:1::808:808", True),  # local-use NAT64 (/96 layout), public
+    ("64:ff9b:1:abcd::808:808", False),  # local-use NAT64 of another layout: where the IPv4 sits is unknown
+    ("::", False),  # unspecified
+    ("4000::1", False),  # reserved, not allocated
+    ("ff0e::1", False),  # global-scope multicast
+    ("2a00:1450:4007:80f::200e", True),  # native public IPv6
+]
+
+
+@pytest.mark.parametrize(("address", "public"), EMBEDDED_FORMS, ids=[address for address, _ in EMBEDDED_FORMS])
+def test_ipv6_forms_are_judged_by_the_ipv4_they_carry(address: str, public: bool) -> None:
+    assert is_public_address(ip_address(address)) is public

@@ -35,6 +35,27 @@ class PgServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
+    def start_command(self) -> list[str]:
+        """pg_ctl's command to start this server and wait until it takes connections."""
+        data, log, options = (
+            self.root / "data",
+            self.root / "server.log",
+            f"-p {self.port} -k {self.root} {SERVER_OPTIONS}",
+        )
+        return [*self.run_as, self.pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options, "start"]
+
+    def pause(self) -> None:
+        """Stop the server, its data kept, cutting every connection (a database gone away) until `resume`."""
+        subprocess.run(
+            [*self.run_as, self.pg_ctl, "-D", str(self.root / "data"), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+            check=True,
+        )
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        subprocess.run(self.start_command(), capture_output=True, check=True)
+
     def stop(self) -> None:
         subprocess.run(
             [*self.run_as, self.pg_ctl, "-D", str(self.root / "data"), "-m", "immediate", "stop"],
@@ -76,29 +97,15 @@ def start_server() -> PgServer:
         run_as = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
     server = PgServer(root, port, pg_ctl, run_as)
-    steps = (
-        [initdb, "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
-        [
-            pg_ctl,
-            "-D",
-            str(root / "data"),
-            "-l",
-            str(root / "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            f"-p {port} -k {root} {SERVER_OPTIONS}",
-            "start",
-        ],
-    )
+    initialise = [initdb, "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"]
+    steps = ([*run_as, *initialise, "--no-sync"], server.start_command())
     for command in steps:
-        done = subprocess.run([*run_as, *command], capture_output=True, text=True, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             log = root / "server.log"
             detail = (done.stderr or done.stdout).strip() + (f"\n{log.read_text()}" if log.exists() else "")
             server.stop()
-            raise ServerUnavailable(f"{Path(command[0]).name} failed: {detail[-2000:]}")
+            raise ServerUnavailable(f"{Path(command[len(run_as)]).name} failed: {detail[-2000:]}")
     return server
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.search.corpus import Document
-from bot.storage import DocumentCount, DocumentExists, Storage
+from bot.storage import DocumentCount, DocumentExists, OverLimit, Storage
 from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, GUILD_B
 
@@ -67,3 +69,36 @@ async def test_an_id_already_taken_adds_nothing(store: Storage, backend: Backend
     # The same id on another server is that server's own document.
     await store.add_documents(GUILD_B, [doc("charte")], MODERATOR, "fichier:charte.txt")
     assert await backend.count("documents") == 2
+
+
+async def test_concurrent_adds_cannot_pass_the_document_limit_together(store: Storage, backend: Backend) -> None:
+    other = await backend.open()  # another process's connection to the same database
+    try:
+        adds = [
+            (store if n % 2 else other).add_documents(
+                GUILD_A, [doc(f"doc-{n}")], MODERATOR, f"fichier:doc-{n}.txt", max_documents=3
+            )
+            for n in range(10)
+        ]
+        results = await asyncio.gather(*adds, return_exceptions=True)
+    finally:
+        await other.close()
+    refused = [result for result in results if isinstance(result, OverLimit)]
+    assert len(refused) == 7 and all(isinstance(result, list) for result in results if result not in refused)
+    assert {r.current.documents for r in refused} == {3} and {r.adding for r in refused} == {
+        DocumentCount(1, len("Texte du document doc-0."))
+    }
+    assert await backend.count("documents") == 3
+    await store.add_documents(GUILD_B, [doc("ailleurs")], MODERATOR, "fichier:ailleurs.txt", max_documents=3)
+
+
+async def test_concurrent_adds_cannot_pass_the_text_limit_together(store: Storage, backend: Backend) -> None:
+    big = "é" * 300_000  # 600,000 bytes of UTF-8 each, against a limit of 1,000,000
+    adds = [
+        store.add_documents(GUILD_A, [doc(f"gros-{n}", big)], MODERATOR, f"fichier:gros-{n}.txt", max_text_bytes=10**6)
+        for n in range(3)
+    ]
+    results = await asyncio.gather(*adds, return_exceptions=True)
+    assert sum(isinstance(result, OverLimit) for result in results) == 2
+    assert await store.count_documents(GUILD_A) == DocumentCount(1, 600_000)
+    assert await backend.sql("SELECT SUM(text_bytes) FROM documents") == [(600_000,)]

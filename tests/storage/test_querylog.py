@@ -282,11 +282,13 @@ async def test_closed_storage_does_not_raise(backend: Backend, caplog: pytest.Lo
         assert await storage.record_vote(1, GUILD_A, 1, 1) is False
     assert storage.failures == 2
     # The operator reads these warnings: French, the system's own error in parentheses.
-    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
-        "journal des questions : l'enregistrement de la question a échoué",
-        "journal des questions : l'enregistrement du vote a échoué",
-    ]
-    assert all(r.getMessage().endswith("; la réponse n'est pas affectée") for r in caplog.records)
+    failed, kept, vote = (r.getMessage() for r in caplog.records)
+    assert failed.startswith("journal des questions : l'enregistrement de la question a échoué (")
+    assert vote.startswith("journal des questions : l'enregistrement du vote a échoué (")
+    assert all(m.endswith("; la réponse n'est pas affectée") for m in (failed, vote))
+    # The question itself waits in the spool, for the next time the database takes it.
+    assert kept.startswith("journal des questions : base de données injoignable, question gardée dans ")
+    assert kept.endswith("(1 en attente)") and storage.spooled == 1
 
 
 async def test_daily_figures_per_utc_day_and_isolation(store: Storage) -> None:
@@ -316,3 +318,14 @@ async def test_daily_figures_per_utc_day_and_isolation(store: Storage) -> None:
     assert len(await store.daily_figures(GUILD_A)) == 3  # all time: the older day too
     assert await store.daily_figures(GUILD_B, datetime(2026, 8, 6, tzinfo=UTC)) == []
     assert await store.daily_figures(999) == []
+
+
+async def test_a_question_with_a_lone_surrogate_or_a_nul_byte_keeps_its_row(store: Storage) -> None:
+    qid = await store.log_query(
+        rec("Quelle date\ud800 ? \x00 fin \ud83d\ude00", sources=[("doc\x00", 1.0)], error="échec\udc80")
+    )
+    assert qid is not None and store.failures == 0
+    row = await store.get_query(qid)
+    assert row is not None
+    assert row.question == "Quelle date\ufffd ? \ufffd fin 😀"  # a valid surrogate pair is joined, not replaced
+    assert row.sources == [("doc\ufffd", 1.0)] and row.error == "échec\ufffd"
