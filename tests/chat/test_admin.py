@@ -220,7 +220,7 @@ async def test_reindex_failure_keeps_the_old_index_and_tells_the_moderator(stora
     content = sent_kwargs(interaction.followup.send)["content"]
     assert "l'index précédent reste en service" in content and "sources.toml, ligne 3" in content
     # The old engine still answers.
-    assert (await bot.answer("Qui dirige Alibaba ?")).found
+    assert (await bot.answerer.answer("Qui dirige Alibaba ?")).found
 
 
 async def test_only_one_reindex_at_a_time(storage: Storage, tmp_path: Path) -> None:
@@ -298,7 +298,7 @@ async def test_settings_are_shown_and_changed_for_this_server_only(storage: Stor
     assert (settings.ephemeral, settings.use_threads, settings.rate_limit_count) == (True, True, 3)
     assert (settings.rate_limit_seconds, settings.retention_days) == (30.0, 90)
     assert (await storage.get_guild_settings(2)).ephemeral is False
-    assert (await bot.guild_settings(1)).ephemeral is True  # the cache follows
+    assert (await bot.server_settings.read(1)).ephemeral is True  # the cache follows
 
 
 async def test_purge_deletes_only_old_rows_of_this_server(storage: Storage) -> None:

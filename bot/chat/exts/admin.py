@@ -315,9 +315,9 @@ class Admin(commands.Cog):
         if retention_jours is not None:
             changes["retention_days"] = retention_jours
         if changes:
-            current = await self.bot.update_guild_settings(guild_id, **changes)
+            current = await self.bot.server_settings.update(guild_id, **changes)
         else:
-            current = await self.bot.guild_settings(guild_id)
+            current = await self.bot.server_settings.read(guild_id)
         config = self.bot.settings
         text = messages.settings_text(
             current, config.rate_limit_count, config.rate_limit_seconds, config.retention_days
@@ -387,7 +387,7 @@ class Admin(commands.Cog):
             found = await self._read_file(fichier) if fichier is not None else await self._fetch(str(adresse))
             added = await add_documents(
                 self.storage,
-                self.bot.guild_engines,
+                self.bot.answerer,
                 limits,
                 guild_id=guild_id,
                 added_by=user_id,
@@ -446,7 +446,7 @@ class Admin(commands.Cog):
         if removed is None:
             await respond(interaction, messages.DOCUMENT_ABSENT.format(id=document))
             return
-        await self.bot.guild_engines.rebuild(guild_id)
+        await self.bot.answerer.rebuild(guild_id)
         log.info(
             "documents du serveur %s : %s a retiré le document n° %d (%s, %s)",
             guild_id,
