@@ -15,7 +15,7 @@ import pytest
 from discord import app_commands
 
 from bot.chat.charts import stats_chart
-from bot.chat.exts.admin import Admin, HistoryPager, moderator_error
+from bot.chat.exts.admin import Admin, history_pager, moderator_error
 from bot.chat.messages import GUILD_ONLY, MISSING_PERMISSION, NOT_YOUR_PAGER
 from bot.config import Settings
 from bot.search.corpus import CorpusError
@@ -167,7 +167,7 @@ async def test_history_pages_only_for_the_moderator_who_opened_it(storage: Stora
     for i in range(20):
         await log(storage, 1, f"Question numéro {i:02d}")
     bot = make_bot(storage)
-    pager = HistoryPager(storage, owner_id=50, guild_id=1, user_id=None, not_found_only=False, total=20)
+    pager = history_pager(storage, owner_id=50, guild_id=1, user_id=None, not_found_only=False, total=20)
     assert pager.pages == 3 and pager.previous_page.disabled and not pager.next_page.disabled
     first = (await pager.render()).description
     assert "Question numéro 19" in first  # newest first
@@ -329,7 +329,7 @@ async def test_stats_attaches_the_chart_shown_in_the_embed(storage: Storage) -> 
     cog = Admin(make_bot(storage))
     interaction = moderator(cog.bot, 1)
     choice = app_commands.Choice(name="Semaine", value="semaine")
-    with mock.patch("bot.chat.exts.admin.stats_chart", wraps=stats_chart) as drawn:
+    with mock.patch("bot.chat.exts.admin.log.stats_chart", wraps=stats_chart) as drawn:
         await cog.stats.callback(cog, interaction, choice)
     kwargs = sent_kwargs(interaction.followup.send)
     assert_pings_nobody(kwargs)
@@ -347,7 +347,7 @@ async def test_stats_without_a_chart_still_sends_the_figures(
     await log(storage, 1, "Question du serveur A")
     cog = Admin(make_bot(storage))
     interaction = moderator(cog.bot, 1)
-    with mock.patch("bot.chat.exts.admin.stats_chart", side_effect=RuntimeError("no font")):
+    with mock.patch("bot.chat.exts.admin.log.stats_chart", side_effect=RuntimeError("no font")):
         await cog.stats.callback(cog, interaction, None)
     kwargs = sent_kwargs(interaction.followup.send)
     assert "file" not in kwargs

@@ -10,7 +10,8 @@ import discord
 import pytest
 
 from bot.chat import messages
-from bot.chat.exts.admin import Admin, DocumentPager
+from bot.chat.exts.admin import Admin
+from bot.chat.exts.admin._views import Pager
 from bot.config import Settings
 from bot.ingest.errors import IngestError
 from bot.search.corpus import make_document
@@ -76,7 +77,7 @@ async def test_listing_and_removing(storage: Storage, seed_engine: Engine, caplo
     listing = moderator(bot)
     await cog.documents_liste.callback(cog, listing)
     kwargs = sent_kwargs(listing.followup.send)
-    assert kwargs["ephemeral"] is True and isinstance(kwargs["view"], DocumentPager)
+    assert kwargs["ephemeral"] is True and isinstance(kwargs["view"], Pager)
     (stored,) = await storage.list_documents(GUILD_A)
     description = kwargs["embed"].description
     assert f"n° {stored.id}" in description and "Marché aux plantes de Montbrison" in description
@@ -155,7 +156,7 @@ async def test_an_address_is_fetched_with_the_private_address_guard(storage: Sto
     cog = Admin(bot)
     page = make_document("exemple.fr-marche", MARKET.decode(), url="https://exemple.fr/marche", guess=True)
     fetch = mock.AsyncMock(return_value=page)
-    with mock.patch("bot.chat.exts.admin.fetch_document", fetch):
+    with mock.patch("bot.chat.exts.admin.documents.fetch_document", fetch):
         interaction = moderator(bot)
         await cog.documents_ajouter.callback(cog, interaction, None, "https://exemple.fr/marche")
     assert reply(interaction).startswith("1 document ajouté")
@@ -166,7 +167,7 @@ async def test_an_address_is_fetched_with_the_private_address_guard(storage: Sto
     assert stored.source == "https://exemple.fr/marche"
 
     refused = mock.AsyncMock(side_effect=IngestError("http://10.0.0.1/ : adresse privée refusée."))
-    with mock.patch("bot.chat.exts.admin.fetch_document", refused):
+    with mock.patch("bot.chat.exts.admin.documents.fetch_document", refused):
         interaction = moderator(bot)
         await cog.documents_ajouter.callback(cog, interaction, None, "http://10.0.0.1/")
     assert reply(interaction) == messages.DOCUMENT_REFUSED.format(reason="http://10.0.0.1/ : adresse privée refusée.")
