@@ -294,10 +294,10 @@ async def test_settings_are_shown_and_changed_for_this_server_only(storage: Stor
     content = sent_kwargs(change.response.send_message)["content"]
     assert content.startswith("Réglages enregistrés.")
     assert "privées" in content and "dans un fil" in content and "3 questions par 30 secondes" in content
-    settings = await storage.get_guild_settings(1)
+    settings = await storage.read_guild_settings(1)
     assert (settings.ephemeral, settings.use_threads, settings.rate_limit_count) == (True, True, 3)
     assert (settings.rate_limit_seconds, settings.retention_days) == (30.0, 90)
-    assert (await storage.get_guild_settings(2)).ephemeral is False
+    assert (await storage.read_guild_settings(2)).ephemeral is False
     assert (await bot.server_settings.read(1)).ephemeral is True  # the cache follows
 
 
