@@ -89,7 +89,7 @@ class QABot(commands.AutoShardedBot):
     """The question-answering bot; slash commands and mentions, no text-prefix commands.
 
     It runs the shards `settings.shard_ids` of `settings.shard_count` (by default every shard of the count
-    Discord recommends); `retention` is how the processes sharing the database agree who cleans up
+    Discord recommends); the `retention` argument is how the processes sharing the database agree who cleans up
     (`retention_schedule`, lock files of one machine, by default).
     """
 
