@@ -354,3 +354,13 @@ async def test_stats_without_a_chart_still_sends_the_figures(
     assert kwargs["embed"].image.url is None
     assert {f.name: f.value for f in kwargs["embed"].fields}["Questions"].endswith("Sur la période : 1")
     assert "could not draw the stats chart" in caplog.text
+
+
+async def test_the_admin_areas_keep_the_order_discord_shows_and_the_sync_hashes(storage: Storage) -> None:
+    bot = make_bot(storage)
+    await bot.add_cog(Admin(bot))
+    (group,) = [command.to_dict(bot.tree) for command in bot.tree.get_commands() if command.name == "admin"]
+    names = [option["name"] for option in group["options"]]
+    assert names == ["salons", "documents", "stats", "historique", "export", "reindexer", "reglages", "purger"]
+    subgroups = {option["name"]: [sub["name"] for sub in option["options"]] for option in group["options"][:2]}
+    assert subgroups == {"salons": ["ajouter", "retirer", "liste"], "documents": ["ajouter", "liste", "retirer"]}
