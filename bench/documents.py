@@ -1,7 +1,7 @@
 """Server documents benchmark: one server adds a document of its own beside a shared corpus of OrangeSum articles.
 
-Measures how long until the server's document is answerable (the `GuildEngines.refresh` rebuild, then the first
-answer quoting it), and the answer latency in that server (`GuildEngines.answer`, shared corpus plus the server's
+Measures how long until the server's document is answerable (the `Answerer.refresh` rebuild, then the first
+answer quoting it), and the answer latency in that server (`Answerer.answer`, shared corpus plus the server's
 own engine) before and after the addition, over OrangeSum headlines as questions.
 
     python bench/documents.py                       # all 36,000 articles
@@ -24,9 +24,9 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.scale import DEFAULT_ORANGESUM, read_orangesum  # noqa: E402
+from bot.answering import Answerer  # noqa: E402
 from bot.search.corpus import Document  # noqa: E402
 from bot.search.engine import Engine  # noqa: E402
-from bot.search.guild_engines import GuildEngines  # noqa: E402
 from bot.search.loader import load_corpus  # noqa: E402
 from bot.storage.stats import percentile_nearest_rank  # noqa: E402
 
@@ -53,12 +53,12 @@ def write_corpus(records: list[dict], folder: Path) -> Path:
     return path
 
 
-async def latencies(engines: GuildEngines, shared: Engine, questions: list[str]) -> list[float]:
+async def latencies(engines: Answerer, questions: list[str]) -> list[float]:
     """Milliseconds per answer in the server, one question at a time, sorted."""
     times = []
     for question in questions:
         start = time.perf_counter()
-        await engines.answer(shared, question, GUILD)
+        await engines.answer(question, GUILD)
         times.append((time.perf_counter() - start) * 1000)
     return sorted(times)
 
@@ -80,18 +80,18 @@ async def run(args: argparse.Namespace) -> None:
     async def load(guild_id: int) -> list[Document]:
         return list(documents) if guild_id == GUILD else []
 
-    engines = GuildEngines(load)
-    await engines.answer(shared, questions[0], GUILD)  # warm-up; reads the server's (empty) documents once
-    before = await latencies(engines, shared, questions)
+    engines = Answerer(shared, load)
+    await engines.answer(questions[0], GUILD)  # warm-up; reads the server's (empty) documents once
+    before = await latencies(engines, questions)
 
     documents.append(SERVER_DOCUMENT)
     start = time.perf_counter()
     await engines.refresh(GUILD)
     rebuilt_s = time.perf_counter() - start
-    answer = await engines.answer(shared, SERVER_QUESTION, GUILD)
+    answer = await engines.answer(SERVER_QUESTION, GUILD)
     answerable_s = time.perf_counter() - start
     quoted = answer.found and answer.source is not None and answer.source.doc_id == SERVER_DOCUMENT.doc_id
-    after = await latencies(engines, shared, questions)
+    after = await latencies(engines, questions)
 
     def p(values: list[float], q: int) -> str:
         return f"{percentile_nearest_rank(values, q):.1f}"

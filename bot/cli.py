@@ -13,52 +13,21 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from bot.answering import Answerer
 from bot.app import corpus_source, engine_for, engine_options, index_dir, open_corpus
 from bot.config import SETTINGS, ConfigError, Setting, Settings, load_settings
 from bot.evaluation import run_eval
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
-from bot.search.guild_engines import GuildEngines
 from bot.search.index_file import IndexWriteError, index_file
 from bot.storage import QueryRecord, Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS
 from bot.storage.database_url import parse_database_url
-from bot.text.answers import answer_text, confidence_label, introduction_for, quote_link, source_line
-from bot.text.links import safe_url, text_fragment_link
+from bot.text.answers import answer_json, answer_text, confidence_text, percent
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-
-
-def _answer_json(answer: Answer, engine: Engine) -> dict:
-    text = introduction_for(engine.overview()) if answer.intent == "smalltalk" else answer_text(answer)
-    return {
-        "question": answer.question,
-        "intent": answer.intent,
-        "found": answer.found,
-        "answer": text,
-        "highlight": answer.highlight,
-        "confidence": answer.confidence,
-        "confidence_label": confidence_label(answer.confidence),
-        "latency_ms": answer.latency_ms,
-        "sources": [
-            {
-                "doc_id": s.doc_id,
-                "file": s.file,
-                "title": s.title,
-                "label": source_line(s),
-                "publisher": s.publisher,
-                "published": s.published,
-                "url": safe_url(s.url),
-                "link": text_fragment_link(s.url, s.passage),
-                "score": s.score,
-                "passage": s.passage,
-            }
-            for s in answer.sources
-        ],
-        "quotes": [{"doc_id": q.source.doc_id, "sentences": q.sentences, "link": quote_link(q)} for q in answer.quotes],
-    }
 
 
 # Escape sequences (CSI, OSC, two-character ones) and control characters but tab and new line: text from the
@@ -73,18 +42,25 @@ def terminal_text(text: str) -> str:
     return _TERMINAL_CONTROLS.sub("", text)
 
 
-def _print_answer(answer: Answer, engine: Engine, as_json: bool) -> None:
+BOLD, PLAIN = "\033[1m", "\033[0m"
+
+
+def terminal_answer(answer: Answer, bold: bool) -> str:
+    """What the terminal shows of an answer, as Discord shows it: the answer phrase in bold (ANSI) when `bold`,
+    the confidence in words and figures; the corpus's own escape sequences removed either way."""
+    # The highlight is marked first with private-use characters, so that the escape sequences removed from the
+    # corpus's text are not the bot's own.
+    text = terminal_text(answer_text(answer, lambda phrase: f"\ue000{phrase}\ue001"))
+    start, end = (BOLD, PLAIN) if bold else ("", "")
+    text = text.replace("\ue000", start).replace("\ue001", end)
+    return text if answer.intent == "smalltalk" else f"{text}\n({confidence_text(answer)})"
+
+
+def _print_answer(answer: Answer, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(_answer_json(answer, engine), ensure_ascii=False), flush=True)
-    elif answer.intent == "smalltalk":
-        print(introduction_for(engine.overview()))
+        print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
     else:
-        # The highlight in bold on a terminal, marked first with private-use characters so that the escape
-        # sequences removed from the corpus's text are not the bot's own.
-        text = terminal_text(answer_text(answer, lambda phrase: f"\ue000{phrase}\ue001"))
-        bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
-        print(text.replace("\ue000", bold[0]).replace("\ue001", bold[1]))
-        print(f"({confidence_label(answer.confidence)} : {answer.confidence:.0%})")
+        print(terminal_answer(answer, bold=sys.stdout.isatty()))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -101,7 +77,7 @@ def _warn(message: str) -> None:
 
 
 def _progress(done: int, total: int) -> None:
-    print(f"Indexation : {done} / {total} documents ({done / max(total, 1):.0%})", file=sys.stderr)
+    print(f"Indexation : {done} / {total} documents ({percent(done / max(total, 1))})", file=sys.stderr)
 
 
 async def _open_log(settings: Settings, enabled: bool) -> Storage | None:
@@ -141,22 +117,17 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.server is not None and log is None:
         print(f"Impossible de lire les documents du serveur {args.server} sans la base de données.", file=sys.stderr)
         return EXIT_FAILURE
-    guilds = None
-    if args.server is not None and log is not None:
-        guilds = GuildEngines(log.guild_documents, engine_options(settings))
+    answerer = Answerer(engine, log.guild_documents if log is not None else None, engine_options(settings))
     status = 0
     try:
         for question in questions:
             try:
-                if guilds is None:
-                    answer = engine.answer(question)
-                else:
-                    answer = await guilds.answer(engine, question, args.server)
+                answer = await answerer.answer(question, args.server)
             except QuestionError as exc:
                 print(exc, file=sys.stderr)
                 status = EXIT_USAGE
                 continue
-            _print_answer(answer, engine, args.json)
+            _print_answer(answer, args.json)
             if log is not None and not args.no_log:
                 await log.log_query(QueryRecord.from_answer(answer, origin="cli"))
     finally:

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import BOLD, PLAIN, main
 from bot.search.corpus import make_document
+from bot.search.engine import EngineOptions
 from bot.storage import Storage
 from tests.conftest import DEV_QA, REPO, SEEDS
 
@@ -248,6 +250,47 @@ def test_ask_strips_terminal_escapes_that_come_from_the_corpus(
     assert not any(ch in out for ch in "\x1b\x07\x9b")
     assert main(["ask", "Où se vendent les théières du Yunnan ?", "--corpus", str(folder), "--no-log", "--json"]) == 0
     assert "\x1b[31m" in json.loads(capsys.readouterr().out)["answer"]  # JSON keeps the text as it is, escaped
+
+
+def test_the_terminal_shows_the_answer_in_bold_as_discord_does_and_plain_when_piped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"
+    assert main(_ask(tmp_path, question, "--no-log")) == 0
+    piped = capsys.readouterr().out
+    assert "\x1b" not in piped and "14%" in piped
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(_ask(tmp_path, question, "--no-log")) == 0
+    terminal = capsys.readouterr().out
+    assert f"{BOLD}14%{PLAIN}" in terminal
+    assert terminal.replace(BOLD, "").replace(PLAIN, "") == piped  # nothing else differs
+
+
+def test_the_confidence_is_a_percentage_written_the_french_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_ask(tmp_path, "Qui est le vice-président de Pinduoduo ?", "--no-log")) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.fullmatch(r"\(réponse (sûre|probable|incertaine) : \d{1,3}\u00a0%\)", line), line
+
+
+def test_small_talk_gets_the_introduction_in_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(_ask(tmp_path, "Bonjour !", "--no-log")) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Bonjour ! Je réponds à vos questions") and "réponse incertaine" not in text
+    assert main(_ask(tmp_path, "Bonjour !", "--no-log", "--json")) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["intent"] == "smalltalk" and data["answer"] == text.rstrip("\n")
+
+
+def test_a_question_over_the_engines_limit_is_refused_as_discord_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    limit = EngineOptions().max_question_chars
+    too_long = "Qui dirige Alibaba ? " * (limit // 20)
+    assert main(_ask(tmp_path, too_long.strip(), "--no-log")) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"La question est trop longue ({len(too_long.strip())} caractères, {limit} au plus)" in err
 
 
 @pytest.mark.parametrize(

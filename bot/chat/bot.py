@@ -1,8 +1,9 @@
-"""The Discord bot object: settings, the current answer engine, the storage and the rate limiter.
+"""The Discord bot object: the client's life (extensions, shards, events, closing) and what the extensions share.
 
-Extensions in `bot/chat/exts/` hold the commands; this module holds what they share: the engine
-(swapped atomically on re-indexing, or when another process saved a new index), per-server settings,
-the rate limit, the central error handler for slash commands, and the periodic retention clean-up.
+Extensions in `bot/chat/exts/` hold the commands; the bot hands them the `Answerer` (`bot.answering`, whose
+engine it swaps on re-indexing, or when another process saved or announced a new index), the servers' settings
+(`server_settings`), the question limit (`ratelimit`), the storage, and the central error handler for slash
+commands; the periodic clean-up runs in `retention`.
 
 The bot runs the Discord shards its settings name (all of them by default) and may be one of several
 processes sharing one database: what one process changes there, the others see (settings after at most
@@ -12,7 +13,6 @@ PostgreSQL, the retention runs once for all of them).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -22,23 +22,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.answering import Answerer
 from bot.app import INDEX_OPTIONS, corpus_source, engine_options, index_dir, reindex, saved_engine
-from bot.chat.cache import ExpiringCache
 from bot.chat.command_sync import CommandSync
-from bot.chat.coordination import LockFileSchedule, Schedule, exclusive
+from bot.chat.coordination import Schedule, exclusive
 from bot.chat.index_watch import WATCH_SECONDS, IndexNotices, IndexWatcher
 from bot.chat.messages import CHECK_FAILED, GUILD_ONLY, MISSING_PERMISSION
-from bot.chat.ratelimit import RateLimiter
+from bot.chat.ratelimit import QuestionLimit, RateLimiter
 from bot.chat.reindexing import Reindexer
 from bot.chat.replies import NO_MENTIONS, apologise, respond
+from bot.chat.retention import Retention, retention_schedule
+from bot.chat.server_settings import ServerSettings
 from bot.chat.shards import shard_label
 from bot.config import Settings
 from bot.ingest.corpus import CorpusSource
-from bot.search.answer import Answer
 from bot.search.engine import Engine, EngineOptions
-from bot.search.guild_engines import GuildEngines
 from bot.search.index_file import index_file, index_key
-from bot.storage import GuildSettings, Storage, StorageError
+from bot.storage import Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS, Listening
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,6 @@ log = logging.getLogger(__name__)
 # Loading an extension executes its module afresh: feedback comes before ask, so the buttons ask sends
 # are the very FeedbackButton class whose clicks the feedback extension registered.
 EXTENSIONS = ("bot.chat.exts.feedback", "bot.chat.exts.ask", "bot.chat.exts.admin", "bot.chat.exts.privacy")
-RETENTION_INTERVAL_HOURS = 6.0  # the clean-up runs once per interval, by whichever process is first due
-RETENTION_CHECK_MINUTES = 30.0  # how often each process looks whether it is due
-SETTINGS_WAIT_SECONDS = 1.0  # a server's settings are read before /question is acknowledged (3-second rule)
-SETTINGS_TTL_SECONDS = 30.0  # a server's settings changed by another process apply here within this time
 REINDEX_CHANNEL = "bot_reindex"  # where a process announces the key of the index it re-indexed (PostgreSQL)
 
 # Builds a fresh engine for re-indexing: (corpus source, options, index folder), blocking, run in a thread.
@@ -90,17 +86,11 @@ def build_lock(settings: Settings) -> Path:
     return index_dir(settings) / "build.lock"
 
 
-def retention_schedule(settings: Settings) -> LockFileSchedule:
-    """Once per `RETENTION_INTERVAL_HOURS` among the processes sharing the database file (a lock file beside it)."""
-    path = settings.database_path.with_name(settings.database_path.name + ".retention")
-    return LockFileSchedule(path, RETENTION_INTERVAL_HOURS * 3600)
-
-
 class QABot(commands.AutoShardedBot):
     """The question-answering bot; slash commands and mentions, no text-prefix commands.
 
     It runs the shards `settings.shard_ids` of `settings.shard_count` (by default every shard of the count
-    Discord recommends); `retention` is how the processes sharing the database agree who cleans up
+    Discord recommends); the `retention` argument is how the processes sharing the database agree who cleans up
     (`retention_schedule`, lock files of one machine, by default).
     """
 
@@ -126,16 +116,21 @@ class QABot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.storage = storage
-        self.engine = engine
-        self.guild_engines = GuildEngines(storage.guild_documents, engine_options(settings))
-        self.rate_limiter = rate_limiter or RateLimiter()
+        self.answerer = Answerer(engine, storage.guild_documents, engine_options(settings))
+        self.server_settings = ServerSettings(storage)
+        limiter = rate_limiter or RateLimiter()
+        self.question_limit = QuestionLimit(limiter, settings.rate_limit_count, settings.rate_limit_seconds)
+        self.retention = Retention(storage, limiter, retention or retention_schedule(settings), settings.retention_days)
         self.reindexer = Reindexer(lambda: self._build(engine_factory))
         self.index_watcher = IndexWatcher(index_file(index_dir(settings), settings.corpus_path), self.load_saved_index)
-        self.retention = retention or retention_schedule(settings)
         self.index_notices = IndexNotices(self.follow_announced_index)
         self._listening: Listening | None = None
         self._logging_in = False
-        self.settings_cache: ExpiringCache[int, GuildSettings] = ExpiringCache(SETTINGS_TTL_SECONDS)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine of the shared corpus in service (swapped by the answerer only)."""
+        return self.answerer.engine
 
     # -- lifecycle --
 
@@ -146,7 +141,7 @@ class QABot(commands.AutoShardedBot):
         for name in EXTENSIONS:
             await self.load_extension(name)
         await CommandSync.for_settings(self.settings).run(self.tree)
-        self.retention_task.start()
+        self.retention.start()
         self.index_watch_task.start()
         try:
             self._listening = await self.storage.listen(REINDEX_CHANNEL, self.index_notices.announce)
@@ -163,7 +158,7 @@ class QABot(commands.AutoShardedBot):
             log.warning("documents des serveurs illisibles au démarrage (%s) ; indexés à leur première question", exc)
             return
         for guild_id in guild_ids:
-            self.guild_engines.refresh(guild_id)
+            self.answerer.refresh(guild_id)
 
     async def launch_shards(self) -> None:
         """Connect this process's shards.
@@ -200,9 +195,9 @@ class QABot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop the periodic tasks and close the Discord connection (the database is closed by its opener)."""
-        for task in (self.retention_task, self.index_watch_task):
-            if task.is_running():
-                task.cancel()
+        self.retention.stop()
+        if self.index_watch_task.is_running():
+            self.index_watch_task.cancel()
         if self._listening is not None:
             await self._listening.close()
         await self.index_notices.close()
@@ -213,13 +208,7 @@ class QABot(commands.AutoShardedBot):
             return
         await super().close()
 
-    # -- answering --
-
-    async def answer(self, question: str, guild_id: int | None = None) -> Answer:
-        """Answer as that server would, off the event loop: the current shared engine and, on a server with
-        documents of its own, that server's engine (`GuildEngines.answer`); raises QuestionError for a blank question.
-        """
-        return await self.guild_engines.answer(self.engine, question, guild_id)
+    # -- the engine of the shared corpus --
 
     def _build(self, engine_factory: EngineFactory) -> Engine:
         """Rebuild the engine (blocking), one process of the machine at a time: a process that waited for
@@ -235,8 +224,7 @@ class QABot(commands.AutoShardedBot):
         Raises ReindexInProgress when another re-indexing is running.
         """
         engine = await self.reindexer.rebuild()
-        self.engine = engine
-        log.info("corpus re-indexed: %d documents, %d passages", engine.document_count, engine.passage_count)
+        self.answerer.swap(engine, "corpus réindexé")
         try:
             await self.storage.publish(REINDEX_CHANNEL, engine_key(engine))
         except Exception:  # the index serves here all the same; the other machines keep theirs until re-indexed
@@ -253,19 +241,13 @@ class QABot(commands.AutoShardedBot):
         if key == engine_key(self.engine):
             return None
         engine = await self.reindexer.rebuild()
-        self.engine = engine
+        self.answerer.swap(engine, "index annoncé par un autre processus en service")
         if engine_key(engine) != key:
             log.warning(
                 "index annoncé par un autre processus (%s) différent de celui du corpus de cette machine (%s) : "
                 "le corpus n'y est pas le même",
                 key,
                 engine_key(engine),
-            )
-        else:
-            log.info(
-                "index annoncé par un autre processus en service : %d documents, %d passages",
-                engine.document_count,
-                engine.passage_count,
             )
         return engine
 
@@ -282,66 +264,13 @@ class QABot(commands.AutoShardedBot):
             lambda: saved_engine(corpus_source(settings), options, folder, unless=fingerprint)
         )
         if engine is not None:
-            self.engine = engine
-            log.info(
-                "index enregistré par un autre processus chargé : %d documents, %d passages",
-                engine.document_count,
-                engine.passage_count,
-            )
+            self.answerer.swap(engine, "index enregistré par un autre processus chargé")
         return engine
 
     @tasks.loop(seconds=WATCH_SECONDS)
     async def index_watch_task(self) -> None:
         """Look whether another process saved a new index, and load it."""
         await self.index_watcher.check()
-
-    # -- per-server settings and rate limit --
-
-    async def guild_settings(self, guild_id: int | None) -> GuildSettings:
-        """A server's settings (cached for `SETTINGS_TTL_SECONDS`, so a change made by another process of the bot
-        applies here within that time; defaults outside a server).
-
-        A database that is slow or unreadable yields the defaults for this once, uncached, so the
-        question is still acknowledged in time and the real settings apply again once it recovers.
-        """
-        if guild_id is None:
-            return GuildSettings(guild_id=0)
-        cached = self.settings_cache.get(guild_id)
-        if cached is not None:
-            return cached
-        try:
-            settings = await asyncio.wait_for(self.storage.read_guild_settings(guild_id), SETTINGS_WAIT_SECONDS)
-        except TimeoutError:
-            log.warning("settings of server %s not read within %.0f s; using defaults", guild_id, SETTINGS_WAIT_SECONDS)
-            settings = None
-        if settings is None:
-            return GuildSettings(guild_id=guild_id)
-        self.settings_cache.put(guild_id, settings)
-        return settings
-
-    async def update_guild_settings(self, guild_id: int, **changes: object) -> GuildSettings:
-        """Change a server's settings in the database and in the cache."""
-        updated = await self.storage.update_guild_settings(guild_id, **changes)
-        self.settings_cache.put(guild_id, updated)
-        return updated
-
-    def rate_limit(self, guild_settings: GuildSettings, user_id: int) -> float:
-        """Count one question for this user on this server; seconds to wait, 0.0 when allowed."""
-        count = guild_settings.rate_limit_count or self.settings.rate_limit_count
-        window = guild_settings.rate_limit_seconds or self.settings.rate_limit_seconds
-        return self.rate_limiter.hit((guild_settings.guild_id, user_id), count, window)
-
-    # -- retention --
-
-    @tasks.loop(minutes=RETENTION_CHECK_MINUTES)
-    async def retention_task(self) -> None:
-        """Forget idle rate-limit entries; delete log rows older than each server's retention when no process
-        of the bot did within `RETENTION_INTERVAL_HOURS`."""
-        self.rate_limiter.prune(3600 * 24)
-        try:  # the storage logs what it deleted
-            await self.retention.run_if_due(lambda: self.storage.apply_retention(self.settings.retention_days))
-        except Exception:
-            log.exception("retention clean-up failed")
 
 
 def engine_key(engine: Engine) -> str:

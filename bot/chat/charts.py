@@ -67,7 +67,7 @@ def _draw(figure: Figure, days: Sequence[DayFigures], first: date, last: date, s
     share_axes = axes.twinx()
     (line,) = share_axes.plot(x, shares, color=LINE, marker="o" if len(span) <= MARKED_DAYS else None, linewidth=2)
     share_axes.set_ylim(0, 105)
-    share_axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f} %"))
+    share_axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}\u00a0%"))
     share_axes.set_ylabel(messages.CHART_ANSWERED, color=TEXT)
 
     step = max(1, -(-len(span) // MAX_DATE_LABELS))

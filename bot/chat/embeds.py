@@ -13,20 +13,25 @@ from urllib.parse import quote as percent_encode
 import discord
 
 from bot.chat import messages
-from bot.chat.messages import percent, plural
+from bot.chat.messages import plural
 from bot.ingest.limits import french_size
 from bot.search.answer import Answer, Source
 from bot.storage import DocumentCount, GuildStats, QueryRow, StoredDocument
-from bot.text.answers import NOT_FOUND, confidence_label, date_note, quote_link, source_details, source_label
+from bot.text.answers import (
+    NOT_FOUND,
+    confidence_label,
+    date_note,
+    percent,
+    quote_link,
+    source_details,
+    source_label,
+)
 from bot.text.links import is_web_url
 
-# Discord's limits (characters)
-CONTENT_LIMIT = 2000
+# Discord's limits (characters) that the embeds built here could reach
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
-FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
-FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
 
 FOUND_COLOUR = discord.Colour.blurple()
@@ -102,13 +107,14 @@ def _quoted(sentences: list[str], highlight: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def answer_embed(answer: Answer, introduction: str | None = None) -> discord.Embed:
+def answer_embed(answer: Answer) -> discord.Embed:
     """The reply to a question: the answering quote first with the answer in bold, the source as a link, the
     confidence in words in the footer. Quotes from a second document follow in their own field, with that
-    document as their source. Small talk gets the bot's `introduction`."""
+    document as their source. Small talk gets the bot's introduction, which the answerer wrote in the answer."""
     title = truncate(f"❓ {shown(answer.question)}", TITLE_LIMIT)
     if answer.intent == "smalltalk":
-        text = truncate(discord.utils.escape_markdown(introduction or NOT_FOUND), DESCRIPTION_LIMIT)
+        introduction = "\n".join(answer.sentences) or NOT_FOUND
+        text = truncate(discord.utils.escape_markdown(introduction), DESCRIPTION_LIMIT)
         return fit(discord.Embed(title=title, colour=FOUND_COLOUR, description=text))
     if answer.found and answer.quotes:
         first, *others = answer.quotes

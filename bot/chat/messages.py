@@ -169,20 +169,10 @@ def seconds_text(seconds: float) -> str:
     return plural(math.ceil(whole / 60), "minute")
 
 
-def percent(value: float) -> str:
-    """0.873 -> "87 %" (French spacing)."""
-    return f"{round(value * 100)}\u00a0%"
-
-
 def rate_limited(retry_after: float) -> str:
     """Private message for a user who asked too many questions in a short time."""
     wait = seconds_text(retry_after)
     return f"Vous avez posé beaucoup de questions en peu de temps : vous pourrez réessayer dans {wait}."
-
-
-def question_too_long(length: int, limit: int) -> str:
-    """`/question` with more characters than Discord's option allows (a client that bypassed it)."""
-    return f"Votre question est trop longue ({length} caractères, {limit} au plus) : raccourcissez-la."
 
 
 def reindexed(documents: int, passages: int, seconds: float) -> str:

@@ -1,10 +1,13 @@
-"""Per-(server, user) sliding-window rate limit for questions: pure, with an injectable clock."""
+"""Per-(server, user) sliding-window rate limit for questions: pure, with an injectable clock; and the policy that
+picks each server's limit."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
+
+from bot.storage import GuildSettings
 
 
 class RateLimiter:
@@ -43,3 +46,18 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._hits)
+
+
+class QuestionLimit:
+    """How many questions a member may ask in a while: the server's own limit, else the bot's default."""
+
+    def __init__(self, limiter: RateLimiter, default_count: int, default_seconds: float) -> None:
+        self.limiter = limiter
+        self.default_count = default_count
+        self.default_seconds = default_seconds
+
+    def hit(self, settings: GuildSettings, user_id: int) -> float:
+        """Count one question for this member on this server; seconds to wait, 0.0 when allowed."""
+        count = settings.rate_limit_count or self.default_count
+        window = settings.rate_limit_seconds or self.default_seconds
+        return self.limiter.hit((settings.guild_id, user_id), count, window)

@@ -58,3 +58,21 @@ class ApologeticView(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
         await apologise(interaction, error, f"button {getattr(item, 'custom_id', item)!r} of {type(self).__name__}")
+
+
+class OwnerView(ApologeticView):
+    """A view only one member may use (on one server, when `guild_id` is given): anyone else pressing its buttons
+    is told `not_yours`, privately, and nothing happens."""
+
+    def __init__(self, *, owner_id: int, not_yours: str, timeout: float, guild_id: int | None = None) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.guild_id = guild_id
+        self.not_yours = not_yours
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        elsewhere = self.guild_id is not None and interaction.guild_id != self.guild_id
+        if interaction.user.id != self.owner_id or elsewhere:
+            await respond(interaction, self.not_yours)
+            return False
+        return True

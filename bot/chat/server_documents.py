@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.answering import Answerer
 from bot.chat import messages
 from bot.ingest.limits import DocumentLimits, Totals, over_limit
 from bot.search.corpus import Document
-from bot.search.guild_engines import GuildEngines
 from bot.storage import DocumentExists, OverLimit, Storage
 
 
@@ -34,7 +34,7 @@ async def room_left(storage: Storage, limits: DocumentLimits, guild_id: int) -> 
 
 async def add_documents(
     storage: Storage,
-    engines: GuildEngines,
+    engines: Answerer,
     limits: DocumentLimits,
     *,
     guild_id: int,

@@ -202,10 +202,6 @@ class Storage:
 
     # -- server settings and channels (bot.storage.guilds) --
 
-    async def get_guild_settings(self, guild_id: int) -> GuildSettings:
-        """A server's settings (defaults when never set, or when the database cannot be read)."""
-        return await guilds.read_guild_settings(self._db, guild_id) or GuildSettings(guild_id=guild_id)
-
     async def read_guild_settings(self, guild_id: int) -> GuildSettings | None:
         """A server's settings (defaults when never set); None when the database cannot be read."""
         return await guilds.read_guild_settings(self._db, guild_id)
@@ -213,10 +209,6 @@ class Storage:
     async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Change some of a server's settings and return them all; ValueError on bad input."""
         return await guilds.update_guild_settings(self._db, guild_id, **changes)
-
-    async def settings_changed_since(self, since: datetime) -> list[int]:
-        """Servers whose settings any process sharing this database wrote at or after `since` (to refresh a cache)."""
-        return await guilds.settings_changed_since(self._db, since)
 
     async def is_channel_allowed(self, guild_id: int, channel_id: int) -> bool:
         """Whether mentions are answered in this channel (False if the database is unreadable)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import fields
-from datetime import datetime
 from typing import Any
 
 from bot.storage.connection import DATABASE_ERRORS, Database
@@ -122,17 +121,5 @@ async def list_channels(db: Database, guild_id: int) -> list[int]:
     """The channels where mentions are answered in that server, in the order added."""
     rows = await db.fetchall(
         "SELECT channel_id FROM channels WHERE guild_id = ? ORDER BY added_at, channel_id", (guild_id,)
-    )
-    return [int(r[0]) for r in rows]
-
-
-async def settings_changed_since(db: Database, since: datetime) -> list[int]:
-    """The servers whose settings were written at or after `since` (by this process or another sharing the log).
-
-    A process caching settings polls this to drop stale entries; writers' clocks may differ a little, so
-    callers ask from a few seconds before their previous poll.
-    """
-    rows = await db.fetchall(
-        "SELECT guild_id FROM guild_settings WHERE updated_at >= ? ORDER BY guild_id", (to_db_time(since),)
     )
     return [int(r[0]) for r in rows]

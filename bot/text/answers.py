@@ -1,13 +1,14 @@
 """An answer in French words: the quoted text, its sources as people name them, the confidence, small talk.
 
-The terminal prints `answer_text`; Discord builds its embed from the same pieces (`source_line`,
-`confidence_label`, `date_note`, `introduction`), so both say the same thing.
+The terminal prints `answer_text`, or `answer_json` for programs; Discord builds its embed from the same pieces
+(`source_line`, `confidence_label`, `percent`, `date_note`), so all of them say the same thing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bot.search.answer import Answer, Quote, Source
 from bot.search.engine import Overview
@@ -82,6 +83,16 @@ def confidence_label(probability: float) -> str:
     return next(label for floor, label in CONFIDENCE_LABELS if probability >= floor)
 
 
+def percent(value: float) -> str:
+    """0.873 -> "87 %", a no-break space before the sign as French typography writes it."""
+    return f"{round(value * 100)}\u00a0%"
+
+
+def confidence_text(answer: Answer) -> str:
+    """ "réponse sûre : 95 %", the confidence in words and figures."""
+    return f"{confidence_label(answer.confidence)} : {percent(answer.confidence)}"
+
+
 def date_note(answer: Answer) -> str | None:
     """The article's date, when the question asks "when" or the quote says "l'année dernière" and the like."""
     if not answer.found or not answer.quotes:
@@ -105,7 +116,10 @@ def emphasised(text: str, phrase: str | None, mark: Callable[[str], str]) -> str
 
 def answer_text(answer: Answer, mark: Callable[[str], str] = str) -> str:
     """The whole answer as plain French text: quoted pieces, then each document's source line and link;
-    or "not found" with the closest document; `mark` shows the highlighted phrase."""
+    or "not found" with the closest document; `mark` shows the highlighted phrase. Small talk is answered
+    with the bot's introduction, which the answerer put in `sentences`."""
+    if answer.intent == "smalltalk":
+        return "\n".join(answer.sentences) or NOT_FOUND
     if not answer.found:
         text = NOT_FOUND
         if answer.lead is not None:
@@ -123,6 +137,37 @@ def answer_text(answer: Answer, mark: Callable[[str], str] = str) -> str:
         blocks.append(block + (f"\n{link}" if link else ""))
     note = date_note(answer)
     return "\n\n".join(blocks) + (f"\n({note})" if note else "")
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The answer as one JSON object for programs (`python -m bot ask --json`): the same text as `answer_text`,
+    with every field that text is made of."""
+    return {
+        "question": answer.question,
+        "intent": answer.intent,
+        "found": answer.found,
+        "answer": answer_text(answer),
+        "highlight": answer.highlight,
+        "confidence": answer.confidence,
+        "confidence_label": confidence_label(answer.confidence),
+        "latency_ms": answer.latency_ms,
+        "sources": [
+            {
+                "doc_id": s.doc_id,
+                "file": s.file,
+                "title": s.title,
+                "label": source_line(s),
+                "publisher": s.publisher,
+                "published": s.published,
+                "url": safe_url(s.url),
+                "link": text_fragment_link(s.url, s.passage),
+                "score": s.score,
+                "passage": s.passage,
+            }
+            for s in answer.sources
+        ],
+        "quotes": [{"doc_id": q.source.doc_id, "sentences": q.sentences, "link": quote_link(q)} for q in answer.quotes],
+    }
 
 
 def example_questions(names: Sequence[str]) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 from discord import app_commands
 
 from bot.chat.charts import stats_chart
-from bot.chat.exts.admin import Admin, HistoryPager, moderator_error
+from bot.chat.exts.admin import Admin, history_pager, moderator_error
 from bot.chat.messages import GUILD_ONLY, MISSING_PERMISSION, NOT_YOUR_PAGER
 from bot.config import Settings
 from bot.search.corpus import CorpusError
@@ -167,7 +167,7 @@ async def test_history_pages_only_for_the_moderator_who_opened_it(storage: Stora
     for i in range(20):
         await log(storage, 1, f"Question numéro {i:02d}")
     bot = make_bot(storage)
-    pager = HistoryPager(storage, owner_id=50, guild_id=1, user_id=None, not_found_only=False, total=20)
+    pager = history_pager(storage, owner_id=50, guild_id=1, user_id=None, not_found_only=False, total=20)
     assert pager.pages == 3 and pager.previous_page.disabled and not pager.next_page.disabled
     first = (await pager.render()).description
     assert "Question numéro 19" in first  # newest first
@@ -220,7 +220,7 @@ async def test_reindex_failure_keeps_the_old_index_and_tells_the_moderator(stora
     content = sent_kwargs(interaction.followup.send)["content"]
     assert "l'index précédent reste en service" in content and "sources.toml, ligne 3" in content
     # The old engine still answers.
-    assert (await bot.answer("Qui dirige Alibaba ?")).found
+    assert (await bot.answerer.answer("Qui dirige Alibaba ?")).found
 
 
 async def test_only_one_reindex_at_a_time(storage: Storage, tmp_path: Path) -> None:
@@ -294,11 +294,11 @@ async def test_settings_are_shown_and_changed_for_this_server_only(storage: Stor
     content = sent_kwargs(change.response.send_message)["content"]
     assert content.startswith("Réglages enregistrés.")
     assert "privées" in content and "dans un fil" in content and "3 questions par 30 secondes" in content
-    settings = await storage.get_guild_settings(1)
+    settings = await storage.read_guild_settings(1)
     assert (settings.ephemeral, settings.use_threads, settings.rate_limit_count) == (True, True, 3)
     assert (settings.rate_limit_seconds, settings.retention_days) == (30.0, 90)
-    assert (await storage.get_guild_settings(2)).ephemeral is False
-    assert (await bot.guild_settings(1)).ephemeral is True  # the cache follows
+    assert (await storage.read_guild_settings(2)).ephemeral is False
+    assert (await bot.server_settings.read(1)).ephemeral is True  # the cache follows
 
 
 async def test_purge_deletes_only_old_rows_of_this_server(storage: Storage) -> None:
@@ -329,7 +329,7 @@ async def test_stats_attaches_the_chart_shown_in_the_embed(storage: Storage) -> 
     cog = Admin(make_bot(storage))
     interaction = moderator(cog.bot, 1)
     choice = app_commands.Choice(name="Semaine", value="semaine")
-    with mock.patch("bot.chat.exts.admin.stats_chart", wraps=stats_chart) as drawn:
+    with mock.patch("bot.chat.exts.admin.log.stats_chart", wraps=stats_chart) as drawn:
         await cog.stats.callback(cog, interaction, choice)
     kwargs = sent_kwargs(interaction.followup.send)
     assert_pings_nobody(kwargs)
@@ -347,10 +347,20 @@ async def test_stats_without_a_chart_still_sends_the_figures(
     await log(storage, 1, "Question du serveur A")
     cog = Admin(make_bot(storage))
     interaction = moderator(cog.bot, 1)
-    with mock.patch("bot.chat.exts.admin.stats_chart", side_effect=RuntimeError("no font")):
+    with mock.patch("bot.chat.exts.admin.log.stats_chart", side_effect=RuntimeError("no font")):
         await cog.stats.callback(cog, interaction, None)
     kwargs = sent_kwargs(interaction.followup.send)
     assert "file" not in kwargs
     assert kwargs["embed"].image.url is None
     assert {f.name: f.value for f in kwargs["embed"].fields}["Questions"].endswith("Sur la période : 1")
     assert "could not draw the stats chart" in caplog.text
+
+
+async def test_the_admin_areas_keep_the_order_discord_shows_and_the_sync_hashes(storage: Storage) -> None:
+    bot = make_bot(storage)
+    await bot.add_cog(Admin(bot))
+    (group,) = [command.to_dict(bot.tree) for command in bot.tree.get_commands() if command.name == "admin"]
+    names = [option["name"] for option in group["options"]]
+    assert names == ["salons", "documents", "stats", "historique", "export", "reindexer", "reglages", "purger"]
+    subgroups = {option["name"]: [sub["name"] for sub in option["options"]] for option in group["options"][:2]}
+    assert subgroups == {"salons": ["ajouter", "retirer", "liste"], "documents": ["ajouter", "liste", "retirer"]}

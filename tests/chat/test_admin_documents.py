@@ -11,7 +11,8 @@ import discord
 import pytest
 
 from bot.chat import messages
-from bot.chat.exts.admin import Admin, DocumentPager
+from bot.chat.exts.admin import Admin
+from bot.chat.exts.admin._views import Pager
 from bot.config import Settings
 from bot.ingest.errors import IngestError
 from bot.search.corpus import make_document
@@ -58,16 +59,16 @@ async def test_a_file_added_on_one_server_answers_there_only(
 ) -> None:
     bot = make_bot(storage, seed_engine)
     cog = Admin(bot)
-    assert not (await bot.answer(QUESTION, GUILD_A)).found
+    assert not (await bot.answerer.answer(QUESTION, GUILD_A)).found
     with caplog.at_level(logging.INFO, logger="bot.chat.exts.admin"):
         text = await add_market(cog)
     assert text.startswith("1 document ajouté : « Marché aux plantes de Montbrison ».")
     assert "2 passages indexés" in text
     assert "documents du serveur 1 : 50 a ajouté 1 document(s), 2 passage(s), depuis fichier:jardins.txt" in caplog.text
-    in_a = await bot.answer(QUESTION, GUILD_A)
+    in_a = await bot.answerer.answer(QUESTION, GUILD_A)
     assert in_a.found and in_a.source is not None and in_a.source.doc_id == "jardins"
-    assert all(source.doc_id != "jardins" for source in (await bot.answer(QUESTION, GUILD_B)).sources)
-    assert all(source.doc_id != "jardins" for source in (await bot.answer(QUESTION, None)).sources)
+    assert all(source.doc_id != "jardins" for source in (await bot.answerer.answer(QUESTION, GUILD_B)).sources)
+    assert all(source.doc_id != "jardins" for source in (await bot.answerer.answer(QUESTION, None)).sources)
 
 
 async def test_listing_and_removing(storage: Storage, seed_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
@@ -77,7 +78,7 @@ async def test_listing_and_removing(storage: Storage, seed_engine: Engine, caplo
     listing = moderator(bot)
     await cog.documents_liste.callback(cog, listing)
     kwargs = sent_kwargs(listing.followup.send)
-    assert kwargs["ephemeral"] is True and isinstance(kwargs["view"], DocumentPager)
+    assert kwargs["ephemeral"] is True and isinstance(kwargs["view"], Pager)
     (stored,) = await storage.list_documents(GUILD_A)
     description = kwargs["embed"].description
     assert f"n° {stored.id}" in description and "Marché aux plantes de Montbrison" in description
@@ -90,14 +91,14 @@ async def test_listing_and_removing(storage: Storage, seed_engine: Engine, caplo
     wrong_server = moderator(bot, GUILD_B)
     await cog.documents_retirer.callback(cog, wrong_server, stored.id)
     assert reply(wrong_server) == messages.DOCUMENT_ABSENT.format(id=stored.id)
-    assert (await bot.answer(QUESTION, GUILD_A)).found
+    assert (await bot.answerer.answer(QUESTION, GUILD_A)).found
 
     removal = moderator(bot)
     with caplog.at_level(logging.INFO, logger="bot.chat.exts.admin"):
         await cog.documents_retirer.callback(cog, removal, stored.id)
     assert reply(removal) == messages.DOCUMENT_REMOVED.format(title="Marché aux plantes de Montbrison")
     assert f"documents du serveur 1 : 50 a retiré le document n° {stored.id}" in caplog.text
-    assert not (await bot.answer(QUESTION, GUILD_A)).found
+    assert not (await bot.answerer.answer(QUESTION, GUILD_A)).found
     assert await storage.list_documents(GUILD_A) == []
 
 
@@ -156,7 +157,7 @@ async def test_an_address_is_fetched_with_the_private_address_guard(storage: Sto
     cog = Admin(bot)
     page = make_document("exemple.fr-marche", MARKET.decode(), url="https://exemple.fr/marche", guess=True)
     fetch = mock.AsyncMock(return_value=page)
-    with mock.patch("bot.chat.exts.admin.fetch_document", fetch):
+    with mock.patch("bot.chat.exts.admin.documents.fetch_document", fetch):
         interaction = moderator(bot)
         await cog.documents_ajouter.callback(cog, interaction, None, "https://exemple.fr/marche")
     assert reply(interaction).startswith("1 document ajouté")
@@ -167,7 +168,7 @@ async def test_an_address_is_fetched_with_the_private_address_guard(storage: Sto
     assert stored.source == "https://exemple.fr/marche"
 
     refused = mock.AsyncMock(side_effect=IngestError("http://10.0.0.1/ : adresse privée refusée."))
-    with mock.patch("bot.chat.exts.admin.fetch_document", refused):
+    with mock.patch("bot.chat.exts.admin.documents.fetch_document", refused):
         interaction = moderator(bot)
         await cog.documents_ajouter.callback(cog, interaction, None, "http://10.0.0.1/")
     assert reply(interaction) == messages.DOCUMENT_REFUSED.format(reason="http://10.0.0.1/ : adresse privée refusée.")
@@ -177,10 +178,10 @@ async def test_an_address_is_fetched_with_the_private_address_guard(storage: Sto
 async def test_servers_with_documents_are_indexed_at_start(storage: Storage, caplog: pytest.LogCaptureFixture) -> None:
     await add_market(Admin(make_bot(storage)))
     bot = make_bot(storage)  # a restarted bot: nothing built yet
-    assert bot.guild_engines.loaded(GUILD_A) is None
+    assert bot.answerer.loaded(GUILD_A) is None
     await bot.index_guild_documents()
-    await eventually(lambda: bot.guild_engines.loaded(GUILD_A) is not None)
-    assert bot.guild_engines.loaded(GUILD_B) is None
+    await eventually(lambda: bot.answerer.loaded(GUILD_A) is not None)
+    assert bot.answerer.loaded(GUILD_B) is None
     await storage.close()
     with caplog.at_level(logging.WARNING, logger="bot.chat.bot"):
         await make_bot(storage).index_guild_documents()

@@ -12,6 +12,7 @@ from discord import app_commands
 from bot.chat.exts.ask import Ask
 from bot.chat.exts.feedback import FeedbackButton
 from bot.chat.messages import APOLOGY, DM_HINT, EMPTY_SLASH_QUESTION
+from bot.search.engine import EngineOptions
 from bot.storage import QueryRecord, Storage
 from tests.helpers import (
     BOT_USER_ID,
@@ -70,7 +71,7 @@ async def test_slash_question_defers_answers_with_buttons_and_logs(storage: Stor
 
 async def test_private_answers_when_the_server_asks_for_it(storage: Storage) -> None:
     bot = make_bot(storage)
-    await bot.update_guild_settings(1, ephemeral=True)
+    await bot.server_settings.update(1, ephemeral=True)
     interaction = make_interaction(bot, guild_id=1)
     await ask_slash(bot, interaction, "Qui dirige Alibaba ?")
     interaction.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
@@ -116,22 +117,37 @@ async def test_markup_only_questions_are_empty(storage: Storage) -> None:
 
 
 async def test_too_long_slash_question_is_refused_in_french(storage: Storage) -> None:
+    limit = EngineOptions().max_question_chars
     engine = FakeEngine()
     bot = make_bot(storage, engine)
+    option = Ask.question.to_dict(bot.tree)["options"][0]  # what Discord enforces
+    assert option["max_length"] == limit
     interaction = make_interaction(bot)
-    await ask_slash(bot, interaction, "Qui dirige Alibaba ? " * 60)  # 1,260 characters, past Discord's range
+    await ask_slash(
+        bot, interaction, "Qui dirige Alibaba ? " * 100
+    )  # 2,099 characters once trimmed: a client that bypassed it
     kwargs = sent_kwargs(interaction.response.send_message)
-    assert "trop longue" in kwargs["content"] and "1000 au plus" in kwargs["content"] and kwargs["ephemeral"] is True
+    assert "trop longue (2099 caractères, 2000 au plus)" in kwargs["content"] and kwargs["ephemeral"] is True
     assert engine.questions == [] and await storage.count_history(1) == 0
     interaction = make_interaction(bot)
-    await ask_slash(bot, interaction, "x" * 999 + "?")  # exactly the limit is fine
-    assert len(engine.questions) == 1
+    await ask_slash(bot, interaction, "x" * (limit - 1) + "?")  # exactly the limit is fine, and read whole
+    assert engine.questions == ["x" * (limit - 1) + "?"]
+
+
+async def test_too_long_mention_is_refused_as_the_slash_command_refuses_it(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    await allow(storage)
+    message = make_message(content=f"{BOT_MENTION} " + "Qui dirige Alibaba ? " * 100, mentions=[bot.user])
+    await on_message(bot, message)
+    assert "trop longue (2099 caractères, 2000 au plus)" in message.reply.call_args.args[0]
+    assert engine.questions == [] and await storage.count_history(1) == 0
 
 
 async def test_rate_limit_answers_privately_and_logs_nothing(storage: Storage) -> None:
     engine = FakeEngine()
     bot = make_bot(storage, engine)
-    await bot.update_guild_settings(1, rate_limit_count=2, rate_limit_seconds=60.0)
+    await bot.server_settings.update(1, rate_limit_count=2, rate_limit_seconds=60.0)
     user = make_member()
     for _ in range(2):
         await ask_slash(bot, make_interaction(bot, user=user), "Qui dirige Alibaba ?")
@@ -315,7 +331,7 @@ async def test_direct_message_gets_one_short_hint(storage: Storage) -> None:
 async def test_mention_answered_in_a_thread_when_the_server_wants_it(storage: Storage) -> None:
     bot = make_bot(storage)
     await allow(storage)
-    await bot.update_guild_settings(1, use_threads=True)
+    await bot.server_settings.update(1, use_threads=True)
     message = make_message(content=f"{BOT_MENTION} @everyone Qui dirige Alibaba ?", mentions=[bot.user])
     thread = mock.MagicMock(spec=discord.Thread)
     thread.send.return_value = mock.MagicMock(spec=discord.Message)
@@ -351,7 +367,7 @@ async def test_a_bare_mention_counts_against_the_rate_limit(storage: Storage) ->
     engine = FakeEngine()
     bot = make_bot(storage, engine)
     await allow(storage)
-    await bot.update_guild_settings(1, rate_limit_count=2)
+    await bot.server_settings.update(1, rate_limit_count=2)
     user = make_member()
     for _ in range(2):
         bare = make_message(content=f"{BOT_MENTION}  ", mentions=[bot.user], author=user)
@@ -368,7 +384,7 @@ async def test_mention_rate_limited_and_empty_mention(storage: Storage) -> None:
     engine = FakeEngine()
     bot = make_bot(storage, engine)
     await allow(storage)
-    await bot.update_guild_settings(1, rate_limit_count=2)  # the empty mention uses one
+    await bot.server_settings.update(1, rate_limit_count=2)  # the empty mention uses one
     user = make_member()
     empty = make_message(content=BOT_MENTION, mentions=[bot.user], author=user)
     await on_message(bot, empty)

@@ -14,9 +14,11 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.chat.bot import EXTENSIONS, RETENTION_INTERVAL_HOURS, SETTINGS_TTL_SECONDS, QABot
+from bot.chat.bot import EXTENSIONS, QABot
 from bot.chat.command_sync import STATE_FILE_NAME, CommandSync
 from bot.chat.replies import apologise
+from bot.chat.retention import RETENTION_INTERVAL_HOURS
+from bot.chat.server_settings import SETTINGS_TTL_SECONDS
 from bot.config import Settings
 from bot.storage import QueryRecord, Storage
 from tests.helpers import FakeEngine, make_bot, make_interaction
@@ -27,7 +29,7 @@ async def run_setup_hook(bot: QABot) -> tuple[mock.AsyncMock, mock.MagicMock]:
     sync = mock.AsyncMock(return_value=[])
     with (
         mock.patch.object(bot.tree, "sync", sync),
-        mock.patch.object(type(bot.retention_task), "start") as start,
+        mock.patch.object(type(bot.index_watch_task), "start") as start,
         mock.patch.object(bot, "add_dynamic_items", wraps=bot.add_dynamic_items) as add_dynamic_items,
     ):
         await bot.setup_hook()
@@ -131,7 +133,7 @@ async def test_retention_task_applies_each_servers_retention(storage: Storage, t
             QueryRecord("ancienne", "slash", True, 1.0, 1.0, 10, [], guild_id=guild_id, created_at=old)
         )
     await storage.update_guild_settings(2, retention_days=0)  # server 2 keeps everything
-    await bot.retention_task.coro(bot)
+    await bot.retention.run()
     assert await storage.count_history(1) == 0
     assert await storage.count_history(2) == 1
 
@@ -154,15 +156,15 @@ async def test_slow_or_unreadable_settings_give_the_defaults_once_without_cachin
         return await real(guild_id)
 
     with (
-        mock.patch("bot.chat.bot.SETTINGS_WAIT_SECONDS", 0.05),
+        mock.patch("bot.chat.server_settings.SETTINGS_WAIT_SECONDS", 0.05),
         mock.patch.object(storage, "read_guild_settings", slow),
     ):
-        assert (await bot.guild_settings(1)).ephemeral is False  # defaults: the question is still acknowledged
+        assert (await bot.server_settings.read(1)).ephemeral is False  # defaults: the question is still acknowledged
     with mock.patch.object(storage, "read_guild_settings", mock.AsyncMock(return_value=None)):
-        assert (await bot.guild_settings(1)).ephemeral is False  # unreadable database
-    assert (await bot.guild_settings(1)).ephemeral is True  # the real settings, once readable
+        assert (await bot.server_settings.read(1)).ephemeral is False  # unreadable database
+    assert (await bot.server_settings.read(1)).ephemeral is True  # the real settings, once readable
     with mock.patch.object(storage, "read_guild_settings", mock.AsyncMock(return_value=None)):
-        assert (await bot.guild_settings(1)).ephemeral is True  # now cached
+        assert (await bot.server_settings.read(1)).ephemeral is True  # now cached
 
 
 # -- shards and several processes on one database --
@@ -205,13 +207,13 @@ async def test_shards_connect_to_the_configured_gateway_address(
 async def test_a_server_setting_changed_by_another_process_applies_within_the_cache_time(storage: Storage) -> None:
     here, elsewhere = make_bot(storage), make_bot(storage)
     now = [0.0]
-    here.settings_cache.clock = lambda: now[0]
-    assert (await here.guild_settings(1)).ephemeral is False
-    await elsewhere.update_guild_settings(1, ephemeral=True)
+    here.server_settings.cache.clock = lambda: now[0]
+    assert (await here.server_settings.read(1)).ephemeral is False
+    await elsewhere.server_settings.update(1, ephemeral=True)
     now[0] = SETTINGS_TTL_SECONDS - 1
-    assert (await here.guild_settings(1)).ephemeral is False  # still cached
+    assert (await here.server_settings.read(1)).ephemeral is False  # still cached
     now[0] = SETTINGS_TTL_SECONDS
-    assert (await here.guild_settings(1)).ephemeral is True
+    assert (await here.server_settings.read(1)).ephemeral is True
 
 
 async def test_retention_runs_once_per_interval_among_processes_sharing_the_database(
@@ -225,14 +227,14 @@ async def test_retention_runs_once_per_interval_among_processes_sharing_the_data
         await storage.log_query(QueryRecord("ancienne", "slash", True, 1.0, 1.0, 10, [], guild_id=1, created_at=old))
 
     await log_old_question()
-    await first.retention_task.coro(first)
+    await first.retention.run()
     assert await storage.count_history(1) == 0
     await log_old_question()
-    await second.retention_task.coro(second)  # the other process checks within the interval: not its turn
+    await second.retention.run()  # the other process checks within the interval: not its turn
     assert await storage.count_history(1) == 1
     later = time.time() + RETENTION_INTERVAL_HOURS * 3600
-    second.retention.clock = lambda: later  # type: ignore[attr-defined]
-    await second.retention_task.coro(second)
+    second.retention.schedule.clock = lambda: later  # type: ignore[attr-defined]
+    await second.retention.run()
     assert await storage.count_history(1) == 0
 
 

@@ -218,6 +218,6 @@ def test_the_answer_is_in_bold_inside_the_first_quote() -> None:
 
 
 def test_small_talk_gets_the_introduction() -> None:
-    answer = make_answer("bonjour", found=False, intent="smalltalk")
-    embed = answer_embed(answer, "Bonjour ! Je connais 5 documents.")
+    answer = make_answer("bonjour", found=False, intent="smalltalk", sentences=["Bonjour ! Je connais 5 documents."])
+    embed = answer_embed(answer)
     assert embed.description == "Bonjour ! Je connais 5 documents." and not embed.fields

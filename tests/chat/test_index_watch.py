@@ -93,7 +93,7 @@ async def test_the_bot_swaps_to_the_index_another_process_saved(settings: Settin
     open_index(settings.corpus_path, INDEX_OPTIONS, index_dir(settings), rebuild=True)  # another process re-indexes
     assert await bot.index_watcher.check() is True
     assert bot.engine is not engine and bot.engine.document_count == engine.document_count + 1
-    answer = await bot.answer("Que vend la coopérative de Xiangtan sur internet ?")
+    answer = await bot.answerer.answer("Que vend la coopérative de Xiangtan sur internet ?")
     assert answer.found and "noix de lotus séchées" in " ".join(answer.sentences)
     swapped = bot.engine
     assert await bot.index_watcher.check() is False and bot.engine is swapped

@@ -402,7 +402,7 @@ def test_index_command_shows_progress_on_a_large_corpus(tmp_path: Path, capsys: 
             handle.write(json.dumps({"id": i, "title": f"Article {i}", "text": text}, ensure_ascii=False) + "\n")
     assert main(["index", "--corpus", str(big), "--database", str(tmp_path / "bot.sqlite3")]) == 0
     out, err = capsys.readouterr()
-    assert f"Indexation : {count} / {count} documents (100%)" in err
+    assert f"Indexation : {count} / {count} documents (100\u00a0%)" in err
     assert f"{count} documents" in out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,15 +12,15 @@ from tests.storage.factories import GUILD_A, GUILD_B
 
 
 async def test_guild_settings(store: Storage) -> None:
-    assert await store.get_guild_settings(GUILD_A) == GuildSettings(GUILD_A)
+    assert await store.read_guild_settings(GUILD_A) == GuildSettings(GUILD_A)
     updated = await store.update_guild_settings(GUILD_A, ephemeral=True, rate_limit_count=3)
     assert updated == GuildSettings(GUILD_A, ephemeral=True, rate_limit_count=3)
     updated = await store.update_guild_settings(GUILD_A, use_threads=True, rate_limit_seconds=30)
     assert updated == GuildSettings(GUILD_A, True, True, 3, 30.0, None)
-    assert await store.get_guild_settings(GUILD_A) == updated
+    assert await store.read_guild_settings(GUILD_A) == updated
     restored = await store.update_guild_settings(GUILD_A, rate_limit_count=None)
     assert restored.rate_limit_count is None
-    assert await store.get_guild_settings(GUILD_B) == GuildSettings(GUILD_B)
+    assert await store.read_guild_settings(GUILD_B) == GuildSettings(GUILD_B)
     with pytest.raises(ValueError, match="unknown"):
         await store.update_guild_settings(GUILD_A, colour="bleu")
     with pytest.raises(ValueError):
@@ -55,25 +54,20 @@ async def test_unreadable_database_falls_back_with_a_french_warning(
     await storage.close()
     with caplog.at_level(logging.WARNING, logger="bot.storage"):
         assert await storage.read_guild_settings(GUILD_A) is None
-        assert await storage.get_guild_settings(GUILD_A) == GuildSettings(GUILD_A)
         assert not await storage.is_channel_allowed(GUILD_A, 10)
     messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) == 3
+    assert len(messages) == 2
     assert messages[0].startswith(f"réglages du serveur {GUILD_A} illisibles (")
     assert messages[0].endswith("; réglages par défaut appliqués")
-    assert messages[2].startswith(f"salons autorisés du serveur {GUILD_A} illisibles (")
+    assert messages[1].startswith(f"salons autorisés du serveur {GUILD_A} illisibles (")
 
 
 async def test_settings_written_by_one_process_are_seen_by_another(backend: Backend) -> None:
-    """Processes sharing one database: a cache can ask which servers changed since its last look."""
+    """Processes sharing one database: what one writes, the other reads."""
     first, second = await backend.open(), await backend.open()
     try:
-        before = datetime.now(UTC)
-        assert await second.settings_changed_since(before) == []
         await first.update_guild_settings(GUILD_A, ephemeral=True)
-        assert (await second.get_guild_settings(GUILD_A)).ephemeral is True
-        assert await second.settings_changed_since(before) == [GUILD_A]
-        assert await second.settings_changed_since(datetime.now(UTC) + timedelta(seconds=1)) == []
+        assert (await second.read_guild_settings(GUILD_A)).ephemeral is True
     finally:
         await first.close()
         await second.close()

@@ -230,7 +230,7 @@ async def test_locked_database_does_not_raise(db_path: Path, caplog: pytest.LogC
         assert "locked" in caplog.text
         # Reads still work in WAL mode while another connection writes.
         assert await storage.count_history(GUILD_A) == 1
-        assert (await storage.get_guild_settings(GUILD_A)).ephemeral is False
+        assert (await storage.read_guild_settings(GUILD_A)).ephemeral is False
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()

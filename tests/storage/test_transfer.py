@@ -54,13 +54,13 @@ async def test_the_whole_log_is_copied_with_its_ids(
             assert await new.history(guild, limit=100) == await old.history(guild, limit=100)
             assert await new.export_csv(guild) == await old.export_csv(guild)
             assert await new.stats(guild, now=NOW) == await old.stats(guild, now=NOW)
-            assert await new.get_guild_settings(guild) == await old.get_guild_settings(guild)
+            assert await new.read_guild_settings(guild) == await old.read_guild_settings(guild)
             assert await new.list_channels(guild) == await old.list_channels(guild)
             assert await new.guild_documents(guild) == await old.guild_documents(guild)
             assert await new.list_documents(guild) == await old.list_documents(guild)
         for qid in kept:
             assert await new.get_query(qid) == await old.get_query(qid)  # questions without a server too
-        assert await new.get_guild_settings(GUILD_B) == GuildSettings(GUILD_B, True, True, 2, None, None)
+        assert await new.read_guild_settings(GUILD_B) == GuildSettings(GUILD_B, True, True, 2, None, None)
         # An old feedback button still votes on its question; new questions get ids never used before.
         assert await new.record_vote(2, GUILD_B, 9, 1)
         assert (await new.get_query(2)).upvotes == 2  # type: ignore[union-attr]

@@ -1,5 +1,6 @@
 """An answer in French words: source labels that never show a file name, confidence in words, the highlight,
-the article's date for "when" questions, the self-introduction."""
+the article's date for "when" questions, the self-introduction, percentages as French writes them, and the JSON
+answer beside the text one."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from typing import Any
 from bot.search.answer import Answer, Quote, Source
 from bot.text.answers import (
     NOT_FOUND,
+    answer_json,
     answer_text,
     confidence_label,
+    confidence_text,
     date_note,
     example_questions,
     introduction,
+    percent,
     source_line,
 )
 
@@ -86,3 +90,50 @@ def test_introduction_counts_documents_and_gives_examples() -> None:
     text = introduction(5, ["Un titre"], example_questions(["Alibaba", "Lu Zhenhong"]))
     assert "5 documents" in text and "- Un titre" in text
     assert "Que disent les documents sur Alibaba ?" in text and "Qui est Lu Zhenhong ?" in text
+
+
+def test_percentages_are_written_with_a_space_before_the_sign() -> None:
+    assert percent(0.873) == "87\u00a0%" and percent(1.0) == "100\u00a0%" and percent(0.0) == "0\u00a0%"
+    assert confidence_text(_answer("Texte.")) == "réponse sûre : 90\u00a0%"
+
+
+def test_the_json_answer_holds_every_documented_field_and_the_same_text() -> None:
+    answer = _answer("AliExpress a vu son trafic augmenter de 14% en Italie.", highlight="14%", latency_ms=12.5)
+    data = answer_json(answer)
+    assert list(data) == [
+        "question",
+        "intent",
+        "found",
+        "answer",
+        "highlight",
+        "confidence",
+        "confidence_label",
+        "latency_ms",
+        "sources",
+        "quotes",
+    ]
+    assert data["answer"] == answer_text(answer) and data["highlight"] == "14%"
+    assert (data["confidence"], data["confidence_label"], data["latency_ms"]) == (0.9, "réponse sûre", 12.5)
+    (source,) = data["sources"]
+    assert set(source) == {
+        "doc_id",
+        "file",
+        "title",
+        "label",
+        "publisher",
+        "published",
+        "url",
+        "link",
+        "score",
+        "passage",
+    }
+    assert source["label"] == "« AliExpress », La Tribune, 5 août 2020" and source["url"] == "https://exemple.fr/a"
+    (quote,) = data["quotes"]
+    assert quote["doc_id"] == "001" and quote["sentences"] == answer.quotes[0].sentences
+    assert quote["link"].startswith("https://exemple.fr/a#:~:text=AliExpress")
+
+
+def test_small_talk_reads_the_introduction_the_answerer_wrote() -> None:
+    answer = Answer("Bonjour", False, 0.0, sentences=["Bonjour ! Je connais 3 documents."], intent="smalltalk")
+    assert answer_text(answer) == "Bonjour ! Je connais 3 documents."
+    assert answer_json(answer)["answer"] == "Bonjour ! Je connais 3 documents."

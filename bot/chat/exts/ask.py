@@ -1,13 +1,13 @@
 """Asking the bot: the `/question` slash command and mentions in channels moderators allowed.
 
-Thin on purpose: check, defer, ask the engine off the event loop, render, reply, log, add the vote buttons.
+Thin on purpose: check, defer, ask the answerer (which runs the engine off the event loop), render, reply, log,
+add the vote buttons.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answering import EmptyQuestion
 from bot.chat.embeds import answer_embed, truncate
 from bot.chat.exts.feedback import feedback_view
 from bot.chat.markup import plain_text
@@ -25,21 +26,20 @@ from bot.chat.messages import (
     EMPTY_SLASH_QUESTION,
     QUESTION_COMMAND,
     QUESTION_OPTIONS,
-    question_too_long,
     rate_limited,
 )
 from bot.chat.replies import NO_MENTIONS, apologise, respond
 from bot.chat.shards import shard_label
 from bot.search.answer import Answer, QuestionError
+from bot.search.engine import EngineOptions
 from bot.storage import GuildSettings, QueryRecord
-from bot.text.answers import introduction_for
 
 if TYPE_CHECKING:
     from bot.chat.bot import QABot
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000
+MAX_QUESTION_CHARS = EngineOptions().max_question_chars  # the slash option's bound, the engine's limit
 DM_HINT_EVERY_SECONDS = 60.0
 RATE_NOTICE_SECONDS = 20.0  # a rate-limit notice that could not go by direct message is deleted after this
 THREAD_NAME_LIMIT = 100
@@ -80,67 +80,34 @@ class Ask(commands.Cog):
         """Everything between reading a question and replying, the same for `/question` and mentions.
 
         Reads the server's settings and counts the question against the rate limit, an empty one too
-        (then refused with `if_empty`: a bare mention must not make the bot talk for free). Once the
-        question is let through, awaits `accepted` (where `/question` defers, per the server's privacy
-        setting) and asks the engine; `deliver` then sends and logs the answer. The engine reads `typed`
-        without Discord markup (mentions, emoji, timestamps); the log keeps `typed`. An engine failure
-        is logged with its error, then re-raised.
+        (then refused with `if_empty`: a bare mention must not make the bot talk for free; one over the
+        engine's length limit is refused too). Once the question is let through, awaits `accepted` (where
+        `/question` defers, per the server's privacy setting) and asks the answerer; `deliver` then sends
+        and logs the answer. The answerer reads `typed` without Discord markup (mentions, emoji,
+        timestamps); the log keeps `typed`. A failure is logged with its error, then re-raised.
         """
-        settings = await self.bot.guild_settings(guild_id)
-        wait = self.bot.rate_limit(settings, user_id)
+        settings = await self.bot.server_settings.read(guild_id)
+        wait = self.bot.question_limit.hit(settings, user_id)
         if wait:
             return Asked(settings, refusal=rate_limited(wait), rate_limited=True)
-        question = plain_text(typed)
-        if not question:
-            return Asked(settings, refusal=if_empty)
-        await accepted(settings)
         try:
-            answer, record = await self.answer_question(
-                question, typed=typed, origin=origin, guild_id=guild_id, channel_id=channel_id, user_id=user_id
-            )
+            question = self.bot.answerer.check(plain_text(typed))
+        except EmptyQuestion:
+            return Asked(settings, refusal=if_empty)
         except QuestionError as exc:
             return Asked(settings, refusal=str(exc))
-        return Asked(settings, answer=answer, record=record)
-
-    async def answer_question(
-        self,
-        question: str,
-        *,
-        typed: str,
-        origin: str,
-        guild_id: int | None,
-        channel_id: int | None,
-        user_id: int,
-    ) -> tuple[Answer, QueryRecord]:
-        """Answer `question`, with the log record of it as `typed`; an engine failure is logged, then re-raised.
-
-        The recorded latency is the bot's own work (engine and thread hop), not Discord's round trips
-        nor the wait for the database. QuestionError (blank question) propagates without logging.
-        """
+        await accepted(settings)
         where = {"guild_id": guild_id, "channel_id": channel_id, "user_id": user_id}
-        started = time.perf_counter()
         try:
-            answer = await self.bot.answer(question, guild_id)
-        except QuestionError:
-            raise
+            answer = await self.bot.answerer.answer(question, guild_id)
+        except QuestionError as exc:
+            return Asked(settings, refusal=str(exc))
         except Exception as exc:
-            await self.bot.storage.log_query(
-                QueryRecord(
-                    question=typed,
-                    origin=origin,
-                    found=False,
-                    confidence=0.0,
-                    latency_ms=(time.perf_counter() - started) * 1000,
-                    answer_chars=0,
-                    sources=[],
-                    error=truncate(f"{type(exc).__name__}: {exc}", 500),
-                    **where,
-                )
-            )
+            error = truncate(f"{type(exc).__name__}: {exc}", 500)
+            await self.bot.storage.log_query(QueryRecord(typed, origin, False, 0.0, 0.0, 0, [], error=error, **where))
             raise
-        latency_ms = (time.perf_counter() - started) * 1000
-        record = QueryRecord.from_answer(answer, origin=origin, latency_ms=latency_ms, **where)
-        return answer, replace(record, question=typed)
+        record = replace(QueryRecord.from_answer(answer, origin=origin, **where), question=typed)
+        return Asked(settings, answer=answer, record=record)
 
     async def deliver(self, asked: Asked, send: Callable[[discord.Embed], Awaitable[discord.Message]]) -> None:
         """Send the answer with `send`, then log it, then add the vote buttons to the sent message.
@@ -153,7 +120,7 @@ class Ask(commands.Cog):
         """
         assert asked.answer is not None and asked.record is not None
         try:
-            sent = await send(answer_embed(asked.answer, self._introduction(asked.answer)))
+            sent = await send(answer_embed(asked.answer))
         except Exception as exc:
             error = truncate(f"réponse non délivrée : {type(exc).__name__}: {exc}", 500)
             await self.bot.storage.log_query(replace(asked.record, error=error))
@@ -166,10 +133,6 @@ class Ask(commands.Cog):
         except discord.HTTPException:
             log.warning("could not add the vote buttons to message %s", sent.id, exc_info=True)
 
-    def _introduction(self, answer: Answer) -> str | None:
-        """The bot's self-introduction, for small talk ("bonjour", "que sais-tu faire ?")."""
-        return introduction_for(self.bot.engine.overview()) if answer.intent == "smalltalk" else None
-
     # -- slash command --
 
     @app_commands.command(name="question", description=QUESTION_COMMAND)
@@ -177,10 +140,8 @@ class Ask(commands.Cog):
     async def question(
         self, interaction: discord.Interaction, texte: app_commands.Range[str, 1, MAX_QUESTION_CHARS]
     ) -> None:
-        """Answer in an embed with vote buttons; public or private per the server's setting."""
-        if len(texte) > MAX_QUESTION_CHARS:  # Discord enforces the option's range too, but clients can be bypassed
-            await respond(interaction, question_too_long(len(texte), MAX_QUESTION_CHARS))
-            return
+        """Answer in an embed with vote buttons; public or private per the server's setting. Discord keeps the
+        question within the engine's length limit; a client that bypassed it is refused by the answerer's check."""
 
         async def defer(settings: GuildSettings) -> None:
             await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
@@ -243,7 +204,7 @@ class Ask(commands.Cog):
 
     async def _direct_message(self, message: discord.Message) -> None:
         # One hint per user and minute, so a chatty user does not get a wall of identical replies.
-        if self.bot.rate_limiter.hit(("dm", message.author.id), 1, DM_HINT_EVERY_SECONDS):
+        if self.bot.question_limit.limiter.hit(("dm", message.author.id), 1, DM_HINT_EVERY_SECONDS):
             return
         try:
             await message.channel.send(DM_HINT, allowed_mentions=NO_MENTIONS)
@@ -262,7 +223,7 @@ class Ask(commands.Cog):
     async def _answer_mention(self, message: discord.Message) -> None:
         assert message.guild is not None and self.bot.user is not None
         asked = await self.ask(
-            self._strip_mention(message.content)[:MAX_QUESTION_CHARS],
+            self._strip_mention(message.content),
             origin="mention",
             guild_id=message.guild.id,
             channel_id=message.channel.id,

@@ -19,7 +19,7 @@ from bot.chat.messages import (
     NOT_YOURS,
     forgotten,
 )
-from bot.chat.replies import NO_MENTIONS, ApologeticView, respond
+from bot.chat.replies import NO_MENTIONS, OwnerView, respond
 from bot.storage import Storage
 
 if TYPE_CHECKING:
@@ -30,21 +30,14 @@ log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT_SECONDS = 120.0
 
 
-class ForgetConfirmation(ApologeticView):
-    """Confirm / cancel buttons; only the member who asked can press them, once."""
+class ForgetConfirmation(OwnerView):
+    """Confirm / cancel buttons; only the member who asked can press them, on that server, once."""
 
     def __init__(self, storage: Storage, *, user_id: int, guild_id: int) -> None:
-        super().__init__(timeout=CONFIRM_TIMEOUT_SECONDS)
+        super().__init__(owner_id=user_id, guild_id=guild_id, not_yours=NOT_YOURS, timeout=CONFIRM_TIMEOUT_SECONDS)
         self.storage = storage
         self.user_id = user_id
-        self.guild_id = guild_id
         self.result: tuple[int, int] | None = None
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        if interaction.user.id != self.user_id or interaction.guild_id != self.guild_id:
-            await respond(interaction, NOT_YOURS)
-            return False
-        return True
 
     @discord.ui.button(label=CONFIRM_LABEL, style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:

@@ -1,4 +1,5 @@
-"""A server's own engine: built from its documents on first use and on change, asked beside the shared one, and
+"""The one way every front door answers: the question checked once, small talk introduced, the latency measured,
+and a server's own engine built from its documents on first use and on change, asked beside the shared one, and
 never for direct messages or other servers."""
 
 from __future__ import annotations
@@ -8,10 +9,10 @@ import logging
 
 import pytest
 
+from bot.answering import Answerer, EmptyQuestion, QuestionTooLong, better
 from bot.search.answer import Answer
-from bot.search.corpus import Document, make_document
-from bot.search.engine import Engine
-from bot.search.guild_engines import GuildEngines, better
+from bot.search.corpus import Corpus, Document, make_document
+from bot.search.engine import Engine, EngineOptions
 
 GUILD_A, GUILD_B = 111, 222
 QUESTION = "Combien d'exposants au marché aux plantes de Montbrison ?"
@@ -57,31 +58,31 @@ def test_the_better_answer_is_kept() -> None:
 async def test_only_that_server_is_answered_from_its_documents(seed_engine: Engine) -> None:
     assert MARKET is not None
     library = Library({GUILD_A: [MARKET]})
-    engines = GuildEngines(library.load)
-    in_a = await engines.answer(seed_engine, QUESTION, GUILD_A)
+    engines = Answerer(seed_engine, library.load)
+    in_a = await engines.answer(QUESTION, GUILD_A)
     assert in_a.found and in_a.source is not None and in_a.source.doc_id == "jardins"
     assert "Montbrison" in " ".join(in_a.sentences)
-    in_b = await engines.answer(seed_engine, QUESTION, GUILD_B)
+    in_b = await engines.answer(QUESTION, GUILD_B)
     assert all(source.doc_id != "jardins" for source in in_b.sources)
-    in_dm = await engines.answer(seed_engine, QUESTION, None)
+    in_dm = await engines.answer(QUESTION, None)
     assert all(source.doc_id != "jardins" for source in in_dm.sources)
     assert library.reads == [GUILD_A, GUILD_B]  # read once per server, never for a direct message
-    await engines.answer(seed_engine, QUESTION, GUILD_A)
+    await engines.answer(QUESTION, GUILD_A)
     assert library.reads == [GUILD_A, GUILD_B]
 
 
 async def test_a_rebuild_follows_the_documents(seed_engine: Engine) -> None:
     assert MARKET is not None
     library = Library({})
-    engines = GuildEngines(library.load)
-    assert not (await engines.answer(seed_engine, QUESTION, GUILD_A)).found
+    engines = Answerer(seed_engine, library.load)
+    assert not (await engines.answer(QUESTION, GUILD_A)).found
     library.documents[GUILD_A] = [MARKET]
     engine = await engines.refresh(GUILD_A)
     assert engine is not None and engine.document_count == 1 and engines.loaded(GUILD_A) is engine
-    assert (await engines.answer(seed_engine, QUESTION, GUILD_A)).found
+    assert (await engines.answer(QUESTION, GUILD_A)).found
     library.documents[GUILD_A] = []
     assert await engines.rebuild(GUILD_A) is None
-    assert not (await engines.answer(seed_engine, QUESTION, GUILD_A)).found
+    assert not (await engines.answer(QUESTION, GUILD_A)).found
 
 
 async def test_unreadable_documents_leave_the_shared_corpus_answering(
@@ -90,14 +91,14 @@ async def test_unreadable_documents_leave_the_shared_corpus_answering(
     assert MARKET is not None
     library = Library({GUILD_A: [MARKET]})
     library.broken = True
-    engines = GuildEngines(library.load)
-    with caplog.at_level(logging.WARNING, logger="bot.search.guild_engines"):
-        shared = await engines.answer(seed_engine, QUESTION, GUILD_A)
+    engines = Answerer(seed_engine, library.load)
+    with caplog.at_level(logging.WARNING, logger="bot.answering"):
+        shared = await engines.answer(QUESTION, GUILD_A)
     assert not shared.found and "documents du serveur 111 illisibles" in caplog.text
     library.broken = False
-    assert (await engines.answer(seed_engine, QUESTION, GUILD_A)).found  # read again at the next question
+    assert (await engines.answer(QUESTION, GUILD_A)).found  # read again at the next question
     library.broken = True
-    with caplog.at_level(logging.ERROR, logger="bot.search.guild_engines"):
+    with caplog.at_level(logging.ERROR, logger="bot.answering"):
         with pytest.raises(OSError):
             await engines.refresh(GUILD_A)
         await asyncio.sleep(0)  # the done callback logs
@@ -105,4 +106,47 @@ async def test_unreadable_documents_leave_the_shared_corpus_answering(
     assert engines.loaded(GUILD_A) is None  # dropped: it may hold a document just removed
     library.broken = False
     library.documents[GUILD_A] = []
-    assert not (await engines.answer(seed_engine, QUESTION, GUILD_A)).found  # the next question reads them again
+    assert not (await engines.answer(QUESTION, GUILD_A)).found  # the next question reads them again
+
+
+async def test_small_talk_is_answered_with_the_introduction(seed_engine: Engine) -> None:
+    answerer = Answerer(seed_engine)
+    answer = await answerer.answer("Bonjour !")
+    assert answer.intent == "smalltalk" and not answer.found
+    assert answer.sentences[0].startswith("Bonjour ! Je réponds à vos questions")
+    assert f"Je connais {seed_engine.document_count} documents" in answer.sentences[0]
+    assert answer.latency_ms > 0
+
+
+async def test_the_latency_covers_the_whole_answer(seed_engine: Engine) -> None:
+    answer = await Answerer(seed_engine).answer(QUESTION)
+    assert answer.latency_ms > 0 and answer.question == QUESTION
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?!", "… « » 🙂"])
+async def test_a_question_without_words_is_refused_once_in_french(seed_engine: Engine, question: str) -> None:
+    answerer = Answerer(seed_engine)
+    with pytest.raises(EmptyQuestion, match="La question est vide"):
+        answerer.check(question)
+    with pytest.raises(EmptyQuestion):
+        await answerer.answer(question)
+
+
+async def test_a_question_over_the_engines_limit_is_refused_not_cut(seed_engine: Engine) -> None:
+    answerer = Answerer(seed_engine, options=EngineOptions(max_question_chars=40))
+    assert answerer.check("x" * 40) == "x" * 40
+    with pytest.raises(QuestionTooLong, match=r"trop longue \(41 caractères, 40 au plus\)"):
+        await answerer.answer("x" * 41)
+    assert Answerer(seed_engine).options.max_question_chars == EngineOptions().max_question_chars
+
+
+async def test_a_swap_puts_the_new_engine_and_its_introduction_in_service(seed_engine: Engine) -> None:
+    assert MARKET is not None
+    answerer = Answerer(seed_engine)
+    before = (await answerer.answer("Bonjour")).sentences[0]
+    small = Engine.build(Corpus([MARKET], source="petit"), workers=1)
+    answerer.swap(small, "corpus réindexé")
+    assert answerer.engine is small
+    after = (await answerer.answer("Bonjour")).sentences[0]
+    assert after != before and "Je connais 1 document" in after
+    assert (await answerer.answer(QUESTION)).found
