@@ -47,7 +47,8 @@ def predict(model: tuple[np.ndarray, np.ndarray, np.ndarray], features: np.ndarr
     return 1 / (1 + np.exp(-(np.c_[np.ones(len(features)), (features - means) / scales] @ w)))
 
 
-def _fold(doc_title: str | None) -> int:
+def article_fold(doc_title: str | None) -> int:
+    """The half (0 or 1) an article's questions fall in for the two-fold cross-validation, by a hash of its title."""
     return hashlib.sha256(("fold:" + (doc_title or "")).encode()).digest()[0] % 2
 
 
@@ -74,7 +75,7 @@ def main() -> None:
         labels.append(float(right))
         answerable.append(inside)
         first.append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
-        folds.append(_fold(titles[gold]))
+        folds.append(article_fold(titles[gold]))
     x, y = np.array(rows), np.array(labels)
     inside, firsts, fold = np.array(answerable), np.array(first), np.array(folds)
 

