@@ -1,9 +1,9 @@
 """How the command line and the bot get their engine from the settings.
 
 The engine is wired here: its answer options come from the settings, its corpus (read by `bot.ingest.corpus`,
-HTML and PDF files included) and index from the saved index beside the database (`open_corpus`) or a fresh
-build. A re-indexing while the bot serves is built in a child process, so the Discord event loop never waits
-on it, and the bot only loads the finished file.
+HTML and PDF files included) and index from the saved index beside the database or a fresh build
+(`bot.search.index_file.open_index`). A re-indexing while the bot serves is built in a child process, so the
+Discord event loop never waits on it, and the bot only loads the finished file.
 """
 
 from __future__ import annotations
@@ -17,20 +17,17 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.ingest.corpus import CorpusSource
-from bot.search.corpus import Corpus
 from bot.search.engine import Engine, EngineOptions
-from bot.search.index import CorpusIndex, IndexOptions, Progress, build_index
+from bot.search.index import IndexOptions, Progress, build_index
 from bot.search.index_file import (
     IndexFileError,
-    IndexWriteError,
-    MissingIndexError,
     Warn,
     index_file,
     index_key,
     load_index,
+    open_index,
     save_index,
 )
-from bot.search.oserrors import french_os_error
 from bot.search.workers import spawn_pool
 
 log = logging.getLogger(__name__)
@@ -60,50 +57,10 @@ def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress 
     """The settings' corpus, from its persisted index when current (blocking; raises CorpusError).
 
     What loading the corpus left out (see `Corpus.warnings`) goes to `warn`, else to the log."""
-    corpus, index = open_corpus(corpus_source(settings), index_dir(settings), warn, progress)
+    corpus, index = open_index(corpus_source(settings), INDEX_OPTIONS, index_dir(settings), warn, progress)
     for message in corpus.warnings:
         (warn or log.warning)(f"corpus {settings.corpus_path} : {message}")
     return Engine(corpus, index, engine_options(settings))
-
-
-def open_corpus(
-    source: CorpusSource,
-    folder: Path | None,
-    warn: Warn | None = None,
-    progress: Progress | None = None,
-    workers: int | None = None,
-    *,
-    rebuild: bool = False,
-    must_save: bool = False,
-) -> tuple[Corpus, CorpusIndex]:
-    """A corpus and its index: the index saved in `folder` when current (and not `rebuild`), else built from the
-    corpus and saved there (kept in memory only when `folder` is None).
-
-    A stale or damaged index is rebuilt with a warning; an index that cannot be saved (read-only directory, full
-    disk) is only warned about, the index in memory serving all the same, unless `must_save` (then
-    IndexWriteError). Raises CorpusError when the corpus itself cannot be read.
-    """
-    warn = log.warning if warn is None else warn
-    path = None if folder is None else index_file(folder, source.path)
-    if path is not None and not rebuild:
-        try:
-            return load_index(path, index_key(source.fingerprint(), INDEX_OPTIONS))
-        except MissingIndexError:
-            pass
-        except IndexFileError as exc:
-            warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
-    corpus = source.load(workers)
-    index = build_index(corpus.documents, INDEX_OPTIONS, progress=progress, workers=workers)
-    if path is None:
-        return corpus, index
-    try:
-        save_index(corpus, index, path, index_key(corpus.fingerprint, INDEX_OPTIONS))
-    except OSError as exc:
-        reason = french_os_error(exc)
-        if must_save:
-            raise IndexWriteError(f"l'index {path} n'a pas pu être écrit ({reason})") from None
-        warn(f"Index non enregistré dans {path} ({reason}) : il sera reconstruit au prochain démarrage.")
-    return corpus, index
 
 
 def reindex(source: CorpusSource, options: EngineOptions, folder: Path) -> Engine:
@@ -122,7 +79,7 @@ def reindex(source: CorpusSource, options: EngineOptions, folder: Path) -> Engin
         with _polite():
             return Engine(*load_index(path, key), options)
     log.warning("index not saved by the child process: building it in the bot process")
-    return Engine(*open_corpus(source, None), options)
+    return Engine(*open_index(source, INDEX_OPTIONS, None), options)
 
 
 def saved_engine(source: CorpusSource, options: EngineOptions, folder: Path, *, unless: str) -> Engine | None:

@@ -14,13 +14,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bot.answering import Answerer
-from bot.app import corpus_source, engine_for, engine_options, index_dir, open_corpus
+from bot.app import INDEX_OPTIONS, corpus_source, engine_for, engine_options, index_dir
 from bot.config import SETTINGS, ConfigError, Setting, Settings, load_settings
 from bot.evaluation import run_eval
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
-from bot.search.index_file import IndexWriteError, index_file
+from bot.search.index_file import IndexWriteError, index_file, open_index
 from bot.storage import QueryRecord, Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS
 from bot.storage.database_url import parse_database_url
@@ -154,8 +154,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
     folder = index_dir(settings)
     started = time.perf_counter()
     try:
-        corpus, index = open_corpus(
-            corpus_source(settings), folder, _warn, _progress, rebuild=args.force, must_save=True
+        corpus, index = open_index(
+            corpus_source(settings), INDEX_OPTIONS, folder, _warn, _progress, rebuild=args.force, must_save=True
         )
     except IndexWriteError as exc:
         print(f"Erreur : {exc}.", file=sys.stderr)

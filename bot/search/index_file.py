@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -29,7 +30,6 @@ from bot.search.analysis import ANALYZER_VERSION
 from bot.search.bm25 import BM25Index
 from bot.search.corpus import Corpus, Document
 from bot.search.index import ARRAYS, FIELDS, CorpusIndex, IndexOptions, Progress, build_index
-from bot.search.loader import corpus_fingerprint, load_corpus
 from bot.search.oserrors import french_os_error
 from bot.search.passages import Passage
 
@@ -282,8 +282,19 @@ def _within(ids: np.ndarray, size: int) -> bool:
     return len(ids) == 0 or 0 <= int(ids.min()) <= int(ids.max()) < size
 
 
+class CorpusReader(Protocol):
+    """Where a corpus is and how to read it: its files' fingerprint (what a saved index is keyed by) and its
+    documents. `bot.ingest.corpus.CorpusSource` is the one the bot uses."""
+
+    path: Path
+
+    def fingerprint(self) -> str: ...
+
+    def load(self, workers: int | None = None) -> Corpus: ...
+
+
 def open_index(
-    corpus_path: Path,
+    source: CorpusReader,
     options: IndexOptions,
     index_dir: Path | None,
     warn: Warn | None = None,
@@ -293,27 +304,26 @@ def open_index(
     rebuild: bool = False,
     must_save: bool = False,
 ) -> tuple[Corpus, CorpusIndex]:
-    """A corpus and its index: the persisted index when current (and not `rebuild`), else built from the
-    corpus and saved.
+    """A corpus and its index: the index saved in `index_dir` when current (and not `rebuild`), else built from the
+    corpus and saved there (kept in memory only when `index_dir` is None).
 
     A stale or damaged index is rebuilt with a warning; an index that cannot be saved (read-only
     directory, full disk) is only warned about, the index in memory serving all the same, unless
     `must_save` (then IndexWriteError). Raises CorpusError when the corpus itself cannot be read.
     """
     warn = log.warning if warn is None else warn
-    if index_dir is None:
-        corpus = load_corpus(corpus_path, workers)
-        return corpus, build_index(corpus.documents, options, progress=progress, workers=workers)
-    path = index_file(index_dir, corpus_path)
-    if not rebuild:
+    path = None if index_dir is None else index_file(index_dir, source.path)
+    if path is not None and not rebuild:
         try:
-            return load_index(path, index_key(corpus_fingerprint(corpus_path), options))
+            return load_index(path, index_key(source.fingerprint(), options))
         except MissingIndexError:
             pass
         except IndexFileError as exc:
             warn(f"Index {path} inutilisable ({exc}) : reconstruction à partir du corpus.")
-    corpus = load_corpus(corpus_path, workers)
+    corpus = source.load(workers)
     index = build_index(corpus.documents, options, progress=progress, workers=workers)
+    if path is None:
+        return corpus, index
     try:
         save_index(corpus, index, path, index_key(corpus.fingerprint, options))
     except OSError as exc:

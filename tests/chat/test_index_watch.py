@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import INDEX_OPTIONS, engine_for, index_dir
+from bot.app import INDEX_OPTIONS, corpus_source, engine_for, index_dir
 from bot.chat.index_watch import IndexWatcher, file_stamp
 from bot.chat.reindexing import ReindexInProgress
 from bot.config import Settings
@@ -90,7 +90,7 @@ async def test_the_bot_swaps_to_the_index_another_process_saved(settings: Settin
     assert await bot.index_watcher.check() is True and bot.engine is engine  # its own index: nothing to load
 
     (settings.corpus_path / "005_lotus.txt").write_text(LOTUS, encoding="utf-8")
-    open_index(settings.corpus_path, INDEX_OPTIONS, index_dir(settings), rebuild=True)  # another process re-indexes
+    open_index(corpus_source(settings), INDEX_OPTIONS, index_dir(settings), rebuild=True)  # another process re-indexes
     assert await bot.index_watcher.check() is True
     assert bot.engine is not engine and bot.engine.document_count == engine.document_count + 1
     answer = await bot.answerer.answer("Que vend la coopérative de Xiangtan sur internet ?")
@@ -121,7 +121,7 @@ async def test_the_watch_waits_while_this_process_reindexes(
     engine = engine_for(settings)
     bot = make_bot(storage, engine, settings=settings)
     (settings.corpus_path / "005_lotus.txt").write_text(LOTUS, encoding="utf-8")
-    open_index(settings.corpus_path, INDEX_OPTIONS, index_dir(settings), rebuild=True)
+    open_index(corpus_source(settings), INDEX_OPTIONS, index_dir(settings), rebuild=True)
     release = threading.Event()
     rebuilding = asyncio.create_task(bot.reindexer.run(lambda: release.wait(5)))  # a rebuild of this process
     await eventually(lambda: bot.reindexer.running)

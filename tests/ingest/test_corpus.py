@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_corpus
+from bot.app import INDEX_OPTIONS
 from bot.cli import main
 from bot.ingest.corpus import CorpusSource
 from bot.ingest.files import documents_from_file
 from bot.ingest.limits import DocumentLimits
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
+from bot.search.index_file import open_index
 from bot.search.loader import load_corpus
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ingest"
@@ -147,8 +148,8 @@ def test_a_saved_index_is_not_reused_for_other_field_names(tmp_path: Path) -> No
     records = [{**record, "summary_text": record["summary"]} for record in ORANGESUM]
     path = _jsonl(tmp_path / "orangesum.jsonl", records)
     folder = tmp_path / "index"
-    articles, _ = open_corpus(CorpusSource(path, text_field="article"), folder, must_save=True)
-    summaries, _ = open_corpus(CorpusSource(path, text_field="summary_text"), folder, must_save=True)
+    articles, _ = open_index(CorpusSource(path, text_field="article"), INDEX_OPTIONS, folder, must_save=True)
+    summaries, _ = open_index(CorpusSource(path, text_field="summary_text"), INDEX_OPTIONS, folder, must_save=True)
     assert "onze semaines" in articles.documents[0].text
     assert summaries.documents[0].text == "Un phare breton a changé de couleurs."
 

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from bot.cli import main
+from bot.ingest.corpus import CorpusSource
 from bot.search import index_file as store
 from bot.search.corpus import CorpusError, make_document
 from bot.search.engine import Engine
@@ -57,7 +58,7 @@ class Warnings(list[str]):
 
 def _open(corpus: Path, folder: Path, options: IndexOptions = OPTIONS) -> tuple[Engine, Warnings]:
     warnings = Warnings()
-    return Engine(*open_index(corpus, options, folder, warnings)), warnings
+    return Engine(*open_index(CorpusSource(corpus), options, folder, warnings)), warnings
 
 
 def _save(engine: Engine, path: Path) -> str:
@@ -85,10 +86,10 @@ def test_current_index_is_loaded_without_reading_the_corpus(
     built, warnings = _open(corpus, tmp_path / "index")
     assert index_file(tmp_path / "index", corpus).exists() and not warnings
 
-    def no_parsing(path: object) -> None:
+    def no_parsing(self: CorpusSource, workers: int | None = None) -> None:
         raise AssertionError("the corpus was parsed again")
 
-    monkeypatch.setattr(store, "load_corpus", no_parsing)
+    monkeypatch.setattr(CorpusSource, "load", no_parsing)
     loaded, warnings = _open(corpus, tmp_path / "index")
     assert not warnings
     same_answers(built, loaded)
