@@ -59,6 +59,7 @@ class Settings:
     documents_max_count: int = DocumentLimits.max_documents
     documents_max_text_bytes: int = DocumentLimits.max_text_bytes
     documents_fetch_timeout: float = DocumentLimits.fetch_timeout
+    documents_parse_seconds: float = DocumentLimits.parse_seconds
     documents_allow_private_addresses: bool = False  # see bot.ingest.web.fetch_document for why it stays off
     # Discord shards this process runs: None for Discord's recommended count, all in this process;
     # `shard_count` alone runs every shard of that count here.
@@ -72,6 +73,7 @@ class Settings:
             max_documents=self.documents_max_count,
             max_text_bytes=self.documents_max_text_bytes,
             fetch_timeout=self.documents_fetch_timeout,
+            parse_seconds=self.documents_parse_seconds,
         )
 
     @property
@@ -243,6 +245,7 @@ TOML_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "documents.max_documents": ("documents_max_count", _int_between(1, 100_000)),
     "documents.max_text_mb": ("documents_max_text_bytes", _megabytes(1, 1000)),
     "documents.fetch_timeout_seconds": ("documents_fetch_timeout", _number_between(1.0, 60.0)),
+    "documents.parse_seconds": ("documents_parse_seconds", _number_between(1.0, 600.0)),
     "documents.allow_private_addresses": ("documents_allow_private_addresses", _boolean),
     "discord.shards": ("shard_ids", _shard_ids),
     "discord.shard_count": ("shard_count", _shard_count),
@@ -263,6 +266,7 @@ ENV_VARIABLES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "BOT_DOCUMENTS_MAX_DOCUMENTS": TOML_KEYS["documents.max_documents"],
     "BOT_DOCUMENTS_MAX_TEXT_MB": TOML_KEYS["documents.max_text_mb"],
     "BOT_DOCUMENTS_FETCH_TIMEOUT": TOML_KEYS["documents.fetch_timeout_seconds"],
+    "BOT_DOCUMENTS_PARSE_SECONDS": TOML_KEYS["documents.parse_seconds"],
     "BOT_DOCUMENTS_ALLOW_PRIVATE_ADDRESSES": TOML_KEYS["documents.allow_private_addresses"],
     "DISCORD_TOKEN": ("discord_token", _token),
     "DISCORD_DEV_GUILD_ID": ("dev_guild_id", _snowflake),

@@ -1,0 +1,49 @@
+"""Files built to make a parser work for a long time while staying small: for the tests and `bench/hostile.py`."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+_TEXT_LINE = b"BT /F1 12 Tf 72 720 Td (Les pages disent toutes la meme chose) Tj ET\n"
+
+
+def shared_stream_pdf(pages: int, stream_bytes: int, *, distinct: int = 1) -> bytes:
+    """A PDF of `pages` pages whose text is drawn by `distinct` content streams of `stream_bytes` each (compressed,
+    so the file stays small), every page pointing to one of them."""
+    writer = PdfWriter()
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    streams = []
+    for number in range(distinct):
+        stream = StreamObject()
+        stream._data = zlib.compress(f"% {number}\n".encode() + _TEXT_LINE * (stream_bytes // len(_TEXT_LINE)))
+        stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+        streams.append(writer._add_object(stream))
+    for number in range(pages):
+        page = writer.add_blank_page(612, 792)
+        page[NameObject("/Contents")] = streams[number % distinct]
+        page[NameObject("/Resources")] = resources
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def table_html(cells: int, *, columns: int = 8) -> bytes:
+    """An HTML article holding one table of `cells` cells."""
+    row = "<tr>" + "<td>cellule</td>" * columns + "</tr>\n"
+    rows = row * (cells // columns)
+    return (
+        "<html><head><title>Tableau</title></head><body><article><h1>Un très grand tableau</h1>"
+        "<p>Ce tableau recense les ventes de théières du Yunnan, marché par marché, depuis dix ans.</p>"
+        f"<table>{rows}</table></article></body></html>"
+    ).encode()
