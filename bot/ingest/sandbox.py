@@ -179,12 +179,12 @@ def _child(parent: int, memory_bytes: int) -> None:
     import resource
 
     _die_with_parent(parent)
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     os.nice(NICENESS)
     kind, *args = pickle.loads(sys.stdin.buffer.read())
     from bot.ingest.files import documents_from_file
     from bot.ingest.web import page_document
 
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))  # the parsers loaded, the file is next
     out = sys.stdout.buffer
     out.write(_READY)
     out.flush()

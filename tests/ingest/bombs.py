@@ -1,9 +1,12 @@
-"""Files built to make a parser work for a long time while staying small: for the tests and `bench/hostile.py`."""
+"""Files built to make a parser work for a long time while staying small, for the tests and `bench/hostile.py`, and
+how to see the processes a parse leaves behind."""
 
 from __future__ import annotations
 
 import io
+import os
 import zlib
+from pathlib import Path
 
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, StreamObject
@@ -47,3 +50,31 @@ def table_html(cells: int, *, columns: int = 8) -> bytes:
         "<p>Ce tableau recense les ventes de théières du Yunnan, marché par marché, depuis dix ans.</p>"
         f"<table>{rows}</table></article></body></html>"
     ).encode()
+
+
+def slow_pdf(pages: int = 200) -> bytes:
+    """A PDF whose pages each draw their own 100 kB of text: no page shares anything, but reading it takes about
+    a second every ten pages (40 kB in the file)."""
+    return shared_stream_pdf(pages, 100_000, distinct=pages)
+
+
+def child_pids(parent: int | None = None) -> list[int]:
+    """The processes whose parent is `parent` (this process by default), zombies included, read from /proc."""
+    parent = os.getpid() if parent is None else parent
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # the process ended while it was read
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` is a process that still runs (a zombie has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
