@@ -41,9 +41,9 @@ def shared_stream_pdf(pages: int, stream_bytes: int, *, distinct: int = 1) -> by
     return output.getvalue()
 
 
-def table_html(cells: int, *, columns: int = 8) -> bytes:
-    """An HTML article holding one table of `cells` cells."""
-    row = "<tr>" + "<td>cellule</td>" * columns + "</tr>\n"
+def table_html(cells: int, *, columns: int = 8, cell: str = "cellule") -> bytes:
+    """An HTML article holding one table of `cells` cells, each holding `cell`."""
+    row = "<tr>" + f"<td>{cell}</td>" * columns + "</tr>\n"
     rows = row * (cells // columns)
     return (
         "<html><head><title>Tableau</title></head><body><article><h1>Un très grand tableau</h1>"
