@@ -5,7 +5,8 @@ memory limit and a lower CPU priority, and is killed once it has run `DocumentLi
 that answer questions never run a parser. The child reads its job (pickled by the bot) from stdin, says it is
 ready once its libraries are loaded (the budget starts then), and writes its documents back as JSON, never as a
 pickle, so nothing a parsed file could influence is unpickled by the bot. A child dies with the bot (parent-death
-signal on Linux, a watchdog thread elsewhere), and `stop_parses` kills those still running at shutdown.
+signal on Linux, a watchdog thread elsewhere), and `stop_parses` kills those still running at shutdown. The child
+gets none of the bot's settings from the environment, so a parser subverted by a file finds no secret there.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ NICENESS = 10  # answering questions comes first
 _READY = b"R"
 _PR_SET_PDEATHSIG = 1
 _ROOT = str(Path(__file__).resolve().parents[2])  # where the `bot` package is, for the child's imports
+
+_PASSED_VARIABLES = frozenset({"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "VIRTUAL_ENV", "SYSTEMROOT"})
 
 _running: set[asyncio.subprocess.Process] = set()
 _reserved = 0  # parses started or starting, for MAX_PARSES
@@ -94,7 +97,7 @@ async def _parse(job: tuple[object, ...], name: str, seconds: float, memory_byte
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (_ROOT, os.environ.get("PYTHONPATH"))))},
+            env=_child_environment(),
         )
         _running.add(process)
         output = await _exchange(process, pickle.dumps(job), name, seconds)
@@ -106,6 +109,13 @@ async def _parse(job: tuple[object, ...], name: str, seconds: float, memory_byte
             await process.wait()
             _running.discard(process)
     return _documents(output, name, memory_bytes)
+
+
+def _child_environment() -> dict[str, str]:
+    """What the child needs to start Python and find the `bot` package; no secret (token, database address)."""
+    env = {name: value for name, value in os.environ.items() if name in _PASSED_VARIABLES}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (_ROOT, os.environ.get("PYTHONPATH"))))
+    return env
 
 
 async def _exchange(process: asyncio.subprocess.Process, payload: bytes, name: str, seconds: float) -> bytes:

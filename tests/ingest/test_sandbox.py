@@ -53,9 +53,9 @@ async def test_a_slow_pdf_is_stopped_at_its_budget() -> None:
 
 
 async def test_a_parse_over_its_memory_limit_is_refused() -> None:
-    text = (MARKET * 50_000).encode()  # 4.8 MB: its paragraphs and document take far more than 120 MB
+    text = (MARKET * 50_000).encode()  # 4.8 MB: its paragraphs and document take more than the parsers already hold
     with pytest.raises(IngestError, match=r"^gros\.txt : le fichier demande trop de mémoire à lire \(plus de 30 Mo\)"):
-        await sandbox.parse_file("gros.txt", text, DocumentLimits(), memory_bytes=120 * 1024 * 1024)
+        await sandbox.parse_file("gros.txt", text, DocumentLimits(), memory_bytes=30 * 1024 * 1024)
     assert child_pids() == []
 
 
