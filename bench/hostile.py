@@ -128,7 +128,7 @@ def corpus_part(size_mb: int) -> None:
                 "link to a file outside",
                 warned(w, "fuite.txt ignoré", "hors du dossier"),
                 "secret neither loaded nor quoted"
-                if SECRET not in leak.text and all(SECRET not in d.text for d in corpus.documents)
+                if SECRET not in " ".join(leak.sentences) and all(SECRET not in d.text for d in corpus.documents)
                 else "SECRET LEAKED",
             ),
             (
@@ -165,7 +165,7 @@ def corpus_part(size_mb: int) -> None:
             (
                 "question on 2020/article.txt",
                 "-",
-                f"{'answered' if answer.found and ANSWER in answer.text else 'NOT ANSWERED'} from "
+                f"{'answered' if answer.found and ANSWER in ' '.join(answer.sentences) else 'NOT ANSWERED'} from "
                 f"{answer.sources[0].doc_id if answer.sources else '-'} in {answer_ms:.0f} ms",
             ),
         ]
