@@ -72,7 +72,7 @@ async def test_parses_at_once_are_capped_and_the_event_loop_stays_free() -> None
         started = time.perf_counter()
         await asyncio.sleep(0.01)
         delays.append(time.perf_counter() - started)
-    assert max(delays) < 0.2, max(delays)
+    assert max(delays) < 0.5, max(delays)
     for parse in parses:
         with pytest.raises(IngestError, match="a pris trop de temps à lire"):
             parse.result()
