@@ -39,7 +39,7 @@ from bot.search.engine import Engine  # noqa: E402
 from bot.search.passages import passages_with_sentences  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from bot.storage.stats import percentile_nearest_rank  # noqa: E402
-from tests.ingest.bombs import child_pids, shared_stream_pdf, slow_pdf, table_html  # noqa: E402
+from tests.ingest.bombs import parse_pids, shared_stream_pdf, slow_pdf, table_html  # noqa: E402
 
 if TYPE_CHECKING:
     from bot.chat.bot import QABot
@@ -264,7 +264,7 @@ async def documents_part() -> None:
             await storage.close()
     print(f"\nFiles added through /admin documents ajouter (budget {settings.documents_parse_seconds:g} s a parse):")
     print_table(("files", "size", "took", "outcome", "answers on another server"), rows)
-    print(f"child processes left: {len(child_pids())}")
+    print(f"child processes left: {len(parse_pids())}")
 
 
 async def answers_meanwhile(bot: QABot, tasks: list[asyncio.Task[str]]) -> list[float]:

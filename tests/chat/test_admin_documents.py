@@ -20,7 +20,7 @@ from bot.search.corpus import make_document
 from bot.search.engine import Engine
 from bot.storage import Storage
 from tests.helpers import assert_pings_nobody, eventually, make_bot, make_interaction, make_member, sent_kwargs
-from tests.ingest.bombs import child_pids, slow_pdf
+from tests.ingest.bombs import parse_pids, slow_pdf
 
 GUILD_A, GUILD_B = 1, 2
 QUESTION = "Combien d'exposants au marché aux plantes de Montbrison ?"
@@ -220,7 +220,7 @@ async def test_a_server_and_a_moderator_have_at_most_two_adds_in_flight(storage:
     for n, interaction in enumerate(slow):
         assert reply(interaction).startswith(f"Rien n'a été ajouté. lent{n}.pdf : le fichier a pris trop de temps")
     assert (await add_market(cog)).startswith("1 document ajouté")  # the two places are free again
-    assert child_pids() == []
+    assert parse_pids() == []
 
 
 async def test_answers_on_another_server_stay_quick_while_bombs_are_parsed(
@@ -243,4 +243,4 @@ async def test_answers_on_another_server_stay_quick_while_bombs_are_parsed(
     refusals = [reply(interaction) for interaction in bombs]
     assert sum("a pris trop de temps à lire (plus de 2 s)" in text for text in refusals) == sandbox.MAX_PARSES
     assert sum(f"le bot lit déjà {sandbox.MAX_PARSES} fichiers" in text for text in refusals) == 6 - sandbox.MAX_PARSES
-    assert child_pids() == []
+    assert parse_pids() == []

@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.text.answers import NOT_FOUND
 from tests.conftest import SEEDS
 from tests.e2e.test_bot_scenarios import MISSING_PERMISSION, private_reply
-from tests.ingest.bombs import alive, child_pids, slow_pdf
+from tests.ingest.bombs import alive, parse_pids, slow_pdf
 from tests.stand_in import Upload, World, message_text, start_world, stop_world
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -122,8 +122,8 @@ async def test_sigterm_while_a_file_is_parsed_stops_the_bot_and_the_parse(
         a = world.a
         bomb = Upload("lent.pdf", slow_pdf(1000))  # fifteen minutes of parsing
         await world.fake.slash(a, a.channel("général"), a.member("modo-a"), "admin documents ajouter", fichier=bomb)
-        await world.fake.wait_until(lambda: child_pids(world.bot.pid), timeout=30, what="the parse to start")
-        (parse,) = child_pids(world.bot.pid)
+        await world.fake.wait_until(lambda: parse_pids(world.bot.pid), timeout=30, what="the parse to start")
+        (parse,) = parse_pids(world.bot.pid)
         started = time.monotonic()
         status = await world.bot.stop(timeout=10, grace=2)
         assert status == 0, world.bot.log

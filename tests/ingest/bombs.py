@@ -58,16 +58,18 @@ def slow_pdf(pages: int = 200) -> bytes:
     return shared_stream_pdf(pages, 100_000, distinct=pages)
 
 
-def child_pids(parent: int | None = None) -> list[int]:
-    """The processes whose parent is `parent` (this process by default), zombies included, read from /proc."""
+def parse_pids(parent: int | None = None) -> list[int]:
+    """The parse processes (`python -m bot.ingest.sandbox`) whose parent is `parent` (this process by default), read
+    from /proc (a zombie, ended but not reaped, has no command line left and does not show)."""
     parent = os.getpid() if parent is None else parent
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
         except (OSError, IndexError):  # the process ended while it was read
             continue
-        if int(fields[1]) == parent:
+        if int(fields[1]) == parent and b"bot.ingest.sandbox" in command:
             found.append(int(stat.parent.name))
     return found
 

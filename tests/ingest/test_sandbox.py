@@ -15,7 +15,7 @@ import pytest
 from bot.ingest import sandbox
 from bot.ingest.errors import IngestError
 from bot.ingest.limits import DocumentLimits
-from tests.ingest.bombs import alive, child_pids, slow_pdf
+from tests.ingest.bombs import alive, parse_pids, slow_pdf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MARKET = "Le marché aux plantes de Montbrison réunit quarante exposants le 14 mai sur la place Bouvier.\n"
@@ -32,7 +32,7 @@ async def test_a_file_is_parsed_apart_and_comes_back_whole() -> None:
     (document,) = await sandbox.parse_file("marche.txt", MARKET.encode(), DocumentLimits())
     assert document.doc_id == "marche" and document.file == "marche.txt"
     assert document.paragraphs == (MARKET.strip(),)
-    assert child_pids() == []
+    assert parse_pids() == []
 
 
 async def test_a_refusal_of_the_parser_comes_back_in_french() -> None:
@@ -49,14 +49,14 @@ async def test_a_slow_pdf_is_stopped_at_its_budget() -> None:
         "Simplifiez-le ou découpez-le, puis réessayez."
     )
     assert time.perf_counter() - started < 10  # the parse alone takes about twenty seconds
-    assert child_pids() == []
+    assert parse_pids() == []
 
 
 async def test_a_parse_over_its_memory_limit_is_refused() -> None:
     text = (MARKET * 50_000).encode()  # 4.8 MB: its paragraphs and document take more than the parsers already hold
     with pytest.raises(IngestError, match=r"^gros\.txt : le fichier demande trop de mémoire à lire \(plus de 30 Mo\)"):
         await sandbox.parse_file("gros.txt", text, DocumentLimits(), memory_bytes=30 * 1024 * 1024)
-    assert child_pids() == []
+    assert parse_pids() == []
 
 
 async def test_parses_at_once_are_capped_and_the_event_loop_stays_free() -> None:
@@ -76,7 +76,7 @@ async def test_parses_at_once_are_capped_and_the_event_loop_stays_free() -> None
     for parse in parses:
         with pytest.raises(IngestError, match="a pris trop de temps à lire"):
             parse.result()
-    assert child_pids() == []
+    assert parse_pids() == []
 
 
 async def test_stopping_the_parses_kills_their_children_at_once() -> None:
@@ -86,7 +86,7 @@ async def test_stopping_the_parses_kills_their_children_at_once() -> None:
     async with asyncio.timeout(2):
         with pytest.raises(IngestError, match=r"^lent\.pdf : la lecture du fichier a été interrompue"):
             await parse
-    assert child_pids() == []
+    assert parse_pids() == []
 
 
 def test_a_child_dies_with_the_bot() -> None:
@@ -95,13 +95,13 @@ def test_a_child_dies_with_the_bot() -> None:
         "import asyncio\n"
         "from bot.ingest import sandbox\n"
         "from bot.ingest.limits import DocumentLimits\n"
-        "from tests.ingest.bombs import child_pids, slow_pdf\n"
+        "from tests.ingest.bombs import parse_pids, slow_pdf\n"
         "async def main():\n"
         "    limits = DocumentLimits(parse_seconds=600)\n"
         "    parse = asyncio.create_task(sandbox.parse_file('lent.pdf', slow_pdf(), limits))\n"
         "    while not sandbox.running():\n"
         "        await asyncio.sleep(0.02)\n"
-        "    print(*child_pids(), flush=True)\n"
+        "    print(*parse_pids(), flush=True)\n"
         "    await parse\n"
         "asyncio.run(main())\n"
     )
