@@ -1,4 +1,6 @@
-"""Loads a hostile corpus and shows the bot still answers, warning about each trap; prints a table.
+"""Loads a hostile corpus and shows the bot still answers, warning about each trap; prints a table. Then has
+moderators add hostile files through the `/admin documents ajouter` command and times another server's answers
+meanwhile; prints a second table.
 
 The corpus, built in a temporary folder: a link to a secret file outside the folder and one to /etc/passwd,
 a one-paragraph file of --size-mb megabytes, a Markdown file of 1 MB of unclosed links, a javascript: link
@@ -6,12 +8,17 @@ and an entry for a missing file in sources.toml, and two files named article.txt
 A truncated .jsonl.gz is tried apart. The same folder then goes through `python -m bot ask` to show what
 the operator sees.
 
-    python bench/hostile.py [--size-mb 50]
+The files: a PDF of 1,000 pages all drawing one 1 MB content stream (1.2 MB, about 45 minutes of pypdf), a PDF of
+1,000 pages drawing 100 kB each, an HTML page of one 480,000-cell table (4.8 MB, more than 15 minutes of
+trafilatura); then ten such files added at once by one moderator, and by ten moderators of ten servers.
+
+    python bench/hostile.py [--size-mb 50] [--part corpus|documents]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gzip
 import json
 import os
@@ -19,7 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -28,7 +38,13 @@ from bot.ingest.corpus import CorpusSource  # noqa: E402
 from bot.search.corpus import CorpusError  # noqa: E402
 from bot.search.engine import Engine  # noqa: E402
 from bot.search.passages import passages_with_sentences  # noqa: E402
+from bot.storage import Storage  # noqa: E402
+from bot.storage.stats import percentile_nearest_rank  # noqa: E402
 from bot.text.answers import answer_text  # noqa: E402
+from tests.ingest.bombs import parse_pids, shared_stream_pdf, slow_pdf, table_html  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.chat.bot import QABot
 
 SECRET = "jeton-secret-0123456789"
 QUESTION = "Combien de tonnes de tofu de riz le village de Libei a-t-il vendues ?"
@@ -79,10 +95,19 @@ def warned(warnings: list[str], *parts: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=50, help="size of the one-paragraph file")
+    parser.add_argument("--part", choices=("corpus", "documents"), help="run only this part")
     args = parser.parse_args()
+    if args.part != "documents":
+        corpus_part(args.size_mb)
+    if args.part != "corpus":
+        asyncio.run(documents_part())
+
+
+def corpus_part(size_mb: int) -> None:
+    """The hostile corpus: its table, then the warnings it gave."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        corpus_path = build(folder, args.size_mb)
+        corpus_path = build(folder, size_mb)
 
         started = time.perf_counter()
         corpus = CorpusSource(corpus_path).load()
@@ -114,7 +139,7 @@ def main() -> None:
                 f"{len(docs)} documents loaded: {', '.join(sorted(docs))}",
             ),
             (
-                f"{args.size_mb} MB in one paragraph",
+                f"{size_mb} MB in one paragraph",
                 warned(w, "enorme.txt", "sans analyse des phrases"),
                 f"load {load_s:.1f} s, split {split_s:.1f} s ({len(huge_passages)} passages), index {index_s:.1f} s",
             ),
@@ -173,13 +198,106 @@ def main() -> None:
             )
         )
 
-    width = max(len(r[0]) for r in rows)
-    print(f"{'case':<{width}}  {'warned':<11}  outcome")
-    for case, warn, outcome in rows:
-        print(f"{case:<{width}}  {warn:<11}  {outcome}")
+    print_table(("case", "warned", "outcome"), rows)
     print("\nWarnings of the corpus:")
     for message in w:
         print(f"  {message}")
+
+
+# -- files a moderator adds --
+
+OTHER_SERVER = 999
+OTHER_QUESTION = "De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"
+OUTCOMES = (
+    ("trop de temps à lire", "stopped at the budget"),
+    ("répètent un même contenu", "refused: pages share one stream"),
+    ("cellules de tableau", "refused: too many table cells"),
+    ("ajouts de documents", "told to wait (adds in flight)"),
+    ("le bot lit déjà", "told to wait (parses at once)"),
+    ("document ajouté", "added"),
+)
+
+
+async def documents_part() -> None:
+    """Hostile files added through the Discord command, one by one then ten at once; another server's answers
+    are timed meanwhile."""
+    from bot.chat.exts.admin import Admin
+    from bot.config import Settings
+    from tests.chat.test_admin_documents import attachment
+    from tests.helpers import make_bot, make_interaction, make_member, sent_kwargs
+
+    settings = Settings()
+    files = {
+        "1,000 pages, one 1 MB stream": ("partage.pdf", shared_stream_pdf(1000, 1_000_000)),
+        "1,000 pages of 100 kB each": ("lent.pdf", slow_pdf(1000)),
+        "480,000 table cells": ("tableau.html", table_html(480_000, columns=40, cell="7")),
+    }
+    bombs = list(files.values())
+    groups = [(case, [(1, 1, *file)]) for case, file in files.items()]
+    groups.append(("ten files, one moderator", [(2, 2, f"{n}-{bombs[n % 3][0]}", bombs[n % 3][1]) for n in range(10)]))
+    groups.append(("ten files, ten servers", [(10 + n, 10 + n, f"{n}-lent.pdf", bombs[1][1]) for n in range(10)]))
+    with tempfile.TemporaryDirectory() as tmp:
+        storage = await Storage.open(Path(tmp) / "bot.sqlite3")
+        try:
+            cog = Admin(make_bot(storage, Engine.from_path(REPO_ROOT / "seeds"), settings=settings))
+
+            async def add(guild_id: int, user_id: int, name: str, data: bytes) -> str:
+                interaction = make_interaction(cog.bot, guild_id=guild_id, user=make_member(user_id), manage_guild=True)
+                await cog.documents_ajouter.callback(cog, interaction, attachment(name, data), None)
+                return sent_kwargs(interaction.followup.send)["content"]
+
+            rows = []
+            for case, adds in groups:
+                started = time.perf_counter()
+                tasks = [asyncio.create_task(add(*args)) for args in adds]
+                delays = await answers_meanwhile(cog.bot, tasks)
+                seconds = time.perf_counter() - started
+                size = sum(len(args[3]) for args in adds)
+                rows.append(
+                    (
+                        case,
+                        f"{size / 1e6:.2f} MB",
+                        f"{seconds:.1f} s",
+                        outcomes(t.result() for t in tasks),
+                        latency(delays),
+                    )
+                )
+        finally:
+            await storage.close()
+    print(f"\nFiles added through /admin documents ajouter (budget {settings.documents_parse_seconds:g} s a parse):")
+    print_table(("files", "size", "took", "outcome", "answers on another server"), rows)
+    print(f"child processes left: {len(parse_pids())}")
+
+
+async def answers_meanwhile(bot: QABot, tasks: list[asyncio.Task[str]]) -> list[float]:
+    """Ask another server's question again and again until the adds are done; the time of each answer."""
+    delays = []
+    while not all(task.done() for task in tasks):
+        started = time.perf_counter()
+        await bot.answer(OTHER_QUESTION, OTHER_SERVER)
+        delays.append(time.perf_counter() - started)
+        await asyncio.sleep(0.05)
+    return delays
+
+
+def outcomes(replies: Iterable[str]) -> str:
+    """How many replies said what, e.g. "2 stopped at the budget, 8 told to wait (adds in flight)"."""
+    counts = Counter(next((label for part, label in OUTCOMES if part in text), text[:60]) for text in replies)
+    return ", ".join(f"{count} {label}" for label, count in counts.items())
+
+
+def latency(delays: list[float]) -> str:
+    """p50, p95 and max of answer times, in milliseconds."""
+    ordered = sorted(delays)
+    p50, p95 = (percentile_nearest_rank(ordered, pct) * 1000 for pct in (50, 95))
+    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {ordered[-1] * 1000:.0f} ms ({len(ordered)} answers)"
+
+
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell, the last one left free."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        print("  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
 
 
 if __name__ == "__main__":

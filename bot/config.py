@@ -152,6 +152,9 @@ class Settings:
     documents_fetch_timeout: float = _setting(
         DocumentLimits.fetch_timeout, "documents.fetch_timeout_seconds", "BOT_DOCUMENTS_FETCH_TIMEOUT", number(1, 60),
         description="délai maximal pour télécharger une page, redirections comprises, en secondes")
+    documents_parse_seconds: float = _setting(
+        DocumentLimits.parse_seconds, "documents.parse_seconds", "BOT_DOCUMENTS_PARSE_SECONDS", number(1, 600),
+        description="temps maximal pour lire un fichier ou une page, une fois son lecteur prêt, en secondes")
     # Off: anyone who may add documents would have the bot read what only its host reaches (see bot.ingest.web).
     documents_allow_private_addresses: bool = _setting(
         False, "documents.allow_private_addresses", "BOT_DOCUMENTS_ALLOW_PRIVATE_ADDRESSES", BOOLEAN,
@@ -173,6 +176,7 @@ class Settings:
             max_documents=self.documents_max_count,
             max_text_bytes=self.documents_max_text_bytes,
             fetch_timeout=self.documents_fetch_timeout,
+            parse_seconds=self.documents_parse_seconds,
         )
 
     @property

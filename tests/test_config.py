@@ -331,6 +331,7 @@ BAD_VALUES = {
     "documents_max_count": "0",
     "documents_max_text_bytes": "0,5",
     "documents_fetch_timeout": "120",
+    "documents_parse_seconds": "0,5",
     "documents_allow_private_addresses": "peut-être",
     "shard_ids": "0,x",
     "shard_count": "1001",

@@ -115,6 +115,10 @@ DOCUMENT_EXISTS = (
     "Ce serveur a déjà un document nommé {names} : retirez-le d'abord avec /admin documents retirer, "
     "ou renommez le fichier."
 )
+ADDS_BUSY_SERVER = (
+    "{count} ajouts de documents sont déjà en cours sur ce serveur : attendez qu'ils se terminent, puis réessayez."
+)
+ADDS_BUSY_MEMBER = "Vous avez déjà {count} ajouts de documents en cours : attendez qu'ils se terminent, puis réessayez."
 DOCUMENT_ABSENT = "Ce serveur n'a pas de document n° {id} : voyez /admin documents liste."
 DOCUMENT_REMOVED = "Document « {title} » retiré : le bot ne le cite plus sur ce serveur."
 DOCUMENTS_TITLE = "Documents de ce serveur"

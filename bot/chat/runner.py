@@ -25,6 +25,7 @@ from bot.chat.bot import EXTENSIONS, QABot, build_lock, intents
 from bot.chat.command_sync import CommandSync
 from bot.chat.coordination import exclusive
 from bot.config import Settings
+from bot.ingest.sandbox import stop_parses
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
 from bot.storage import Storage
@@ -170,6 +171,7 @@ async def serve(settings: Settings) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signum)
+        stop_parses()  # a file still being parsed must not hold the shutdown: its child process is killed
         await storage.close()  # here, not in bot.close(), so no cancelled task can leave it half-closed
     log.info("bot stopped")
     return EXIT_OK

@@ -10,17 +10,23 @@ import codecs
 import io
 import logging
 import re
+from collections import Counter
 
 import pypdf
 import trafilatura
+from pypdf.generic import ArrayObject, IndirectObject
 
 from bot.ingest.errors import IngestError
+from bot.ingest.limits import french_size
 from bot.search.corpus import Document, make_document
 from bot.search.markdown import strip_markdown
 from bot.search.urls import is_web_url
 
 PDF_MAGIC = b"%PDF-"
 MAX_PDF_PAGES = 1000  # reading text costs about 2 ms a page; a small file can declare thousands
+MAX_SHARED_CONTENT_BYTES = 4 * 1024 * 1024  # content read again and again by pages sharing it (about 1 µs a byte)
+MAX_TABLE_CELLS = 20_000  # trafilatura's tables take more than linear time: 40,000 cells, 4 s
+_TABLE_CELL = re.compile(rb"<t[dh][\s/>]", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _SNIFF_BYTES = 2048  # where an HTML page declares its encoding, if it does
 _NO_TEXT = "n'en reste aucun texte utilisable (vide, ou seulement des titres et des mentions légales)"
@@ -85,6 +91,12 @@ def html_document(
     """An HTML page's main text and metadata, read by trafilatura: the article without navigation or reader
     comments; title, site name and publication date from the page. `url`, when given, is where the page was fetched
     and wins over the address the page claims for itself."""
+    cells = len(_TABLE_CELL.findall(data))
+    if cells > MAX_TABLE_CELLS:
+        raise IngestError(
+            f"{name} : la page a {cells} cellules de tableau, au-delà de {MAX_TABLE_CELLS} : elle est trop longue "
+            "à lire. Découpez ses tableaux ou donnez-les en texte brut."
+        )
     declared = charset or _declared_charset(data)
     html = decode_text(name, data, declared)
     extracted = trafilatura.bare_extraction(
@@ -127,6 +139,19 @@ def _unlocked(reader: pypdf.PdfReader) -> bool:
         return False
 
 
+def _shared_content_bytes(reader: pypdf.PdfReader) -> int:
+    """The bytes pages would read from content streams they share with other pages, each time they read them:
+    a small file can make a thousand pages draw the same megabyte. Only shared streams are decoded."""
+    readers: Counter[int] = Counter()
+    for page in reader.pages:
+        contents = page.raw_get("/Contents") if "/Contents" in page else None
+        for item in contents if isinstance(contents, ArrayObject) else [contents]:
+            if isinstance(item, IndirectObject):
+                readers[item.idnum] += 1
+    shared = [(idnum, count) for idnum, count in readers.items() if count > 1]
+    return sum(len(reader.get_object(idnum).get_data()) * count for idnum, count in shared)
+
+
 def pdf_document(name: str, data: bytes, doc_id: str, *, url: str | None = None, file: str | None = None) -> Document:
     """A PDF's text, page after page, read by pypdf; its title from the PDF's metadata when it has one.
 
@@ -138,7 +163,9 @@ def pdf_document(name: str, data: bytes, doc_id: str, *, url: str | None = None,
         reader = pypdf.PdfReader(io.BytesIO(data))
         locked = reader.is_encrypted and not _unlocked(reader)
         too_long = not locked and len(reader.pages) > MAX_PDF_PAGES
-        pages = [] if locked or too_long else [page.extract_text() or "" for page in reader.pages]
+        repeated = 0 if locked or too_long else _shared_content_bytes(reader)
+        refused = locked or too_long or repeated > MAX_SHARED_CONTENT_BYTES
+        pages = [] if refused else [page.extract_text() or "" for page in reader.pages]
         title = "" if locked or reader.metadata is None else (reader.metadata.title or "").strip()
     except Exception:  # a damaged PDF can fail pypdf in many ways; all of them mean "unreadable"
         raise IngestError(f"{name} : le PDF est endommagé ou illisible. Réexportez-le puis réessayez.") from None
@@ -146,6 +173,11 @@ def pdf_document(name: str, data: bytes, doc_id: str, *, url: str | None = None,
         raise IngestError(f"{name} : le PDF a plus de {MAX_PDF_PAGES} pages. Découpez-le en plusieurs fichiers.")
     if locked:
         raise IngestError(f"{name} : le PDF est protégé par un mot de passe. Donnez-en une version sans protection.")
+    if repeated > MAX_SHARED_CONTENT_BYTES:
+        raise IngestError(
+            f"{name} : les pages du PDF répètent un même contenu ({french_size(repeated)} à lire au total) : "
+            "il est peut-être piégé. Réexportez-le depuis son logiciel d'origine puis réessayez."
+        )
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text:
         raise IngestError(

@@ -1,4 +1,5 @@
-"""Limits on a server's documents: size of one file, number of documents, size of their text, fetch time-out.
+"""Limits on a server's documents: size of one file, number of documents, size of their text, fetch time-out,
+time to parse one file.
 
 The values come from the `[documents]` settings. `over_limit` tells in French which limit a server would pass
 and what its moderators can do about it, so the Discord command only shows the message.
@@ -16,12 +17,13 @@ MEGABYTE = 1024 * 1024
 
 @dataclass(frozen=True)  # no slots: `DocumentLimits.max_file_bytes` reads as the default
 class DocumentLimits:
-    """What one server may hold, and how long a web page may take to arrive."""
+    """What one server may hold, how long a web page may take to arrive and a file to be parsed."""
 
     max_file_bytes: int = 5 * MEGABYTE  # one uploaded file, or one fetched page
     max_documents: int = 500  # per server
     max_text_bytes: int = 20 * MEGABYTE  # text of all a server's documents (UTF-8)
     fetch_timeout: float = 10.0  # seconds for a whole fetch, redirects included
+    parse_seconds: float = 20.0  # seconds to read one file or page once its parser is ready (bot.ingest.sandbox)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from yarl import URL
 from bot.ingest.errors import IngestError
 from bot.ingest.formats import html_document, pdf_document, text_document
 from bot.ingest.limits import DocumentLimits, french_size
+from bot.ingest.sandbox import parse_page
 from bot.search.corpus import Document
 
 if TYPE_CHECKING:
@@ -139,7 +140,8 @@ async def fetch_document(url: str, limits: DocumentLimits, *, allow_private_addr
     Its `url` is the address finally fetched (after redirects), never the one the page claims, so a page cannot
     pass itself off as another site's; its id is made of that address. Raises `IngestError` (French, naming the
     address) for a refused address or redirect, a network failure, an HTTP error, a time-out past
-    `limits.fetch_timeout`, a page over `limits.max_file_bytes`, an unsupported content type, or a page without text.
+    `limits.fetch_timeout`, a page over `limits.max_file_bytes`, an unsupported content type, a page without text, or
+    one whose parse runs past `limits.parse_seconds` (`bot.ingest.sandbox`).
 
     `allow_private_addresses` lifts the public-address check, for tests on 127.0.0.1 and deployments whose
     documents live on their own network. It stays off by default because anyone allowed to add documents could
@@ -165,7 +167,7 @@ async def fetch_document(url: str, limits: DocumentLimits, *, allow_private_addr
         raise IngestError(f"{shown} : le site est injoignable (nom inconnu ou connexion refusée).") from None
     except aiohttp.ClientError:
         raise IngestError(f"{shown} : la page n'a pas pu être téléchargée (erreur de connexion).") from None
-    return await asyncio.to_thread(_document, shown, final, content_type, charset, body)
+    return await parse_page(shown, str(final), content_type, charset, body, limits)
 
 
 async def _download(url: str, max_bytes: int, allow_private: bool) -> tuple[URL, str, str | None, bytes]:
@@ -234,10 +236,11 @@ def _too_large(url: URL, max_bytes: int) -> IngestError:
     )
 
 
-def _document(shown: str, url: URL, content_type: str, charset: str | None, body: bytes) -> Document:
-    """Parse a fetched body by its content type; the document keeps the address it was fetched from."""
+def page_document(shown: str, address: str, content_type: str, charset: str | None, body: bytes) -> Document:
+    """Parse a body fetched from `address` by its content type (blocking: `fetch_document` runs it in
+    `bot.ingest.sandbox`); the document keeps the address it was fetched from."""
+    url = URL(address)
     doc_id = url_id(url)
-    address = str(url)
     if not body.strip():
         raise IngestError(f"{shown} : la page est vide.")
     if content_type in HTML_TYPES:

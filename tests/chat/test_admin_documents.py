@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from unittest import mock
 
 import discord
@@ -13,12 +14,15 @@ import pytest
 from bot.chat import messages
 from bot.chat.exts.admin import Admin
 from bot.chat.exts.admin._views import Pager
+from bot.chat.inflight import AddsInFlight
 from bot.config import Settings
+from bot.ingest import sandbox
 from bot.ingest.errors import IngestError
 from bot.search.corpus import make_document
 from bot.search.engine import Engine
 from bot.storage import Storage
 from tests.helpers import assert_pings_nobody, eventually, make_bot, make_interaction, make_member, sent_kwargs
+from tests.ingest.bombs import parse_pids, slow_pdf
 
 GUILD_A, GUILD_B = 1, 2
 QUESTION = "Combien d'exposants au marché aux plantes de Montbrison ?"
@@ -191,7 +195,10 @@ async def test_servers_with_documents_are_indexed_at_start(storage: Storage, cap
 async def test_files_added_at_once_keep_the_server_to_its_limit(storage: Storage) -> None:
     bot = make_bot(storage, settings=Settings(documents_max_count=3))
     cog = Admin(bot)
-    interactions = [moderator(bot) for _ in range(10)]
+    # Shards in other processes add at once too, beyond this process's in-flight cap: the storage holds the limit
+    # (as many adds as parses may run at once).
+    cog.adds_in_flight = AddsInFlight(per_server=10, per_member=10)
+    interactions = [moderator(bot) for _ in range(sandbox.MAX_PARSES)]
     await asyncio.gather(
         *(
             cog.documents_ajouter.callback(cog, interaction, attachment(f"fichier-{n}.txt"), None)
@@ -200,5 +207,61 @@ async def test_files_added_at_once_keep_the_server_to_its_limit(storage: Storage
     )
     replies = [reply(interaction) for interaction in interactions]
     assert sum(text.startswith("1 document ajouté") for text in replies) == 3
-    assert sum("limite de 3 documents" in text or "sur 3 permis" in text for text in replies) == 7
+    assert sum("limite de 3 documents" in text or "sur 3 permis" in text for text in replies) == sandbox.MAX_PARSES - 3
     assert len(await storage.guild_documents(GUILD_A)) == 3
+
+
+def add_slow_files(cog: Admin, interactions: list) -> list[asyncio.Task]:
+    """Start adding one slow PDF through each interaction."""
+    add = cog.documents_ajouter.callback
+    return [
+        asyncio.create_task(add(cog, interaction, attachment(f"lent{n}.pdf", slow_pdf()), None))
+        for n, interaction in enumerate(interactions)
+    ]
+
+
+async def until_parsing(count: int) -> None:
+    async with asyncio.timeout(sandbox.STARTUP_SECONDS):
+        while sandbox.running() < count:
+            await asyncio.sleep(0.02)
+
+
+async def test_a_server_and_a_moderator_have_at_most_two_adds_in_flight(storage: Storage) -> None:
+    bot = make_bot(storage, settings=Settings(documents_parse_seconds=3))
+    cog = Admin(bot)
+    slow = [moderator(bot, GUILD_A, 50), moderator(bot, GUILD_A, 50)]
+    adds = add_slow_files(cog, slow)
+    await until_parsing(2)
+    same_server, same_moderator = moderator(bot, GUILD_A, 51), moderator(bot, GUILD_B, 50)
+    await cog.documents_ajouter.callback(cog, same_server, attachment(), None)
+    await cog.documents_ajouter.callback(cog, same_moderator, attachment(), None)
+    assert reply(same_server) == messages.DOCUMENT_REFUSED.format(reason=messages.ADDS_BUSY_SERVER.format(count=2))
+    assert reply(same_moderator) == messages.DOCUMENT_REFUSED.format(reason=messages.ADDS_BUSY_MEMBER.format(count=2))
+    await asyncio.gather(*adds)
+    for n, interaction in enumerate(slow):
+        assert reply(interaction).startswith(f"Rien n'a été ajouté. lent{n}.pdf : le fichier a pris trop de temps")
+    assert (await add_market(cog)).startswith("1 document ajouté")  # the two places are free again
+    assert parse_pids() == []
+
+
+async def test_answers_on_another_server_stay_quick_while_bombs_are_parsed(
+    storage: Storage, seed_engine: Engine
+) -> None:
+    """Six moderators of six servers each add a file that takes minutes to parse: the parses run apart, at most
+    `sandbox.MAX_PARSES` at once, and another server's questions keep being answered within a second."""
+    bot = make_bot(storage, seed_engine, settings=Settings(documents_parse_seconds=2))
+    cog = Admin(bot)
+    bombs = [moderator(bot, 100 + n, 200 + n) for n in range(6)]
+    adds = add_slow_files(cog, bombs)
+    delays = []
+    while not all(add.done() for add in adds):
+        started = time.perf_counter()
+        answer = await bot.answerer.answer("De combien le trafic d'AliExpress a-t-il augmenté en Italie ?", GUILD_B)
+        delays.append(time.perf_counter() - started)
+        assert answer.found
+        await asyncio.sleep(0.05)
+    assert len(delays) > 10 and max(delays) < 1, (len(delays), max(delays))
+    refusals = [reply(interaction) for interaction in bombs]
+    assert sum("a pris trop de temps à lire (plus de 2 s)" in text for text in refusals) == sandbox.MAX_PARSES
+    assert sum(f"le bot lit déjà {sandbox.MAX_PARSES} fichiers" in text for text in refusals) == 6 - sandbox.MAX_PARSES
+    assert parse_pids() == []

@@ -3,6 +3,8 @@ there and nowhere else, until it is removed."""
 
 from __future__ import annotations
 
+import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +13,9 @@ import pytest_asyncio
 from aiohttp import web
 
 from bot.text.answers import NOT_FOUND
+from tests.conftest import SEEDS
 from tests.e2e.test_bot_scenarios import MISSING_PERMISSION, private_reply
+from tests.ingest.bombs import alive, parse_pids, slow_pdf
 from tests.stand_in import Upload, World, message_text, start_world, stop_world
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -101,5 +105,29 @@ async def test_a_web_page_added_by_address_is_quoted_with_its_link(
         assert "1 200 personnes" in text and page_url in text
         _, in_b = await world.ask(b, b.member("ines"), PAGE_QUESTION)
         assert "1 200 personnes" not in message_text(in_b)
+    finally:
+        await stop_world(world)
+
+
+async def test_sigterm_while_a_file_is_parsed_stops_the_bot_and_the_parse(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The bot's shutdown kills the process still parsing a moderator's file and exits well within its 10 s."""
+    database = tmp_path_factory.mktemp("e2e-sigterm") / "questions.sqlite3"
+    shutil.copytree(SEEDS, database.parent / "corpus")
+    world = await start_world(
+        database, env={"BOT_CORPUS": str(database.parent / "corpus"), "BOT_DOCUMENTS_PARSE_SECONDS": "600"}
+    )
+    try:
+        a = world.a
+        bomb = Upload("lent.pdf", slow_pdf(1000))  # fifteen minutes of parsing
+        await world.fake.slash(a, a.channel("général"), a.member("modo-a"), "admin documents ajouter", fichier=bomb)
+        await world.fake.wait_until(lambda: parse_pids(world.bot.pid), timeout=30, what="the parse to start")
+        (parse,) = parse_pids(world.bot.pid)
+        started = time.monotonic()
+        status = await world.bot.stop(timeout=10, grace=2)
+        assert status == 0, world.bot.log
+        assert time.monotonic() - started < 10
+        assert not alive(parse)
     finally:
         await stop_world(world)

@@ -12,6 +12,7 @@ import pytest
 from bot.ingest import formats
 from bot.ingest.errors import IngestError
 from bot.ingest.files import documents_from_file
+from tests.ingest.bombs import shared_stream_pdf, table_html
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
 
@@ -187,6 +188,29 @@ def test_encrypted_pdf_is_refused() -> None:
 def test_pdf_over_the_page_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(formats, "MAX_PDF_PAGES", 1)  # rapport.pdf has two pages
     assert "le PDF a plus de 1 pages" in refusal("rapport.pdf")
+
+
+def test_pdf_pages_sharing_one_large_stream_are_refused_before_parsing() -> None:
+    bomb = shared_stream_pdf(300, 20_000)  # 49 kB on disk, 6 MB of drawing to read
+    assert refusal("piege.pdf", bomb) == (
+        "piege.pdf : les pages du PDF répètent un même contenu (5,7 Mo à lire au total) : il est peut-être piégé. "
+        "Réexportez-le depuis son logiciel d'origine puis réessayez."
+    )
+
+
+def test_pdf_pages_with_their_own_content_or_a_small_shared_one_are_read() -> None:
+    for data in (shared_stream_pdf(12, 20_000, distinct=12), shared_stream_pdf(3, 20_000)):
+        [document] = documents_from_file("pages.pdf", data)
+        assert "Les pages disent toutes la meme chose" in document.text
+
+
+def test_html_table_over_the_cell_cap_is_refused_before_parsing() -> None:
+    assert refusal("tableau.html", table_html(60_000)) == (
+        f"tableau.html : la page a 60000 cellules de tableau, au-delà de {formats.MAX_TABLE_CELLS} : elle est trop "
+        "longue à lire. Découpez ses tableaux ou donnez-les en texte brut."
+    )
+    [document] = documents_from_file("tableau.html", table_html(800))
+    assert "cellule" in document.text
 
 
 def test_html_in_the_charset_it_declares() -> None:

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.chat.checks import is_manager
 from bot.chat.exts.admin._groups import ADMIN
+from bot.chat.inflight import AddsInFlight
 
 # The areas add their commands to the group as they are imported: this order is the one Discord shows, and
 # part of the payload the command sync hashes.
@@ -40,6 +41,7 @@ class Admin(LogCommands, CorpusCommands, SettingsCommands, ChannelCommands, Docu
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        self.adds_in_flight = AddsInFlight()
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """The permission check of every `/admin` command, run by discord.py before each one.

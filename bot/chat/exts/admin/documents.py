@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import discord
@@ -12,11 +11,12 @@ from bot.chat import messages
 from bot.chat.embeds import documents_embed, truncate
 from bot.chat.exts.admin._groups import DOCUMENTS, Area, guild_id_of
 from bot.chat.exts.admin._views import Pager
+from bot.chat.inflight import AddsInFlight
 from bot.chat.replies import respond
 from bot.chat.server_documents import Refused, add_documents, room_left
 from bot.ingest.errors import IngestError
-from bot.ingest.files import documents_from_file
 from bot.ingest.limits import french_size
+from bot.ingest.sandbox import parse_file
 from bot.ingest.web import fetch_document
 from bot.search.corpus import Document
 from bot.storage import FILE_SOURCE, DocumentCount, Storage
@@ -46,6 +46,8 @@ def document_pager(storage: Storage, *, owner_id: int, guild_id: int, count: Doc
 class DocumentCommands(Area):
     """Adding, listing and removing the documents only this server's answers quote."""
 
+    adds_in_flight: AddsInFlight  # set by the cog: a few adds at once per server and per moderator
+
     @DOCUMENTS.command(name="ajouter", description=messages.DOCUMENT_ADD_COMMAND)
     @app_commands.describe(**messages.DOCUMENT_ADD_OPTIONS)
     async def documents_ajouter(
@@ -64,17 +66,18 @@ class DocumentCommands(Area):
         limits = self.bot.settings.document_limits()
         source = f"{FILE_SOURCE}{fichier.filename}" if fichier is not None else str(adresse)
         try:
-            await room_left(self.storage, limits, guild_id)
-            found = await self._read_file(fichier) if fichier is not None else await self._fetch(str(adresse))
-            added = await add_documents(
-                self.storage,
-                self.bot.answerer,
-                limits,
-                guild_id=guild_id,
-                added_by=user_id,
-                documents=found,
-                source=source,
-            )
+            with self.adds_in_flight.hold(guild_id, user_id):
+                await room_left(self.storage, limits, guild_id)
+                found = await self._read_file(fichier) if fichier is not None else await self._fetch(str(adresse))
+                added = await add_documents(
+                    self.storage,
+                    self.bot.answerer,
+                    limits,
+                    guild_id=guild_id,
+                    added_by=user_id,
+                    documents=found,
+                    source=source,
+                )
         except (Refused, IngestError) as exc:
             log.info("documents du serveur %s : refus pour %s (%s) : %s", guild_id, user_id, source, exc)
             await respond(interaction, truncate(messages.DOCUMENT_REFUSED.format(reason=exc), 2000))
@@ -91,14 +94,14 @@ class DocumentCommands(Area):
         await respond(interaction, truncate(discord.utils.escape_mentions(text), 2000))
 
     async def _read_file(self, attachment: discord.Attachment) -> list[Document]:
-        """The documents of an attachment, its size checked before it is downloaded, parsed in a thread."""
+        """The documents of an attachment, its size checked before it is downloaded, parsed in a child process."""
         limit = self.bot.settings.document_limits().max_file_bytes
         if attachment.size > limit:
             raise Refused(
                 messages.file_too_large(attachment.filename, french_size(attachment.size), french_size(limit))
             )
         data = await attachment.read()
-        return await asyncio.to_thread(documents_from_file, attachment.filename, data, limit)
+        return await parse_file(attachment.filename, data, self.bot.settings.document_limits())
 
     async def _fetch(self, url: str) -> list[Document]:
         """The document of a web page, fetched with the private-address guard the settings keep on."""
