@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -21,6 +22,7 @@ from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
 from bot.search.index_file import IndexWriteError, index_file, open_index
+from bot.search.oserrors import french_os_error
 from bot.storage import QueryRecord, Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS
 from bot.storage.database_url import parse_database_url
@@ -144,7 +146,18 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     options = engine_options(settings)
-    report = run_eval(args.file, lambda: Engine.build(corpus_source(settings).load(), options), options, args.limit)
+    try:
+        report = run_eval(args.file, lambda: Engine.build(corpus_source(settings).load(), options), options, args.limit)
+    except OSError as exc:
+        print(f"Erreur : le jeu de questions {args.file} est illisible ({french_os_error(exc)}).", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        print(
+            f"Erreur : {args.file} n'est ni un jeu SQuAD (.json) ni des questions JSON Lines "
+            f"(`q`, `doc`, `a`) : {type(exc).__name__}.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     print(report.render())
     return 0 if report.passed else 1
 
@@ -306,6 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
     except CorpusError as exc:
         print(f"Erreur de corpus : {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -365,3 +365,25 @@ def test_ask_as_a_server_reads_its_documents(tmp_path: Path, capsys: pytest.Capt
     elsewhere = json.loads(capsys.readouterr().out)
     assert all(source["doc_id"] != "jardins" for source in elsewhere["sources"])
     assert _logged(tmp_path / "log.sqlite3") == []  # --no-log still holds
+
+
+def test_eval_of_a_missing_or_foreign_file_says_so_in_french(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["eval", str(tmp_path / "absent.json")]) == 2
+    assert "le jeu de questions" in capsys.readouterr().err
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text("pas du JSON\n", encoding="utf-8")
+    assert main(["eval", str(notes)]) == 2
+    assert "ni un jeu SQuAD" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """`python -m bot eval … | head -1`: the pipe closes under the printing, and the command stops quietly."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    command = [sys.executable, "-m", "bot", "eval", str(DEV_QA)]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the report is printed
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) != 0
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
