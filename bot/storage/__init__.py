@@ -4,8 +4,9 @@
 `connection` (what a backend offers), `sqlite` and `postgres` (the two backends), `schema` (migrations),
 `querylog` (questions, votes, figures, export), `stats` (the figures themselves, no database), `guilds`
 (server settings, allowed channels), `documents` (each server's own documents),
-`privacy` (purge, retention, forgetting a user) and `transfer`
-(copying a SQLite log into PostgreSQL).
+`privacy` (purge, retention, forgetting a user), `transfer` (copying a SQLite log into PostgreSQL),
+`database_url` (the PostgreSQL address, never shown with its password) and `spool` (log rows kept on disk
+while the database is unreachable, replayed once it is back).
 """
 
 from __future__ import annotations
