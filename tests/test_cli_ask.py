@@ -389,4 +389,4 @@ def test_eval_on_follow_up_questions(capsys: pytest.CaptureFixture[str]) -> None
     rows = dict(line.rsplit(None, 1) for line in out.split("\n\n")[0].splitlines()[1:] if line.strip())
     assert rows["complètes réécrites à tort"] == "0/12"
     assert rows["questions de suite"] == "32"
-    assert "clé dans la première phrase" in rows
+    assert int(rows["clé dans la première phrase"].split("/")[0]) >= 29  # 90 % of the follow-ups

@@ -26,6 +26,9 @@ _DETERMINERS = frozenset("le la les l' un une des du ce cet cette ces son sa ses
 _AUXILIARIES = frozenset(
     "est sont était étaient fut sera seront a ont avait avaient aura auront été se s' trouve trouvent".split()
 )
+# Articles that say a noun's gender (True: feminine).
+_GENDERED = {"le": False, "un": False, "ce": False, "cet": False, "du": False, "la": True, "une": True, "cette": True}
+_NAME_LINKS = frozenset("de du des la le l' d'".split())  # between the words of one name
 _CLITICS = frozenset({"l'", "en", "y"})
 _BEFORE_VERB = frozenset("se s' y en l' le la les ne n' lui leur".split())  # clitics kept before their verb
 # Verbs that take an impersonal « il » (« il faut », « fera-t-il beau ») which points back to nothing.
@@ -185,11 +188,24 @@ class _Reading:
         places = [n for n in self.names if n.kind == "place"]
         return self.text[places[-1].lead : places[-1].end] if places else None
 
-    def topic(self) -> str | None:
-        """What a pronoun of a follow-up stands for: the subject, else the first person or company named."""
-        if self.subject is not None:
-            return self.text[self.subject[0] : self.subject[1]]
+    def topic(self, feminine: bool | None = None, short: bool = False) -> str | None:
+        """What a pronoun of a follow-up stands for: the subject's head and the name that specifies it (« le
+        pionnier du Zhejiang ») or, `short`, that name alone; else the first person or company named. A subject
+        whose article disagrees with the pronoun's gender (`feminine`, None when unknown) gives way to a name:
+        « elle » after « le vice-président de Pinduoduo » is Pinduoduo."""
         names = sorted(self.names, key=lambda n: (n.kind not in ("person", "company"), n.start))
+        if self.subject is not None:
+            start, end = self.subject
+            first = self.text[start:end].split(" ", 1)[0].lower()
+            agrees = feminine is None or first not in _GENDERED or _GENDERED[first] == feminine
+            if agrees or not names:
+                head = _head(self)
+                inner = [n for n in self.names if start <= n.start < end]
+                if inner and short:
+                    return self.text[inner[0].start : inner[0].end]
+                if head is None or not inner:
+                    return head
+                return f"{head} {self.text[inner[0].lead : inner[0].end]}"
         if names:
             return self.text[names[0].start : names[0].end]
         return None
@@ -226,8 +242,13 @@ def _names(text: str, tokens: list[_Token]) -> list[_Name]:
             names.append(_named(tokens, i, i, "date"))
         elif capital or low in _PLACES:
             j = i
-            while j + 1 < len(tokens) and tokens[j + 1].text[:1].isupper() and "'" not in tokens[j + 1].text:
-                j += 1
+            while True:
+                k = j + 1
+                while k < len(tokens) - 1 and tokens[k].low in _NAME_LINKS:
+                    k += 1  # « Route de la Soie »
+                if k >= len(tokens) or not tokens[k].text[:1].isupper() or "'" in tokens[k].text:
+                    break
+                j = k
             names.append(_named(tokens, i, j, _kind(tokens, i, j)))
             i = j
         i += 1
@@ -235,7 +256,9 @@ def _names(text: str, tokens: list[_Token]) -> list[_Name]:
 
 
 def _named(tokens: list[_Token], first: int, last: int, kind: str) -> _Name:
-    lead = first - 1 if first and tokens[first - 1].low in _PREPOSITIONS else first
+    """A name with the preposition before it, its article included: « de la Route de la Soie »."""
+    lead = first - 1 if first and tokens[first - 1].low in ("la", "le", "l'", "les") else first
+    lead = lead - 1 if lead and tokens[lead - 1].low in _PREPOSITIONS else first
     return _Name(tokens[first].start, tokens[last].end, kind, tokens[lead].start)
 
 
@@ -275,8 +298,13 @@ def _rewrite(question: str, previous: str) -> str | None:
     if not now.tokens or now.complete():
         return None
     if now.refers_back():
-        topic = before.topic()
-        return _resolve(now, topic, before.place()) if topic else None
+        genders = {p.low.rsplit("-", 1)[-1] for p in now.pronouns()} & {"il", "ils", "elle", "elles"}
+        feminine = None if len(genders) != 1 else genders.pop().startswith("elle")
+        # A follow-up that says much itself (« Combien de sortes de produits expédie-t-il ? ») only needs the
+        # name to know whom it is about; one that says little takes the whole subject.
+        own = [t for t in now.tokens if _is_content(t) and not now.in_name(t)]
+        topic = before.topic(feminine, short=len(own) >= 2)
+        return _resolve(now, topic, before.place())
     text = before.text.rstrip(" ?!.")
     body = now.text[now.body_start :].rstrip(" ?!.")
     celui = next((t for t in now.tokens if t.low in _CELUI), None)
@@ -319,14 +347,16 @@ def _names_into(target: _Reading, source: _Reading) -> str:
 
 def _head(reading: _Reading) -> str | None:
     """The head of the previous subject, without its complement: « le directeur général » of « le directeur
-    général du site ». Without a subject, nothing."""
+    général du site ». None without a subject, or when the head is no noun (« l'une des villes »)."""
     if reading.subject is None:
         return None
     subject = reading.text[reading.subject[0] : reading.subject[1]]
-    return re.split(r"\s+(?:de|du|des|en)\s+|\s+d'", subject, maxsplit=1)[0]
+    head = re.split(r"\s+(?:de|du|des)\s+|\s+d'", subject, maxsplit=1)[0]
+    nouns = [w for w in _TOKEN.findall(head) if w[-1].isalpha() and len(w) > 1 and w.lower() not in STOP_WORDS]
+    return head if nouns else None
 
 
-def _resolve(reading: _Reading, topic: str, place: str | None) -> str:
+def _resolve(reading: _Reading, topic: str | None, place: str | None) -> str:
     """The follow-up with its pronouns replaced by `topic`, the previous question's subject: the subject pronoun
     (or, without one, the first of « l' », « en », « y »), the other clitics dropped; « y » is the previous
     question's place when it names one."""
@@ -338,6 +368,8 @@ def _resolve(reading: _Reading, topic: str, place: str | None) -> str:
     for token in pronouns:
         i = tokens.index(token)
         low = token.low
+        if topic is None and low not in _CLITICS:
+            continue  # nothing to stand for: the pronoun stays
         if _INVERTED.search(low):
             while i and tokens[i - 1].low in _BEFORE_VERB:
                 i -= 1
@@ -353,7 +385,7 @@ def _resolve(reading: _Reading, topic: str, place: str | None) -> str:
             edits.append((token.start, end, ""))
             if low == "y" and place:
                 tail = _with("dans", place) if not place[:1].isupper() else f"{place}"
-            elif subject is None and not tail:
+            elif subject is None and not tail and topic:
                 tail = _with({"l'": "", "en": "de", "y": "dans"}[low], _lower(topic))
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
