@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.search.analysis import STOP_WORDS, fold, normalize
 from bot.search.kinds import KIND_NOUNS
-from bot.search.query import EQUIVALENTS, is_smalltalk, strip_courtesy
+from bot.search.names import PREPOSITIONS, TOKEN, Token, names_in, tokens_of
+from bot.search.query import is_smalltalk, strip_courtesy
 
 MAX_PREVIOUS = 3  # questions of a conversation read as context, the latest last
 
-_TOKEN = re.compile(r"(?:jusqu|lorsqu|puisqu|qu|[ldjmtnsc])['’](?=\w)|\w+(?:[.-]\w+)*|[?!.,;:]")
 _OPENERS = frozenset({"et", "mais", "alors"})
 _DETERMINERS = frozenset("le la les l' un une des du ce cet cette ces son sa ses leur leurs".split())
 _AUXILIARIES = frozenset(
@@ -28,7 +27,6 @@ _AUXILIARIES = frozenset(
 )
 # Articles that say a noun's gender (True: feminine).
 _GENDERED = {"le": False, "un": False, "ce": False, "cet": False, "du": False, "la": True, "une": True, "cette": True}
-_NAME_LINKS = frozenset("de du des la le l' d'".split())  # between the words of one name
 _CLITICS = frozenset({"l'", "en", "y"})
 _BEFORE_VERB = frozenset("se s' y en l' le la les ne n' lui leur".split())  # clitics kept before their verb
 # Verbs that take an impersonal « il » (« il faut », « fera-t-il beau ») which points back to nothing.
@@ -44,17 +42,6 @@ _QUESTION_WORDS = frozenset(
     fold(w)
     for w in "qui que qu' quoi quand où comment pourquoi combien quel quelle quels quelles lequel laquelle".split()
 )
-_PREPOSITIONS = frozenset("à a au aux de d' du des en dans par pour sur sous avec vers chez entre selon depuis".split())
-_PLACE_PREPOSITIONS = frozenset({"en", "au", "aux", "à", "dans"})
-_PLACE_NOUNS = frozenset(
-    "province ville région pays comté village district municipalité commune département continent".split()
-)
-_PLACES = frozenset(fold(group[0]) for group in EQUIVALENTS if group[0][:1].isupper())
-_COMPANY_WORDS = frozenset(fold(w) for w in "group groupe ltd inc holding sa sas co corp company".split())
-_DATE = re.compile(r"^(?:1[0-9]|20)\d{2}$")
-_MONTHS = frozenset(
-    fold(m) for m in "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
-)
 _INTERROGATIVE = re.compile(
     r"(?:\b(?:de|d'|dans|en|avec|sur|pour|à|par|depuis|chez|vers|pendant)\s*)?"
     r"(?:\bcombien\b(?:\s+(?:de\s+|d')[^\W\d_][\w-]*(?:\s+(?:de\s+|d'|du\s+|des\s+|en\s+)[^\W\d_][\w-]*)*)?"
@@ -65,33 +52,12 @@ _INTERROGATIVE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    text: str
-    start: int
-    end: int
-
-    @property
-    def low(self) -> str:
-        return self.text.lower().replace("’", "'")
-
-
-@dataclass(frozen=True, slots=True)
-class _Name:
-    """A name in a question: its span, the preposition just before it (span start), and its kind."""
-
-    start: int
-    end: int
-    kind: str  # "place", "date", "person" or "company"
-    lead: int  # start of the preposition before it, or `start`
-
-
 class _Reading:
     """One question cut into what a follow-up reading needs: opener, asked phrase, names, subject, pronouns."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        tokens = [_Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        tokens = tokens_of(text)
         self.opener = bool(tokens) and tokens[0].low in _OPENERS
         if self.opener:
             tokens = tokens[1:]
@@ -101,24 +67,24 @@ class _Reading:
         self.body_start = tokens[0].start if tokens else len(text)
         match = _INTERROGATIVE.search(text, self.body_start)
         self.asked = (match.start(), match.end()) if match else None
-        self.names = _names(text, tokens)
+        self.names = names_in(tokens, _is_content)
         self.subject = self._subject()
 
-    def outside_asked(self) -> list[_Token]:
+    def outside_asked(self) -> list[Token]:
         """The words that are not part of what is asked."""
         if self.asked is None:
             return self.tokens
         start, end = self.asked
         return [t for t in self.tokens if t.end <= start or t.start >= end]
 
-    def in_name(self, token: _Token) -> bool:
+    def in_name(self, token: Token) -> bool:
         return any(n.start <= token.start < n.end for n in self.names)
 
-    def content(self) -> list[_Token]:
+    def content(self) -> list[Token]:
         """Common content words outside the asked phrase: not names, question words, pronouns or grammar."""
         return [t for t in self.outside_asked() if _is_content(t) and not self.in_name(t)]
 
-    def pronouns(self) -> list[_Token]:
+    def pronouns(self) -> list[Token]:
         """Words that point back to a previous question's subject."""
         found = []
         tokens = self.tokens
@@ -211,7 +177,7 @@ class _Reading:
         return None
 
 
-def _is_content(token: _Token) -> bool:
+def _is_content(token: Token) -> bool:
     low = token.low
     return (
         len(low) > 1
@@ -219,7 +185,7 @@ def _is_content(token: _Token) -> bool:
         and "'" not in low
         and low not in STOP_WORDS
         and fold(low) not in _QUESTION_WORDS
-        and low not in _OPENERS | _CELUI | _PREPOSITIONS | _AUXILIARIES
+        and low not in _OPENERS | _CELUI | PREPOSITIONS | _AUXILIARIES
         and fold(low) not in KIND_NOUNS
         and not _INVERTED.search(low)
     )
@@ -227,54 +193,6 @@ def _is_content(token: _Token) -> bool:
 
 def _is_verb(low: str) -> bool:
     return low in _AUXILIARIES or bool(_INVERTED.search(low))
-
-
-def _names(text: str, tokens: list[_Token]) -> list[_Name]:
-    """Names of a question: runs of capitalised words (the first word only when it is no grammar word), known
-    places in any case, years and months, each with its kind."""
-    names: list[_Name] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        low = fold(token.low)
-        capital = token.text[:1].isupper() and (i > 0 or (_is_content(token) and low not in _PLACE_NOUNS))
-        if _DATE.match(token.text) or low in _MONTHS:
-            names.append(_named(tokens, i, i, "date"))
-        elif capital or low in _PLACES:
-            j = i
-            while True:
-                k = j + 1
-                while k < len(tokens) - 1 and tokens[k].low in _NAME_LINKS:
-                    k += 1  # « Route de la Soie »
-                if k >= len(tokens) or not tokens[k].text[:1].isupper() or "'" in tokens[k].text:
-                    break
-                j = k
-            names.append(_named(tokens, i, j, _kind(tokens, i, j)))
-            i = j
-        i += 1
-    return names
-
-
-def _named(tokens: list[_Token], first: int, last: int, kind: str) -> _Name:
-    """A name with the preposition before it, its article included: « de la Route de la Soie »."""
-    lead = first - 1 if first and tokens[first - 1].low in ("la", "le", "l'", "les") else first
-    lead = lead - 1 if lead and tokens[lead - 1].low in _PREPOSITIONS else first
-    return _Name(tokens[first].start, tokens[last].end, kind, tokens[lead].start)
-
-
-def _kind(tokens: list[_Token], first: int, last: int) -> str:
-    """Place, person or company, from the words around a name (general French, no gazetteer but countries)."""
-    words = [fold(t.low) for t in tokens[first : last + 1]]
-    before = [t.low for t in tokens[max(0, first - 3) : first]]
-    if " ".join(words) in _PLACES or (before and before[-1] in _PLACE_PREPOSITIONS):
-        return "place"
-    if (len(before) >= 2 and before[-2] in _PLACE_NOUNS) or (before and before[-1] in _PLACE_NOUNS):
-        return "place"
-    if any(w in _COMPANY_WORDS for w in words) or any("." in w for w in words):
-        return "company"
-    if len(words) >= 2 or (before and before[-1] in ("m.", "mme", "monsieur", "madame")):
-        return "person"
-    return "company"
 
 
 def understand(question: str, previous: Sequence[str]) -> str | None:
@@ -352,7 +270,7 @@ def _head(reading: _Reading) -> str | None:
         return None
     subject = reading.text[reading.subject[0] : reading.subject[1]]
     head = re.split(r"\s+(?:de|du|des)\s+|\s+d'", subject, maxsplit=1)[0]
-    nouns = [w for w in _TOKEN.findall(head) if w[-1].isalpha() and len(w) > 1 and w.lower() not in STOP_WORDS]
+    nouns = [w for w in TOKEN.findall(head) if w[-1].isalpha() and len(w) > 1 and w.lower() not in STOP_WORDS]
     return head if nouns else None
 
 
