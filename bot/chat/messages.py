@@ -128,6 +128,7 @@ SOURCE = "Source"
 OTHER_SOURCE = "Autre source"
 CLOSEST_DOCUMENT = "Document le plus proche"
 CONFIDENCE = "Confiance : {label} ({percent})"
+UNDERSTOOD = "Compris comme : {question}"  # a follow-up, as the bot read it (« Et en Espagne ? » written out)
 STATS_TITLE = "Statistiques des questions"
 STATS_PERIOD = "Période : {scope}."
 ALL_TIME = "depuis le début"
