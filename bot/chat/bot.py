@@ -46,7 +46,14 @@ log = logging.getLogger(__name__)
 
 # Loading an extension executes its module afresh: feedback comes before ask, so the buttons ask sends
 # are the very FeedbackButton class whose clicks the feedback extension registered.
-EXTENSIONS = ("bot.chat.exts.feedback", "bot.chat.exts.ask", "bot.chat.exts.admin", "bot.chat.exts.privacy")
+EXTENSIONS = (
+    "bot.chat.exts.feedback",
+    "bot.chat.exts.ask",
+    "bot.chat.exts.menu",
+    "bot.chat.exts.forum",
+    "bot.chat.exts.admin",
+    "bot.chat.exts.privacy",
+)
 REINDEX_CHANNEL = "bot_reindex"  # where a process announces the key of the index it re-indexed (PostgreSQL)
 
 # Builds a fresh engine for re-indexing: (corpus source, options, index folder), blocking, run in a thread.

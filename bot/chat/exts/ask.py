@@ -240,6 +240,9 @@ class Ask(commands.Cog):
         if message.guild is None:
             await self._direct_message(message)
             return
+        forum = self.bot.get_cog("ForumAnswers")
+        if forum is not None and await forum.wants(message):  # a new post that cog answers by itself
+            return
         previous, replying = await self._replied(message)
         if not replying:
             if not any(user.id == me.id for user in message.mentions) or not await self._channel_allowed(message):
