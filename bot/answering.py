@@ -19,7 +19,8 @@ from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import Corpus, Document
 from bot.search.engine import Engine, EngineOptions
 from bot.search.followup import understand
-from bot.text.answers import introduction_for
+from bot.search.query import smalltalk_kind
+from bot.text.answers import COURTESY_REPLIES, introduction_for
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,8 @@ class Answerer:
     async def answer(self, question: str, guild_id: int | None = None, context: Sequence[str] = ()) -> Answer:
         """The complete answer to `question` as that server would give it (`guild_id` None: the shared corpus
         alone, as in direct messages and the terminal), its latency measured here, small talk answered with
-        the bot's introduction (in `sentences`). Raises QuestionError for a question `check` refuses.
+        the bot's introduction (in `sentences`), thanks with thanks. Raises QuestionError for a question
+        `check` refuses.
 
         `context` holds the questions asked before in the conversation, oldest first: a follow-up (« Et en
         Espagne ? ») is answered written out in full, which `understood_as` says. On a server with documents
@@ -114,8 +116,9 @@ class Answerer:
             understood = None
         shared, own = self._engine, await self._own_engine(guild_id)
         answer = await asyncio.to_thread(_best_of, shared, own, understood or question)
-        if answer.intent == "smalltalk":
-            answer = replace(answer, sentences=[self.introduction()])
+        if answer.intent == "smalltalk":  # thanks in kind; a greeting or a request for help: the introduction
+            reply = COURTESY_REPLIES.get(smalltalk_kind(question) or "")
+            answer = replace(answer, sentences=[reply or self.introduction()])
         return replace(
             answer, question=question, understood_as=understood, latency_ms=(time.perf_counter() - started) * 1000
         )

@@ -178,6 +178,10 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
+# Small talk answered in kind (`bot.search.query.SMALLTALK_KINDS`); every other kind gets the introduction.
+COURTESY_REPLIES = {"thanks": "Avec plaisir ! Posez une autre question quand vous voulez.", "farewell": "À bientôt !"}
+
+
 def example_questions(names: Sequence[str]) -> list[str]:
     """Two questions a member could ask about names the corpus talks about."""
     templates = ("Que disent les documents sur {name} ?", "Qui est {name} ?")
