@@ -494,13 +494,14 @@ class DiscordState:
 
     # ------------------------------------------------------------------ what members do (payloads only)
 
-    def command(self, guild_id: int | None, name: str) -> dict[str, Any]:
-        """The chat command the bot registered under `name` (guild commands first); KeyError if none."""
+    def command(self, guild_id: int | None, name: str, type_: int = 1) -> dict[str, Any]:
+        """The command of that type (1 chat, 3 message) the bot registered under `name` (guild commands first);
+        KeyError if none."""
         for cmd in self.guild_commands.get(guild_id or 0, []):
-            if cmd["name"] == name and cmd.get("type", 1) == 1:
+            if cmd["name"] == name and cmd.get("type", 1) == type_:
                 return cmd
         for cmd in self.global_commands:
-            if cmd["name"] == name and cmd.get("type", 1) == 1:
+            if cmd["name"] == name and cmd.get("type", 1) == type_:
                 return cmd
         known = sorted(
             {c["name"] for c in self.global_commands}
@@ -634,8 +635,10 @@ class DiscordState:
         mentions: Iterable[FakeMember | FakeUser] = (),
         mention_roles: Iterable[FakeRole] = (),
         mention_everyone: bool = False,
+        reply_to: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Record a message a member wrote and return its MESSAGE_CREATE payload."""
+        """Record a message a member wrote and return its MESSAGE_CREATE payload; with `reply_to`, a reply to that
+        message, which Discord sends along (`referenced_message`)."""
         user = author.user if isinstance(author, FakeMember) else author
         mentioned = []
         for m in mentions:
@@ -667,6 +670,15 @@ class DiscordState:
             message["guild_id"] = str(guild.id)
             if isinstance(author, FakeMember):
                 message["member"] = author.to_dict(with_user=False)
+        if reply_to is not None:
+            message["type"] = 19
+            message["message_reference"] = {
+                "type": 0,
+                "message_id": reply_to["id"],
+                "channel_id": reply_to["channel_id"],
+                **({"guild_id": str(guild.id)} if guild is not None else {}),
+            }
+            message["referenced_message"] = dict(self.messages.get(int(reply_to["id"]), reply_to))
         self.messages[int(message["id"])] = message
         return message
 
