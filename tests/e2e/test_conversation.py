@@ -77,3 +77,26 @@ async def test_ask_the_bot_about_a_members_message(world: World) -> None:
         lambda: world.rows("SELECT origin, user_id, question FROM queries WHERE origin = 'menu'"), what="the log row"
     )
     assert [(r["user_id"], r["question"]) for r in rows] == [(modo.id, "Qui est Su Junping ?")]
+
+
+async def test_new_forum_posts_answered_in_their_thread_when_the_setting_is_on(world: World) -> None:
+    b, fake = world.b, world.fake
+    modo, ines = b.member("modo-b"), b.member("ines")
+    forum = await fake.add_forum(b, "entraide")
+    await world.run(b, modo, "admin salons ajouter", salon=forum)
+    before, _ = await fake.post_forum(b, forum, ines, "Trafic d'AliExpress", "De combien a-t-il augmenté en Italie ?")
+
+    await world.run(b, modo, "admin reglages", forum_auto=True)
+    sure, _ = await fake.post_forum(b, forum, ines, "Trafic d'AliExpress", "De combien a-t-il augmenté en Italie ?")
+    (answer,) = await fake.wait_until(lambda: fake.channel_messages(sure.id), what="the answer in the post's thread")
+    assert "14%" in message_text(answer) and answer["allowed_mentions"]["parse"] == []
+    unsure, _ = await fake.post_forum(b, forum, ines, "Météo", "Quel temps fera-t-il demain à Paris ?")
+    rows = await fake.wait_until(
+        lambda: (
+            world.rows("SELECT channel_id, found FROM queries WHERE origin = 'forum' ORDER BY id")[1:]
+            and world.rows("SELECT channel_id, found FROM queries WHERE origin = 'forum' ORDER BY id")
+        ),
+        what="both posts logged",
+    )
+    assert [(r["channel_id"], r["found"]) for r in rows] == [(sure.id, 1), (unsure.id, 0)]
+    assert fake.channel_messages(unsure.id) == [] and fake.channel_messages(before.id) == []

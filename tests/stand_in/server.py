@@ -27,6 +27,7 @@ from .state import (
     FakeMember,
     FakeRole,
     FakeUser,
+    snowflake,
 )
 
 T = TypeVar("T")
@@ -241,6 +242,24 @@ class FakeDiscord:
         inter.payload["data"] = data
         await self._dispatch_interaction(inter)
         return inter
+
+    async def add_forum(self, guild: FakeGuild, name: str) -> FakeChannel:
+        """Create a forum channel in a guild the bot is in (CHANNEL_CREATE)."""
+        forum = FakeChannel(snowflake(), name, guild.id, 15, len(guild.channels))
+        guild.channels[forum.id] = forum
+        await self.gateway.dispatch("CHANNEL_CREATE", forum.to_dict())
+        return forum
+
+    async def post_forum(
+        self, guild: FakeGuild, forum: FakeChannel, author: FakeMember, title: str, content: str
+    ) -> tuple[FakeChannel, dict[str, Any]]:
+        """A member opens a post in a forum: THREAD_CREATE, then its first message (which has the thread's id)."""
+        thread = FakeChannel(snowflake(), title, guild.id, 11, parent_id=forum.id, owner_id=author.id)
+        guild.channels[thread.id] = thread
+        await self.gateway.dispatch("THREAD_CREATE", {**thread.to_dict(), "newly_created": True})
+        message = self.state.user_message(guild, thread, author, content, message_id=thread.id)
+        await self.gateway.dispatch("MESSAGE_CREATE", message)
+        return thread, message
 
     async def message_command(
         self, guild: FakeGuild, user: FakeMember, name: str, message: dict[str, Any]

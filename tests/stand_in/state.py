@@ -152,7 +152,7 @@ class FakeChannel:
     id: int
     name: str
     guild_id: int | None
-    type: int = 0  # 0 text, 1 DM, 11 public thread
+    type: int = 0  # 0 text, 1 DM, 11 public thread, 15 forum
     position: int = 0
     parent_id: int | None = None
     owner_id: int | None = None
@@ -183,6 +183,8 @@ class FakeChannel:
             rate_limit_per_user=0,
             topic=None,
         )
+        if self.type == 15:
+            data.update(available_tags=[], default_reaction_emoji=None, default_sort_order=None, default_forum_layout=0)
         if self.type in (10, 11, 12):
             data.update(
                 owner_id=str(self.owner_id) if self.owner_id else None,
@@ -327,7 +329,7 @@ class FakeGuild:
             "roles": [r.to_dict() for r in self.roles.values()],
             "emojis": [],
             "stickers": [],
-            "channels": [c.to_dict() for c in self.channels.values() if c.type == 0],
+            "channels": [c.to_dict() for c in self.channels.values() if c.type in (0, 15)],
             "threads": [c.to_dict() for c in self.channels.values() if c.type == 11],
             "members": [m.to_dict() for m in self.members.values()],
             "voice_states": [],
@@ -636,8 +638,10 @@ class DiscordState:
         mention_roles: Iterable[FakeRole] = (),
         mention_everyone: bool = False,
         reply_to: Mapping[str, Any] | None = None,
+        message_id: int | None = None,
     ) -> dict[str, Any]:
-        """Record a message a member wrote and return its MESSAGE_CREATE payload; with `reply_to`, a reply to that
+        """Record a message a member wrote (with `message_id`, that id: a forum post's first message has its
+        thread's) and return its MESSAGE_CREATE payload; with `reply_to`, a reply to that
         message, which Discord sends along (`referenced_message`)."""
         user = author.user if isinstance(author, FakeMember) else author
         mentioned = []
@@ -648,7 +652,7 @@ class DiscordState:
                 entry["member"] = guild.members[u.id].to_dict(with_user=False)
             mentioned.append(entry)
         message = {
-            "id": str(snowflake()),
+            "id": str(message_id or snowflake()),
             "channel_id": str(channel.id),
             "author": user.to_dict(),
             "content": content,
