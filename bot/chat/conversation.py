@@ -4,15 +4,19 @@ A member who replies to one of the bot's answers, writes in the thread the bot o
 again with `/question` in the same channel a moment later may be asking a follow-up (« Et en Espagne ? »). The
 `Conversations` keep, in memory and bounded, each recent answer's conversation: the questions asked in it, when,
 and the log row of the last one, so the answerer can read the new question with them and the log can say which
-row it follows. Nothing older than `MAX_AGE_SECONDS` is context.
+row it follows. Nothing older than `MAX_AGE_SECONDS` is context. A reply to an answer this process does not
+remember (sent before a restart) is read from the answer itself (`answer_turn`).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+
+import discord
 
 from bot.search.followup import MAX_PREVIOUS
 
@@ -110,3 +114,49 @@ class Conversations:
     def is_answer(self, message_id: int) -> bool:
         """Whether `message_id` is one of the answers remembered (of any age)."""
         return message_id in self._answers
+
+
+_ESCAPED = re.compile(r"\\([\\*_`~|>#\[\]()-])")  # what `bot.chat.embeds.shown` escaped in a title
+_FEEDBACK_ID = re.compile(r"^fb:(\d+):")  # a vote button's custom_id carries the log row's id
+
+
+def answer_turn(message: discord.Message, now: float) -> tuple[Turn | None, bool]:
+    """The conversation a message of the bot ends, read from the message itself: the question in its answer
+    embed's title, the log row in its vote buttons, its age from its date. (None, False) when the message is
+    no answer; (None, True) for an answer too old to be context."""
+    title = message.embeds[0].title if message.embeds else None
+    if not title or not title.startswith("❓ "):
+        return None, False
+    age = (discord.utils.utcnow() - message.created_at).total_seconds()
+    if age > MAX_AGE_SECONDS:
+        return None, True
+    question = _ESCAPED.sub(r"\1", title.removeprefix("❓ ")).replace("@\u200b", "@")
+    ids = [
+        _FEEDBACK_ID.match(getattr(item, "custom_id", None) or "")
+        for row in message.components
+        for item in getattr(row, "children", ())
+    ]
+    query_id = next((int(found.group(1)) for found in ids if found), None)
+    return Turn(((question, now - age),), query_id), True
+
+
+async def replied_answer(
+    message: discord.Message, me: discord.ClientUser | None, conversations: Conversations
+) -> tuple[Turn | None, bool]:
+    """The conversation of the bot's answer `message` replies to (None when too old), and whether it replies to
+    one of the bot's answers at all: looked up among the answers remembered, else read from the message
+    Discord sent along, or fetched."""
+    reference = message.reference
+    if reference is None or reference.message_id is None or me is None:
+        return None, False
+    if conversations.is_answer(reference.message_id):
+        return conversations.after_answer(reference.message_id), True
+    answered = reference.resolved if isinstance(reference.resolved, discord.Message) else None
+    if answered is None and reference.channel_id == message.channel.id:
+        try:
+            answered = await message.channel.fetch_message(reference.message_id)
+        except discord.HTTPException:
+            return None, False
+    if answered is None or answered.author.id != me.id:
+        return None, False
+    return answer_turn(answered, conversations.clock())

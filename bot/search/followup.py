@@ -28,6 +28,7 @@ _AUXILIARIES = frozenset(
 # Articles that say a noun's gender (True: feminine).
 _GENDERED = {"le": False, "un": False, "ce": False, "cet": False, "du": False, "la": True, "une": True, "cette": True}
 _CLITICS = frozenset({"l'", "en", "y"})
+_VOWELS = "aeiouyéèêàâîôûh"
 _BEFORE_VERB = frozenset("se s' y en l' le la les ne n' lui leur".split())  # clitics kept before their verb
 # Verbs that take an impersonal « il » (« il faut », « fera-t-il beau ») which points back to nothing.
 _IMPERSONAL = frozenset(
@@ -94,7 +95,10 @@ class _Reading:
             if (
                 (low in _SUBJECT_PRONOUNS and not (low == "il" and (after in _IMPERSONAL or after.startswith("s'"))))
                 or low in _DEMONSTRATIVES
-                or (_INVERTED.search(low) and not (low.endswith("-il") and low.split("-")[0] in _IMPERSONAL))
+                or (
+                    _INVERTED.search(low)
+                    and not (low.endswith("-il") and (before == "y" or low.split("-")[0] in _IMPERSONAL))
+                )
                 or (low in _CLITICS and self._clitic(low, before, after))
             ):
                 found.append(token)
@@ -107,7 +111,7 @@ class _Reading:
             return _is_verb(after) or before in ("ne", "n'")
         if low == "y" and (before == "il" or after in ("a-t-il", "avait-il", "aura-t-il")):
             return False
-        return _is_verb(after) or ("-" in after and before != "il")
+        return _is_verb(after)
 
     def refers_back(self) -> bool:
         """Whether a pronoun of the question can only mean a previous question's subject: the question names
@@ -131,7 +135,8 @@ class _Reading:
             return not self.opener and len(content) + len(self.names) >= 3
         has_verb = any(_is_verb(t.low) or "-" in t.text for t in self.outside_asked())
         # After « Et », one word besides what is asked (« Et combien de parcs industriels ? ») names no subject.
-        return len(content) > self.opener or (bool(self.names) and has_verb)
+        # « Alors, qui dirige Pinduoduo ? » names its subject.
+        return len(content) > self.opener or (bool(self.names) and (has_verb or bool(content)))
 
     def _subject(self) -> tuple[int, int] | None:
         """Span of the question's subject: the first noun phrase outside the asked phrase, up to its verb."""
@@ -255,8 +260,10 @@ def _names_into(target: _Reading, source: _Reading) -> str:
             same = [n for n in target.names if n.kind in ("person", "company")]
         if same:
             old = same[-1]
-            keep_lead = name.lead == name.start
-            text = text[: old.start if keep_lead else old.lead] + phrase + text[old.end :]
+            start = old.start if name.lead == name.start else old.lead
+            if text[old.lead : old.start] == "d'" and start == old.start and phrase[:1].lower() not in _VOWELS:
+                start, phrase = old.lead, f"de {phrase}"  # « d'AliExpress » -> « de Pinduoduo »
+            text = text[:start] + phrase + text[old.end :]
             target = _Reading(text)
         else:
             text = f"{text} {phrase}"
@@ -319,7 +326,7 @@ def _with(preposition: str, phrase: str) -> str:
     contracted = {("de", "le"): "du", ("de", "les"): "des", ("à", "le"): "au", ("à", "les"): "aux"}
     if (preposition, head.lower()) in contracted and rest:
         return f"{contracted[preposition, head.lower()]} {rest}"
-    if preposition == "de" and phrase[:1].lower() in "aeiouyéèêh":
+    if preposition == "de" and phrase[:1].lower() in _VOWELS:
         return f"d'{phrase}"
     return f"{preposition} {phrase}"
 

@@ -59,6 +59,11 @@ def test_pronouns_become_the_previous_subject() -> None:
     assert understand("Où vit-il ?", ["Qui est Chen Qiu ?"]) == "Où Chen Qiu vit-il ?"
 
 
+def test_a_name_replaces_the_name_of_its_kind_elision_included() -> None:
+    assert understand("Et Pinduoduo ?", [ITALY]) == "De combien le trafic de Pinduoduo a-t-il augmenté en Italie ?"
+    assert understand("Et Alibaba ?", [ITALY]) == "De combien le trafic d'Alibaba a-t-il augmenté en Italie ?"
+
+
 def test_a_name_of_another_kind_is_added() -> None:
     assert understand("Et en 2019 ?", ["Qui est le vice-président de Pinduoduo ?"]) == (
         "Qui est le vice-président de Pinduoduo en 2019 ?"
@@ -71,6 +76,9 @@ def test_a_name_of_another_kind_is_added() -> None:
         "merci !",
         "Bonjour",
         "Il y a combien de parcs industriels à Guiyang ?",
+        "Combien y a-t-il de parcs industriels à Guiyang ?",
+        "Alors, qui dirige Pinduoduo ?",
+        "Quelle est la part de marché en e-commerce de la Chine ?",
         "Qui dirige le site de vente en gros d'Alibaba ?",
     ],
 )

@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answering import EmptyQuestion
-from bot.chat.conversation import MAX_AGE_SECONDS, Turn
+from bot.chat.conversation import Turn, replied_answer
 from bot.chat.embeds import answer_embed, truncate
 from bot.chat.exts.feedback import feedback_view
 from bot.chat.markup import plain_text
@@ -209,27 +209,6 @@ class Ask(commands.Cog):
         assert self.bot.user is not None
         return re.sub(rf"<@!?{self.bot.user.id}>", " ", content).strip()
 
-    async def _replied(self, message: discord.Message) -> tuple[Turn | None, bool]:
-        """The conversation of the bot's answer `message` replies to, and whether it replies to one at all.
-
-        The answer is looked up among those this process remembers, else read from the message Discord sent
-        along (or fetched): its title holds the question, its vote buttons the log row."""
-        reference, me = message.reference, self.bot.user
-        if reference is None or reference.message_id is None or me is None:
-            return None, False
-        conversations = self.bot.conversations
-        if conversations.is_answer(reference.message_id):
-            return conversations.after_answer(reference.message_id), True
-        answered = reference.resolved if isinstance(reference.resolved, discord.Message) else None
-        if answered is None and reference.channel_id == message.channel.id:
-            try:
-                answered = await message.channel.fetch_message(reference.message_id)
-            except discord.HTTPException:
-                return None, False
-        if answered is None or answered.author.id != me.id:
-            return None, False
-        return answer_turn(answered, conversations.clock())
-
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """Answer mentions in allowed channels and replies to the bot's answers; point direct messages to
@@ -243,7 +222,7 @@ class Ask(commands.Cog):
         forum = self.bot.get_cog("ForumAnswers")
         if forum is not None and await forum.wants(message):  # a new post that cog answers by itself
             return
-        previous, replying = await self._replied(message)
+        previous, replying = await replied_answer(message, self.bot.user, self.bot.conversations)
         if not replying:
             if not any(user.id == me.id for user in message.mentions) or not await self._channel_allowed(message):
                 return
@@ -311,30 +290,6 @@ class Ask(commands.Cog):
         except discord.HTTPException:
             log.warning("could not open a thread on message %s; replying instead", message.id, exc_info=True)
             return None
-
-
-_ESCAPED = re.compile(r"\\([\\*_`~|>#\[\]()-])")
-_FEEDBACK_ID = re.compile(r"^fb:(\d+):")
-
-
-def answer_turn(message: discord.Message, now: float) -> tuple[Turn | None, bool]:
-    """The conversation a message of the bot ends, read from the message itself (after a restart): the question
-    in its answer embed's title, the log row in its vote buttons, its age from its date. (None, False) when
-    the message is no answer; (None, True) for an answer too old to be context."""
-    title = message.embeds[0].title if message.embeds else None
-    if not title or not title.startswith("❓ "):
-        return None, False
-    age = (discord.utils.utcnow() - message.created_at).total_seconds()
-    if age > MAX_AGE_SECONDS:
-        return None, True
-    question = _ESCAPED.sub(r"\1", title.removeprefix("❓ ")).replace("@\u200b", "@")
-    ids = [
-        _FEEDBACK_ID.match(getattr(item, "custom_id", None) or "")
-        for row in message.components
-        for item in getattr(row, "children", ())
-    ]
-    query_id = next((int(found.group(1)) for found in ids if found), None)
-    return Turn(((question, now - age),), query_id), True
 
 
 async def setup(bot: commands.Bot) -> None:
