@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import Corpus, Document
 from bot.search.engine import Engine, EngineOptions
-from bot.text.answers import introduction_for
+from bot.search.followup import understand
+from bot.search.query import smalltalk_kind
+from bot.text.answers import COURTESY_REPLIES, introduction_for
 
 log = logging.getLogger(__name__)
 
@@ -96,21 +98,30 @@ class Answerer:
             raise QuestionTooLong(TOO_LONG.format(length=len(question), limit=limit))
         return question
 
-    async def answer(self, question: str, guild_id: int | None = None) -> Answer:
+    async def answer(self, question: str, guild_id: int | None = None, context: Sequence[str] = ()) -> Answer:
         """The complete answer to `question` as that server would give it (`guild_id` None: the shared corpus
         alone, as in direct messages and the terminal), its latency measured here, small talk answered with
-        the bot's introduction (in `sentences`). Raises QuestionError for a question `check` refuses.
+        the bot's introduction (in `sentences`), thanks with thanks. Raises QuestionError for a question
+        `check` refuses.
 
-        On a server with documents of its own both engines run, in one thread hop off the event loop, and the
-        `better` answer is kept; a server whose documents cannot be read is answered from the shared corpus.
+        `context` holds the questions asked before in the conversation, oldest first: a follow-up (« Et en
+        Espagne ? ») is answered written out in full, which `understood_as` says. On a server with documents
+        of its own both engines run, in one thread hop off the event loop, and the `better` answer is kept; a
+        server whose documents cannot be read is answered from the shared corpus.
         """
         started = time.perf_counter()
         self.check(question)
+        understood = understand(question, context) if context else None
+        if understood is not None and len(understood) > self.options.max_question_chars:
+            understood = None
         shared, own = self._engine, await self._own_engine(guild_id)
-        answer = await asyncio.to_thread(_best_of, shared, own, question)
-        if answer.intent == "smalltalk":
-            answer = replace(answer, sentences=[self.introduction()])
-        return replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
+        answer = await asyncio.to_thread(_best_of, shared, own, understood or question)
+        if answer.intent == "smalltalk":  # thanks in kind; a greeting or a request for help: the introduction
+            reply = COURTESY_REPLIES.get(smalltalk_kind(question) or "")
+            answer = replace(answer, sentences=[reply or self.introduction()])
+        return replace(
+            answer, question=question, understood_as=understood, latency_ms=(time.perf_counter() - started) * 1000
+        )
 
     async def _own_engine(self, guild_id: int | None) -> Engine | None:
         """That server's engine, or None (no server, no documents, or documents that cannot be read: logged)."""

@@ -124,7 +124,7 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     try:
         for question in questions:
             try:
-                answer = await answerer.answer(question, args.server)
+                answer = await answerer.answer(question, args.server, args.after)
             except QuestionError as exc:
                 print(exc, file=sys.stderr)
                 status = EXIT_USAGE
@@ -274,6 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="la question, ou « - » pour lire une question par ligne sur l'entrée standard")
     ask.add_argument("--json", action="store_true", help="sortie JSON (un objet par question)")
     ask.add_argument("--no-log", action="store_true", help="ne pas enregistrer la question dans le journal")
+    ask.add_argument(
+        "--after",
+        action="append",
+        default=[],
+        metavar="QUESTION",
+        help="question posée juste avant, pour lire une question de suite (« Et en Espagne ? ») ; "
+        "à répéter pour une conversation plus longue, la plus ancienne d'abord",
+    )
     ask.add_argument(
         "--server", type=int, default=None, metavar="ID", help="répondre comme ce serveur Discord, avec ses documents"
     )

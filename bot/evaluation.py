@@ -19,6 +19,7 @@ from bot.search.analysis import fold, normalize
 from bot.search.answer import Answer
 from bot.search.corpus import Corpus, CorpusError, make_document
 from bot.search.engine import Engine, EngineOptions
+from bot.search.followup import understand
 from bot.storage.stats import percentile_nearest_rank
 
 
@@ -198,7 +199,51 @@ def run_eval(
         full = evaluate_squad(path, options, limit)
         full.parts.append(evaluate_held_out(path, options, limit))
         return full
+    first = next((item for _, item in _jsonl(path)), {})
+    if "after" in first:
+        return evaluate_followups(engine_factory(), path)
     return evaluate_dev(engine_factory(), path)
+
+
+def evaluate_followups(engine: Engine, path: Path) -> Report:
+    """Questions asked after others (JSON Lines: `after` the questions before, oldest first, `q`, `doc`, `a`,
+    `kind` "complete" for a question that must be answered as typed): each is read as the answerer reads it,
+    with the questions before as context; follow-ups need the right source and the key in the first sentence,
+    complete questions must not be rewritten."""
+    report = Report(f"Questions de suite de {path.name} ({engine.document_count} documents)")
+    follow = source_ok = first_key = complete = rewritten = complete_ok = 0
+    for number, item in _jsonl(path):
+        understood = understand(item["q"], item["after"])
+        answer = engine.answer(understood or item["q"])
+        first = answer.sources[0] if answer.sources else None
+        source_right = answer.found and first is not None and (first.file or first.doc_id).startswith(item["doc"])
+        key_first = answer.found and any(contains(answer.sentences[0], a) for a in item["a"])
+        name = item.get("id", number)
+        if item.get("kind") == "complete":
+            complete += 1
+            rewritten += understood is not None
+            complete_ok += source_right and key_first
+            if understood is not None:
+                report.failures.append(f"{name} : réécrite à tort en « {understood} » ({item['q']})")
+            continue
+        follow += 1
+        source_ok += source_right
+        first_key += key_first
+        if not (source_right and key_first):
+            report.failures.append(
+                f"{name} : source={'oui' if source_right else 'non'} clé en tête="
+                f"{'oui' if key_first else 'non'} compris comme « {understood} » ({item['q']})"
+            )
+    report.rows = [
+        ("questions de suite", str(follow)),
+        ("bonne première source", f"{source_ok}/{follow}"),
+        ("clé dans la première phrase", f"{first_key}/{follow}"),
+        ("questions complètes", str(complete)),
+        ("complètes réécrites à tort", f"{rewritten}/{complete}"),
+        ("complètes bien répondues", f"{complete_ok}/{complete}"),
+    ]
+    report.passed = rewritten == 0 and first_key >= 0.9 * follow
+    return report
 
 
 # -- answer quality: the first quoted sentence, the highlighted span, declines ---------------------------------

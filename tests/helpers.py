@@ -156,13 +156,16 @@ def make_message(
     channel_id: int = 100,
     mentions: list[Any] | None = None,
     thread_parent_id: int | None = None,
+    reference: discord.MessageReference | None = None,
 ) -> mock.MagicMock:
-    """A message in a server text channel (or a DM when guild_id is None, or a thread)."""
+    """A message in a server text channel (or a DM when guild_id is None, or a thread), replying to
+    `reference` when given."""
     message = mock.MagicMock(spec=discord.Message)
     message.id = next_id()
     message.content = content
     message.author = author if author is not None else make_member()
     message.mentions = mentions or []
+    message.reference = reference
     if guild_id is None:
         message.guild = None
         message.channel = mock.MagicMock(spec=discord.DMChannel)

@@ -150,3 +150,32 @@ async def test_a_swap_puts_the_new_engine_and_its_introduction_in_service(seed_e
     after = (await answerer.answer("Bonjour")).sentences[0]
     assert after != before and "Je connais 1 document" in after
     assert (await answerer.answer(QUESTION)).found
+
+
+async def test_a_follow_up_is_answered_as_understood_from_its_context(seed_engine: Engine) -> None:
+    answerer = Answerer(seed_engine)
+    italy = "De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"
+    answer = await answerer.answer("Et en Espagne ?", context=[italy])
+    assert answer.question == "Et en Espagne ?"
+    assert answer.understood_as == italy.replace("Italie", "Espagne")
+    assert answer.found and "20%" in answer.sentences[0]
+    alone = await answerer.answer("Et en Espagne ?")
+    assert alone.understood_as is None
+
+
+async def test_a_complete_question_ignores_its_context(seed_engine: Engine) -> None:
+    answer = await Answerer(seed_engine).answer(QUESTION, context=["Qui est le vice-président de Pinduoduo ?"])
+    assert answer.understood_as is None and answer.question == QUESTION
+
+
+@pytest.mark.parametrize("thanks", ["merci !", "Merci beaucoup 🙏", "thx"])
+async def test_thanks_get_thanks_in_return_not_the_introduction(seed_engine: Engine, thanks: str) -> None:
+    answer = await Answerer(seed_engine).answer(thanks, context=["Qui est le vice-président de Pinduoduo ?"])
+    assert answer.intent == "smalltalk" and answer.sentences[0].startswith("Avec plaisir !")
+    assert answer.understood_as is None
+
+
+@pytest.mark.parametrize("request_", ["tu peux m'aider stp ?", "j'ai une question", "Pouvez-vous m'aider ?", "aide"])
+async def test_a_request_for_help_gets_the_introduction(seed_engine: Engine, request_: str) -> None:
+    answer = await Answerer(seed_engine).answer(request_)
+    assert answer.intent == "smalltalk" and answer.sentences[0].startswith("Bonjour ! Je réponds à vos questions")

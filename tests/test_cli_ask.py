@@ -387,3 +387,28 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) != 0
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+def test_after_reads_a_follow_up_with_the_questions_before(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    italy = "De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"
+    args = _ask(tmp_path, "--json", "--no-log", "--after", "Qui est Chen Qiu ?", "--after", italy, "Et en Espagne ?")
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["question"] == "Et en Espagne ?"
+    assert data["understood_as"] == italy.replace("Italie", "Espagne")
+    assert data["answer"].startswith(f"Compris comme : {data['understood_as']}\n")
+    assert main(_ask(tmp_path, "--no-log", "--after", italy, "Et en Espagne ?")) == 0
+    assert capsys.readouterr().out.startswith(
+        "Compris comme : De combien le trafic d'AliExpress a-t-il augmenté en Espagne ?"
+    )
+    assert main(_ask(tmp_path, "--json", "--no-log", "Et en Espagne ?")) == 0
+    assert json.loads(capsys.readouterr().out)["understood_as"] is None
+
+
+def test_eval_on_follow_up_questions(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["eval", str(DEV_QA.parent / "followups.jsonl"), "--corpus", str(SEEDS)])
+    out = capsys.readouterr().out
+    rows = dict(line.rsplit(None, 1) for line in out.split("\n\n")[0].splitlines()[1:] if line.strip())
+    assert rows["complètes réécrites à tort"] == "0/12"
+    assert rows["questions de suite"] == "32"
+    assert int(rows["clé dans la première phrase"].split("/")[0]) >= 29  # 90 % of the follow-ups

@@ -25,6 +25,7 @@ from discord.ext import commands, tasks
 from bot.answering import Answerer
 from bot.app import INDEX_OPTIONS, corpus_source, engine_options, index_dir, reindex, saved_engine
 from bot.chat.command_sync import CommandSync
+from bot.chat.conversation import Conversations
 from bot.chat.coordination import Schedule, exclusive
 from bot.chat.index_watch import WATCH_SECONDS, IndexNotices, IndexWatcher
 from bot.chat.messages import CHECK_FAILED, GUILD_ONLY, MISSING_PERMISSION
@@ -45,7 +46,14 @@ log = logging.getLogger(__name__)
 
 # Loading an extension executes its module afresh: feedback comes before ask, so the buttons ask sends
 # are the very FeedbackButton class whose clicks the feedback extension registered.
-EXTENSIONS = ("bot.chat.exts.feedback", "bot.chat.exts.ask", "bot.chat.exts.admin", "bot.chat.exts.privacy")
+EXTENSIONS = (
+    "bot.chat.exts.feedback",
+    "bot.chat.exts.ask",
+    "bot.chat.exts.menu",
+    "bot.chat.exts.forum",
+    "bot.chat.exts.admin",
+    "bot.chat.exts.privacy",
+)
 REINDEX_CHANNEL = "bot_reindex"  # where a process announces the key of the index it re-indexed (PostgreSQL)
 
 # Builds a fresh engine for re-indexing: (corpus source, options, index folder), blocking, run in a thread.
@@ -118,6 +126,7 @@ class QABot(commands.AutoShardedBot):
         self.storage = storage
         self.answerer = Answerer(engine, storage.guild_documents, engine_options(settings))
         self.server_settings = ServerSettings(storage)
+        self.conversations = Conversations()
         limiter = rate_limiter or RateLimiter()
         self.question_limit = QuestionLimit(limiter, settings.rate_limit_count, settings.rate_limit_seconds)
         self.retention = Retention(storage, limiter, retention or retention_schedule(settings), settings.retention_days)

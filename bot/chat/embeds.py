@@ -110,7 +110,8 @@ def _quoted(sentences: list[str], highlight: str | None = None) -> str:
 def answer_embed(answer: Answer) -> discord.Embed:
     """The reply to a question: the answering quote first with the answer in bold, the source as a link, the
     confidence in words in the footer. Quotes from a second document follow in their own field, with that
-    document as their source. Small talk gets the bot's introduction, which the answerer wrote in the answer."""
+    document as their source. Small talk gets the bot's introduction, which the answerer wrote in the answer.
+    A follow-up says how it was understood, in italics above the quote."""
     title = truncate(f"❓ {shown(answer.question)}", TITLE_LIMIT)
     if answer.intent == "smalltalk":
         introduction = "\n".join(answer.sentences) or NOT_FOUND
@@ -121,7 +122,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
         embed = discord.Embed(
             title=title,
             colour=FOUND_COLOUR,
-            description=truncate(_quoted(first.sentences, answer.highlight), DESCRIPTION_LIMIT),
+            description=truncate(_understood(answer) + _quoted(first.sentences, answer.highlight), DESCRIPTION_LIMIT),
         )
         source = source_markdown(first.source, link=quote_link(first))
         note = date_note(answer)
@@ -131,13 +132,20 @@ def answer_embed(answer: Answer) -> discord.Embed:
             quoted = truncate(_quoted(quote.sentences), FIELD_VALUE_LIMIT - len(source) - 1)
             embed.add_field(name=messages.OTHER_SOURCE, value=f"{quoted}\n{source}", inline=False)
     else:
-        embed = discord.Embed(title=title, colour=NOT_FOUND_COLOUR, description=NOT_FOUND)
+        embed = discord.Embed(title=title, colour=NOT_FOUND_COLOUR, description=_understood(answer) + NOT_FOUND)
         if answer.lead is not None:
             embed.add_field(name=messages.CLOSEST_DOCUMENT, value=source_markdown(answer.lead), inline=False)
     embed.set_footer(
         text=messages.CONFIDENCE.format(label=confidence_label(answer.confidence), percent=percent(answer.confidence))
     )
     return fit(embed)
+
+
+def _understood(answer: Answer) -> str:
+    """The line above the quote of a follow-up: « Compris comme : … » in italics (empty for other questions)."""
+    if not answer.understood_as:
+        return ""
+    return f"*{truncate(shown(messages.UNDERSTOOD.format(question=answer.understood_as)), 500)}*\n"
 
 
 def fit(embed: discord.Embed) -> discord.Embed:

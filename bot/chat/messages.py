@@ -13,6 +13,7 @@ from bot.storage import GuildSettings
 
 QUESTION_COMMAND = "Poser une question : réponse citée du corpus, avec sa source"
 QUESTION_OPTIONS = {"texte": "Votre question, en français"}
+ASK_MENU = "Demander au bot"  # right click on a message → Apps: that message's text asked as a question
 FORGET_COMMAND = "Effacer tout ce que le bot a enregistré sur vous sur ce serveur"
 ADMIN_GROUP = "Commandes des modérateurs du bot de questions"
 CHANNELS_GROUP = "Salons où le bot répond aux mentions"
@@ -38,6 +39,7 @@ SETTINGS_OPTIONS = {
     "limite": "Nombre de questions permises par membre dans la fenêtre",
     "fenetre": "Durée de la fenêtre de limite, en secondes",
     "retention_jours": "Effacer les questions enregistrées après ce nombre de jours (0 : jamais)",
+    "forum_auto": "Répondre de lui-même aux nouveaux sujets des forums autorisés, quand la réponse est sûre",
 }
 PURGE_COMMAND = "Effacer les questions enregistrées depuis plus de N jours"
 PURGE_OPTIONS = {"jours": "Âge minimal, en jours, des questions à effacer"}
@@ -97,6 +99,8 @@ REINDEX_RUNNING = "Une réindexation est déjà en cours : réessayez dans un mo
 REINDEX_FAILED = "La réindexation a échoué ; l'index précédent reste en service.\nErreur : {error}"
 REINDEX_INTERNAL = "erreur interne du bot, consignée dans son journal pour la personne qui l'héberge."
 SETTINGS_SAVED = "Réglages enregistrés."
+ASKED_BY = "Question de {member}"  # above the answer to « Demander au bot », without pinging the member
+EMPTY_MENU_QUESTION = "Ce message ne contient pas de texte à lire comme une question."
 CHANNEL_ELSEWHERE = "Ce salon n'appartient pas à ce serveur."
 CHANNEL_NOT_WRITTEN = "{channel} n'est pas un salon écrit : choisissez un salon textuel ou un forum."
 CHANNEL_ADDED = "Le bot répondra désormais aux mentions dans {channel}."
@@ -132,6 +136,7 @@ SOURCE = "Source"
 OTHER_SOURCE = "Autre source"
 CLOSEST_DOCUMENT = "Document le plus proche"
 CONFIDENCE = "Confiance : {label} ({percent})"
+UNDERSTOOD = "Compris comme : {question}"  # a follow-up, as the bot read it (« Et en Espagne ? » written out)
 STATS_TITLE = "Statistiques des questions"
 STATS_PERIOD = "Période : {scope}."
 ALL_TIME = "depuis le début"
@@ -211,6 +216,8 @@ def settings_text(settings: GuildSettings, default_count: int, default_seconds: 
             f"- Réponses aux mentions : {'dans un fil' if settings.use_threads else 'en réponse au message'}",
             f"- Limite : {plural(count, 'question')} par {seconds_text(seconds)} et par membre",
             f"- Questions enregistrées : {retention}",
+            "- Nouveaux sujets des forums autorisés : "
+            + ("réponse automatique (sûre ou probable)" if settings.forum_auto else "pas de réponse automatique"),
         ]
     )
 

@@ -50,6 +50,7 @@ class Answer:
     highlight: str | None = None
     intent: str = "question"
     asks: str | None = None  # the kind of answer asked for: "date", "number", "person", "place", "cause"
+    understood_as: str | None = None  # a follow-up written out in full from the questions before it, as answered
 
     @property
     def source(self) -> Source | None:

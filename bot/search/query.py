@@ -30,17 +30,43 @@ _CLOSING = re.compile(
 # Pictographs and other symbols around a message (emoji, 🙏, ❤️): not words of the question.
 _SYMBOLS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
 
-# Whole messages that speak to the bot rather than ask the corpus (folded, without punctuation).
-_SMALLTALK = re.compile(
-    r"^(?:salut|bonjour|bonsoir|coucou|hello|hey|yo|hi|merci(?: beaucoup| bien| bcp)?|au revoir"
-    r"|bonne (?:journee|soiree)"
-    r"|aide|help|a l'aide|de l'aide|besoin d'aide|comment (?:ca|tu) (?:marche|fonctionnes?)|comment t'utiliser"
-    r"|qui es[- ]tu|tu es qui|t'es qui|t es qui|t ki|t'es ki|ki es[- ]tu|qui etes[- ]vous|vous etes qui"
-    r"|c'est quoi ce bot|qu'est[- ]ce que tu es"
-    r"|que sais[- ]tu faire|tu sais faire quoi|que peux[- ]tu faire|tu peux faire quoi|qu'est[- ]ce que tu sais faire"
-    r"|que fais[- ]tu|a quoi sers[- ]tu|tu sers a quoi|tu es un (?:robot|bot)|es[- ]tu un (?:robot|bot)"
-    r"|ca va)(?: toi)?$"
+# Whole messages that speak to the bot rather than ask the corpus, by what they ask of it (folded, without
+# punctuation; a request for help is also read without its closing « stp »). The front doors answer each in kind:
+#   thanks    « merci ! », « merci beaucoup »               -> a thanks in return (« Avec plaisir ! »)
+#   farewell  « au revoir », « bonne soirée »               -> a goodbye
+#   help      « aide », « tu peux m'aider ? », « j'ai une question » -> the bot's introduction and examples
+#   greeting  « bonjour », « salut à tous »                 -> the introduction
+#   about     « qui es-tu ? », « que sais-tu faire ? »      -> the introduction
+SMALLTALK_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "thanks",
+        re.compile(r"^(?:merci|thanks|thx|thank you)(?: (?:beaucoup|bien|bcp|encore|infiniment|a toi|a vous))*$"),
+    ),
+    ("farewell", re.compile(r"^(?:au revoir|a bientot|a plus|bye|bonne (?:journee|soiree|nuit))$")),
+    (
+        "help",
+        re.compile(
+            r"^(?:aide|help|a l'aide|de l'aide|besoin d'aide|j'ai besoin d'aide|aide[- ]moi|aidez[- ]moi"
+            r"|(?:tu peux|peux[- ]tu|tu pourrais|pourrais[- ]tu|vous pouvez|pouvez[- ]vous|quelqu'un peut) m'aider"
+            r"|j'ai une (?:petite |autre )?question|une (?:petite )?question"
+            r"|(?:je peux|puis[- ]je|est-ce que je peux) (?:te |vous )?poser une question"
+            r"|comment (?:ca|tu) (?:marche|fonctionnes?)|comment t'utiliser)$"
+        ),
+    ),
+    ("greeting", re.compile(r"^(?:salut|bonjour|bonsoir|coucou|hello|hey|yo|hi|ca va)(?: toi)?$")),
+    (
+        "about",
+        re.compile(
+            r"^(?:qui es[- ]tu|tu es qui|t'es qui|t es qui|t ki|t'es ki|ki es[- ]tu|qui etes[- ]vous|vous etes qui"
+            r"|c'est quoi ce bot|qu'est[- ]ce que tu es"
+            r"|que sais[- ]tu faire|tu sais faire quoi|que peux[- ]tu faire|tu peux faire quoi"
+            r"|qu'est[- ]ce que tu sais faire|que fais[- ]tu|a quoi sers[- ]tu|tu sers a quoi"
+            r"|tu es un (?:robot|bot)|es[- ]tu un (?:robot|bot))(?: toi)?$"
+        ),
+    ),
 )
+_THANKS_WORD = re.compile(r"\b(?:merci|thanks|thx)\b")
+_FAREWELL_WORDS = re.compile(r"\b(?:au revoir|bonne (?:journee|soiree|nuit)|a bientot)\b")
 
 _QUESTION_WORD = (
     r"(?:qui|que|qu'|quel|quelle|quels|quelles|combien|où|ou|quand|comment|pourquoi|est-ce|lequel|laquelle)"
@@ -120,16 +146,28 @@ def _courtesy_removed(text: str) -> tuple[str, str]:
     return plain, _CLOSING.sub("", _OPENING.sub("", plain))
 
 
-def is_smalltalk(text: str) -> bool:
-    """Whether a message greets, thanks or asks about the bot itself rather than about the corpus."""
+def smalltalk_kind(text: str) -> str | None:
+    """What a message that speaks to the bot asks of it (a kind of `SMALLTALK_KINDS`), or None for a question."""
     plain = fold(_SYMBOLS.sub(" ", normalize(text or "")))
     plain = " ".join(re.sub(r"[^\w'-]+", " ", plain.replace("’", "'")).split())
     if not plain:
-        return False
-    if _SMALLTALK.match(plain):
-        return True
+        return None
+    bare = _CLOSING.sub("", plain).strip()
+    for candidate in (plain, bare):
+        kind = next((name for name, pattern in SMALLTALK_KINDS if pattern.match(candidate)), None)
+        if kind is not None:
+            return kind
     # "Salut à tous !", "merci beaucoup !" and the like: nothing is left once courtesy is taken away.
-    return not any(ch.isalnum() for ch in _courtesy_removed(text)[1])
+    if any(ch.isalnum() for ch in _courtesy_removed(text)[1]):
+        return None
+    if _THANKS_WORD.search(plain):
+        return "thanks"
+    return "farewell" if _FAREWELL_WORDS.search(plain) else "greeting"
+
+
+def is_smalltalk(text: str) -> bool:
+    """Whether a message greets, thanks or asks about the bot itself rather than about the corpus."""
+    return smalltalk_kind(text) is not None
 
 
 def split_parts(text: str) -> list[str]:

@@ -21,7 +21,7 @@ async def read_guild_settings(db: Database, guild_id: int) -> GuildSettings | No
     try:
         row = await db.fetchone(
             "SELECT ephemeral, use_threads, rate_limit_count, rate_limit_seconds, "
-            "retention_days FROM guild_settings WHERE guild_id = ?",
+            "retention_days, forum_auto FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
         )
     except DATABASE_ERRORS as exc:
@@ -36,6 +36,7 @@ async def read_guild_settings(db: Database, guild_id: int) -> GuildSettings | No
         rate_limit_count=row[2],
         rate_limit_seconds=row[3],
         retention_days=row[4],
+        forum_auto=bool(row[5]),
     )
 
 
@@ -50,12 +51,13 @@ async def update_guild_settings(db: Database, guild_id: int, **changes: Any) -> 
         setattr(current, key, _check_setting(key, value))
     await db.execute(
         "INSERT INTO guild_settings (guild_id, ephemeral, use_threads, rate_limit_count, "
-        "rate_limit_seconds, retention_days, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "rate_limit_seconds, retention_days, forum_auto, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (guild_id) DO UPDATE SET ephemeral = excluded.ephemeral, "
         "use_threads = excluded.use_threads, "
         "rate_limit_count = excluded.rate_limit_count, "
         "rate_limit_seconds = excluded.rate_limit_seconds, "
-        "retention_days = excluded.retention_days, updated_at = excluded.updated_at",
+        "retention_days = excluded.retention_days, forum_auto = excluded.forum_auto, "
+        "updated_at = excluded.updated_at",
         (
             guild_id,
             int(current.ephemeral),
@@ -63,6 +65,7 @@ async def update_guild_settings(db: Database, guild_id: int, **changes: Any) -> 
             current.rate_limit_count,
             current.rate_limit_seconds,
             current.retention_days,
+            int(current.forum_auto),
             to_db_time(utc_now()),
         ),
     )
@@ -71,7 +74,7 @@ async def update_guild_settings(db: Database, guild_id: int, **changes: Any) -> 
 
 def _check_setting(key: str, value: Any) -> Any:
     """Validate one guild setting value (None restores the global default where allowed)."""
-    if key in ("ephemeral", "use_threads"):
+    if key in ("ephemeral", "use_threads", "forum_auto"):
         if not isinstance(value, bool):
             raise ValueError(f"{key} must be a bool")
         return value

@@ -52,7 +52,7 @@ _ROW_COLUMNS = (
     "q.id, q.created_at, q.guild_id, q.channel_id, q.user_id, q.question, q.origin, q.found, "
     "q.confidence, q.latency_ms, q.answer_chars, q.sources, q.error, "
     "(SELECT COUNT(*) FROM votes v WHERE v.query_id = q.id AND v.vote = 1), "
-    "(SELECT COUNT(*) FROM votes v WHERE v.query_id = q.id AND v.vote = -1)"
+    "(SELECT COUNT(*) FROM votes v WHERE v.query_id = q.id AND v.vote = -1), q.follows"
 )
 
 
@@ -90,6 +90,7 @@ def _row(values: Sequence[Any]) -> QueryRow:
         error=values[12],
         upvotes=int(values[13]),
         downvotes=int(values[14]),
+        follows=values[15],
     )
 
 
@@ -122,6 +123,7 @@ _QUERY_COLUMNS = (
     "sources",
     "error",
     "intent",
+    "follows",
 )
 _MARKS = ", ".join("?" * len(_QUERY_COLUMNS))
 _INSERT_QUERY = f"INSERT INTO queries ({', '.join(_QUERY_COLUMNS)}) VALUES ({_MARKS})"
@@ -148,6 +150,7 @@ def _stored(rec: QueryRecord) -> tuple[Any, ...]:
         _dump_sources(rec.sources),
         None if rec.error is None else storable(rec.error),
         storable(rec.intent),
+        rec.follows,
     )
 
 
@@ -170,7 +173,8 @@ async def replay_spooled(db: Database, spool: Spool) -> int:
     """Store the questions waiting in `spool`, each once (a row already stored is skipped); how many left it."""
 
     async def insert(row: dict[str, Any]) -> None:
-        await db.execute(_REPLAY_QUERY, [row[column] for column in (*_QUERY_COLUMNS, "spool_id")])
+        # .get: a row spooled by an older version lacks the newer columns
+        await db.execute(_REPLAY_QUERY, [row.get(column) for column in (*_QUERY_COLUMNS, "spool_id")])
 
     return await spool.replay(insert)
 

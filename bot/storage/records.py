@@ -18,7 +18,7 @@ class QueryRecord:
     """One question as it is logged (what a front door knows right after answering)."""
 
     question: str
-    origin: str  # "slash" | "mention" | "cli"
+    origin: str  # "slash" | "mention" | "menu" | "forum" | "cli"
     found: bool
     confidence: float
     latency_ms: float
@@ -30,6 +30,7 @@ class QueryRecord:
     error: str | None = None
     created_at: datetime | None = None  # UTC now when None
     intent: str = "question"  # or "smalltalk": greetings and questions about the bot, never "unanswered"
+    follows: int | None = None  # id of the logged question this follow-up was read after
 
     @classmethod
     def from_answer(
@@ -42,6 +43,7 @@ class QueryRecord:
         user_id: int | None = None,
         latency_ms: float | None = None,
         max_sources: int = 5,
+        follows: int | None = None,
     ) -> QueryRecord:
         """Record for an engine `Answer` (latency defaults to the engine's own measure)."""
         return cls(
@@ -56,6 +58,7 @@ class QueryRecord:
             channel_id=channel_id,
             user_id=user_id,
             intent=answer.intent,
+            follows=follows,
         )
 
 
@@ -78,6 +81,7 @@ class QueryRow:
     error: str | None
     upvotes: int = 0
     downvotes: int = 0
+    follows: int | None = None
 
 
 @dataclass
@@ -90,6 +94,7 @@ class GuildSettings:
     rate_limit_count: int | None = None
     rate_limit_seconds: float | None = None
     retention_days: int | None = None
+    forum_auto: bool = False  # answer each new post of the forums the bot may answer in
 
 
 @dataclass

@@ -192,6 +192,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE UNIQUE INDEX queries_spool_id ON queries (spool_id)",
         ),
     ),
+    Migration(
+        7,
+        "the question a follow-up follows, and whether the bot answers new forum posts",
+        (
+            "ALTER TABLE queries ADD COLUMN follows INTEGER",
+            "ALTER TABLE guild_settings ADD COLUMN forum_auto INTEGER NOT NULL DEFAULT 0",
+        ),
+        (
+            "ALTER TABLE queries ADD COLUMN follows BIGINT",
+            "ALTER TABLE guild_settings ADD COLUMN forum_auto INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -15,6 +15,7 @@ from bot.search.engine import Overview
 from bot.text.dates import french_date
 from bot.text.links import safe_url, text_fragment_link
 
+UNDERSTOOD = "Compris comme : {question}"
 NOT_FOUND = "Je n'ai pas trouvé de réponse à cette question dans le corpus."
 CLOSEST = "Le document le plus proche : {source}"
 UNTITLED = "Document sans titre"
@@ -117,7 +118,13 @@ def emphasised(text: str, phrase: str | None, mark: Callable[[str], str]) -> str
 def answer_text(answer: Answer, mark: Callable[[str], str] = str) -> str:
     """The whole answer as plain French text: quoted pieces, then each document's source line and link;
     or "not found" with the closest document; `mark` shows the highlighted phrase. Small talk is answered
-    with the bot's introduction, which the answerer put in `sentences`."""
+    with the bot's introduction, which the answerer put in `sentences`. A follow-up says first how it was
+    understood."""
+    body = _answer_body(answer, mark)
+    return f"{UNDERSTOOD.format(question=answer.understood_as)}\n{body}" if answer.understood_as else body
+
+
+def _answer_body(answer: Answer, mark: Callable[[str], str]) -> str:
     if answer.intent == "smalltalk":
         return "\n".join(answer.sentences) or NOT_FOUND
     if not answer.found:
@@ -144,6 +151,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     with every field that text is made of."""
     return {
         "question": answer.question,
+        "understood_as": answer.understood_as,
         "intent": answer.intent,
         "found": answer.found,
         "answer": answer_text(answer),
@@ -168,6 +176,10 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         ],
         "quotes": [{"doc_id": q.source.doc_id, "sentences": q.sentences, "link": quote_link(q)} for q in answer.quotes],
     }
+
+
+# Small talk answered in kind (`bot.search.query.SMALLTALK_KINDS`); every other kind gets the introduction.
+COURTESY_REPLIES = {"thanks": "Avec plaisir ! Posez une autre question quand vous voulez.", "farewell": "À bientôt !"}
 
 
 def example_questions(names: Sequence[str]) -> list[str]:

@@ -299,6 +299,12 @@ async def test_settings_are_shown_and_changed_for_this_server_only(storage: Stor
     assert (settings.rate_limit_seconds, settings.retention_days) == (30.0, 90)
     assert (await storage.read_guild_settings(2)).ephemeral is False
     assert (await bot.server_settings.read(1)).ephemeral is True  # the cache follows
+    assert "pas de réponse automatique" in content
+
+    forum = moderator(bot)
+    await cog.reglages.callback(cog, forum, None, None, None, None, None, True)
+    assert "réponse automatique (sûre ou probable)" in sent_kwargs(forum.response.send_message)["content"]
+    assert (await storage.read_guild_settings(1)).forum_auto is True
 
 
 async def test_purge_deletes_only_old_rows_of_this_server(storage: Storage) -> None:

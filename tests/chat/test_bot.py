@@ -40,9 +40,14 @@ async def run_setup_hook(bot: QABot) -> tuple[mock.AsyncMock, mock.MagicMock]:
 async def test_setup_hook_loads_commands_registers_buttons_and_syncs_globally(storage: Storage, tmp_path: Path) -> None:
     bot = make_bot(storage, settings=Settings(database_path=tmp_path / "bot.sqlite3"))
     sync, add_dynamic_items = await run_setup_hook(bot)
-    assert set(bot.cogs) == {"Ask", "Admin", "Privacy"}
+    assert set(bot.cogs) == {"Ask", "AskMenu", "ForumAnswers", "Admin", "Privacy"}
     assert set(bot.extensions) == set(EXTENSIONS)
-    assert {c.name for c in bot.tree.get_commands()} == {"question", "admin", "oubli"}
+    assert {c.name for c in bot.tree.get_commands(type=discord.AppCommandType.chat_input)} == {
+        "question",
+        "admin",
+        "oubli",
+    }
+    assert [c.name for c in bot.tree.get_commands(type=discord.AppCommandType.message)] == ["Demander au bot"]
     (registered,) = add_dynamic_items.call_args.args  # by the feedback extension's setup
     assert registered.__name__ == "FeedbackButton"
     # The buttons the loaded ask extension sends are the class whose clicks are handled.
@@ -57,7 +62,8 @@ async def test_setup_hook_syncs_to_the_dev_server_when_set(storage: Storage, tmp
     sync, _ = await run_setup_hook(bot)
     (guild,) = [call.kwargs["guild"] for call in sync.await_args_list]
     assert guild.id == 1234
-    assert {c.name for c in bot.tree.get_commands(guild=guild)} == {"question", "admin", "oubli"}
+    commands = bot.tree.get_commands(guild=guild)
+    assert {c.name for c in commands} == {"question", "admin", "oubli", "Demander au bot"}
     assert (tmp_path / STATE_FILE_NAME).read_text().endswith("  guild-1234\n")
 
 

@@ -79,7 +79,7 @@ async def test_sync_logs_in_syncs_the_bots_commands_even_when_unchanged_and_exit
         assert await sync_now(settings) == 0
         assert await sync_now(settings) == 0  # forced: the stored hash does not stop it
     assert login.await_args_list == [mock.call(TOKEN), mock.call(TOKEN)]
-    assert synced == [{"question", "admin", "oubli"}] * 2
+    assert synced == [{"question", "admin", "oubli", "Demander au bot"}] * 2
     assert (tmp_path / STATE_FILE_NAME).exists()
     assert "Commandes slash synchronisées (global)" in capsys.readouterr().out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.search.query import equivalent_words, is_smalltalk, split_parts, strip_courtesy
+from bot.search.query import equivalent_words, is_smalltalk, smalltalk_kind, split_parts, strip_courtesy
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,21 @@ def test_an_equivalent_form_becomes_the_one_the_corpus_uses() -> None:
     assert equivalent_words(["commerce", "en", "ligne"], used) == ["commerce", "electronique"]
     assert equivalent_words(["les", "chiliens"], used) == ["les", "chili"]
     assert equivalent_words(["rien", "a", "voir"], used) == ["rien", "a", "voir"]
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("merci !", "thanks"),
+        ("Merci beaucoup 🙏", "thanks"),
+        ("tu peux m'aider stp ?", "help"),
+        ("j'ai une question", "help"),
+        ("Bonjour", "greeting"),
+        ("👋 Salut à tous !", "greeting"),
+        ("ok super, bonne soirée !", "farewell"),
+        ("que sais-tu faire ?", "about"),
+        ("Salut ! Qui dirige Pinduoduo ? merci", None),
+    ],
+)
+def test_small_talk_is_read_by_what_it_asks_of_the_bot(message: str, kind: str | None) -> None:
+    assert smalltalk_kind(message) == kind

@@ -27,6 +27,7 @@ from .state import (
     FakeMember,
     FakeRole,
     FakeUser,
+    snowflake,
 )
 
 T = TypeVar("T")
@@ -242,6 +243,42 @@ class FakeDiscord:
         await self._dispatch_interaction(inter)
         return inter
 
+    async def add_forum(self, guild: FakeGuild, name: str) -> FakeChannel:
+        """Create a forum channel in a guild the bot is in (CHANNEL_CREATE)."""
+        forum = FakeChannel(snowflake(), name, guild.id, 15, len(guild.channels))
+        guild.channels[forum.id] = forum
+        await self.gateway.dispatch("CHANNEL_CREATE", forum.to_dict())
+        return forum
+
+    async def post_forum(
+        self, guild: FakeGuild, forum: FakeChannel, author: FakeMember, title: str, content: str
+    ) -> tuple[FakeChannel, dict[str, Any]]:
+        """A member opens a post in a forum: THREAD_CREATE, then its first message (which has the thread's id)."""
+        thread = FakeChannel(snowflake(), title, guild.id, 11, parent_id=forum.id, owner_id=author.id)
+        guild.channels[thread.id] = thread
+        await self.gateway.dispatch("THREAD_CREATE", {**thread.to_dict(), "newly_created": True})
+        message = self.state.user_message(guild, thread, author, content, message_id=thread.id)
+        await self.gateway.dispatch("MESSAGE_CREATE", message)
+        return thread, message
+
+    async def message_command(
+        self, guild: FakeGuild, user: FakeMember, name: str, message: dict[str, Any]
+    ) -> FakeInteraction:
+        """Dispatch a message context-menu command (right click on `message`, Apps, `name`)."""
+        cmd = self.state.command(guild.id, name, type_=3)
+        channel = self.state.find_channel(int(message["channel_id"]))
+        assert channel is not None, "message in an unknown channel"
+        inter = self.state.new_interaction(guild, channel, user, INTERACTION_COMMAND)
+        inter.payload["data"] = {
+            "id": cmd["id"],
+            "name": name,
+            "type": 3,
+            "target_id": message["id"],
+            "resolved": {"messages": {message["id"]: message}},
+        }
+        await self._dispatch_interaction(inter)
+        return inter
+
     async def click(
         self, guild: FakeGuild | None, user: FakeMember | FakeUser, message: dict[str, Any], custom_id: str
     ) -> FakeInteraction:
@@ -270,8 +307,10 @@ class FakeDiscord:
         mentions: Iterable[FakeMember | FakeUser] = (),
         mention_roles: Iterable[FakeRole] = (),
         mention_everyone: bool = False,
+        reply_to: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Dispatch MESSAGE_CREATE for a message a member wrote; returns the message payload."""
+        """Dispatch MESSAGE_CREATE for a message a member wrote (a reply to `reply_to` when given); returns the
+        message payload."""
         message = self.state.user_message(
             guild,
             channel,
@@ -280,6 +319,7 @@ class FakeDiscord:
             mentions=mentions,
             mention_roles=mention_roles,
             mention_everyone=mention_everyone,
+            reply_to=reply_to,
         )
         await self.gateway.dispatch("MESSAGE_CREATE", message)
         return message

@@ -152,7 +152,7 @@ class FakeChannel:
     id: int
     name: str
     guild_id: int | None
-    type: int = 0  # 0 text, 1 DM, 11 public thread
+    type: int = 0  # 0 text, 1 DM, 11 public thread, 15 forum
     position: int = 0
     parent_id: int | None = None
     owner_id: int | None = None
@@ -183,6 +183,8 @@ class FakeChannel:
             rate_limit_per_user=0,
             topic=None,
         )
+        if self.type == 15:
+            data.update(available_tags=[], default_reaction_emoji=None, default_sort_order=None, default_forum_layout=0)
         if self.type in (10, 11, 12):
             data.update(
                 owner_id=str(self.owner_id) if self.owner_id else None,
@@ -327,7 +329,7 @@ class FakeGuild:
             "roles": [r.to_dict() for r in self.roles.values()],
             "emojis": [],
             "stickers": [],
-            "channels": [c.to_dict() for c in self.channels.values() if c.type == 0],
+            "channels": [c.to_dict() for c in self.channels.values() if c.type in (0, 15)],
             "threads": [c.to_dict() for c in self.channels.values() if c.type == 11],
             "members": [m.to_dict() for m in self.members.values()],
             "voice_states": [],
@@ -494,13 +496,14 @@ class DiscordState:
 
     # ------------------------------------------------------------------ what members do (payloads only)
 
-    def command(self, guild_id: int | None, name: str) -> dict[str, Any]:
-        """The chat command the bot registered under `name` (guild commands first); KeyError if none."""
+    def command(self, guild_id: int | None, name: str, type_: int = 1) -> dict[str, Any]:
+        """The command of that type (1 chat, 3 message) the bot registered under `name` (guild commands first);
+        KeyError if none."""
         for cmd in self.guild_commands.get(guild_id or 0, []):
-            if cmd["name"] == name and cmd.get("type", 1) == 1:
+            if cmd["name"] == name and cmd.get("type", 1) == type_:
                 return cmd
         for cmd in self.global_commands:
-            if cmd["name"] == name and cmd.get("type", 1) == 1:
+            if cmd["name"] == name and cmd.get("type", 1) == type_:
                 return cmd
         known = sorted(
             {c["name"] for c in self.global_commands}
@@ -634,8 +637,12 @@ class DiscordState:
         mentions: Iterable[FakeMember | FakeUser] = (),
         mention_roles: Iterable[FakeRole] = (),
         mention_everyone: bool = False,
+        reply_to: Mapping[str, Any] | None = None,
+        message_id: int | None = None,
     ) -> dict[str, Any]:
-        """Record a message a member wrote and return its MESSAGE_CREATE payload."""
+        """Record a message a member wrote (with `message_id`, that id: a forum post's first message has its
+        thread's) and return its MESSAGE_CREATE payload; with `reply_to`, a reply to that
+        message, which Discord sends along (`referenced_message`)."""
         user = author.user if isinstance(author, FakeMember) else author
         mentioned = []
         for m in mentions:
@@ -645,7 +652,7 @@ class DiscordState:
                 entry["member"] = guild.members[u.id].to_dict(with_user=False)
             mentioned.append(entry)
         message = {
-            "id": str(snowflake()),
+            "id": str(message_id or snowflake()),
             "channel_id": str(channel.id),
             "author": user.to_dict(),
             "content": content,
@@ -667,6 +674,15 @@ class DiscordState:
             message["guild_id"] = str(guild.id)
             if isinstance(author, FakeMember):
                 message["member"] = author.to_dict(with_user=False)
+        if reply_to is not None:
+            message["type"] = 19
+            message["message_reference"] = {
+                "type": 0,
+                "message_id": reply_to["id"],
+                "channel_id": reply_to["channel_id"],
+                **({"guild_id": str(guild.id)} if guild is not None else {}),
+            }
+            message["referenced_message"] = dict(self.messages.get(int(reply_to["id"]), reply_to))
         self.messages[int(message["id"])] = message
         return message
 

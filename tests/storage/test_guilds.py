@@ -21,6 +21,12 @@ async def test_guild_settings(store: Storage) -> None:
     restored = await store.update_guild_settings(GUILD_A, rate_limit_count=None)
     assert restored.rate_limit_count is None
     assert await store.read_guild_settings(GUILD_B) == GuildSettings(GUILD_B)
+    assert not restored.forum_auto
+    answering = await store.update_guild_settings(GUILD_A, forum_auto=True)
+    assert answering.forum_auto and (await store.read_guild_settings(GUILD_A)) == answering
+    assert not (await store.read_guild_settings(GUILD_B)).forum_auto
+    with pytest.raises(ValueError):
+        await store.update_guild_settings(GUILD_A, forum_auto="oui")
     with pytest.raises(ValueError, match="unknown"):
         await store.update_guild_settings(GUILD_A, colour="bleu")
     with pytest.raises(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import logging
 import sqlite3
 from dataclasses import replace
@@ -15,6 +16,7 @@ import pytest
 
 from bot.storage import DayFigures, Storage
 from bot.storage.querylog import EXPORT_COLUMNS, csv_safe
+from bot.storage.spool import SPOOL_NAME
 from tests.storage.backends import Backend
 from tests.storage.factories import GUILD_A, GUILD_B, NOW, rec
 
@@ -329,3 +331,28 @@ async def test_a_question_with_a_lone_surrogate_or_a_nul_byte_keeps_its_row(stor
     assert row is not None
     assert row.question == "Quelle date\ufffd ? \ufffd fin 😀"  # a valid surrogate pair is joined, not replaced
     assert row.sources == [("doc\ufffd", 1.0)] and row.error == "échec\ufffd"
+
+
+async def test_a_follow_up_names_the_question_it_follows(store: Storage) -> None:
+    first = await store.log_query(rec("De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"))
+    assert first is not None
+    second = await store.log_query(replace(rec("Et en Espagne ?"), follows=first))
+    row, earlier = await store.get_query(second or -1), await store.get_query(first)
+    assert row is not None and earlier is not None
+    assert (row.question, row.follows) == ("Et en Espagne ?", first)  # what was typed, and what it follows
+    assert earlier.follows is None
+    assert [r.follows for r in await store.history(GUILD_A)] == [first, None]
+
+
+async def test_a_row_spooled_before_follow_ups_existed_is_stored(db_path: Path) -> None:
+    row = {"created_at": "2026-01-01T00:00:00.000000+00:00", "guild_id": GUILD_A, "channel_id": 1, "user_id": 2}
+    row |= {"question": "ancienne", "origin": "slash", "found": 1, "confidence": 0.5, "latency_ms": 1.0}
+    row |= {"answer_chars": 3, "sources": "[]", "error": None, "intent": "question", "spool_id": "x1"}
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    (db_path.parent / SPOOL_NAME).write_text(json.dumps(row) + "\n")
+    storage = await Storage.open(db_path)  # replays the spool
+    try:
+        assert storage.spooled == 0
+        assert [(r.question, r.follows) for r in await storage.history(GUILD_A)] == [("ancienne", None)]
+    finally:
+        await storage.close()

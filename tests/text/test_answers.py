@@ -102,6 +102,7 @@ def test_the_json_answer_holds_every_documented_field_and_the_same_text() -> Non
     data = answer_json(answer)
     assert list(data) == [
         "question",
+        "understood_as",
         "intent",
         "found",
         "answer",

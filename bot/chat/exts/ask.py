@@ -1,7 +1,8 @@
-"""Asking the bot: the `/question` slash command and mentions in channels moderators allowed.
+"""Asking the bot: the `/question` slash command, mentions in channels moderators allowed, and replies to its answers.
 
 Thin on purpose: check, defer, ask the answerer (which runs the engine off the event loop), render, reply, log,
-add the vote buttons.
+add the vote buttons. A reply to one of the bot's answers, a message in the thread it opened for one, and
+`/question` asked again a moment later are read with the questions before them (`bot.chat.conversation`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answering import EmptyQuestion
+from bot.chat.conversation import Turn, replied_answer
 from bot.chat.embeds import answer_embed, truncate
 from bot.chat.exts.feedback import feedback_view
 from bot.chat.markup import plain_text
@@ -54,6 +56,7 @@ class Asked:
     rate_limited: bool = False  # the refusal is a rate-limit notice (mentions send it privately)
     answer: Answer | None = None
     record: QueryRecord | None = None  # written by `deliver` once the answer went out, or failed to
+    previous: Turn | None = None  # the conversation the question was read in
 
 
 async def _nothing(settings: GuildSettings) -> None:
@@ -76,6 +79,7 @@ class Ask(commands.Cog):
         user_id: int,
         if_empty: str,
         accepted: Callable[[GuildSettings], Awaitable[None]] = _nothing,
+        previous: Turn | None = None,
     ) -> Asked:
         """Everything between reading a question and replying, the same for `/question` and mentions.
 
@@ -84,7 +88,8 @@ class Ask(commands.Cog):
         engine's length limit is refused too). Once the question is let through, awaits `accepted` (where
         `/question` defers, per the server's privacy setting) and asks the answerer; `deliver` then sends
         and logs the answer. The answerer reads `typed` without Discord markup (mentions, emoji,
-        timestamps); the log keeps `typed`. A failure is logged with its error, then re-raised.
+        timestamps); the log keeps `typed`, and the row it follows when it was read as a follow-up of
+        `previous`. A failure is logged with its error, then re-raised.
         """
         settings = await self.bot.server_settings.read(guild_id)
         wait = self.bot.question_limit.hit(settings, user_id)
@@ -99,24 +104,32 @@ class Ask(commands.Cog):
         await accepted(settings)
         where = {"guild_id": guild_id, "channel_id": channel_id, "user_id": user_id}
         try:
-            answer = await self.bot.answerer.answer(question, guild_id)
+            context = self.bot.conversations.context(previous)
+            answer = await self.bot.answerer.answer(question, guild_id, context)
         except QuestionError as exc:
             return Asked(settings, refusal=str(exc))
         except Exception as exc:
             error = truncate(f"{type(exc).__name__}: {exc}", 500)
             await self.bot.storage.log_query(QueryRecord(typed, origin, False, 0.0, 0.0, 0, [], error=error, **where))
             raise
-        record = replace(QueryRecord.from_answer(answer, origin=origin, **where), question=typed)
-        return Asked(settings, answer=answer, record=record)
+        follows = previous.query_id if previous is not None and answer.understood_as else None
+        record = replace(QueryRecord.from_answer(answer, origin=origin, follows=follows, **where), question=typed)
+        return Asked(settings, answer=answer, record=record, previous=previous)
 
-    async def deliver(self, asked: Asked, send: Callable[[discord.Embed], Awaitable[discord.Message]]) -> None:
+    async def deliver(
+        self,
+        asked: Asked,
+        send: Callable[[discord.Embed], Awaitable[discord.Message]],
+        thread_id: int | None = None,
+    ) -> None:
         """Send the answer with `send`, then log it, then add the vote buttons to the sent message.
 
         Logging comes after sending so that a slow or locked database never delays an answer, and so
         that the row can say when the answer could not be delivered (its error is then set, and stats do
         not count it as found). The buttons need the row's id, so they are added by editing the message
         once the row is written: a moment after the answer, or never when logging failed. A delivery
-        failure is re-raised after logging, for the caller to apologise.
+        failure is re-raised after logging, for the caller to apologise. The answer is remembered as the end
+        of its conversation, for the follow-ups that reply to it or come in `thread_id`.
         """
         assert asked.answer is not None and asked.record is not None
         try:
@@ -126,6 +139,12 @@ class Ask(commands.Cog):
             await self.bot.storage.log_query(replace(asked.record, error=error))
             raise
         query_id = await self.bot.storage.log_query(asked.record)
+        if asked.answer.intent == "question":
+            conversations = self.bot.conversations
+            follows = asked.answer.understood_as is not None
+            turn = conversations.start(asked.answer.question, query_id, asked.previous, follows=follows)
+            where = {"channel_id": asked.record.channel_id, "user_id": asked.record.user_id or 0}
+            conversations.remember(turn, message_id=sent.id, thread_id=thread_id, **where)
         if query_id is None:
             return
         try:
@@ -146,6 +165,10 @@ class Ask(commands.Cog):
         async def defer(settings: GuildSettings) -> None:
             await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
 
+        # In the bot's thread, or a moment after the member's last answer there, it may be a follow-up.
+        conversations, channel_id = self.bot.conversations, interaction.channel_id
+        thread = conversations.in_thread(channel_id) if channel_id is not None else None
+        recent = conversations.recent(channel_id, interaction.user.id) if channel_id is not None else None
         # Engine failures propagate to the tree's error handler, which apologises and logs.
         asked = await self.ask(
             texte,
@@ -155,6 +178,7 @@ class Ask(commands.Cog):
             user_id=interaction.user.id,
             if_empty=EMPTY_SLASH_QUESTION,
             accepted=defer,
+            previous=thread or recent,
         )
         if asked.answer is None:
             await respond(interaction, asked.refusal)
@@ -166,9 +190,9 @@ class Ask(commands.Cog):
                 embed=embed, ephemeral=asked.settings.ephemeral, allowed_mentions=NO_MENTIONS, wait=True
             )
 
-        await self.deliver(asked, send)
+        await self.deliver(asked, send, channel_id if thread is not None else None)
 
-    # -- mentions --
+    # -- mentions and replies --
 
     async def _channel_allowed(self, message: discord.Message) -> bool:
         assert message.guild is not None
@@ -187,17 +211,25 @@ class Ask(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """Answer mentions in allowed channels; point direct messages to /question; stay silent elsewhere."""
+        """Answer mentions in allowed channels and replies to the bot's answers; point direct messages to
+        /question; stay silent elsewhere."""
         me = self.bot.user
         if me is None or message.author.bot or message.author.id == me.id:
             return
         if message.guild is None:
             await self._direct_message(message)
             return
-        if not any(user.id == me.id for user in message.mentions) or not await self._channel_allowed(message):
+        forum = self.bot.get_cog("ForumAnswers")
+        if forum is not None and await forum.wants(message):  # a new post that cog answers by itself
             return
+        previous, replying = await replied_answer(message, self.bot.user, self.bot.conversations)
+        if not replying:
+            if not any(user.id == me.id for user in message.mentions) or not await self._channel_allowed(message):
+                return
+            if isinstance(message.channel, discord.Thread):
+                previous = self.bot.conversations.in_thread(message.channel.id)
         try:
-            await self._answer_mention(message)
+            await self._answer_mention(message, previous)
         except Exception as exc:
             where = f"channel {message.channel.id}, {shard_label(self.bot, message.guild.id)}"
             await apologise(message, exc, f"mention {message.id} ({where})")
@@ -220,7 +252,7 @@ class Ask(commands.Cog):
             notice = {"allowed_mentions": NO_MENTIONS, "mention_author": False, "delete_after": RATE_NOTICE_SECONDS}
             await message.reply(text, **notice)
 
-    async def _answer_mention(self, message: discord.Message) -> None:
+    async def _answer_mention(self, message: discord.Message, previous: Turn | None = None) -> None:
         assert message.guild is not None and self.bot.user is not None
         asked = await self.ask(
             self._strip_mention(message.content),
@@ -229,6 +261,7 @@ class Ask(commands.Cog):
             channel_id=message.channel.id,
             user_id=message.author.id,
             if_empty=EMPTY_MENTION_QUESTION.format(name=self.bot.user.display_name),
+            previous=previous,
         )
         if asked.answer is None:
             assert asked.refusal is not None
@@ -237,16 +270,18 @@ class Ask(commands.Cog):
             else:
                 await message.reply(asked.refusal, allowed_mentions=NO_MENTIONS, mention_author=False)
             return
-        thread = None
-        if asked.settings.use_threads and not isinstance(message.channel, discord.Thread):
+        thread, in_thread = None, isinstance(message.channel, discord.Thread)
+        if asked.settings.use_threads and not in_thread:
             thread = await self._open_thread(message, asked.answer.question)
+        bots_thread = in_thread and self.bot.conversations.in_thread(message.channel.id) is not None
+        thread_id = thread.id if thread is not None else (message.channel.id if bots_thread else None)
 
         async def send(embed: discord.Embed) -> discord.Message:
             if thread is not None:
                 return await thread.send(embed=embed, allowed_mentions=NO_MENTIONS)
             return await message.reply(embed=embed, allowed_mentions=NO_MENTIONS, mention_author=False)
 
-        await self.deliver(asked, send)
+        await self.deliver(asked, send, thread_id)
 
     async def _open_thread(self, message: discord.Message, question: str) -> discord.Thread | None:
         name = truncate(discord.utils.escape_mentions(" ".join(question.split())), THREAD_NAME_LIMIT)

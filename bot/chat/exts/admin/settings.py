@@ -1,5 +1,5 @@
-"""What the server keeps and how it is answered: `/admin reglages` (privacy, threads, rate limit, retention) and
-`/admin purger` (questions older than N days)."""
+"""What the server keeps and how it is answered: `/admin reglages` (privacy, threads, rate limit, retention,
+answers to new forum posts) and `/admin purger` (questions older than N days)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class SettingsCommands(Area):
         limite: app_commands.Range[int, 1, 100] | None = None,
         fenetre: app_commands.Range[int, 5, 86400] | None = None,
         retention_jours: app_commands.Range[int, 0, 3650] | None = None,
+        forum_auto: bool | None = None,
     ) -> None:
         """Without options, show the settings; with options, change them and show the result."""
         guild_id = guild_id_of(interaction)
@@ -40,6 +41,8 @@ class SettingsCommands(Area):
             changes["rate_limit_seconds"] = float(fenetre)
         if retention_jours is not None:
             changes["retention_days"] = retention_jours
+        if forum_auto is not None:
+            changes["forum_auto"] = forum_auto
         if changes:
             current = await self.bot.server_settings.update(guild_id, **changes)
         else:
