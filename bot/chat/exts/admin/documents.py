@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.chat import messages
-from bot.chat.embeds import documents_embed, truncate
+from bot.chat.embeds import documents_embed, shown, truncate
 from bot.chat.exts.admin._groups import DOCUMENTS, Area, guild_id_of
 from bot.chat.exts.admin._views import Pager
 from bot.chat.inflight import AddsInFlight
@@ -90,8 +90,8 @@ class DocumentCommands(Area):
             added.passages,
             source,
         )
-        text = messages.documents_added([discord.utils.escape_markdown(t) for t in added.titles], added.passages)
-        await respond(interaction, truncate(discord.utils.escape_mentions(text), 2000))
+        text = messages.documents_added([shown(title) for title in added.titles], added.passages)
+        await respond(interaction, truncate(text, 2000))
 
     async def _read_file(self, attachment: discord.Attachment) -> list[Document]:
         """The documents of an attachment, its size checked before it is downloaded, parsed in a child process."""
@@ -139,7 +139,7 @@ class DocumentCommands(Area):
             removed.doc_id,
             removed.source,
         )
-        title = discord.utils.escape_mentions(discord.utils.escape_markdown(removed.title or removed.doc_id))
+        title = shown(removed.title or removed.doc_id)
         await respond(interaction, truncate(messages.DOCUMENT_REMOVED.format(title=title), 2000))
 
     @documents_retirer.autocomplete("document")
