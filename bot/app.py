@@ -28,6 +28,7 @@ from bot.search.index_file import (
     open_index,
     save_index,
 )
+from bot.search.logtext import log_text
 from bot.search.workers import spawn_pool
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,10 @@ def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress 
     What loading the corpus left out (see `Corpus.warnings`) goes to `warn`, else to the log."""
     corpus, index = open_index(corpus_source(settings), INDEX_OPTIONS, index_dir(settings), warn, progress)
     for message in corpus.warnings:
-        (warn or log.warning)(f"corpus {settings.corpus_path} : {message}")
+        if warn is None:
+            log.warning("corpus %s : %s", settings.corpus_path, log_text(message))
+        else:
+            warn(f"corpus {settings.corpus_path} : {message}")
     return Engine(corpus, index, engine_options(settings))
 
 

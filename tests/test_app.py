@@ -3,6 +3,7 @@ and re-indexing builds in a child process, then loads the file it wrote."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -87,3 +88,15 @@ def test_the_corpus_fields_come_from_the_settings(tmp_path: Path, monkeypatch: p
     config.write_text('[corpus]\ntext_field = ""\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"« corpus\.text_field » doit être un nom non vide"):
         load_settings(config)
+
+
+def test_corpus_file_names_reach_the_log_escaped_on_one_line(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (corpus / "faux\n2026-01-01 INFO bot prêt\x1b[31m.txt").symlink_to(tmp_path / "absent")
+    settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3")
+    with caplog.at_level(logging.WARNING, logger="bot.app"):
+        engine_for(settings)
+    (line,) = [record.getMessage() for record in caplog.records if "ignoré" in record.getMessage()]
+    assert "\n" not in line and "\x1b" not in line
+    assert "faux\\n2026-01-01 INFO bot prêt\\x1b[31m.txt ignoré : lien symbolique cassé" in line

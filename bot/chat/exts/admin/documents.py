@@ -19,6 +19,7 @@ from bot.ingest.limits import french_size
 from bot.ingest.sandbox import parse_file
 from bot.ingest.web import fetch_document
 from bot.search.corpus import Document
+from bot.search.logtext import log_text
 from bot.storage import FILE_SOURCE, DocumentCount, Storage
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ class DocumentCommands(Area):
                     source=source,
                 )
         except (Refused, IngestError) as exc:
-            log.info("documents du serveur %s : refus pour %s (%s) : %s", guild_id, user_id, source, exc)
+            log.info(
+                "documents du serveur %s : refus pour %s (%s) : %s", guild_id, user_id, log_text(source), log_text(exc)
+            )
             await respond(interaction, truncate(messages.DOCUMENT_REFUSED.format(reason=exc), 2000))
             return
         log.info(
@@ -88,7 +91,7 @@ class DocumentCommands(Area):
             user_id,
             len(added.titles),
             added.passages,
-            source,
+            log_text(source),
         )
         text = messages.documents_added([shown(title) for title in added.titles], added.passages)
         await respond(interaction, truncate(text, 2000))
@@ -136,8 +139,8 @@ class DocumentCommands(Area):
             guild_id,
             interaction.user.id,
             removed.id,
-            removed.doc_id,
-            removed.source,
+            log_text(removed.doc_id),
+            log_text(removed.source),
         )
         title = shown(removed.title or removed.doc_id)
         await respond(interaction, truncate(messages.DOCUMENT_REMOVED.format(title=title), 2000))
