@@ -156,12 +156,14 @@ def _ranked(items: Sequence[tuple[str, int]], limit: int = 5, width: int = 120) 
     return truncate("\n".join(lines), FIELD_VALUE_LIMIT) if lines else "—"
 
 
-def stats_embed(stats: GuildStats, period: str | None) -> discord.Embed:
-    """`/admin stats`: volumes, share answered, votes, latency, top questions and documents."""
+def stats_embed(stats: GuildStats, period: str | None, spooled: int = 0) -> discord.Embed:
+    """`/admin stats`: volumes, share answered, votes, latency, top questions and documents; and how many of the
+    server's questions wait to be stored (`spooled`) when some do."""
     scope = messages.PERIODS.get(period or "", messages.ALL_TIME)
-    embed = discord.Embed(
-        title=messages.STATS_TITLE, description=messages.STATS_PERIOD.format(scope=scope), colour=ADMIN_COLOUR
-    )
+    description = messages.STATS_PERIOD.format(scope=scope)
+    if spooled:
+        description += "\n⏳ " + messages.spooled(spooled)
+    embed = discord.Embed(title=messages.STATS_TITLE, description=description, colour=ADMIN_COLOUR)
     volumes = messages.STATS_VOLUMES.format(today=stats.today, week=stats.last_7_days, total=stats.total)
     if period in messages.PERIODS:
         volumes += "\n" + messages.STATS_ALL_TIME.format(count=stats.all_time)
