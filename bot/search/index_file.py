@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 FORMAT = 2  # bump when the file's layout changes
 STALE_SECONDS = 600  # without locks: a temporary file untouched this long belongs to no live save
 _POSTINGS = ("offsets", "doc_ids", "tfs", "doc_len")
+TEMPORARIES = ".*.index.npz.*.tmp"  # what `save_index` writes before renaming it (see `index_file`, `_temporary`)
 
 Warn = Callable[[str], None]
 
@@ -176,15 +177,24 @@ def _temporary(path: Path) -> tuple[int, str]:
 
 
 def _remove_stale_temporaries(path: Path) -> None:
-    """Remove what killed saves of this index left beside it (up to its full size each): the temporary files
-    no live writer holds locked, or without locks, those untouched for `STALE_SECONDS`."""
-    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+    """Remove what killed saves of this index left beside it (up to its full size each)."""
+    remove_stale_temporaries(path.parent, f".{glob.escape(path.name)}.*.tmp")
+
+
+def remove_stale_temporaries(folder: Path, pattern: str = TEMPORARIES) -> list[Path]:
+    """Remove the temporary files of saves that were killed (those matching `pattern` in `folder`, by default of
+    every index there): those no live writer holds locked, or without locks, those untouched for `STALE_SECONDS`.
+    Returns the paths removed."""
+    removed = []
+    for temp in folder.glob(pattern):
         with contextlib.suppress(OSError, IndexFileError), _regular_file(temp) as handle:
             if fcntl is not None:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError while its writer lives
             elif time.time() - os.fstat(handle.fileno()).st_mtime < STALE_SECONDS:
                 continue
             temp.unlink()  # under the lock: a save that has just created it sees it gone (`_temporary`)
+            removed.append(temp)
+    return removed
 
 
 def load_index(path: Path, key: str) -> tuple[Corpus, CorpusIndex]:
