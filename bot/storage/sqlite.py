@@ -73,7 +73,9 @@ class SqliteDatabase(Database):
         """Open (creating the folder and a private file) and migrate to the latest schema.
 
         `read_only` opens the file with SQLite's `mode=ro` (no migration: it must be current).
-        Raises sqlite3.Error/StorageError when the file cannot be opened or migrated.
+        Raises sqlite3.Error/StorageError when the file cannot be opened or migrated; a StorageError in French,
+        naming the folder and the reason, when the bot may not write there (read-only, no permission, a file
+        in its place).
         """
         name = str(path)
         on_disk = name != ":memory:" and not name.startswith("file:")
