@@ -26,8 +26,10 @@ from bot.search.index_file import (
     index_key,
     load_index,
     open_index,
+    remove_stale_temporaries,
     save_index,
 )
+from bot.search.logtext import log_text
 from bot.search.workers import spawn_pool
 
 log = logging.getLogger(__name__)
@@ -56,10 +58,20 @@ def corpus_source(settings: Settings) -> CorpusSource:
 def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress | None = None) -> Engine:
     """The settings' corpus, from its persisted index when current (blocking; raises CorpusError).
 
-    What loading the corpus left out (see `Corpus.warnings`) goes to `warn`, else to the log."""
-    corpus, index = open_index(corpus_source(settings), INDEX_OPTIONS, index_dir(settings), warn, progress)
+    What loading the corpus left out (see `Corpus.warnings`) goes to `warn`, else to the log. The temporary files
+    that saves killed with an earlier process left in the index folder are removed first."""
+    folder = index_dir(settings)
+    removed = remove_stale_temporaries(folder)
+    if removed:
+        log.info(
+            "%d fichier(s) temporaire(s) d'index laissé(s) par un arrêt brutal supprimé(s) de %s", len(removed), folder
+        )
+    corpus, index = open_index(corpus_source(settings), INDEX_OPTIONS, folder, warn, progress)
     for message in corpus.warnings:
-        (warn or log.warning)(f"corpus {settings.corpus_path} : {message}")
+        if warn is None:
+            log.warning("corpus %s : %s", settings.corpus_path, log_text(message))
+        else:
+            warn(f"corpus {settings.corpus_path} : {message}")
     return Engine(corpus, index, engine_options(settings))
 
 

@@ -3,7 +3,15 @@ and re-indexing builds in a child process, then loads the file it wrote."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,10 +20,10 @@ from bot import app
 from bot.app import corpus_source, engine_for, index_dir, reindex
 from bot.config import ConfigError, Settings, load_settings
 from bot.ingest.corpus import CorpusSource
-from bot.search.corpus import CorpusError
+from bot.search.corpus import Corpus, CorpusError
 from bot.search.engine import Engine, EngineOptions
 from bot.search.index_file import index_file
-from tests.conftest import SEEDS
+from tests.conftest import REPO, SEEDS
 from tests.search.test_index_file import QUESTIONS, same_answers
 
 OPTIONS = EngineOptions()
@@ -87,3 +95,98 @@ def test_the_corpus_fields_come_from_the_settings(tmp_path: Path, monkeypatch: p
     config.write_text('[corpus]\ntext_field = ""\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"« corpus\.text_field » doit être un nom non vide"):
         load_settings(config)
+
+
+def test_corpus_file_names_reach_the_log_escaped_on_one_line(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (corpus / "faux\n2026-01-01 INFO bot prêt\x1b[31m.txt").symlink_to(tmp_path / "absent")
+    settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3")
+    with caplog.at_level(logging.WARNING, logger="bot.app"):
+        engine_for(settings)
+    (line,) = [record.getMessage() for record in caplog.records if "ignoré" in record.getMessage()]
+    assert "\n" not in line and "\x1b" not in line
+    assert "faux\\n2026-01-01 INFO bot prêt\\x1b[31m.txt ignoré : lien symbolique cassé" in line
+
+
+class SlowCorpus(CorpusSource):
+    """A corpus that takes two minutes to read, and says when its reading starts (a file `loading` beside it)."""
+
+    def load(self, workers: int | None = None) -> Corpus:
+        (self.path.parent / "loading").write_text(str(os.getpid()))
+        time.sleep(120)
+        return super().load(workers)
+
+
+_REINDEX = """
+import sys
+from pathlib import Path
+from bot.app import reindex
+from bot.search.engine import EngineOptions
+from tests.test_app import SlowCorpus
+
+reindex(SlowCorpus(Path(sys.argv[1])), EngineOptions(), Path(sys.argv[2]))
+"""
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes started by `pid`, and by them, as /proc shows them now."""
+    parents = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat_file.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie waiting for its new parent to reap it does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes from /proc")
+def test_the_children_of_a_reindex_die_with_their_killed_parent(corpus: Path, tmp_path: Path) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", _REINDEX, str(corpus), str(tmp_path / "index")], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60
+        while not (corpus.parent / "loading").exists():
+            assert parent.poll() is None and time.monotonic() < deadline, "the re-index never started its child"
+            time.sleep(0.05)
+        children = descendants(parent.pid)
+        assert int((corpus.parent / "loading").read_text()) in children
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(child) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [child for child in children if alive(child)]
+    for child in left:
+        os.kill(child, signal.SIGKILL)
+    assert not left, "children of the killed re-index still running"
+
+
+def test_a_restart_removes_the_temporary_files_of_killed_saves(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3")
+    engine_for(settings)  # builds and saves the index
+    saved = index_file(index_dir(settings), corpus)
+    killed = saved.with_name(f".{saved.name}.killed.tmp")  # what a save killed with its process leaves
+    writing = saved.with_name(".other.index.npz.writing.tmp")  # another process's save, under way
+    killed.write_bytes(b"PK" * 1000)
+    with writing.open("wb") as handle, caplog.at_level(logging.INFO, logger="bot.app"):
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        engine_for(settings)  # a restart: the saved index is current, nothing is saved again
+    assert not killed.exists() and writing.exists() and saved.exists()
+    assert f"1 fichier(s) temporaire(s) d'index laissé(s) par un arrêt brutal supprimé(s) de {index_dir(settings)}" in (
+        caplog.text
+    )

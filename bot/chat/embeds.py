@@ -39,9 +39,18 @@ NOT_FOUND_COLOUR = discord.Colour.light_grey()
 ADMIN_COLOUR = discord.Colour.dark_teal()
 
 
+# Markdown that Discord reads anywhere in a line (emphasis, code, spoilers, masked links, mentions, quotes) or at
+# its start only (headings, lists).
+_MARKUP_ANYWHERE = re.compile(r"[\\*_~|`\[\]<>]")
+_MARKUP_LINE_START = re.compile(r"^([ \t]*)([#-])", re.MULTILINE)
+
+
 def shown(text: str) -> str:
-    """User text made inert for display: markdown escaped, mentions (@everyone, roles, users) defused."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    """User or corpus text made inert for display, escaped once here and nowhere else: each Markdown character
+    behind a backslash (so `[x](https://…)` shows as written, never as a link), mentions (@everyone, roles,
+    users) defused."""
+    text = _MARKUP_ANYWHERE.sub(lambda match: "\\" + match.group(), text)
+    return discord.utils.escape_mentions(_MARKUP_LINE_START.sub(r"\1\\\2", text))
 
 
 def truncate(text: str, limit: int) -> str:
@@ -72,11 +81,6 @@ def link_target(url: str) -> str | None:
     return LINK_BREAKERS.sub(lambda match: percent_encode(match.group(), safe=""), url)
 
 
-def _link_label(text: str) -> str:
-    # Square brackets would end the markdown link label early.
-    return shown(text).replace("[", "\\[").replace("]", "\\]")
-
-
 def source_markdown(source: Source, limit: int = FIELD_VALUE_LIMIT, link: str | None = None) -> str:
     """The source as a French citation with a link: [« Title »](link), publisher, date."""
     label = truncate(source_label(source), 200)
@@ -84,10 +88,10 @@ def source_markdown(source: Source, limit: int = FIELD_VALUE_LIMIT, link: str | 
     for url in (link, source.url):
         target = link_target(url) if url else None
         if target:
-            text = f"[{_link_label(label)}]({target}){tail}"
+            text = f"[{shown(label)}]({target}){tail}"
             if len(text) <= limit:
                 return text
-    return truncate(_link_label(label) + tail, limit)
+    return truncate(shown(label) + tail, limit)
 
 
 def _quoted(sentences: list[str], highlight: str | None = None) -> str:
@@ -99,10 +103,9 @@ def _quoted(sentences: list[str], highlight: str | None = None) -> str:
         if number == 0 and highlight and highlight in sentence:
             start = sentence.index(highlight)
             end = start + len(highlight)
-            escape = discord.utils.escape_markdown
-            text = f"{escape(sentence[:start])}**{escape(highlight)}**{escape(sentence[end:])}"
+            text = f"{shown(sentence[:start])}**{shown(highlight)}**{shown(sentence[end:])}"
         else:
-            text = discord.utils.escape_markdown(sentence)
+            text = shown(sentence)
         lines.append(f"> {text}")
     return "\n".join(lines)
 
@@ -115,7 +118,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
     title = truncate(f"❓ {shown(answer.question)}", TITLE_LIMIT)
     if answer.intent == "smalltalk":
         introduction = "\n".join(answer.sentences) or NOT_FOUND
-        text = truncate(discord.utils.escape_markdown(introduction), DESCRIPTION_LIMIT)
+        text = truncate(shown(introduction), DESCRIPTION_LIMIT)
         return fit(discord.Embed(title=title, colour=FOUND_COLOUR, description=text))
     if answer.found and answer.quotes:
         first, *others = answer.quotes
@@ -161,12 +164,14 @@ def _ranked(items: Sequence[tuple[str, int]], limit: int = 5, width: int = 120) 
     return truncate("\n".join(lines), FIELD_VALUE_LIMIT) if lines else "—"
 
 
-def stats_embed(stats: GuildStats, period: str | None) -> discord.Embed:
-    """`/admin stats`: volumes, share answered, votes, latency, top questions and documents."""
+def stats_embed(stats: GuildStats, period: str | None, spooled: int = 0) -> discord.Embed:
+    """`/admin stats`: volumes, share answered, votes, latency, top questions and documents; and how many of the
+    server's questions wait to be stored (`spooled`) when some do."""
     scope = messages.PERIODS.get(period or "", messages.ALL_TIME)
-    embed = discord.Embed(
-        title=messages.STATS_TITLE, description=messages.STATS_PERIOD.format(scope=scope), colour=ADMIN_COLOUR
-    )
+    description = messages.STATS_PERIOD.format(scope=scope)
+    if spooled:
+        description += "\n⏳ " + messages.spooled(spooled)
+    embed = discord.Embed(title=messages.STATS_TITLE, description=description, colour=ADMIN_COLOUR)
     volumes = messages.STATS_VOLUMES.format(today=stats.today, week=stats.last_7_days, total=stats.total)
     if period in messages.PERIODS:
         volumes += "\n" + messages.STATS_ALL_TIME.format(count=stats.all_time)

@@ -170,6 +170,19 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("s" if n > 1 else "")
 
 
+def spooled(count: int) -> str:
+    """`/admin stats`: questions of this server answered while the database was away, not yet in the figures."""
+    if count == 1:
+        return (
+            "1 question posée pendant une panne de la base de données attend d'y être enregistrée : "
+            "elle ne compte pas encore dans ces chiffres."
+        )
+    return (
+        f"{count} questions posées pendant une panne de la base de données attendent d'y être enregistrées : "
+        "elles ne comptent pas encore dans ces chiffres."
+    )
+
+
 def seconds_text(seconds: float) -> str:
     """French duration rounded up: "1 seconde", "45 secondes", "2 minutes"."""
     whole = max(1, math.ceil(seconds))

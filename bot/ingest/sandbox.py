@@ -12,20 +12,17 @@ gets none of the bot's settings from the environment, so a parser subverted by a
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import dataclasses
 import json
 import os
 import pickle
-import signal
 import sys
-import threading
-import time
 from pathlib import Path
 
 from bot.ingest.errors import IngestError
 from bot.ingest.limits import DocumentLimits, french_size
 from bot.search.corpus import Document
+from bot.search.workers import die_with_parent
 
 MEMORY_LIMIT_BYTES = 1 << 30  # address space of one parse
 STARTUP_SECONDS = 60.0  # to start the interpreter and load the parsers, before the budget starts
@@ -33,7 +30,6 @@ MAX_PARSES = 4  # parses at once in this process, all servers together
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024  # the documents a parse sends back, as JSON
 NICENESS = 10  # answering questions comes first
 _READY = b"R"
-_PR_SET_PDEATHSIG = 1
 _ROOT = str(Path(__file__).resolve().parents[2])  # where the `bot` package is, for the child's imports
 
 _PASSED_VARIABLES = frozenset({"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "VIRTUAL_ENV", "SYSTEMROOT"})
@@ -168,27 +164,11 @@ def _documents(output: bytes, name: str, memory_bytes: int) -> list[Document]:
 # -- the child process --
 
 
-def _die_with_parent(parent: int) -> None:
-    """End this process when the bot ends, however it ends: a parent-death signal on Linux, else a watchdog."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    else:
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:  # the bot ended before the signal was armed
-        os._exit(1)
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
-
-
 def _child(parent: int, memory_bytes: int) -> None:
     """Run one job read from stdin and write its outcome to stdout as JSON."""
     import resource
 
-    _die_with_parent(parent)
+    die_with_parent(parent)
     os.nice(NICENESS)
     kind, *args = pickle.loads(sys.stdin.buffer.read())
     from bot.ingest.files import documents_from_file

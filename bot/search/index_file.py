@@ -17,12 +17,13 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import numpy as np
 
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 FORMAT = 2  # bump when the file's layout changes
 STALE_SECONDS = 600  # without locks: a temporary file untouched this long belongs to no live save
 _POSTINGS = ("offsets", "doc_ids", "tfs", "doc_len")
+TEMPORARIES = ".*.index.npz.*.tmp"  # what `save_index` writes before renaming it (see `index_file`, `_temporary`)
 
 Warn = Callable[[str], None]
 
@@ -175,15 +177,24 @@ def _temporary(path: Path) -> tuple[int, str]:
 
 
 def _remove_stale_temporaries(path: Path) -> None:
-    """Remove what killed saves of this index left beside it (up to its full size each): the temporary files
-    no live writer holds locked, or without locks, those untouched for `STALE_SECONDS`."""
-    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        with contextlib.suppress(OSError), temp.open("rb") as handle:
+    """Remove what killed saves of this index left beside it (up to its full size each)."""
+    remove_stale_temporaries(path.parent, f".{glob.escape(path.name)}.*.tmp")
+
+
+def remove_stale_temporaries(folder: Path, pattern: str = TEMPORARIES) -> list[Path]:
+    """Remove the temporary files of saves that were killed (those matching `pattern` in `folder`, by default of
+    every index there): those no live writer holds locked, or without locks, those untouched for `STALE_SECONDS`.
+    Returns the paths removed."""
+    removed = []
+    for temp in folder.glob(pattern):
+        with contextlib.suppress(OSError, IndexFileError), _regular_file(temp) as handle:
             if fcntl is not None:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError while its writer lives
             elif time.time() - os.fstat(handle.fileno()).st_mtime < STALE_SECONDS:
                 continue
             temp.unlink()  # under the lock: a save that has just created it sees it gone (`_temporary`)
+            removed.append(temp)
+    return removed
 
 
 def load_index(path: Path, key: str) -> tuple[Corpus, CorpusIndex]:
@@ -193,7 +204,7 @@ def load_index(path: Path, key: str) -> tuple[Corpus, CorpusIndex]:
     from deep inside, e.g. tokenize's for a bad .npy header) means "rebuild", never a failed start.
     """
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with _regular_file(path) as handle, np.load(handle, allow_pickle=False) as data:
             meta = _unjson(data["meta"])
             if not isinstance(meta, dict) or meta.get("format") != FORMAT:
                 raise IndexFileError("format d'index d'une autre version")
@@ -210,6 +221,19 @@ def load_index(path: Path, key: str) -> tuple[Corpus, CorpusIndex]:
         return _index_from(arrays, meta)
     except Exception as exc:
         raise IndexFileError(f"contenu incohérent ({type(exc).__name__})") from None
+
+
+def _regular_file(path: Path) -> BinaryIO:
+    """`path` opened for reading if it is a regular file; IndexFileError for anything else (a pipe, a device, a
+    folder), checked on the opened file itself and without waiting, since opening a named pipe for reading blocks
+    until someone writes to it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IndexFileError("ce n'est pas un fichier ordinaire (tube nommé, périphérique ou dossier)")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def _index_from(arrays: dict[str, np.ndarray], meta: dict) -> tuple[Corpus, CorpusIndex]:

@@ -125,9 +125,14 @@ class Storage:
         """Questions answered while the database was away, waiting in the local spool to be stored."""
         return self._spool.waiting
 
+    async def spooled_for(self, guild_id: int) -> int:
+        """How many of the questions waiting in the local spool were asked on server `guild_id`."""
+        return await self._spool.waiting_for(guild_id)
+
     async def replay_spooled(self) -> int:
         """Store the questions waiting in the spool, each once; how many were stored (never raises for the
-        database: rows it cannot take yet keep waiting). `log_query` does it after each success too."""
+        database: rows it cannot take yet keep waiting). `log_query` does it after each success too, and the bot
+        every minute."""
         return await querylog.replay_spooled(self._db, self._spool)
 
     async def close(self) -> None:

@@ -66,6 +66,20 @@ class Spool:
             self.waiting,
         )
 
+    async def waiting_for(self, guild_id: int) -> int:
+        """How many of the waiting rows are questions of server `guild_id` (those written by this process or by
+        another sharing the folder); 0 when the spool cannot be read."""
+        if self.path is None:
+            lines = self._memory[:]
+        elif not self.path.exists():
+            return 0
+        else:
+            try:
+                lines = await asyncio.to_thread(_read, self.path)
+            except OSError:
+                return 0
+        return sum(1 for line in lines if _guild_of(line) == guild_id)
+
     async def replay(self, insert: Insert) -> int:
         """Hand each waiting row, oldest first, to `insert` until one fails; rows handed over leave the spool.
 
@@ -106,6 +120,15 @@ class Spool:
                 self.waiting,
             )
         return len(handled)
+
+
+def _guild_of(line: str) -> object:
+    """The server of a waiting row (None for an unreadable line)."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    return row.get("guild_id") if isinstance(row, dict) else None
 
 
 @contextlib.contextmanager

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
+import re
 import sqlite3
+import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -18,12 +21,15 @@ from typing import Any
 
 import aiosqlite
 
+from bot.search.oserrors import french_os_error
 from bot.storage.connection import CHUNK, Database, Params, Row, Transaction
-from bot.storage.schema import MIGRATIONS, check_version
+from bot.storage.schema import MIGRATIONS, StorageError, check_version
 
 logger = logging.getLogger("bot.storage")
 
 PRIVATE_MODE = 0o600  # the database and, after it, its -wal and -shm files
+# SQLite's words for a file or folder it may not write to (read-only folder or file system, no permission).
+_CANNOT_WRITE = re.compile(r"unable to open database file|readonly database")
 
 
 class SqliteTransaction(Transaction):
@@ -67,14 +73,28 @@ class SqliteDatabase(Database):
         """Open (creating the folder and a private file) and migrate to the latest schema.
 
         `read_only` opens the file with SQLite's `mode=ro` (no migration: it must be current).
-        Raises sqlite3.Error/StorageError when the file cannot be opened or migrated.
+        Raises sqlite3.Error/StorageError when the file cannot be opened or migrated; a StorageError in French,
+        naming the folder and the reason, when the bot may not write there (read-only, no permission, a file
+        in its place).
         """
         name = str(path)
+        on_disk = name != ":memory:" and not name.startswith("file:")
+        try:
+            return await cls._open(name, on_disk, busy_timeout=busy_timeout, read_only=read_only)
+        except OSError as exc:
+            raise StorageError(_unusable_folder(Path(name), exc)) from None
+        except sqlite3.OperationalError as exc:
+            if not on_disk or read_only or not _CANNOT_WRITE.search(str(exc)):
+                raise
+            raise StorageError(_unusable_folder(Path(name), _write_error(Path(name), exc))) from None
+
+    @classmethod
+    async def _open(cls, name: str, on_disk: bool, *, busy_timeout: float, read_only: bool) -> SqliteDatabase:
         options: dict[str, Any] = {"timeout": busy_timeout, "isolation_level": None, "iter_chunk_size": CHUNK}
         if read_only:
             conn = await aiosqlite.connect(Path(name).resolve().as_uri() + "?mode=ro", uri=True, **options)
         else:
-            if name != ":memory:" and not name.startswith("file:"):
+            if on_disk:
                 _create_private(Path(name))
             conn = await aiosqlite.connect(name, **options)
         try:
@@ -186,9 +206,35 @@ def _create_private(path: Path) -> None:
 
     SQLite gives the -wal and -shm files it creates later the mode of the database file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file of that name where the folder should be
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent)) from None
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+
+
+def _unusable_folder(path: Path, exc: OSError) -> str:
+    """Why the bot cannot keep its database `path` in its folder, in French words naming the folder."""
+    return (
+        f"dossier des données {path.parent} inutilisable ({french_os_error(exc)}) : le bot doit pouvoir y créer et "
+        f"y modifier sa base de données ({path.name}) et ses autres fichiers. Donnez-lui ce droit, ou choisissez "
+        "un autre dossier (database.path, ou BOT_DATABASE)."
+    )
+
+
+def _write_error(path: Path, exc: sqlite3.Error) -> OSError:
+    """What the system says when the database's folder or file is written to, for SQLite's own vague message
+    ("unable to open database file"): an error met creating a file in the folder, else SQLite's message."""
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+        if path.exists():
+            with path.open("r+b"):
+                pass
+    except OSError as found:
+        return found
+    return OSError(str(exc))
 
 
 async def _enable_wal(conn: aiosqlite.Connection, busy_timeout: float) -> str:

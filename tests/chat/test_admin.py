@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -345,6 +346,36 @@ async def test_stats_attaches_the_chart_shown_in_the_embed(storage: Storage) -> 
     days, first, last, scope = drawn.call_args.args
     assert [(d.questions, d.answered) for d in days] == [(1, 1)]  # server A's only question
     assert (last - first).days == 7 and scope == "les 7 derniers jours"
+
+
+def question(guild_id: int, text: str) -> QueryRecord:
+    return QueryRecord(text, "slash", True, 0.9, 10.0, 100, [], guild_id=guild_id)
+
+
+async def test_stats_say_how_many_of_the_servers_questions_wait_for_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with await Storage.open(path, busy_timeout=0.1) as storage:
+        await storage.log_query(question(1, "avant la panne"))
+        cog = Admin(make_bot(storage))
+        before = moderator(cog.bot, 1)
+        await cog.stats.callback(cog, before, None)
+        assert "⏳" not in (sent_kwargs(before.followup.send)["embed"].description or "")
+        locker = sqlite3.connect(path, isolation_level=None)  # another process holds the write lock
+        locker.execute("BEGIN IMMEDIATE")
+        try:
+            for guild_id, text in ((1, "une"), (1, "deux"), (2, "ailleurs")):
+                assert await storage.log_query(question(guild_id, text)) is None
+            assert storage.spooled == 3
+            shown = {}
+            for guild_id in (1, 2):
+                interaction = moderator(cog.bot, guild_id)
+                await cog.stats.callback(cog, interaction, None)
+                shown[guild_id] = sent_kwargs(interaction.followup.send)["embed"].description or ""
+        finally:
+            locker.rollback()
+            locker.close()
+    assert "⏳ 2 questions posées pendant une panne de la base de données attendent d'y être enregistrées" in shown[1]
+    assert "⏳ 1 question posée pendant une panne de la base de données attend d'y être enregistrée" in shown[2]
 
 
 async def test_stats_without_a_chart_still_sends_the_figures(

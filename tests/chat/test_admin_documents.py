@@ -68,11 +68,41 @@ async def test_a_file_added_on_one_server_answers_there_only(
         text = await add_market(cog)
     assert text.startswith("1 document ajouté : « Marché aux plantes de Montbrison ».")
     assert "2 passages indexés" in text
-    assert "documents du serveur 1 : 50 a ajouté 1 document(s), 2 passage(s), depuis fichier:jardins.txt" in caplog.text
+    assert (
+        "documents du serveur 1 : 50 a ajouté 1 document(s), 2 passage(s), depuis 'fichier:jardins.txt'" in caplog.text
+    )
     in_a = await bot.answerer.answer(QUESTION, GUILD_A)
     assert in_a.found and in_a.source is not None and in_a.source.doc_id == "jardins"
     assert all(source.doc_id != "jardins" for source in (await bot.answerer.answer(QUESTION, GUILD_B)).sources)
     assert all(source.doc_id != "jardins" for source in (await bot.answerer.answer(QUESTION, None)).sources)
+
+
+FORGED = "jardins\n2026-01-01 00:00:00 INFO     bot faux\x1b[31m"
+
+
+def one_escaped_line(record: logging.LogRecord) -> str:
+    line = record.getMessage()
+    assert "\n" not in line and "\x1b" not in line, line
+    return line
+
+
+async def test_names_and_addresses_reach_the_log_escaped_on_one_line(
+    storage: Storage, seed_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_bot(storage, seed_engine)
+    cog = Admin(bot)
+    escaped = "jardins\\n2026-01-01 00:00:00 INFO     bot faux\\x1b[31m"
+    with caplog.at_level(logging.INFO, logger="bot.chat.exts.admin"):
+        added, refused, fetched = moderator(bot), moderator(bot), moderator(bot)
+        await cog.documents_ajouter.callback(cog, added, attachment(FORGED + ".txt"), None)
+        await cog.documents_ajouter.callback(cog, refused, attachment(FORGED + ".exe"), None)
+        await cog.documents_ajouter.callback(cog, fetched, None, "https://exemple.invalid/" + FORGED)
+        (stored,) = await storage.list_documents(GUILD_A)
+        await cog.documents_retirer.callback(cog, moderator(bot), stored.id)
+    assert reply(added).startswith("1 document ajouté")
+    lines = [one_escaped_line(record) for record in caplog.records]
+    assert len(lines) == 4
+    assert all(escaped in line for line in lines), lines
 
 
 async def test_listing_and_removing(storage: Storage, seed_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 import time
 from dataclasses import replace
@@ -21,7 +22,7 @@ from bot.chat.retention import RETENTION_INTERVAL_HOURS
 from bot.chat.server_settings import SETTINGS_TTL_SECONDS
 from bot.config import Settings
 from bot.storage import QueryRecord, Storage
-from tests.helpers import FakeEngine, make_bot, make_interaction
+from tests.helpers import FakeEngine, eventually, make_bot, make_interaction
 
 
 async def run_setup_hook(bot: QABot) -> tuple[mock.AsyncMock, mock.MagicMock]:
@@ -33,7 +34,7 @@ async def run_setup_hook(bot: QABot) -> tuple[mock.AsyncMock, mock.MagicMock]:
         mock.patch.object(bot, "add_dynamic_items", wraps=bot.add_dynamic_items) as add_dynamic_items,
     ):
         await bot.setup_hook()
-    assert start.call_count == 2, "the retention and the watch over the saved index"
+    assert start.call_count == 3, "the retention, the replay of the spool and the watch over the saved index"
     return sync, add_dynamic_items
 
 
@@ -142,6 +143,28 @@ async def test_retention_task_applies_each_servers_retention(storage: Storage, t
     await bot.retention.run()
     assert await storage.count_history(1) == 0
     assert await storage.count_history(2) == 1
+
+
+async def test_questions_kept_while_the_database_was_away_are_stored_on_a_timer(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with await Storage.open(path, busy_timeout=0.1) as storage:
+        bot = make_bot(storage, settings=Settings(database_path=path))
+        assert bot.retention.replay_task.seconds <= 60
+        locker = sqlite3.connect(path, isolation_level=None)  # another process holds the write lock
+        locker.execute("BEGIN IMMEDIATE")
+        try:
+            assert await storage.log_query(QueryRecord("pendant", "slash", True, 1.0, 1.0, 10, [], guild_id=1)) is None
+        finally:
+            locker.rollback()
+            locker.close()
+        assert storage.spooled == 1
+        bot.retention.replay_task.change_interval(seconds=0.05)
+        bot.retention.start()
+        try:
+            await eventually(lambda: storage.spooled == 0)  # no new question was needed
+        finally:
+            bot.retention.stop()
+        assert [row.question for row in await storage.history(1)] == ["pendant"]
 
 
 async def test_close_stops_the_client_and_leaves_the_database_to_its_opener(storage: Storage) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import discord
+import pytest
 
 from bot.chat.embeds import (
     DESCRIPTION_LIMIT,
@@ -221,3 +223,65 @@ def test_small_talk_gets_the_introduction() -> None:
     answer = make_answer("bonjour", found=False, intent="smalltalk", sentences=["Bonjour ! Je connais 5 documents."])
     embed = answer_embed(answer)
     assert embed.description == "Bonjour ! Je connais 5 documents." and not embed.fields
+
+
+PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(([^()\s]+)\)")
+
+
+def as_discord_shows(markdown: str) -> tuple[str, list[tuple[str, str]]]:
+    """What Discord displays for `markdown`: the visible text (backslash escapes resolved, zero-width spaces
+    dropped) and the masked links it makes live, as (visible label, target)."""
+    visible, structure = [], []
+    characters = iter(markdown.replace("\u200b", ""))
+    for character in characters:
+        if character == "\\":
+            escaped = next(characters, "")
+            if escaped in PUNCTUATION:
+                visible.append(escaped)
+                structure.append("x")  # an escaped character opens or closes nothing
+                continue
+            visible.append(character)
+            structure.append("x")
+            character = escaped
+            if not character:
+                break
+        visible.append(character)
+        structure.append(character)
+    plain, shape = "".join(visible), "".join(structure)
+    links = [(plain[m.start(1) : m.end(1)], plain[m.start(2) : m.end(2)]) for m in MASKED_LINK.finditer(shape)]
+    return plain, links
+
+
+HOSTILE_TITLE = (
+    "[Cliquez ici](https://piege.example/) @everyone @here <@123456789012345678> <@&987654321098765432> "
+    "**gras** _penché_ `code` ||divulgâcheur|| ~~barré~~ \\ fin"
+)
+
+
+@pytest.mark.parametrize("where", ["source", "other source", "closest document"])
+def test_a_hostile_title_is_shown_literally_with_no_live_link_but_the_source_one(where: str) -> None:
+    source = make_source(title=HOSTILE_TITLE, url="https://exemple.fr/article")
+    other = make_source(doc_id="autre", title="Autre article", url="https://exemple.fr/autre")
+    if where == "closest document":
+        answer = make_answer("Question ?", found=False, lead=source)
+    elif where == "other source":
+        answer = make_answer(sources=[other, source], quotes=[Quote(other, ["Une phrase."]), Quote(source, ["Deux."])])
+    else:
+        answer = make_answer(sources=[source])
+    embed = answer_embed(answer)
+    (field,) = [f for f in embed.fields if "Autre article" not in (f.value or "")]
+    value = field.value or ""
+    plain, links = as_discord_shows(value)
+    assert f"« {HOSTILE_TITLE} »" in plain, "the title is shown as written, no stray backslash"
+    assert [target for _, target in links] and all(t.startswith("https://exemple.fr/article") for _, t in links)
+    assert [label for label, _ in links] == [f"« {HOSTILE_TITLE} »"]
+    assert "@everyone" not in value and "@here" not in value
+    assert not re.search(r"<@[!&]?\d", value.replace("\\<", "")), "no live user or role mention"
+    within_limits(embed)
+
+
+def test_markdown_is_escaped_once() -> None:
+    for text in (HOSTILE_TITLE, "a\\b", "# titre\n- liste\n> citation", "x" * 3):
+        plain, links = as_discord_shows(shown(text))
+        assert plain == text and not links

@@ -148,6 +148,21 @@ def test_run_with_a_truncated_gzip_corpus_exits_2_with_a_french_message(tmp_path
     assert "Traceback" not in result.stderr
 
 
+def test_run_with_an_unusable_data_folder_exits_1_naming_it_in_french(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("un fichier là où le dossier des données devrait être")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
+    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN=TOKEN, BOT_DATABASE=str(blocker / "bot.sqlite3"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert f"dossier des données {blocker} inutilisable (un fichier se trouve là où un dossier est attendu" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr and "unable to open" not in result.stderr
+
+
 class _BotRun:
     """`python -m bot run` in a subprocess pointed at `api_base`, its stderr collected line by line."""
 

@@ -14,7 +14,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -427,3 +429,37 @@ def test_parallel_build_equals_one_process(seed_engine: Engine) -> None:
     for field in FIELDS:
         np.testing.assert_array_equal(getattr(one, field).doc_ids, getattr(two, field).doc_ids)
         np.testing.assert_array_equal(getattr(one, field).tfs, getattr(two, field).tfs)
+
+
+def _within_seconds(seconds: float, job: Callable[[], object], unblock: Path) -> object:
+    """`job()`'s result; fails (instead of hanging) when it has not returned within `seconds`: then a writer
+    opens the pipe `unblock`, which frees a reader stuck on it."""
+    outcome: list[object] = []
+    thread = threading.Thread(target=lambda: outcome.append(job()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        os.close(os.open(unblock, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(seconds)
+        pytest.fail(f"still waiting on the named pipe {unblock} after {seconds} s")
+    return outcome[0]
+
+
+def test_a_named_pipe_at_the_index_path_is_refused_and_the_index_rebuilt(corpus: Path, tmp_path: Path) -> None:
+    path = index_file(tmp_path / "index", corpus)
+    path.parent.mkdir()
+    os.mkfifo(path)
+    engine, warnings = _within_seconds(20, lambda: _open(corpus, tmp_path / "index"), path)
+    assert len(warnings) == 1 and "n'est pas un fichier ordinaire" in warnings[0] and str(path) in warnings[0]
+    assert engine.answer(QUESTIONS[0]).found
+    with pytest.raises(IndexFileError):  # the pipe is gone, the saved index in its place
+        load_index(path, "another key")
+    assert path.is_file()
+
+
+def test_a_named_pipe_among_the_temporary_files_does_not_hold_a_save(seed_engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "seeds.index.npz"
+    pipe = tmp_path / f".{path.name}.pipe.tmp"
+    os.mkfifo(pipe)
+    key = _within_seconds(20, lambda: _save(seed_engine, path), pipe)
+    assert Engine(*load_index(path, key)).index.passages == seed_engine.index.passages

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.chat import messages
-from bot.chat.embeds import documents_embed, truncate
+from bot.chat.embeds import documents_embed, shown, truncate
 from bot.chat.exts.admin._groups import DOCUMENTS, Area, guild_id_of
 from bot.chat.exts.admin._views import Pager
 from bot.chat.inflight import AddsInFlight
@@ -19,6 +19,7 @@ from bot.ingest.limits import french_size
 from bot.ingest.sandbox import parse_file
 from bot.ingest.web import fetch_document
 from bot.search.corpus import Document
+from bot.search.logtext import log_text
 from bot.storage import FILE_SOURCE, DocumentCount, Storage
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ class DocumentCommands(Area):
                     source=source,
                 )
         except (Refused, IngestError) as exc:
-            log.info("documents du serveur %s : refus pour %s (%s) : %s", guild_id, user_id, source, exc)
+            log.info(
+                "documents du serveur %s : refus pour %s (%s) : %s", guild_id, user_id, log_text(source), log_text(exc)
+            )
             await respond(interaction, truncate(messages.DOCUMENT_REFUSED.format(reason=exc), 2000))
             return
         log.info(
@@ -88,10 +91,10 @@ class DocumentCommands(Area):
             user_id,
             len(added.titles),
             added.passages,
-            source,
+            log_text(source),
         )
-        text = messages.documents_added([discord.utils.escape_markdown(t) for t in added.titles], added.passages)
-        await respond(interaction, truncate(discord.utils.escape_mentions(text), 2000))
+        text = messages.documents_added([shown(title) for title in added.titles], added.passages)
+        await respond(interaction, truncate(text, 2000))
 
     async def _read_file(self, attachment: discord.Attachment) -> list[Document]:
         """The documents of an attachment, its size checked before it is downloaded, parsed in a child process."""
@@ -136,10 +139,10 @@ class DocumentCommands(Area):
             guild_id,
             interaction.user.id,
             removed.id,
-            removed.doc_id,
-            removed.source,
+            log_text(removed.doc_id),
+            log_text(removed.source),
         )
-        title = discord.utils.escape_mentions(discord.utils.escape_markdown(removed.title or removed.doc_id))
+        title = shown(removed.title or removed.doc_id)
         await respond(interaction, truncate(messages.DOCUMENT_REMOVED.format(title=title), 2000))
 
     @documents_retirer.autocomplete("document")
