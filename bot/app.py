@@ -1,6 +1,7 @@
 """How the command line and the bot get their engine from the settings.
 
-The engine is wired here: its answer options come from the settings, its corpus (read by `bot.ingest.corpus`,
+The engine is wired here: its answer options come from the settings, with the sentence model loaded once per
+process and handed to every engine, its corpus (read by `bot.ingest.corpus`,
 HTML and PDF files included) and index from the saved index beside the database (`open_corpus`) or a fresh
 build. A re-indexing while the bot serves is built in a child process, so the Discord event loop never waits
 on it, and the bot only loads the finished file.
@@ -12,7 +13,9 @@ import contextlib
 import gc
 import logging
 import sys
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from bot.config import Settings
@@ -31,6 +34,7 @@ from bot.search.index_file import (
     save_index,
 )
 from bot.search.oserrors import french_os_error
+from bot.search.sentence_model import SentenceModel, SentenceModelOptions, load_sentence_model
 from bot.search.workers import spawn_pool
 
 log = logging.getLogger(__name__)
@@ -39,11 +43,27 @@ INDEX_DIR_NAME = "index"
 INDEX_OPTIONS = IndexOptions()  # no setting shapes the index: every front door reads the same saved file
 
 
-def engine_options(settings: Settings) -> EngineOptions:
-    """Engine options from the settings (the engine's own threshold when none is configured)."""
+def engine_options(settings: Settings, warn: Warn | None = None) -> EngineOptions:
+    """Engine options from the settings: the engine's own thresholds when none is configured, and the process's
+    sentence model unless `answers.semantic` is false (`warn` hears, once, why it could not load)."""
+    model = sentence_model(settings.semantic_threads, warn) if settings.semantic else None
+    options = EngineOptions(max_chars=settings.max_answer_chars, sentence_model=model)
     if settings.min_confidence is None:
-        return EngineOptions(max_chars=settings.max_answer_chars)
-    return EngineOptions(max_chars=settings.max_answer_chars, min_confidence=settings.min_confidence)
+        return options
+    return replace(options, min_confidence=settings.min_confidence, semantic_min_confidence=settings.min_confidence)
+
+
+_models: dict[int, SentenceModel | None] = {}
+_models_lock = threading.Lock()
+
+
+def sentence_model(threads: int, warn: Warn | None = None) -> SentenceModel | None:
+    """The process's sentence model, loaded on first use and then shared by every engine (the shared one, each
+    server's, each re-indexing's); None, after one French warning, when it cannot load here."""
+    with _models_lock:
+        if threads not in _models:
+            _models[threads] = load_sentence_model(SentenceModelOptions(threads=threads), warn)
+        return _models[threads]
 
 
 def index_dir(settings: Settings) -> Path:
@@ -60,10 +80,11 @@ def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress 
     """The settings' corpus, from its persisted index when current (blocking; raises CorpusError).
 
     What loading the corpus left out (see `Corpus.warnings`) goes to `warn`, else to the log."""
+    options = engine_options(settings, warn)
     corpus, index = open_corpus(corpus_source(settings), index_dir(settings), warn, progress)
     for message in corpus.warnings:
         (warn or log.warning)(f"corpus {settings.corpus_path} : {message}")
-    return Engine(corpus, index, engine_options(settings))
+    return Engine(corpus, index, options)
 
 
 def open_corpus(

@@ -143,7 +143,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    options = engine_options(settings)
+    options = engine_options(settings, _warn)
     report = run_eval(args.file, lambda: Engine.build(corpus_source(settings).load(), options), options, args.limit)
     print(report.render())
     return 0 if report.passed else 1
