@@ -1,14 +1,13 @@
 """Measures what the sentence model adds to the answer confidence on PIAF, and what it costs.
 
-Three semantic features join the lexical evidence of `bot.search.confidence`: the cosine of the question
-with the first quoted sentence, with the passage of its document that ranked best, and the margin of
-that passage over the best passage of the next document. As in `bench/confidence.py`, a third of PIAF's
+The engine answers with its sentence model (`EngineOptions.sentence_model`, vectors kept on disk by `--cache`
+so a second run embeds nothing) and no threshold; `Engine.explain` gives each answer's lexical and semantic
+evidence, the very features the engine's confidence reads. As in `bench/confidence.py`, a third of PIAF's
 articles is left out of the corpus (`python -m bot eval`'s split), the logistic model is fitted on the
 questions of half of the articles and measured on the other half, then the other way round. The table
-compares the shipped confidence, the lexical model refitted that way, and the lexical + semantic one, at
-the shipped answer rate and at the shipped false-yes rate; then the reliability of each label, the
-on-topic questions of the member set declined on the seeds, and (`--costs`) the embedding times on 1 and
-2 threads. Vectors are kept on disk (`--cache`), so a second run embeds nothing.
+compares the shipped lexical confidence, the lexical model refitted that way, and the lexical + semantic one,
+at three operating points (the shipped answer rate, first-sentence share and false-yes rate); then the
+reliability of each label, the member set on the seeds, and (`--costs`) the embedding times on 1 and 2 threads.
 
     nice -n 19 env OMP_NUM_THREADS=1 python -m bench.semantic [--piaf PATH] [--fit] [--costs] [--features …]
 """
@@ -29,8 +28,13 @@ import numpy as np
 
 from bench.confidence import DEFAULT_PIAF, article_fold, fit, predict
 from bot.evaluation import contains, held_out, quoted_text, squad_corpus
-from bot.search.answer import Answer
-from bot.search.confidence import Evidence, probability
+from bot.search.confidence import (
+    SEMANTIC_MIN_CONFIDENCE,
+    Evidence,
+    SemanticEvidence,
+    probability,
+    semantic_probability,
+)
 from bot.search.corpus import Corpus
 from bot.search.engine import Engine, EngineOptions
 from bot.search.loader import load_corpus
@@ -41,7 +45,9 @@ REPO = Path(__file__).resolve().parents[1]
 MEMBERS = REPO / "tests/data/member_questions.jsonl"
 SHIPPED_THRESHOLD = EngineOptions().min_confidence
 LABELS = (("sûre", 0.70, 1.01), ("probable", 0.40, 0.70), ("incertaine", 0.0, 0.40))
-SEMANTIC = ("sentence_cosine", "passage_cosine", "passage_margin")
+SEMANTIC = tuple(f.name for f in fields(SemanticEvidence))
+NO_LEXICAL = (0.0,) * len(fields(Evidence))
+NO_SEMANTIC = (0.0,) * len(SEMANTIC)
 
 
 class DiskCache:
@@ -65,20 +71,6 @@ class DiskCache:
         return np.stack([np.load(p) for p in paths])
 
 
-def semantic_features(model: SentenceModel, question: str, answer: Answer) -> tuple[float, float, float]:
-    """(cosine with the first quoted sentence, with its document's best passage, margin of that passage over the
-    best passage of the next document); zeros when nothing is quoted."""
-    if not answer.sentences or not answer.quotes:
-        return 0.0, 0.0, 0.0
-    source = answer.quotes[0].source
-    following = [s for s in answer.sources if s.doc_id != source.doc_id][:1]
-    texts = [answer.sentences[0], source.passage] + [s.passage for s in following]
-    q = model.embed_queries([question])[0]
-    cosines = model.embed_passages(texts) @ q
-    margin = float(cosines[1] - cosines[2]) if following else 0.0
-    return float(cosines[0]), float(cosines[1]), margin
-
-
 @dataclass
 class Study:
     """Per PIAF question: lexical and semantic features, whether an answer was quoted, and what it holds."""
@@ -90,7 +82,13 @@ class Study:
     right: np.ndarray  # the quote holds the gold answer
     first: np.ndarray  # the first quoted sentence holds it
     fold: np.ndarray
-    shipped: np.ndarray  # the shipped confidence
+    shipped: np.ndarray  # the shipped lexical confidence
+    engine: np.ndarray  # the engine's confidence with the sentence model (fitted on every question: in-sample)
+
+
+def semantic_engine(corpus: Corpus, model: SentenceModel) -> Engine:
+    """The engine as it ships, with the sentence model, quoting whatever it finds (no threshold)."""
+    return Engine.build(corpus, EngineOptions(min_confidence=0.0, semantic_min_confidence=0.0, sentence_model=model))
 
 
 def collect(piaf: Path, model: SentenceModel, limit: int | None) -> Study:
@@ -98,20 +96,21 @@ def collect(piaf: Path, model: SentenceModel, limit: int | None) -> Study:
     titles = {d.doc_id: d.title for d in corpus.documents}
     kept = [d for d in corpus.documents if not held_out(d.title)]
     kept_ids = {d.doc_id for d in kept}
-    engine = Engine.build(Corpus(kept), EngineOptions(min_confidence=0.0))
+    engine = semantic_engine(Corpus(kept), model)
     columns: dict[str, list] = {f.name: [] for f in fields(Study)}
     started = time.perf_counter()
     for n, (question, gold, answers) in enumerate(questions[:limit], 1):
-        answer, evidence = engine.explain(question)
+        answer, evidence, semantic = engine.explain(question)
         inside = gold in kept_ids
-        columns["lexical"].append(astuple(evidence) if evidence else (0.0,) * len(fields(Evidence)))
-        columns["semantic"].append(semantic_features(model, strip_courtesy(question), answer))
+        columns["lexical"].append(astuple(evidence) if evidence else NO_LEXICAL)
+        columns["semantic"].append(astuple(semantic) if semantic else NO_SEMANTIC)
         columns["quoted"].append(answer.found)
         columns["inside"].append(inside)
         columns["right"].append(inside and answer.found and any(contains(quoted_text(answer), a) for a in answers))
         columns["first"].append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
         columns["fold"].append(article_fold(titles[gold]))
         columns["shipped"].append(probability(evidence) if evidence else 0.0)
+        columns["engine"].append(semantic_probability(evidence, semantic) if semantic else 0.0)
         if n % 250 == 0:
             print(f"  {n} / {len(questions)} questions ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return Study(**{name: np.array(values) for name, values in columns.items()})
@@ -159,6 +158,7 @@ def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
     y = study.right.astype(float)
     models = {
         "aujourd'hui (livrée)": study.shipped,
+        "moteur, sémantique": study.engine,
         "lexicale, réajustée": cross_validated(study.lexical, y, study.fold),
         "lexicale + sémantique": cross_validated(np.c_[study.lexical, study.semantic], y, study.fold),
     }
@@ -170,18 +170,20 @@ def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
     )
     chosen: dict[str, tuple[np.ndarray, dict[str, float]]] = {}
     for name, p in models.items():
-        shipped = p is study.shipped
+        shipped = p is study.shipped or p is study.engine
+        fixed = SHIPPED_THRESHOLD if p is study.shipped else SEMANTIC_MIN_CONFIDENCE
         thresholds = {
-            point: SHIPPED_THRESHOLD if shipped else threshold_for(study, p, column, today[column], bound)
+            point: fixed if shipped else threshold_for(study, p, column, today[column], bound)
             for point, column, bound in POINTS
         }
         chosen[name] = (p, thresholds)
         for point, t in thresholds.items():
             answered, first, right, wrong = figures(study, study.quoted & (p >= t))
-            print(f"{name:<24} {point:<22} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
+            shown = "seuil livré" if shipped else point
+            print(f"{name:<24} {shown:<22} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
             if shipped:
                 break
-    print("\nFiabilité par étiquette (réponses proposées, probabilité hors ajustement sauf la livrée) :")
+    print("\nFiabilité par étiquette (réponses proposées, probabilité hors ajustement sauf les livrées) :")
     print(f"{'confiance':<24} " + " ".join(f"{label:>20}" for label, _, _ in LABELS))
     for name, (p, _) in chosen.items():
         cells = []
@@ -194,7 +196,7 @@ def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
 
 def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], keep: list[int]) -> None:
     """The member set on the seeds: on-topic unanswerable questions declined, answerable ones answered."""
-    engine = Engine.build(load_corpus(REPO / "seeds"), EngineOptions(min_confidence=0.0))
+    engine = semantic_engine(load_corpus(REPO / "seeds"), model)
     items = [json.loads(line) for line in MEMBERS.read_text(encoding="utf-8").splitlines() if line.strip()]
     counts = {name: [0, 0, 0] for name in ["aujourd'hui (livrée)", *thresholds]}  # declined, answered, key first
     unanswerable = answerable = 0
@@ -204,19 +206,15 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], k
         unanswerable += item["doc"] is None
         answerable += item["doc"] is not None
         parts = [engine.explain(part) for part in split_parts(strip_courtesy(item["q"]))]
-        shipped = [probability(e) if e else 0.0 for _, e in parts]
+        shipped = [probability(e) if e else 0.0 for _, e, _ in parts]
         rows = [
-            [
-                *(astuple(e) if e else (0.0,) * len(fields(Evidence))),
-                *np.array(semantic_features(model, a.question, a))[keep],
-            ]
-            for a, e in parts
+            [*(astuple(e) if e else NO_LEXICAL), *np.array(astuple(s) if s else NO_SEMANTIC)[keep]] for _, e, s in parts
         ]
         semantic = predict(fitted, np.array(rows))
         for name in counts:
             shown = [
                 a
-                for (a, _), p, q in zip(parts, shipped, semantic, strict=True)
+                for (a, _, _), p, q in zip(parts, shipped, semantic, strict=True)
                 if a.found and (p >= SHIPPED_THRESHOLD if name.startswith("aujourd") else q >= thresholds[name])
             ]
             if item["doc"] is None:

@@ -29,8 +29,8 @@ def test_every_feature_has_its_mean_scale_and_weight() -> None:
 
 def test_a_quoted_sentence_far_from_the_question_lowers_the_confidence() -> None:
     evidence, semantic = _typical()
-    near = semantic_probability(evidence, replace(semantic, sentence_cosine=0.92, passage_margin=0.08))
+    near = semantic_probability(evidence, replace(semantic, sentence_cosine=0.92))
     typical = semantic_probability(evidence, semantic)
-    far = semantic_probability(evidence, replace(semantic, sentence_cosine=0.74, passage_margin=-0.05))
+    far = semantic_probability(evidence, replace(semantic, sentence_cosine=0.74))
     assert 0.0 < far < typical < near < 1.0
     assert near - far > 0.5  # the sentence model can turn a likely answer into a decline
