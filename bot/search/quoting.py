@@ -91,7 +91,7 @@ class Quoter:
             analyse,
             question.text,
             max_chars=self.options.max_chars,
-            wants=wanted.held_by if wanted else None,
+            wants=wanted.named_by if wanted else None,
         )
 
     def sentence_terms(self, pids: list[int], by_prefix: dict[str, set[str]]) -> list[list[list[str]]]:

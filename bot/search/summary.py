@@ -83,7 +83,7 @@ def summarize(
     """Up to `max_sentences` pieces (≤ `max_chars` in all) from the candidates: the best first, then those that
     add what it lacks, best first; the pieces of the best document before those of the next one.
 
-    `wants` says whether a sentence gives the quantity the question asks for (`bot.search.units`): when the best
+    `wants` says whether a sentence names the quantity the question asks for (`bot.search.units`): when the best
     sentence does not and the next or previous sentence of its passage does, that one is quoted first."""
     scored = score_sentences(candidates, weights, cues, analyze, question_text)
     if not scored:

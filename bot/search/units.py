@@ -118,10 +118,14 @@ class Wanted:
         stems = "|".join(sorted(re.escape(noun) for noun in self.nouns))
         return re.compile(rf"{_NUMBER}(?:\s+[\w'-]+){{0,2}}?{_FILLER}(?:{stems})\w*")
 
+    def named_by(self, sentence: str) -> bool:
+        """Whether the sentence gives a number with its unit, or with the noun counted (or a synonym)."""
+        return bool(_compiled(self).search(fold(normalize(sentence))))
+
     def held_by(self, sentence: str) -> bool:
-        """Whether the sentence gives a number of what is wanted: with its unit for a measure; for a counted
-        noun, followed by the noun or by nothing that makes it another measure, a year or a date (« sept »
-        answers « combien de membres », « 29 ans » does not answer « combien de salariés »)."""
+        """Whether the sentence may give the number asked: `named_by`, or for a counted noun, a number followed by
+        nothing that makes it another measure, a year, a date or a rank (« sept » may answer « combien de
+        membres », « 29 ans » does not answer « combien de salariés »)."""
         text = fold(normalize(sentence))
         if _compiled(self).search(text):
             return True
@@ -144,7 +148,8 @@ def _unit_pattern(units: str) -> re.Pattern[str]:
 
 _NUMBERS = re.compile(_NUMBER)
 _YEAR = re.compile(r"(?:1[0-9]|20)\d\d")
-_OTHER_UNIT = re.compile(rf"{_FILLER}(?:{'|'.join(m.units for m in MEASURES)}|{fold(MONTHS)})(?![\w])")
+_RANKS = "premier|premiere|premiers|premieres|derniers|dernieres|fois"
+_OTHER_UNIT = re.compile(rf"{_FILLER}(?:{'|'.join(m.units for m in MEASURES)}|{fold(MONTHS)}|{_RANKS})(?![\w])")
 
 
 def wanted(question: str) -> Wanted | None:

@@ -51,6 +51,8 @@ def test_a_counted_noun_is_given_by_a_number_that_is_no_other_measure_year_or_da
     assert staff.held_by("Ils sont sept.")
     assert not staff.held_by("Tang Hexia, 29 ans, travaille depuis six ans chez Meixin Group.")
     assert not staff.held_by("Le groupe a été fondé en 2009, le 28 décembre.")
+    assert not staff.held_by("Chongqing est l'une des deux premières villes pilotes.")
+    assert not staff.named_by("Ils sont sept.") and staff.named_by("Le groupe emploie 1 200 employés.")
 
 
 def test_a_neighbour_that_gives_the_quantity_is_quoted_first() -> None:
@@ -69,5 +71,5 @@ def test_a_neighbour_that_gives_the_quantity_is_quoted_first() -> None:
     assert lexical[0].sentence.startswith("La Chevrolet")
     power = wanted(question)
     assert power is not None
-    checked = summarize(candidates, weights, {"number"}, analyse, question, wants=power.held_by)
+    checked = summarize(candidates, weights, {"number"}, analyse, question, wants=power.named_by)
     assert checked[0].sentence == "Son V8 atteint 490 ch."
