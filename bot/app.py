@@ -1,9 +1,10 @@
 """How the command line and the bot get their engine from the settings.
 
-The engine is wired here: its answer options come from the settings, its corpus (read by `bot.ingest.corpus`,
-HTML and PDF files included) and index from the saved index beside the database or a fresh build
-(`bot.search.index_file.open_index`). A re-indexing while the bot serves is built in a child process, so the
-Discord event loop never waits on it, and the bot only loads the finished file.
+The engine is wired here: its answer options come from the settings, with the sentence model loaded once per
+process and handed to every engine; its corpus (read by `bot.ingest.corpus`, HTML and PDF files included) and
+index from the saved index beside the database or a fresh build (`bot.search.index_file.open_index`). A
+re-indexing while the bot serves is built in a child process, so the Discord event loop never waits on it,
+and the bot only loads the finished file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import contextlib
 import gc
 import logging
 import sys
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from bot.config import Settings
@@ -30,6 +33,7 @@ from bot.search.index_file import (
     save_index,
 )
 from bot.search.logtext import log_text
+from bot.search.sentence_model import SentenceModel, SentenceModelOptions, load_sentence_model
 from bot.search.workers import spawn_pool
 
 log = logging.getLogger(__name__)
@@ -38,11 +42,27 @@ INDEX_DIR_NAME = "index"
 INDEX_OPTIONS = IndexOptions()  # no setting shapes the index: every front door reads the same saved file
 
 
-def engine_options(settings: Settings) -> EngineOptions:
-    """Engine options from the settings (the engine's own threshold when none is configured)."""
+def engine_options(settings: Settings, warn: Warn | None = None) -> EngineOptions:
+    """Engine options from the settings: the engine's own thresholds when none is configured, and the process's
+    sentence model unless `answers.semantic` is false (`warn` hears, once, why it could not load)."""
+    model = sentence_model(settings.semantic_threads, warn) if settings.semantic else None
+    options = EngineOptions(max_chars=settings.max_answer_chars, sentence_model=model)
     if settings.min_confidence is None:
-        return EngineOptions(max_chars=settings.max_answer_chars)
-    return EngineOptions(max_chars=settings.max_answer_chars, min_confidence=settings.min_confidence)
+        return options
+    return replace(options, min_confidence=settings.min_confidence, semantic_min_confidence=settings.min_confidence)
+
+
+_models: dict[int, SentenceModel | None] = {}
+_models_lock = threading.Lock()
+
+
+def sentence_model(threads: int, warn: Warn | None = None) -> SentenceModel | None:
+    """The process's sentence model, loaded on first use and then shared by every engine (the shared one, each
+    server's, each re-indexing's); None, after one French warning, when it cannot load here."""
+    with _models_lock:
+        if threads not in _models:
+            _models[threads] = load_sentence_model(SentenceModelOptions(threads=threads), warn)
+        return _models[threads]
 
 
 def index_dir(settings: Settings) -> Path:
@@ -60,6 +80,7 @@ def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress 
 
     What loading the corpus left out (see `Corpus.warnings`) goes to `warn`, else to the log. The temporary files
     that saves killed with an earlier process left in the index folder are removed first."""
+    options = engine_options(settings, warn)
     folder = index_dir(settings)
     removed = remove_stale_temporaries(folder)
     if removed:
@@ -72,7 +93,7 @@ def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress 
             log.warning("corpus %s : %s", settings.corpus_path, log_text(message))
         else:
             warn(f"corpus {settings.corpus_path} : {message}")
-    return Engine(corpus, index, engine_options(settings))
+    return Engine(corpus, index, options)
 
 
 def reindex(source: CorpusSource, options: EngineOptions, folder: Path) -> Engine:

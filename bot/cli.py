@@ -145,7 +145,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    options = engine_options(settings)
+    options = engine_options(settings, _warn)
     try:
         report = run_eval(args.file, lambda: Engine.build(corpus_source(settings).load(), options), options, args.limit)
     except OSError as exc:

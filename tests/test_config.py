@@ -319,6 +319,8 @@ BAD_VALUES = {
     "database_url": "mysql://bot:mot-de-passe@db/bot",
     "max_answer_chars": "5",
     "min_confidence": "1,5",
+    "semantic": "parfois",
+    "semantic_threads": "0",
     "rate_limit_count": "0",
     "rate_limit_seconds": "0.5",
     "retention_days": "-1",

@@ -3,7 +3,8 @@
 It knows nothing of Discord, SQLite or the terminal: everything it needs is passed in, and it returns a plain
 `Answer`. `Engine.answer` composes the rooms of `bot.search`, one hop each: the question read once
 (`question`), the passages ranked (`ranking`), the sources and quoted pieces (`quoting`, `summary`), the
-evidence and its confidence (`evidence`, `confidence`), and the phrase in bold (`highlight`).
+evidence and its confidence (`evidence`, `confidence`, and `semantic` when a sentence model checks that the
+quote is about the question), and the phrase in bold (`highlight`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 from bot.search.analysis import Analyzer
 from bot.search.answer import Answer, Quote
-from bot.search.confidence import Evidence, probability
+from bot.search.confidence import Evidence, SemanticEvidence, probability, semantic_probability
 from bot.search.corpus import Corpus, Document
 from bot.search.evidence import evidence, is_lead
 from bot.search.highlight import highlight
@@ -26,8 +28,18 @@ from bot.search.query import is_smalltalk, split_parts, strip_courtesy
 from bot.search.question import Question, QuestionReader, check_question
 from bot.search.quoting import Quoter
 from bot.search.ranking import QueryTerms, rank
+from bot.search.semantic import semantic_evidence
 
-__all__ = ["Engine", "EngineOptions", "Overview"]
+__all__ = ["Engine", "EngineOptions", "Explained", "Overview"]
+
+
+class Explained(NamedTuple):
+    """An answer and what its confidence was computed from: the lexical evidence (None when nothing matched) and
+    the semantic stage's (None without a sentence model or a quote)."""
+
+    answer: Answer
+    evidence: Evidence | None
+    semantic: SemanticEvidence | None = None
 
 
 class Engine:
@@ -102,28 +114,34 @@ class Engine:
         if is_smalltalk(question):
             return Answer(question, found=False, confidence=0.0, intent="smalltalk", latency_ms=_since(started))
         parts = split_parts(strip_courtesy(question))
-        answers = [self._answer(self.reader.read(part))[0] for part in parts]
+        answers = [self._answer(self.reader.read(part)).answer for part in parts]
         answer = answers[0] if len(answers) == 1 else _joined(answers)
         return replace(answer, question=question, latency_ms=_since(started))
 
-    def explain(self, question: str) -> tuple[Answer, Evidence | None]:
-        """The answer to a one-part question and the evidence its confidence was computed from (None when
-        nothing matched): what `bench/confidence.py` fits the confidence model on."""
+    def explain(self, question: str) -> Explained:
+        """The answer to a one-part question and the evidence its confidence was computed from: what
+        `bench/confidence.py` and `bench/semantic.py` fit the confidence models on."""
         return self._answer(self.reader.read(strip_courtesy(question)))
 
-    def _answer(self, question: Question) -> tuple[Answer, Evidence | None]:
+    def _answer(self, question: Question) -> Explained:
         terms = QueryTerms.of(question, self.index)
         ranking = rank(self.index, question, terms, self.options)
         ranked = ranking.ranked
         sources = self.quoter.sources(ranked)
         asks = question.asked.asks
         if ranking.top is None:
-            return Answer(question.text, found=False, confidence=0.0, sources=sources, asks=asks), None
+            return Explained(Answer(question.text, found=False, confidence=0.0, sources=sources, asks=asks), None)
         picks = self.quoter.picks(ranked, question)
         found_evidence = evidence(self.index, question, terms, ranked[0][0], ranking.top, picks)
-        confidence = probability(found_evidence)
+        model = self.options.sentence_model
+        semantic = semantic_evidence(model, question, picks) if model is not None and picks else None
+        if semantic is None:
+            confidence, threshold = probability(found_evidence), self.options.min_confidence
+        else:
+            confidence = semantic_probability(found_evidence, semantic)
+            threshold = self.options.semantic_min_confidence
         quotes: list[Quote] = []
-        if picks and confidence >= self.options.min_confidence:
+        if picks and confidence >= threshold:
             for rank_ in sorted({pick.source for pick in picks}):
                 quotes.append(Quote(sources[rank_], [pick.text for pick in picks if pick.source == rank_]))
         found = bool(quotes)
@@ -142,7 +160,7 @@ class Engine:
             highlight=mark if mark and mark in (quotes[0].sentences[0] if quotes else "") else None,
             asks=asks,
         )
-        return answer, found_evidence
+        return Explained(answer, found_evidence, semantic)
 
 
 def _since(started: float) -> float:

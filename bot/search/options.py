@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.search.confidence import SEMANTIC_MIN_CONFIDENCE
+from bot.search.sentence_model import SentenceModel
+
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
-    """Tunable limits and thresholds of answering; the defaults are the product's. They never change the
-    index (that is `IndexOptions`), so a saved index serves whatever they are."""
+    """Tunable limits and thresholds of answering, and the sentence model when one checks the answers; the
+    defaults are the product's. They never change the index (that is `IndexOptions`), so a saved index serves
+    whatever they are."""
 
     max_chars: int = 600  # longest quoted answer
     # Estimated probability of a right answer below which the bot says "not found" (bench/confidence.py).
     min_confidence: float = 0.24
+    # The same threshold for the confidence that reads the sentence model too (`semantic_probability`).
+    semantic_min_confidence: float = SEMANTIC_MIN_CONFIDENCE
+    # Loaded once per process (`load_sentence_model`) and shared by every engine; None: lexical confidence only.
+    sentence_model: SentenceModel | None = None
     lead_confidence: float = 0.2  # below: not even named as a lead
     max_sources: int = 5
     # The next document's best passage is quoted from too when its re-ranked score is at least this share of the

@@ -16,6 +16,7 @@ from bot.search.answer import QuestionError
 from bot.search.index import CorpusIndex
 from bot.search.kinds import Asked, asked
 from bot.search.query import equivalent_words
+from bot.search.units import Wanted, wanted
 
 EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
@@ -53,6 +54,7 @@ class Question:
     factors: dict[str, float]  # term -> 1.0, or less for a typo-corrected term
     prefixes: dict[str, frozenset[str]]  # term -> prefix-field terms of the question words it comes from
     asked: Asked
+    wanted: Wanted | None = None  # the quantity it counts or measures (« combien de chevaux »: a power)
 
     @property
     def total(self) -> float:
@@ -97,7 +99,13 @@ class QuestionReader:
             weights = {t: weights[t] for t in keep}
         terms = list(weights)
         return Question(
-            text, terms, weights, {t: factors[t] for t in terms}, {t: frozenset(prefixes[t]) for t in terms}, frame
+            text,
+            terms,
+            weights,
+            {t: factors[t] for t in terms},
+            {t: frozenset(prefixes[t]) for t in terms},
+            frame,
+            wanted(text),
         )
 
     def _term(self, word: str) -> tuple[str, float]:

@@ -82,8 +82,16 @@ class Quoter:
             derived = {term for word, _ in entries for term in by_prefix.get(prefix(word), ())}
             return [term for _, term in entries] + sorted(derived)
 
+        # With the sentence model, the semantic stage also reads the quantity asked for (`bot.search.units`).
+        wanted = question.wanted if self.options.sentence_model is not None else None
         return summarize(
-            candidates, question.weights, question.cues, analyse, question.text, max_chars=self.options.max_chars
+            candidates,
+            question.weights,
+            question.cues,
+            analyse,
+            question.text,
+            max_chars=self.options.max_chars,
+            wants=wanted.named_by if wanted else None,
         )
 
     def sentence_terms(self, pids: list[int], by_prefix: dict[str, set[str]]) -> list[list[list[str]]]:

@@ -148,6 +148,10 @@ class SentenceModel:
         """Sentences or passages that may answer, as unit vectors, one row each (with the passage prefix)."""
         return self._embed(texts, False)
 
+    def cosines(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """The cosine of the question with each text that may answer it (kept vectors are not embedded again)."""
+        return self.embed_passages(texts) @ self.embed_queries([question])[0]
+
     def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         texts = list(texts)
         rows: dict[str, np.ndarray] = {}

@@ -78,27 +78,34 @@ def summarize(
     question_text: str,
     max_chars: int = 600,
     max_sentences: int = 3,
+    wants: Callable[[str], bool] | None = None,
 ) -> list[Pick]:
     """Up to `max_sentences` pieces (≤ `max_chars` in all) from the candidates: the best first, then those that
-    add what it lacks, best first; the pieces of the best document before those of the next one."""
+    add what it lacks, best first; the pieces of the best document before those of the next one.
+
+    `wants` says whether a sentence names the quantity the question asks for (`bot.search.units`): when the best
+    sentence does not and the next or previous sentence of its passage does, that one is quoted first."""
     scored = score_sentences(candidates, weights, cues, analyze, question_text)
     if not scored:
         return []
     ranked = sorted(scored, key=lambda s: (-s.score, s.source, s.position, s.order))
-    best = ranked[0]
+    best = ranked[0] if wants is None else _giving(ranked[0], scored, wants)
+    top = ranked[0].score
     first = _with_context(best, scored, max_chars)
     picks = [Pick(best.source, first, best.text, best.typed)]
     used = len(first)
     covered = set(best.terms & weights.keys())
     typed = best.typed
     chosen = [best]
-    for sentence in ranked[1:]:
-        if len(picks) >= max_sentences or sentence.score < MIN_RELATIVE_SCORE * best.score or sentence.score <= 0:
+    for sentence in ranked:
+        if sentence is best:
+            continue
+        if len(picks) >= max_sentences or sentence.score < MIN_RELATIVE_SCORE * top or sentence.score <= 0:
             break
         if used + 1 + len(sentence.text) > max_chars or sentence.text in first:
             continue
         adds = (sentence.terms & weights.keys()) - covered
-        tie = sentence.score >= CLOSE_SCORE * best.score
+        tie = sentence.score >= CLOSE_SCORE * top
         if sentence.source != best.source:
             if not sentence.typed:
                 continue  # another document is quoted only when its sentence holds an answer too
@@ -115,6 +122,19 @@ def summarize(
     if len(picks) == 1 and len(first) > max_chars:
         return [Pick(best.source, _shorten(first, max_chars), best.text, best.typed)]
     return picks
+
+
+def _giving(best: ScoredSentence, scored: list[ScoredSentence], wants: Callable[[str], bool]) -> ScoredSentence:
+    """The best sentence, or its next or previous neighbour in the passage when only that one gives what is asked
+    (« combien de chevaux »: the sentence naming the car, then the one with « 490 ch »)."""
+    if wants(best.text):
+        return best
+    place = {(s.source, s.position, s.order): s for s in scored}
+    for step in (1, -1):
+        neighbour = place.get((best.source, best.position, best.order + step))
+        if neighbour is not None and wants(neighbour.text):
+            return neighbour
+    return best
 
 
 def _with_context(best: ScoredSentence, scored: list[ScoredSentence], max_chars: int) -> str:

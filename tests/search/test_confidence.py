@@ -1,12 +1,15 @@
-"""The confidence with the sentence model's evidence: one coefficient per feature, and more belief in an answer
-whose quoted sentence is nearer the question."""
+"""The confidence with the semantic stage's evidence: one coefficient per feature, more belief in an answer whose
+quoted sentence is nearer the question, and little in one without the quantity asked for."""
 
 from __future__ import annotations
 
 from dataclasses import fields, replace
 
 from bot.search.confidence import (
+    QUANTITY_MISSING_CAP,
+    SEMANTIC_FEATURES,
     SEMANTIC_MEANS,
+    SEMANTIC_MIN_CONFIDENCE,
     SEMANTIC_SCALES,
     SEMANTIC_WEIGHTS,
     Evidence,
@@ -18,19 +21,28 @@ from bot.search.confidence import (
 def _typical() -> tuple[Evidence, SemanticEvidence]:
     lexical = len(fields(Evidence))
     evidence = Evidence(*SEMANTIC_MEANS[:lexical])
-    return evidence, SemanticEvidence(*SEMANTIC_MEANS[lexical:])
+    (cosine,) = SEMANTIC_MEANS[lexical:]
+    return evidence, SemanticEvidence(sentence_cosine=cosine, quantity_asked=0.0, quantity_found=0.0)
 
 
 def test_every_feature_has_its_mean_scale_and_weight() -> None:
-    count = len(fields(Evidence)) + len(fields(SemanticEvidence))
+    assert set(SEMANTIC_FEATURES) <= {field.name for field in fields(SemanticEvidence)}
+    count = len(fields(Evidence)) + len(SEMANTIC_FEATURES)
     assert len(SEMANTIC_MEANS) == len(SEMANTIC_SCALES) == len(SEMANTIC_WEIGHTS) == count
     assert all(scale > 0 for scale in SEMANTIC_SCALES)
 
 
 def test_a_quoted_sentence_far_from_the_question_lowers_the_confidence() -> None:
     evidence, semantic = _typical()
-    near = semantic_probability(evidence, replace(semantic, sentence_cosine=0.92, passage_margin=0.08))
+    near = semantic_probability(evidence, replace(semantic, sentence_cosine=0.92))
     typical = semantic_probability(evidence, semantic)
-    far = semantic_probability(evidence, replace(semantic, sentence_cosine=0.74, passage_margin=-0.05))
+    far = semantic_probability(evidence, replace(semantic, sentence_cosine=0.74))
     assert 0.0 < far < typical < near < 1.0
     assert near - far > 0.5  # the sentence model can turn a likely answer into a decline
+
+
+def test_a_quote_without_the_quantity_asked_for_is_capped_below_the_threshold() -> None:
+    evidence, semantic = _typical()
+    near = replace(semantic, sentence_cosine=0.95, quantity_asked=1.0)
+    assert semantic_probability(evidence, replace(near, quantity_found=1.0)) > 0.8
+    assert semantic_probability(evidence, near) == QUANTITY_MISSING_CAP < SEMANTIC_MIN_CONFIDENCE  # declined

@@ -1,0 +1,32 @@
+"""The semantic stage's evidence on a quoted answer: is its first sentence about what the question asks?
+
+The cosine of the question's vector with the first quoted sentence's (the sentence model), and whether that
+sentence gives the quantity a « combien » question counts or measures (`bot.search.units`), are read by the
+semantic confidence (`bot.search.confidence.semantic_probability`) beside the lexical evidence: a sentence
+that merely shares the question's words scores lower than one that speaks of what is asked.
+"""
+
+from __future__ import annotations
+
+from bot.search.confidence import SemanticEvidence
+from bot.search.question import Question
+from bot.search.sentence_model import SentenceModel
+from bot.search.summary import Pick
+
+
+def semantic_evidence(model: SentenceModel, question: Question, picks: list[Pick]) -> SemanticEvidence:
+    """The semantic stage's evidence on the quoted pieces `picks` (the first one is what the answer opens on):
+    the sentence model's cosine, and whether the quantity the question asks for is there."""
+    (cosine,) = model.cosines(as_written(question.text), [picks[0].text]).tolist()
+    wanted = question.wanted
+    return SemanticEvidence(
+        sentence_cosine=float(cosine),
+        quantity_asked=float(wanted is not None),
+        quantity_found=float(wanted is not None and any(wanted.held_by(pick.text) for pick in picks)),
+    )
+
+
+def as_written(question: str) -> str:
+    """A question typed in capitals as a sentence is written ("THEIERES EN ARGENT" -> "Theieres en argent"): the
+    model reads capitals as names or acronyms, and would find the quote further from the question than it is."""
+    return question.capitalize() if question.isupper() else question
