@@ -34,8 +34,14 @@ class Tokenizer:
     def __init__(self, vocabulary: Vocabulary):
         self.bos, self.eos, self.pad, self.unk = vocabulary.bos, vocabulary.eos, vocabulary.pad, vocabulary.unk
         scores = vocabulary.scores.astype(np.float32)
-        self._pieces = {piece: (i, scores[i]) for i, piece in enumerate(vocabulary.pieces) if i != self.unk}
-        self._prefixes = {piece[:end] for piece in self._pieces for end in range(1, len(piece) + 1)}
+        self._scores: list[np.float32] = list(scores)  # sums stay float32, as in the C code
+        # Every piece -> its id, and every shorter beginning of a piece -> -1: one look-up says both whether the
+        # characters are a piece and whether a longer piece may still start with them.
+        self._table: dict[str, int] = {}
+        for piece in vocabulary.pieces:
+            for end in range(1, len(piece)):
+                self._table.setdefault(piece[:end], -1)
+        self._table.update((piece, i) for i, piece in enumerate(vocabulary.pieces) if i != self.unk)
         self._max_bytes = max(len(piece.encode("utf-8")) for piece in vocabulary.pieces)
         self._unknown_score = np.float32(scores.min() - UNKNOWN_PENALTY)
         self._normalisation = vocabulary.normalisation
@@ -81,7 +87,7 @@ class Tokenizer:
         best = [floor] * (n + 1)
         best[0] = np.float32(0.0)
         back: list[tuple[int, int]] = [(self.unk, 0)] * (n + 1)  # (piece id, start character)
-        pieces, prefixes, max_bytes = self._pieces, self._prefixes, self._max_bytes
+        table, scores, max_bytes = self._table, self._scores, self._max_bytes
         for i in range(n):
             here = best[i]
             if here <= -1e29:
@@ -89,14 +95,13 @@ class Tokenizer:
             for e in range(i + 1, n + 1):
                 if byte_ends[e] - byte_ends[i] > max_bytes:
                     break
-                candidate = chars[i:e]
-                if candidate not in prefixes:
+                found = table.get(chars[i:e])
+                if found is None:
                     break  # no longer piece starts this way
-                found = pieces.get(candidate)
-                if found is not None:
-                    score = here + found[1]
+                if found >= 0:
+                    score = here + scores[found]
                     if score > best[e]:
-                        best[e], back[e] = score, (found[0], i)
+                        best[e], back[e] = score, (found, i)
             score = here + self._unknown_score
             if score > best[i + 1]:
                 best[i + 1], back[i + 1] = score, (self.unk, i)
