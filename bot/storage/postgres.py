@@ -256,8 +256,16 @@ class Listener(Listening):
         self._address = address
         self.channel = channel
         self._receive = receive
+        self._last: str | None = None
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+
+    def _deliver(self, payload: str) -> None:
+        """Hand a notice on, once: after a reconnection the same notice can come both from the catch-up read of
+        `notices` and from the listener, and a repeated notice says nothing new (it names the current index)."""
+        if payload != self._last:
+            self._last = payload
+            self._receive(payload)
 
     async def start(self) -> None:
         """Listen from now on (raises StorageError when the first connection fails), then in the background."""
@@ -269,7 +277,7 @@ class Listener(Listening):
 
     async def _connect(self) -> asyncpg.Connection:
         conn = await asyncpg.connect(self._address.dsn(), timeout=CONNECT_TIMEOUT)
-        await conn.add_listener(self.channel, lambda _conn, _pid, _channel, payload: self._receive(payload))
+        await conn.add_listener(self.channel, lambda _conn, _pid, _channel, payload: self._deliver(payload))
         self.connected.set()
         return conn
 
@@ -296,7 +304,7 @@ class Listener(Listening):
                             connect_failure(self._address, exc),
                         )
                 if latest is not None:
-                    self._receive(latest)
+                    self._deliver(latest)
         finally:
             if not conn.is_closed():
                 await asyncio.shield(conn.close(timeout=CLOSE_TIMEOUT))

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from bot.storage import Storage
+from bot.storage.database_url import parse_database_url
 from bot.storage.postgres import Listener
 from tests.helpers import eventually
 from tests.storage.backends import Backend
@@ -96,3 +97,13 @@ async def test_a_notice_sent_while_a_listener_reconnects_is_heard_once_it_is_bac
 async def test_sqlite_has_no_notices(sqlite_store: Storage) -> None:
     assert await sqlite_store.publish("bot_reindex", "clé") is False
     assert await sqlite_store.listen("bot_reindex", lambda payload: None) is None
+
+
+def test_a_notice_heard_both_from_the_catch_up_read_and_the_listener_is_handed_on_once() -> None:
+    """Right after a reconnection the latest notice is read from the table while the same notice may also arrive
+    through the listener: the process must act on it once, while a new notice still gets through."""
+    heard: list[str] = []
+    listener = Listener(parse_database_url("postgresql://bot@127.0.0.1/bot"), "bot_reindex", heard.append)
+    for payload in ("index-1", "index-1", "index-2", "index-2", "index-1"):
+        listener._deliver(payload)
+    assert heard == ["index-1", "index-2", "index-1"]
