@@ -23,7 +23,7 @@ from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
 from bot.search.index_file import IndexWriteError, index_file, open_index
 from bot.search.oserrors import french_os_error
-from bot.storage import QueryRecord, Storage, StorageError
+from bot.storage import QueryRecord, Storage, StorageError, database_label
 from bot.storage.connection import DATABASE_ERRORS
 from bot.storage.database_url import parse_database_url
 from bot.text.answers import answer_json, answer_text, confidence_text, percent
@@ -89,7 +89,8 @@ async def _open_log(settings: Settings, enabled: bool) -> Storage | None:
     try:
         return await Storage.open(settings.database_path, url=settings.database_url)
     except (OSError, sqlite3.Error, StorageError) as exc:
-        print(f"Avertissement : journal {settings.database_path} indisponible ({exc}).", file=sys.stderr)
+        label = database_label(settings.database_path, settings.database_url)
+        print(f"Avertissement : journal {label} indisponible ({exc}).", file=sys.stderr)
         return None
 
 

@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.ingest.sandbox import stop_parses
 from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
-from bot.storage import Storage
+from bot.storage import Storage, database_label, database_password
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +55,16 @@ INTENT_MISSING = (
 )
 
 
-class RedactToken(logging.Filter):
-    """Replaces the Discord token by a placeholder in log messages and tracebacks."""
+class RedactSecrets(logging.Filter):
+    """Replaces the Discord token and the database password by a placeholder in log messages and tracebacks:
+    a last guard behind the messages that never name them (a driver's error could quote them)."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, *secrets: str | None) -> None:
         super().__init__()
-        self.secret = secret
+        self.secrets = [secret for secret in secrets if secret]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secret:
+        if not self.secrets:
             return True
         message = record.getMessage()
         if record.exc_info:
@@ -74,15 +75,17 @@ class RedactToken(logging.Filter):
         elif record.exc_text:
             message = f"{message}\n{record.exc_text}"
             record.exc_text = None
-        record.msg = message.replace(self.secret, REDACTED)
+        for secret in self.secrets:
+            message = message.replace(secret, REDACTED)
+        record.msg = message
         record.args = None
         return True
 
 
 def setup_logging(settings: Settings) -> logging.Handler:
-    """Log to stderr with discord.py's format, the token redacted; returns the handler."""
+    """Log to stderr with discord.py's format, the token and the database password redacted; returns the handler."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactToken(settings.discord_token or ""))
+    handler.addFilter(RedactSecrets(settings.discord_token, database_password(settings.database_url)))
     discord.utils.setup_logging(handler=handler, level=logging.getLevelName(settings.log_level), root=True)
     return handler
 
@@ -129,7 +132,8 @@ async def serve(settings: Settings) -> int:
     try:
         storage = await Storage.open(settings.database_path, url=settings.database_url)
     except Exception as exc:
-        print(f"Impossible d'ouvrir la base de données {settings.database_path} : {exc}", file=sys.stderr)
+        label = database_label(settings.database_path, settings.database_url)
+        print(f"Impossible d'ouvrir la base de données {label} : {exc}", file=sys.stderr)
         return EXIT_FAILURE
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -141,7 +145,7 @@ async def serve(settings: Settings) -> int:
         settings.corpus_path,
         engine.document_count,
         engine.passage_count,
-        settings.database_path,
+        database_label(settings.database_path, settings.database_url),
     )
     if settings.shards is not None:
         shards = ", ".join(map(str, settings.shards))

@@ -21,7 +21,7 @@ from typing import Any, Self
 from bot.search.corpus import Document
 from bot.storage import documents, guilds, privacy, querylog
 from bot.storage.connection import DEFAULT_BUSY_TIMEOUT, Database, Listening, Receive
-from bot.storage.database_url import parse_database_url, shown_url
+from bot.storage.database_url import database_label, database_password, parse_database_url, shown_url
 from bot.storage.documents import FILE_SOURCE, DocumentExists, OverLimit
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.records import (
@@ -53,6 +53,8 @@ __all__ = [
     "Storage",
     "StorageError",
     "StoredDocument",
+    "database_label",
+    "database_password",
     "shown_url",
 ]
 

@@ -85,6 +85,21 @@ def shown_url(url: str) -> str:
         return UNREADABLE
 
 
+def database_label(path: object, url: str | None) -> str:
+    """How operator messages name the query log: the PostgreSQL address without its secret, else the SQLite file."""
+    return shown_url(url) if url else str(path)
+
+
+def database_password(url: str | None) -> str | None:
+    """The password an address holds (None when it has none or cannot be read): what the log filter hides."""
+    if not url:
+        return None
+    try:
+        return parse_database_url(url).password
+    except StorageError:
+        return None
+
+
 def _userinfo_end(rest: str) -> int | None:
     """Where the user part ends: the last `@` (a password may hold `@`, `/`, `?`, `#`), unless that `@` sits in
     options whose every item reads `name=value` after an earlier `@` (an `@` in an option's value)."""

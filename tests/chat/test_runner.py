@@ -28,8 +28,18 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.chat.command_sync import STATE_FILE_NAME
-from bot.chat.runner import REDACTED, RedactToken, api_base_url, point_discord_at, run_bot, sync_commands, sync_now
+from bot.chat.runner import (
+    REDACTED,
+    RedactSecrets,
+    api_base_url,
+    point_discord_at,
+    run_bot,
+    setup_logging,
+    sync_commands,
+    sync_now,
+)
 from bot.config import Settings
+from bot.storage import database_label
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.secret-token-value_0123456789"
@@ -98,7 +108,7 @@ async def test_sync_with_a_refused_token_exits_1_with_a_french_message(
 def test_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactToken(TOKEN))
+    handler.addFilter(RedactSecrets(TOKEN))
     logger = logging.getLogger("tests.redaction")
     logger.addHandler(handler)
     logger.propagate = False
@@ -115,6 +125,22 @@ def test_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
     assert TOKEN not in output
     assert output.count(REDACTED) == 3
     assert "RuntimeError: bad header" in output and "Traceback" in output
+
+
+def test_the_database_password_is_redacted_like_the_token(capsys: pytest.CaptureFixture) -> None:
+    """A driver's error may quote the address it was given: the log filter hides the password too, even one holding
+    characters that an address would encode (`#`, `/`)."""
+    password = "mot#de/passe-42"
+    settings = Settings(discord_token=TOKEN, database_url=f"postgresql://bot:{password}@db.example/bot")
+    handler = setup_logging(settings)
+    try:
+        logging.getLogger("tests.database_redaction").warning("connexion refusée pour bot:%s@db.example", password)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    err = capsys.readouterr().err
+    assert password not in err and REDACTED in err
+    assert database_label(settings.database_path, settings.database_url) == "postgresql://bot:***@db.example/bot"
+    assert database_label(settings.database_path, None) == str(settings.database_path)
 
 
 def test_api_base_keeps_a_versioned_path_or_adds_one() -> None:
