@@ -22,6 +22,7 @@ from pathlib import Path
 from bot.ingest.errors import IngestError
 from bot.ingest.limits import DocumentLimits, french_size
 from bot.search.corpus import Document
+from bot.search.oserrors import french_os_error
 from bot.search.workers import die_with_parent
 
 MEMORY_LIMIT_BYTES = 1 << 30  # address space of one parse
@@ -84,17 +85,7 @@ async def _parse(job: tuple[object, ...], name: str, seconds: float, memory_byte
     _reserved += 1
     process = None
     try:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            __name__,
-            str(os.getpid()),
-            str(memory_bytes),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=_child_environment(),
-        )
+        process = await _spawn(name, memory_bytes)
         _running.add(process)
         output = await _exchange(process, pickle.dumps(job), name, seconds)
     finally:
@@ -143,15 +134,40 @@ async def _exchange(process: asyncio.subprocess.Process, payload: bytes, name: s
     return bytes(output)
 
 
+async def _spawn(name: str, memory_bytes: int) -> asyncio.subprocess.Process:
+    """Start the child that reads one file; a French IngestError when the system refuses (no memory, no process)."""
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            __name__,
+            str(os.getpid()),
+            str(memory_bytes),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            env=_child_environment(),
+        )
+    except OSError as exc:
+        raise IngestError(
+            f"{name} : le bot n'a pas pu lancer la lecture du fichier ({french_os_error(exc)})."
+        ) from None
+
+
 def _documents(output: bytes, name: str, memory_bytes: int) -> list[Document]:
     """The documents a child sent back, or the French refusal it sent or its silence means."""
     try:
         result = json.loads(output)
     except ValueError:
         result = {}
+    if not isinstance(result, dict):  # the child parsed hostile bytes: trust its shape no more than the file's
+        result = {}
     if "documents" in result:
-        return [Document(**{**fields, "paragraphs": tuple(fields["paragraphs"])}) for fields in result["documents"]]
-    if "error" in result:
+        try:
+            return [Document(**{**fields, "paragraphs": tuple(fields["paragraphs"])}) for fields in result["documents"]]
+        except (TypeError, KeyError):
+            result = {}
+    if isinstance(result.get("error"), str):
         raise IngestError(result["error"])
     if result.get("memory"):
         raise IngestError(

@@ -122,3 +122,22 @@ def test_a_child_dies_with_the_bot() -> None:
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(child)
+
+
+@pytest.mark.parametrize(
+    "output", [b"5", b"[1, 2]", b'{"documents": [{"titre": "x"}]}', b'{"documents": 3}', b'{"error": 7}', b"\xff"]
+)
+def test_a_child_answer_of_the_wrong_shape_is_a_french_refusal(output: bytes) -> None:
+    """The child has just parsed a hostile file: whatever it sends back is checked before it is used."""
+    with pytest.raises(IngestError, match="interrompue"):
+        sandbox._documents(output, "piege.pdf", 1 << 30)
+
+
+async def test_a_child_the_system_refuses_to_start_is_a_french_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def refused(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", refused)
+    with pytest.raises(IngestError, match="n'a pas pu lancer la lecture"):
+        await sandbox.parse_file("notes.txt", b"Un texte.", DocumentLimits())
+    assert sandbox.running() == 0
