@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.answering import Answerer
 from bot.chat import messages
 from bot.ingest.limits import DocumentLimits, Totals, over_limit
@@ -62,6 +64,7 @@ async def add_documents(
     engine = await engines.rebuild(guild_id)
     added = {document.doc_id for document in documents}
     passages = 0
-    if engine is not None:
-        passages = sum(1 for doc in engine.index.passage_doc if engine.documents[doc].doc_id in added)
+    if engine is not None:  # counted with numpy: a server's index may hold tens of thousands of passages
+        numbers = [number for number, document in enumerate(engine.documents) if document.doc_id in added]
+        passages = int(np.isin(engine.index.passage_doc, numbers).sum())
     return Added([document.title or document.doc_id for document in documents], passages)
