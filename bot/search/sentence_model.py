@@ -170,7 +170,10 @@ class SentenceModel:
         return self._embed(texts, False)
 
     def cosines(self, question: str, texts: Sequence[str]) -> np.ndarray:
-        """The cosine of the question with each text that may answer it (kept vectors are not embedded again)."""
+        """The cosine of the question with each text that may answer it (kept vectors are not embedded again); an
+        empty array for no text."""
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
         return self.embed_passages(texts) @ self.embed_queries([question])[0]
 
     def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
