@@ -66,6 +66,7 @@ class Answerer:
         self._engines: dict[int, Engine | None] = {}  # None: that server has no documents
         self._locks: dict[int, asyncio.Lock] = {}
         self._pending: set[asyncio.Task[Engine | None]] = set()
+        self._building = asyncio.Semaphore(1)  # one server's index built at a time
 
     # -- the shared engine --
 
@@ -142,10 +143,11 @@ class Answerer:
         return self._engines.get(guild_id)
 
     async def guild_engine(self, guild_id: int) -> Engine | None:
-        """That server's engine, built now if this is its first use; None when it has no documents of its own."""
+        """That server's engine, built now if this is its first use; None when it has no documents of its own. A
+        question arriving while that engine is being built waits for it rather than building it a second time."""
         if guild_id in self._engines:
             return self._engines[guild_id]
-        return await self.rebuild(guild_id)
+        return await self._build(guild_id, again=False)
 
     async def rebuild(self, guild_id: int) -> Engine | None:
         """Read that server's documents again and index them in a thread, then swap the new engine in (the old one
@@ -153,14 +155,22 @@ class Answerer:
         so the last one started reads the latest documents. On failure the old engine is dropped too, since it may
         hold a document just removed: the server's next question reads its documents again. Raises what failed.
         """
+        return await self._build(guild_id, again=True)
+
+    async def _build(self, guild_id: int, again: bool) -> Engine | None:
+        """Build that server's engine under its lock (unless `again` is False and one was built meanwhile). Servers'
+        indexes are built one at a time, so builds started together leave threads to the answers."""
         lock = self._locks.setdefault(guild_id, asyncio.Lock())
         async with lock:
+            if not again and guild_id in self._engines:
+                return self._engines[guild_id]
             try:
                 documents = await self._load(guild_id) if self._load is not None else []
                 engine = None
                 if documents:
                     corpus = Corpus(documents, source=f"guild:{guild_id}")
-                    engine = await asyncio.to_thread(Engine.build, corpus, self.options, workers=1)
+                    async with self._building:
+                        engine = await asyncio.to_thread(Engine.build, corpus, self.options, workers=1)
             except BaseException:
                 self._engines.pop(guild_id, None)
                 raise
