@@ -20,20 +20,17 @@ from bot.search.corpus import Corpus, Document
 from bot.search.engine import Engine, EngineOptions
 from bot.search.followup import understand
 from bot.search.query import smalltalk_kind
+from bot.search.question import EmptyQuestion as EmptyQuestion  # what `check` raises, for the front doors
+from bot.search.question import check_question
 from bot.text.answers import COURTESY_REPLIES, introduction_for
 
 log = logging.getLogger(__name__)
 
-EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
 TOO_LONG = "La question est trop longue ({length} caractères, {limit} au plus) : raccourcissez-la."
 
 # Reads one server's documents (raises when they cannot be read: then that server is answered from the shared
 # corpus alone, and its documents are read again at its next question).
 DocumentLoader = Callable[[int], Awaitable[list[Document]]]
-
-
-class EmptyQuestion(QuestionError):
-    """A question without a letter or a digit (blank, punctuation, markup only)."""
 
 
 class QuestionTooLong(QuestionError):
@@ -92,8 +89,7 @@ class Answerer:
     def check(self, question: str) -> str:
         """`question` when the engine may read it; raises EmptyQuestion or QuestionTooLong (French messages).
         The front doors call it to refuse before they acknowledge; `answer` calls it too."""
-        if not any(ch.isalnum() for ch in question):
-            raise EmptyQuestion(EMPTY_QUESTION)
+        check_question(question)
         limit = self.options.max_question_chars
         if len(question) > limit:
             raise QuestionTooLong(TOO_LONG.format(length=len(question), limit=limit))

@@ -186,6 +186,8 @@ async def test_a_question_without_words_is_refused_once_in_french(seed_engine: E
         answerer.check(question)
     with pytest.raises(EmptyQuestion):
         await answerer.answer(question)
+    with pytest.raises(EmptyQuestion, match="La question est vide"):  # one check: the engine's
+        seed_engine.answer(question)
 
 
 async def test_a_question_over_the_engines_limit_is_refused_not_cut(seed_engine: Engine) -> None:
