@@ -40,6 +40,7 @@ from bot.search.confidence import (
     semantic_probability,
 )
 from bot.search.corpus import Corpus
+from bot.search.encoder.model import PASSAGE_PREFIX, QUERY_PREFIX
 from bot.search.engine import Engine, EngineOptions
 from bot.search.loader import load_corpus
 from bot.search.query import is_smalltalk, split_parts, strip_courtesy
@@ -62,7 +63,7 @@ class DiskCache:
         folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, text: str, is_query: bool) -> Path:
-        key = hashlib.sha1((("query: " if is_query else "passage: ") + text).encode("utf-8")).hexdigest()
+        key = hashlib.sha1(((QUERY_PREFIX if is_query else PASSAGE_PREFIX) + text).encode("utf-8")).hexdigest()
         return self.folder / f"{key}.npy"
 
     def encode(self, texts: list[str], is_query: bool) -> np.ndarray:

@@ -20,20 +20,17 @@ from bot.search.corpus import Corpus, Document
 from bot.search.engine import Engine, EngineOptions
 from bot.search.followup import understand
 from bot.search.query import smalltalk_kind
+from bot.search.question import EmptyQuestion as EmptyQuestion  # what `check` raises, for the front doors
+from bot.search.question import check_question
 from bot.text.answers import COURTESY_REPLIES, introduction_for
 
 log = logging.getLogger(__name__)
 
-EMPTY_QUESTION = "La question est vide : écrivez une question en français, par exemple « Qui dirige Alibaba ? »."
 TOO_LONG = "La question est trop longue ({length} caractères, {limit} au plus) : raccourcissez-la."
 
 # Reads one server's documents (raises when they cannot be read: then that server is answered from the shared
 # corpus alone, and its documents are read again at its next question).
 DocumentLoader = Callable[[int], Awaitable[list[Document]]]
-
-
-class EmptyQuestion(QuestionError):
-    """A question without a letter or a digit (blank, punctuation, markup only)."""
 
 
 class QuestionTooLong(QuestionError):
@@ -66,6 +63,7 @@ class Answerer:
         self._engines: dict[int, Engine | None] = {}  # None: that server has no documents
         self._locks: dict[int, asyncio.Lock] = {}
         self._pending: set[asyncio.Task[Engine | None]] = set()
+        self._building = asyncio.Semaphore(1)  # one server's index built at a time
 
     # -- the shared engine --
 
@@ -91,8 +89,7 @@ class Answerer:
     def check(self, question: str) -> str:
         """`question` when the engine may read it; raises EmptyQuestion or QuestionTooLong (French messages).
         The front doors call it to refuse before they acknowledge; `answer` calls it too."""
-        if not any(ch.isalnum() for ch in question):
-            raise EmptyQuestion(EMPTY_QUESTION)
+        check_question(question)
         limit = self.options.max_question_chars
         if len(question) > limit:
             raise QuestionTooLong(TOO_LONG.format(length=len(question), limit=limit))
@@ -142,10 +139,11 @@ class Answerer:
         return self._engines.get(guild_id)
 
     async def guild_engine(self, guild_id: int) -> Engine | None:
-        """That server's engine, built now if this is its first use; None when it has no documents of its own."""
+        """That server's engine, built now if this is its first use; None when it has no documents of its own. A
+        question arriving while that engine is being built waits for it rather than building it a second time."""
         if guild_id in self._engines:
             return self._engines[guild_id]
-        return await self.rebuild(guild_id)
+        return await self._build(guild_id, again=False)
 
     async def rebuild(self, guild_id: int) -> Engine | None:
         """Read that server's documents again and index them in a thread, then swap the new engine in (the old one
@@ -153,14 +151,22 @@ class Answerer:
         so the last one started reads the latest documents. On failure the old engine is dropped too, since it may
         hold a document just removed: the server's next question reads its documents again. Raises what failed.
         """
+        return await self._build(guild_id, again=True)
+
+    async def _build(self, guild_id: int, again: bool) -> Engine | None:
+        """Build that server's engine under its lock (unless `again` is False and one was built meanwhile). Servers'
+        indexes are built one at a time, so builds started together leave threads to the answers."""
         lock = self._locks.setdefault(guild_id, asyncio.Lock())
         async with lock:
+            if not again and guild_id in self._engines:
+                return self._engines[guild_id]
             try:
                 documents = await self._load(guild_id) if self._load is not None else []
                 engine = None
                 if documents:
                     corpus = Corpus(documents, source=f"guild:{guild_id}")
-                    engine = await asyncio.to_thread(Engine.build, corpus, self.options, workers=1)
+                    async with self._building:
+                        engine = await asyncio.to_thread(Engine.build, corpus, self.options, workers=1)
             except BaseException:
                 self._engines.pop(guild_id, None)
                 raise

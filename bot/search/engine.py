@@ -35,7 +35,7 @@ __all__ = ["Engine", "EngineOptions", "Explained", "Overview"]
 
 class Explained(NamedTuple):
     """An answer and what its confidence was computed from: the lexical evidence (None when nothing matched) and
-    the semantic stage's (None without a sentence model or a quote)."""
+    the semantic stage's (None without a sentence model or a quote, or when the model failed)."""
 
     answer: Answer
     evidence: Evidence | None

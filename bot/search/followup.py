@@ -202,8 +202,9 @@ def _is_verb(low: str) -> bool:
 
 def understand(question: str, previous: Sequence[str]) -> str | None:
     """The question written out in full when it is a follow-up of `previous` (oldest first, the last
-    `MAX_PREVIOUS` read), else None: a complete question is answered as it stands."""
-    context = [q for q in previous if q and q.strip()][-MAX_PREVIOUS:]
+    `MAX_PREVIOUS` read), else None: a complete question is answered as it stands. Small talk and entries
+    without a content word or a name (« merci », « d' ») are no context."""
+    context = [q for q in previous if _is_context(q)][-MAX_PREVIOUS:]
     if not context or not question or is_smalltalk(question):
         return None
     base = strip_courtesy(context[0])
@@ -213,6 +214,14 @@ def understand(question: str, previous: Sequence[str]) -> str | None:
     if rewritten is None or fold(rewritten) == fold(normalize(question)):
         return None
     return rewritten
+
+
+def _is_context(text: str) -> bool:
+    """Whether a previous question can frame a follow-up: not small talk, and with a content word or a name."""
+    if not text or not text.strip() or is_smalltalk(text):
+        return False
+    reading = _Reading(normalize(strip_courtesy(text)))
+    return bool(reading.names) or any(_is_content(t) for t in reading.tokens)
 
 
 def _rewrite(question: str, previous: str) -> str | None:

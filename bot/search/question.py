@@ -25,12 +25,16 @@ ASKED_KIND_WEIGHT = 0.3  # share of its weight the noun after "quel" keeps ("que
 TYPO_FACTOR = 0.8  # what a term corrected from a typo weighs in BM25, against 1 for a term as typed
 
 
+class EmptyQuestion(QuestionError):
+    """A question without a letter or a digit (blank, punctuation, markup only)."""
+
+
 def check_question(question: str | None) -> str:
-    """The question normalised, or QuestionError (in French) when it holds no letter or figure: the one
-    empty-question check of the engine."""
+    """The question normalised, or EmptyQuestion (in French) when it holds no letter or figure: the one
+    empty-question check, the engine's and the front doors' (through `bot.answering.Answerer.check`)."""
     text = normalize(question or "")
     if not any(ch.isalnum() for ch in text):
-        raise QuestionError(EMPTY_QUESTION)
+        raise EmptyQuestion(EMPTY_QUESTION)
     return text
 
 

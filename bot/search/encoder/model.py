@@ -42,7 +42,7 @@ class E5Encoder:
         (at most the model's 512, <s> and </s> included; the offsets show where a cut text stops)."""
         limit = min(max_tokens or self.max_tokens, self.max_tokens) - 2
         if limit < 1:
-            raise ValueError(f"max_tokens must leave room for a token besides <s> and </s> ({max_tokens})")
+            raise ValueError(f"max_tokens doit laisser la place d'un jeton en plus de <s> et </s> ({max_tokens}).")
         rows, spans = [], []
         for text in texts:
             tokens = self.tokenizer.tokenize(text, prefix)
@@ -67,7 +67,7 @@ class E5Encoder:
         mask = np.zeros((len(rows), length), dtype=bool)
         for index, row in enumerate(rows):
             if not row:
-                raise ValueError("a row without tokens")
+                raise ValueError("une ligne sans jeton.")
             ids[index, : len(row)] = row
             mask[index, : len(row)] = True
         if not rows:

