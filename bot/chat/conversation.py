@@ -145,9 +145,11 @@ async def replied_answer(
 ) -> tuple[Turn | None, bool]:
     """The conversation of the bot's answer `message` replies to (None when too old), and whether it replies to
     one of the bot's answers at all: looked up among the answers remembered, else read from the message
-    Discord sent along, or fetched."""
+    Discord sent along, or fetched. A forward of an answer is no reply to it."""
     reference = message.reference
     if reference is None or reference.message_id is None or me is None:
+        return None, False
+    if reference.type is not discord.MessageReferenceType.reply:
         return None, False
     if conversations.is_answer(reference.message_id):
         return conversations.after_answer(reference.message_id), True

@@ -165,10 +165,12 @@ class Ask(commands.Cog):
         async def defer(settings: GuildSettings) -> None:
             await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
 
-        # In the bot's thread, or a moment after the member's last answer there, it may be a follow-up.
+        # In the bot's thread, or a moment after the member's last answer there, it may be a follow-up: of the
+        # newer of the two (the member's own may be newer when it was private, so kept from the thread).
         conversations, channel_id = self.bot.conversations, interaction.channel_id
         thread = conversations.in_thread(channel_id) if channel_id is not None else None
         recent = conversations.recent(channel_id, interaction.user.id) if channel_id is not None else None
+        previous = max((turn for turn in (thread, recent) if turn is not None), key=lambda turn: turn.at, default=None)
         # Engine failures propagate to the tree's error handler, which apologises and logs.
         asked = await self.ask(
             texte,
@@ -178,7 +180,7 @@ class Ask(commands.Cog):
             user_id=interaction.user.id,
             if_empty=EMPTY_SLASH_QUESTION,
             accepted=defer,
-            previous=thread or recent,
+            previous=previous,
         )
         if asked.answer is None:
             await respond(interaction, asked.refusal)
@@ -190,7 +192,9 @@ class Ask(commands.Cog):
                 embed=embed, ephemeral=asked.settings.ephemeral, allowed_mentions=NO_MENTIONS, wait=True
             )
 
-        await self.deliver(asked, send, channel_id if thread is not None else None)
+        # A private answer is no context for the others in the thread: only its asker's (`recent`) keeps it.
+        public_thread = thread is not None and not asked.settings.ephemeral
+        await self.deliver(asked, send, channel_id if public_thread else None)
 
     # -- mentions and replies --
 
