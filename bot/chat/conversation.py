@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.chat.embeds import unshown
 from bot.search.followup import MAX_PREVIOUS
 
 MAX_AGE_SECONDS = 30 * 60.0  # an answer older than this is no context
@@ -116,7 +117,6 @@ class Conversations:
         return message_id in self._answers
 
 
-_ESCAPED = re.compile(r"\\([\\*_`~|>#\[\]()-])")  # what `bot.chat.embeds.shown` escaped in a title
 _FEEDBACK_ID = re.compile(r"^fb:(\d+):")  # a vote button's custom_id carries the log row's id
 
 
@@ -130,7 +130,7 @@ def answer_turn(message: discord.Message, now: float) -> tuple[Turn | None, bool
     age = (discord.utils.utcnow() - message.created_at).total_seconds()
     if age > MAX_AGE_SECONDS:
         return None, True
-    question = _ESCAPED.sub(r"\1", title.removeprefix("❓ ")).replace("@\u200b", "@")
+    question = unshown(title.removeprefix("❓ "))
     ids = [
         _FEEDBACK_ID.match(getattr(item, "custom_id", None) or "")
         for row in message.components

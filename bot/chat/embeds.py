@@ -40,9 +40,12 @@ ADMIN_COLOUR = discord.Colour.dark_teal()
 
 
 # Markdown that Discord reads anywhere in a line (emphasis, code, spoilers, masked links, mentions, quotes) or at
-# its start only (headings, lists).
-_MARKUP_ANYWHERE = re.compile(r"[\\*_~|`\[\]<>]")
-_MARKUP_LINE_START = re.compile(r"^([ \t]*)([#-])", re.MULTILINE)
+# its start only (headings, lists): what `shown` escapes and `unshown` reads back.
+_ANYWHERE_CHARACTERS = r"\\*_~|`\[\]<>"
+_LINE_START_CHARACTERS = "#-"
+_MARKUP_ANYWHERE = re.compile(f"[{_ANYWHERE_CHARACTERS}]")
+_MARKUP_LINE_START = re.compile(f"^([ \t]*)([{_LINE_START_CHARACTERS}])", re.MULTILINE)
+_ESCAPED = re.compile(f"\\\\([{_ANYWHERE_CHARACTERS}{_LINE_START_CHARACTERS}])")
 
 
 def shown(text: str) -> str:
@@ -51,6 +54,11 @@ def shown(text: str) -> str:
     users) defused."""
     text = _MARKUP_ANYWHERE.sub(lambda match: "\\" + match.group(), text)
     return discord.utils.escape_mentions(_MARKUP_LINE_START.sub(r"\1\\\2", text))
+
+
+def unshown(text: str) -> str:
+    """The text `shown` made inert, as it was written: what a question reads back from an answer's title."""
+    return _ESCAPED.sub(r"\1", text).replace("@\u200b", "@")
 
 
 def truncate(text: str, limit: int) -> str:
