@@ -21,6 +21,7 @@ from bot.answering import EmptyQuestion
 from bot.chat.conversation import Turn, replied_answer
 from bot.chat.embeds import answer_embed, truncate
 from bot.chat.exts.feedback import feedback_view
+from bot.chat.exts.forum import is_forum_post
 from bot.chat.markup import plain_text
 from bot.chat.messages import (
     DM_HINT,
@@ -215,6 +216,13 @@ class Ask(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        """Answer mentions and replies (`answer_message`), except new forum posts: `ForumAnswers` decides on
+        those, once, and hands back the ones it does not answer by itself."""
+        if is_forum_post(message) and self.bot.get_cog("ForumAnswers") is not None:
+            return
+        await self.answer_message(message)
+
+    async def answer_message(self, message: discord.Message) -> None:
         """Answer mentions in allowed channels and replies to the bot's answers; point direct messages to
         /question; stay silent elsewhere."""
         me = self.bot.user
@@ -222,9 +230,6 @@ class Ask(commands.Cog):
             return
         if message.guild is None:
             await self._direct_message(message)
-            return
-        forum = self.bot.get_cog("ForumAnswers")
-        if forum is not None and await forum.wants(message):  # a new post that cog answers by itself
             return
         previous, replying = await replied_answer(message, self.bot.user, self.bot.conversations)
         if not replying:
