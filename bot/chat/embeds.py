@@ -19,6 +19,7 @@ from bot.search.answer import Answer, Source
 from bot.storage import DocumentCount, GuildStats, QueryRow, StoredDocument
 from bot.text.answers import (
     NOT_FOUND,
+    UNDERSTOOD,
     confidence_label,
     date_note,
     percent,
@@ -156,7 +157,7 @@ def _understood(answer: Answer) -> str:
     """The line above the quote of a follow-up: « Compris comme : … » in italics (empty for other questions)."""
     if not answer.understood_as:
         return ""
-    return f"*{truncate(shown(messages.UNDERSTOOD.format(question=answer.understood_as)), 500)}*\n"
+    return f"*{truncate(shown(UNDERSTOOD.format(question=answer.understood_as)), 500)}*\n"
 
 
 def fit(embed: discord.Embed) -> discord.Embed:

@@ -7,7 +7,8 @@ from unittest import mock
 import discord
 
 from bot.chat.exts.ask import Ask
-from bot.chat.exts.forum import ForumAnswers, post_question
+from bot.chat.exts.forum import ANSWERED_LABELS, ForumAnswers, post_question
+from bot.chat.messages import SETTINGS_OPTIONS
 from bot.storage import Storage
 from tests.helpers import BOT_USER_ID, FakeEngine, make_answer, make_bot, make_member, next_id
 
@@ -116,3 +117,9 @@ async def test_each_post_is_decided_once_and_one_not_answered_by_itself_may_ment
     post.reply.assert_awaited_once()  # forum_auto off: answered as a mention
     (row,) = await storage.history(1)
     assert row.origin == "mention"
+
+
+def test_the_setting_says_which_answers_are_posted() -> None:
+    description = SETTINGS_OPTIONS["forum_auto"]
+    assert len(description) <= 100  # Discord's limit for an option's description
+    assert all(label.removeprefix("réponse ") in description for label in ANSWERED_LABELS)
