@@ -153,6 +153,36 @@ class Ask(commands.Cog):
         except discord.HTTPException:
             log.warning("could not add the vote buttons to message %s", sent.id, exc_info=True)
 
+    async def ask_interaction(
+        self,
+        interaction: discord.Interaction,
+        typed: str,
+        *,
+        origin: str,
+        if_empty: str,
+        previous: Turn | None = None,
+    ) -> Asked | None:
+        """`ask` for an application command: deferred, publicly or privately per the server's setting, once the
+        question is let through. A refusal is answered here, and gives None."""
+
+        async def defer(settings: GuildSettings) -> None:
+            await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
+
+        asked = await self.ask(
+            typed,
+            origin=origin,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            if_empty=if_empty,
+            accepted=defer,
+            previous=previous,
+        )
+        if asked.answer is None:
+            await respond(interaction, asked.refusal)
+            return None
+        return asked
+
     # -- slash command --
 
     @app_commands.command(name="question", description=QUESTION_COMMAND)
@@ -163,9 +193,6 @@ class Ask(commands.Cog):
         """Answer in an embed with vote buttons; public or private per the server's setting. Discord keeps the
         question within the engine's length limit; a client that bypassed it is refused by the answerer's check."""
 
-        async def defer(settings: GuildSettings) -> None:
-            await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
-
         # In the bot's thread, or a moment after the member's last answer there, it may be a follow-up: of the
         # newer of the two (the member's own may be newer when it was private, so kept from the thread).
         conversations, channel_id = self.bot.conversations, interaction.channel_id
@@ -173,18 +200,10 @@ class Ask(commands.Cog):
         recent = conversations.recent(channel_id, interaction.user.id) if channel_id is not None else None
         previous = max((turn for turn in (thread, recent) if turn is not None), key=lambda turn: turn.at, default=None)
         # Engine failures propagate to the tree's error handler, which apologises and logs.
-        asked = await self.ask(
-            texte,
-            origin="slash",
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            user_id=interaction.user.id,
-            if_empty=EMPTY_SLASH_QUESTION,
-            accepted=defer,
-            previous=previous,
+        asked = await self.ask_interaction(
+            interaction, texte, origin="slash", if_empty=EMPTY_SLASH_QUESTION, previous=previous
         )
-        if asked.answer is None:
-            await respond(interaction, asked.refusal)
+        if asked is None:
             return
 
         async def send(embed: discord.Embed) -> discord.Message:
