@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.chat.embeds import unshown
 from bot.search.followup import MAX_PREVIOUS
 
 MAX_AGE_SECONDS = 30 * 60.0  # an answer older than this is no context
@@ -116,7 +117,6 @@ class Conversations:
         return message_id in self._answers
 
 
-_ESCAPED = re.compile(r"\\([\\*_`~|>#\[\]()-])")  # what `bot.chat.embeds.shown` escaped in a title
 _FEEDBACK_ID = re.compile(r"^fb:(\d+):")  # a vote button's custom_id carries the log row's id
 
 
@@ -130,7 +130,7 @@ def answer_turn(message: discord.Message, now: float) -> tuple[Turn | None, bool
     age = (discord.utils.utcnow() - message.created_at).total_seconds()
     if age > MAX_AGE_SECONDS:
         return None, True
-    question = _ESCAPED.sub(r"\1", title.removeprefix("❓ ")).replace("@\u200b", "@")
+    question = unshown(title.removeprefix("❓ "))
     ids = [
         _FEEDBACK_ID.match(getattr(item, "custom_id", None) or "")
         for row in message.components
@@ -145,9 +145,11 @@ async def replied_answer(
 ) -> tuple[Turn | None, bool]:
     """The conversation of the bot's answer `message` replies to (None when too old), and whether it replies to
     one of the bot's answers at all: looked up among the answers remembered, else read from the message
-    Discord sent along, or fetched."""
+    Discord sent along, or fetched. A forward of an answer is no reply to it."""
     reference = message.reference
     if reference is None or reference.message_id is None or me is None:
+        return None, False
+    if reference.type is not discord.MessageReferenceType.reply:
         return None, False
     if conversations.is_answer(reference.message_id):
         return conversations.after_answer(reference.message_id), True

@@ -19,6 +19,7 @@ from bot.search.answer import Answer, Source
 from bot.storage import DocumentCount, GuildStats, QueryRow, StoredDocument
 from bot.text.answers import (
     NOT_FOUND,
+    UNDERSTOOD,
     confidence_label,
     date_note,
     percent,
@@ -40,9 +41,12 @@ ADMIN_COLOUR = discord.Colour.dark_teal()
 
 
 # Markdown that Discord reads anywhere in a line (emphasis, code, spoilers, masked links, mentions, quotes) or at
-# its start only (headings, lists).
-_MARKUP_ANYWHERE = re.compile(r"[\\*_~|`\[\]<>]")
-_MARKUP_LINE_START = re.compile(r"^([ \t]*)([#-])", re.MULTILINE)
+# its start only (headings, lists): what `shown` escapes and `unshown` reads back.
+_ANYWHERE_CHARACTERS = r"\\*_~|`\[\]<>"
+_LINE_START_CHARACTERS = "#-"
+_MARKUP_ANYWHERE = re.compile(f"[{_ANYWHERE_CHARACTERS}]")
+_MARKUP_LINE_START = re.compile(f"^([ \t]*)([{_LINE_START_CHARACTERS}])", re.MULTILINE)
+_ESCAPED = re.compile(f"\\\\([{_ANYWHERE_CHARACTERS}{_LINE_START_CHARACTERS}])")
 
 
 def shown(text: str) -> str:
@@ -51,6 +55,11 @@ def shown(text: str) -> str:
     users) defused."""
     text = _MARKUP_ANYWHERE.sub(lambda match: "\\" + match.group(), text)
     return discord.utils.escape_mentions(_MARKUP_LINE_START.sub(r"\1\\\2", text))
+
+
+def unshown(text: str) -> str:
+    """The text `shown` made inert, as it was written: what a question reads back from an answer's title."""
+    return _ESCAPED.sub(r"\1", text).replace("@\u200b", "@")
 
 
 def truncate(text: str, limit: int) -> str:
@@ -148,7 +157,7 @@ def _understood(answer: Answer) -> str:
     """The line above the quote of a follow-up: « Compris comme : … » in italics (empty for other questions)."""
     if not answer.understood_as:
         return ""
-    return f"*{truncate(shown(messages.UNDERSTOOD.format(question=answer.understood_as)), 500)}*\n"
+    return f"*{truncate(shown(UNDERSTOOD.format(question=answer.understood_as)), 500)}*\n"
 
 
 def fit(embed: discord.Embed) -> discord.Embed:

@@ -39,7 +39,7 @@ SETTINGS_OPTIONS = {
     "limite": "Nombre de questions permises par membre dans la fenêtre",
     "fenetre": "Durée de la fenêtre de limite, en secondes",
     "retention_jours": "Effacer les questions enregistrées après ce nombre de jours (0 : jamais)",
-    "forum_auto": "Répondre de lui-même aux nouveaux sujets des forums autorisés, quand la réponse est sûre",
+    "forum_auto": "Répondre seul aux nouveaux sujets des forums autorisés, si la réponse est sûre ou probable",
 }
 PURGE_COMMAND = "Effacer les questions enregistrées depuis plus de N jours"
 PURGE_OPTIONS = {"jours": "Âge minimal, en jours, des questions à effacer"}
@@ -136,7 +136,6 @@ SOURCE = "Source"
 OTHER_SOURCE = "Autre source"
 CLOSEST_DOCUMENT = "Document le plus proche"
 CONFIDENCE = "Confiance : {label} ({percent})"
-UNDERSTOOD = "Compris comme : {question}"  # a follow-up, as the bot read it (« Et en Espagne ? » written out)
 STATS_TITLE = "Statistiques des questions"
 STATS_PERIOD = "Période : {scope}."
 ALL_TIME = "depuis le début"

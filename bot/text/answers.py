@@ -15,7 +15,7 @@ from bot.search.engine import Overview
 from bot.text.dates import french_date
 from bot.text.links import safe_url, text_fragment_link
 
-UNDERSTOOD = "Compris comme : {question}"
+UNDERSTOOD = "Compris comme : {question}"  # a follow-up, as the bot read it (« Et en Espagne ? » written out)
 NOT_FOUND = "Je n'ai pas trouvé de réponse à cette question dans le corpus."
 CLOSEST = "Le document le plus proche : {source}"
 UNTITLED = "Document sans titre"

@@ -401,3 +401,17 @@ async def test_the_admin_areas_keep_the_order_discord_shows_and_the_sync_hashes(
     assert names == ["salons", "documents", "stats", "historique", "export", "reindexer", "reglages", "purger"]
     subgroups = {option["name"]: [sub["name"] for sub in option["options"]] for option in group["options"][:2]}
     assert subgroups == {"salons": ["ajouter", "retirer", "liste"], "documents": ["ajouter", "liste", "retirer"]}
+
+
+async def test_a_pager_greys_its_buttons_out_when_it_times_out(storage: Storage) -> None:
+    bot = make_bot(storage)
+    await storage.log_query(QueryRecord("Q ?", "slash", True, 0.9, 1.0, 1, [], guild_id=1, user_id=7))
+    interaction = make_interaction(bot, user=make_member(7))
+    pager = history_pager(storage, owner_id=7, guild_id=1, user_id=None, not_found_only=False, total=40)
+    await pager.show(interaction)
+    assert sent_kwargs(interaction.response.send_message)["view"] is pager and not pager.next_page.disabled
+    await pager.on_timeout()
+    edited = sent_kwargs(interaction.edit_original_response)
+    assert edited["view"] is pager and pager.previous_page.disabled and pager.next_page.disabled
+    interaction.edit_original_response.side_effect = discord.HTTPException(mock.MagicMock(status=404), "gone")
+    await pager.on_timeout()  # the message was deleted meanwhile: nothing to grey out, no error

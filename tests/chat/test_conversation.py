@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
+import discord
+
 from bot.chat import conversation
 from bot.chat.conversation import MAX_AGE_SECONDS, RECENT_SECONDS, Conversations, Turn
+from bot.chat.embeds import answer_embed, shown, unshown
 from bot.search.followup import MAX_PREVIOUS
+from tests.helpers import make_answer
 
 
 class Clock:
@@ -56,3 +62,15 @@ def test_the_memory_is_bounded(monkeypatch) -> None:
     for message_id in range(5):
         talks.remember(Turn((("q", 0.0),), None), channel_id=None, user_id=1, message_id=message_id)
     assert [talks.is_answer(m) for m in range(5)] == [False, False, True, True, True]
+
+
+def test_a_question_reads_back_from_its_answer_title_with_every_escaped_character() -> None:
+    question = "Qui a dit <3 > 2 ? *a* _b_ ~c~ |d| `e` [f](g) \\ h @everyone\n# titre\n- liste"
+    answer = mock.MagicMock(spec=discord.Message)
+    answer.embeds = [answer_embed(make_answer(question))]
+    answer.created_at = discord.utils.utcnow()
+    answer.components = []
+    turn, is_answer = conversation.answer_turn(answer, 100.0)
+    assert is_answer and turn is not None
+    assert turn.questions[0][0] == question
+    assert unshown(shown(question)) == question

@@ -146,3 +146,51 @@ async def test_slash_again_within_five_minutes_reads_a_follow_up_only(storage: S
         "Et en Espagne ?",
         "Et en Italie ?",
     ]
+
+
+async def test_a_private_answer_in_the_bots_thread_is_no_context_for_another_member(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    await storage.add_channel(1, 100)
+    await bot.server_settings.update(1, use_threads=True)
+    message = make_message(content=f"{MENTION} {ITALY}", mentions=[bot.user])
+    thread = mock.MagicMock(spec=discord.Thread)
+    thread.id = 555
+    thread.send.return_value = mock.MagicMock(spec=discord.Message)
+    message.create_thread.return_value = thread
+    await Ask(bot).on_message(message)
+    await bot.server_settings.update(1, ephemeral=True)
+    asker = make_member()
+    private = make_interaction(bot, guild_id=1, channel_id=555, user=asker)
+    private.followup.send.return_value.id = private.id + 10_000
+    cog = Ask(bot)
+    await cog.question.callback(cog, private, "Qui est le vice-président de Pinduoduo ?")
+    again = make_interaction(bot, guild_id=1, channel_id=555, user=asker)
+    await cog.question.callback(cog, again, "Et en Lettonie ?")  # its asker keeps it as context
+    assert engine.questions[-1] == "Qui est le vice-président de Pinduoduo en Lettonie ?"
+
+    other = await mention(bot, "Et en Espagne ?", channel_id=555, thread_parent_id=100)
+    assert engine.questions[-1] == SPAIN  # read after the thread's public question, not the private ones
+    assert "Pinduoduo" not in sent_kwargs(other.reply)["embed"].description
+
+
+def forward_of(message_id: int, resolved: discord.Message) -> discord.MessageReference:
+    reference = discord.MessageReference(
+        message_id=message_id, channel_id=100, guild_id=1, type=discord.MessageReferenceType.forward
+    )
+    reference.resolved = resolved
+    return reference
+
+
+async def test_a_forwarded_answer_is_no_reply(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = make_bot(storage, engine)
+    answer = mock.MagicMock(spec=discord.Message)
+    answer.id, answer.author = 4242, bot.user
+    answer.embeds = [discord.Embed(title=f"❓ {ITALY}")]
+    answer.created_at = discord.utils.utcnow() - timedelta(minutes=3)
+    answer.components = []
+    forward = make_message(content="", reference=forward_of(4242, answer))  # channel 100 is not allowed
+    await Ask(bot).on_message(forward)
+    assert engine.questions == []
+    forward.reply.assert_not_awaited()

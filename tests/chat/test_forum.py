@@ -7,7 +7,8 @@ from unittest import mock
 import discord
 
 from bot.chat.exts.ask import Ask
-from bot.chat.exts.forum import ForumAnswers, post_question
+from bot.chat.exts.forum import ANSWERED_LABELS, ForumAnswers, post_question
+from bot.chat.messages import SETTINGS_OPTIONS
 from bot.storage import Storage
 from tests.helpers import BOT_USER_ID, FakeEngine, make_answer, make_bot, make_member, next_id
 
@@ -100,3 +101,25 @@ def test_the_question_of_a_post_is_its_title_and_its_message() -> None:
     assert post_question(thread, "Je cherche le nom.") == "Qui dirige Pinduoduo ? Je cherche le nom."
     assert post_question(thread, "qui dirige pinduoduo ? merci") == "qui dirige pinduoduo ? merci"
     assert post_question(thread, "") == "Qui dirige Pinduoduo ?"
+
+
+async def test_each_post_is_decided_once_and_one_not_answered_by_itself_may_mention_the_bot(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = await forum_bot(storage, engine, on=False)
+    forum = bot.get_cog("ForumAnswers")
+    post = make_post("AliExpress", f"<@{BOT_USER_ID}> De combien le trafic a-t-il augmenté en Italie ?")
+    post.mentions = [bot.user]
+    post.reply.return_value = mock.MagicMock(spec=discord.Message)
+    with mock.patch.object(forum, "wants", wraps=forum.wants) as wants:
+        await bot.get_cog("Ask").on_message(post)
+        await forum.on_message(post)  # both listeners hear each message
+    assert wants.await_count == 1
+    post.reply.assert_awaited_once()  # forum_auto off: answered as a mention
+    (row,) = await storage.history(1)
+    assert row.origin == "mention"
+
+
+def test_the_setting_says_which_answers_are_posted() -> None:
+    description = SETTINGS_OPTIONS["forum_auto"]
+    assert len(description) <= 100  # Discord's limit for an option's description
+    assert all(label.removeprefix("réponse ") in description for label in ANSWERED_LABELS)

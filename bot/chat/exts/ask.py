@@ -21,6 +21,7 @@ from bot.answering import EmptyQuestion
 from bot.chat.conversation import Turn, replied_answer
 from bot.chat.embeds import answer_embed, truncate
 from bot.chat.exts.feedback import feedback_view
+from bot.chat.exts.forum import is_forum_post
 from bot.chat.markup import plain_text
 from bot.chat.messages import (
     DM_HINT,
@@ -152,6 +153,36 @@ class Ask(commands.Cog):
         except discord.HTTPException:
             log.warning("could not add the vote buttons to message %s", sent.id, exc_info=True)
 
+    async def ask_interaction(
+        self,
+        interaction: discord.Interaction,
+        typed: str,
+        *,
+        origin: str,
+        if_empty: str,
+        previous: Turn | None = None,
+    ) -> Asked | None:
+        """`ask` for an application command: deferred, publicly or privately per the server's setting, once the
+        question is let through. A refusal is answered here, and gives None."""
+
+        async def defer(settings: GuildSettings) -> None:
+            await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
+
+        asked = await self.ask(
+            typed,
+            origin=origin,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            if_empty=if_empty,
+            accepted=defer,
+            previous=previous,
+        )
+        if asked.answer is None:
+            await respond(interaction, asked.refusal)
+            return None
+        return asked
+
     # -- slash command --
 
     @app_commands.command(name="question", description=QUESTION_COMMAND)
@@ -162,26 +193,17 @@ class Ask(commands.Cog):
         """Answer in an embed with vote buttons; public or private per the server's setting. Discord keeps the
         question within the engine's length limit; a client that bypassed it is refused by the answerer's check."""
 
-        async def defer(settings: GuildSettings) -> None:
-            await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
-
-        # In the bot's thread, or a moment after the member's last answer there, it may be a follow-up.
+        # In the bot's thread, or a moment after the member's last answer there, it may be a follow-up: of the
+        # newer of the two (the member's own may be newer when it was private, so kept from the thread).
         conversations, channel_id = self.bot.conversations, interaction.channel_id
         thread = conversations.in_thread(channel_id) if channel_id is not None else None
         recent = conversations.recent(channel_id, interaction.user.id) if channel_id is not None else None
+        previous = max((turn for turn in (thread, recent) if turn is not None), key=lambda turn: turn.at, default=None)
         # Engine failures propagate to the tree's error handler, which apologises and logs.
-        asked = await self.ask(
-            texte,
-            origin="slash",
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            user_id=interaction.user.id,
-            if_empty=EMPTY_SLASH_QUESTION,
-            accepted=defer,
-            previous=thread or recent,
+        asked = await self.ask_interaction(
+            interaction, texte, origin="slash", if_empty=EMPTY_SLASH_QUESTION, previous=previous
         )
-        if asked.answer is None:
-            await respond(interaction, asked.refusal)
+        if asked is None:
             return
 
         async def send(embed: discord.Embed) -> discord.Message:
@@ -190,7 +212,9 @@ class Ask(commands.Cog):
                 embed=embed, ephemeral=asked.settings.ephemeral, allowed_mentions=NO_MENTIONS, wait=True
             )
 
-        await self.deliver(asked, send, channel_id if thread is not None else None)
+        # A private answer is no context for the others in the thread: only its asker's (`recent`) keeps it.
+        public_thread = thread is not None and not asked.settings.ephemeral
+        await self.deliver(asked, send, channel_id if public_thread else None)
 
     # -- mentions and replies --
 
@@ -211,6 +235,13 @@ class Ask(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        """Answer mentions and replies (`answer_message`), except new forum posts: `ForumAnswers` decides on
+        those, once, and hands back the ones it does not answer by itself."""
+        if is_forum_post(message) and self.bot.get_cog("ForumAnswers") is not None:
+            return
+        await self.answer_message(message)
+
+    async def answer_message(self, message: discord.Message) -> None:
         """Answer mentions in allowed channels and replies to the bot's answers; point direct messages to
         /question; stay silent elsewhere."""
         me = self.bot.user
@@ -218,9 +249,6 @@ class Ask(commands.Cog):
             return
         if message.guild is None:
             await self._direct_message(message)
-            return
-        forum = self.bot.get_cog("ForumAnswers")
-        if forum is not None and await forum.wants(message):  # a new post that cog answers by itself
             return
         previous, replying = await replied_answer(message, self.bot.user, self.bot.conversations)
         if not replying:

@@ -78,7 +78,16 @@ class ForumAnswers(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if not await self.wants(message) or not self._first_time(message.id):
+        """Answer a new post the bot answers by itself; hand any other new post to `Ask`, which leaves new posts
+        to this cog (it may mention the bot), so that each post is decided on once."""
+        if not is_forum_post(message):
+            return
+        if not await self.wants(message):
+            ask = cast("Ask | None", self.bot.get_cog("Ask"))
+            if ask is not None:
+                await ask.answer_message(message)
+            return
+        if not self._first_time(message.id):
             return
         assert message.guild is not None
         async with self._locks.setdefault(message.guild.id, asyncio.Lock()):

@@ -14,8 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.chat.messages import ASK_MENU, ASKED_BY, EMPTY_MENU_QUESTION
-from bot.chat.replies import NO_MENTIONS, respond
-from bot.storage import GuildSettings
+from bot.chat.replies import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.chat.bot import QABot
@@ -36,21 +35,8 @@ class AskMenu(commands.Cog):
     async def ask_about(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Answer the text of `message` as a question; engine failures go to the tree's error handler."""
         ask = cast("Ask", self.bot.get_cog("Ask"))
-
-        async def defer(settings: GuildSettings) -> None:
-            await interaction.response.defer(ephemeral=settings.ephemeral, thinking=True)
-
-        asked = await ask.ask(
-            message.content,
-            origin="menu",
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            user_id=interaction.user.id,
-            if_empty=EMPTY_MENU_QUESTION,
-            accepted=defer,
-        )
-        if asked.answer is None:
-            await respond(interaction, asked.refusal)
+        asked = await ask.ask_interaction(interaction, message.content, origin="menu", if_empty=EMPTY_MENU_QUESTION)
+        if asked is None:
             return
 
         async def send(embed: discord.Embed) -> discord.Message:

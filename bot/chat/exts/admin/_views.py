@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Awaitable, Callable
 
 import discord
 
 from bot.chat import messages
-from bot.chat.replies import NO_MENTIONS, OwnerView
+from bot.chat.replies import NO_MENTIONS, OwnerView, respond
+
+log = logging.getLogger(__name__)
 
 PAGER_TIMEOUT_SECONDS = 600.0
 
@@ -33,6 +36,7 @@ class Pager(OwnerView):
         self.total = total
         self.page_size = page_size
         self.page = 0
+        self._shown_to: discord.Interaction | None = None  # whose response shows the pager, greyed out on timeout
         self._sync_buttons()
 
     @property
@@ -46,6 +50,21 @@ class Pager(OwnerView):
     async def render(self) -> discord.Embed:
         """The embed of the current page."""
         return await self._render(self.page, self.pages)
+
+    async def show(self, interaction: discord.Interaction) -> None:
+        """Answer `interaction` with the first page and the buttons (privately)."""
+        self._shown_to = interaction
+        await respond(interaction, embed=await self.render(), view=self)
+
+    async def on_timeout(self) -> None:
+        """Grey the buttons out once they no longer answer, so that nobody presses a dead button."""
+        self.previous_page.disabled = self.next_page.disabled = True
+        if self._shown_to is None:
+            return
+        try:
+            await self._shown_to.edit_original_response(view=self, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.info("could not grey out the buttons of a timed-out pager", exc_info=True)
 
     async def _turn(self, interaction: discord.Interaction, step: int) -> None:
         self.page = min(max(self.page + step, 0), self.pages - 1)

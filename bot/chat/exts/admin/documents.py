@@ -121,7 +121,7 @@ class DocumentCommands(Area):
         guild_id = guild_id_of(interaction)
         count = await self.storage.count_documents(guild_id)
         pager = document_pager(self.storage, owner_id=interaction.user.id, guild_id=guild_id, count=count)
-        await respond(interaction, embed=await pager.render(), view=pager)
+        await pager.show(interaction)
 
     @DOCUMENTS.command(name="retirer", description=messages.DOCUMENT_REMOVE_COMMAND)
     @app_commands.describe(**messages.DOCUMENT_REMOVE_OPTIONS)

@@ -103,7 +103,7 @@ class LogCommands(Area):
             not_found_only=non_trouvees,
             total=total,
         )
-        await respond(interaction, embed=await pager.render(), view=pager)
+        await pager.show(interaction)
 
     @ADMIN.command(name="export", description=messages.EXPORT_COMMAND)
     async def export(self, interaction: discord.Interaction) -> None:
