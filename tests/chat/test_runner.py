@@ -132,11 +132,14 @@ def test_the_database_password_is_redacted_like_the_token(capsys: pytest.Capture
     characters that an address would encode (`#`, `/`)."""
     password = "mot#de/passe-42"
     settings = Settings(discord_token=TOKEN, database_url=f"postgresql://bot:{password}@db.example/bot")
+    root = logging.getLogger()
+    level = root.level
     handler = setup_logging(settings)
     try:
         logging.getLogger("tests.database_redaction").warning("connexion refusée pour bot:%s@db.example", password)
     finally:
-        logging.getLogger().removeHandler(handler)
+        root.removeHandler(handler)
+        root.setLevel(level)  # setup_logging sets the root level: later tests count the records they see
     err = capsys.readouterr().err
     assert password not in err and REDACTED in err
     assert database_label(settings.database_path, settings.database_url) == "postgresql://bot:***@db.example/bot"
