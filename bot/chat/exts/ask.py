@@ -271,15 +271,6 @@ class Ask(commands.Cog):
         except discord.HTTPException:
             log.warning("could not answer a direct message from %s", message.author.id, exc_info=True)
 
-    async def _rate_notice(self, message: discord.Message, text: str) -> None:
-        """Tell a rate-limited member in private; when their direct messages are closed, in a reply that
-        deletes itself."""
-        try:
-            await message.author.send(text, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            notice = {"allowed_mentions": NO_MENTIONS, "mention_author": False, "delete_after": RATE_NOTICE_SECONDS}
-            await message.reply(text, **notice)
-
     async def _answer_mention(self, message: discord.Message, previous: Turn | None = None) -> None:
         assert message.guild is not None and self.bot.user is not None
         asked = await self.ask(
@@ -294,13 +285,13 @@ class Ask(commands.Cog):
         if asked.answer is None:
             assert asked.refusal is not None
             if asked.rate_limited:
-                await self._rate_notice(message, asked.refusal)
+                await _rate_notice(message, asked.refusal)
             else:
                 await message.reply(asked.refusal, allowed_mentions=NO_MENTIONS, mention_author=False)
             return
         thread, in_thread = None, isinstance(message.channel, discord.Thread)
         if asked.settings.use_threads and not in_thread:
-            thread = await self._open_thread(message, asked.answer.question)
+            thread = await _open_thread(message, asked.answer.question)
         bots_thread = in_thread and self.bot.conversations.in_thread(message.channel.id) is not None
         thread_id = thread.id if thread is not None else (message.channel.id if bots_thread else None)
 
@@ -311,13 +302,24 @@ class Ask(commands.Cog):
 
         await self.deliver(asked, send, thread_id)
 
-    async def _open_thread(self, message: discord.Message, question: str) -> discord.Thread | None:
-        name = truncate(discord.utils.escape_mentions(" ".join(question.split())), THREAD_NAME_LIMIT)
-        try:
-            return await message.create_thread(name=name)
-        except discord.HTTPException:
-            log.warning("could not open a thread on message %s; replying instead", message.id, exc_info=True)
-            return None
+
+async def _rate_notice(message: discord.Message, text: str) -> None:
+    """Tell a rate-limited member in private; when their direct messages are closed, in a reply that deletes itself."""
+    try:
+        await message.author.send(text, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException:
+        notice = {"allowed_mentions": NO_MENTIONS, "mention_author": False, "delete_after": RATE_NOTICE_SECONDS}
+        await message.reply(text, **notice)
+
+
+async def _open_thread(message: discord.Message, question: str) -> discord.Thread | None:
+    """A thread on the member's message for the answer, named after the question; None when Discord refuses."""
+    name = truncate(discord.utils.escape_mentions(" ".join(question.split())), THREAD_NAME_LIMIT)
+    try:
+        return await message.create_thread(name=name)
+    except discord.HTTPException:
+        log.warning("could not open a thread on message %s; replying instead", message.id, exc_info=True)
+        return None
 
 
 async def setup(bot: commands.Bot) -> None:
