@@ -66,6 +66,14 @@ def _latency_rows(latencies: list[float]) -> list[tuple[str, str]]:
     ]
 
 
+def _judged(answer: Answer, item: dict) -> tuple[bool, bool]:
+    """Whether an answer to a question of the seed sets (`doc`, `a`) has the right first source, and a key of
+    `a` in its first quoted piece."""
+    first = answer.sources[0] if answer.sources else None
+    source_ok = answer.found and first is not None and (first.file or first.doc_id).startswith(item["doc"])
+    return source_ok, answer.found and any(contains(answer.sentences[0], a) for a in item["a"])
+
+
 def evaluate_dev(engine: Engine, path: Path) -> Report:
     """Questions on the seeds (JSON Lines: `q`, `doc`, `a`, `kind`): answerable ones need the right first source
     and a key in the first quoted piece; unanswerable ones (`doc` null) must be declined; small talk
@@ -92,8 +100,7 @@ def evaluate_dev(engine: Engine, path: Path) -> Report:
             continue
         answered += 1
         first = answer.sources[0] if answer.sources else None
-        first_ok = answer.found and first is not None and (first.file or first.doc_id).startswith(item["doc"])
-        key_first = answer.found and any(contains(answer.sentences[0], a) for a in item["a"])
+        first_ok, key_first = _judged(answer, item)
         key_ok = answer.found and any(contains(quoted_text(answer), a) for a in item["a"])
         right_source += first_ok
         first_key += key_first
@@ -215,9 +222,7 @@ def evaluate_followups(engine: Engine, path: Path) -> Report:
     for number, item in _jsonl(path):
         understood = understand(item["q"], item["after"])
         answer = engine.answer(understood or item["q"])
-        first = answer.sources[0] if answer.sources else None
-        source_right = answer.found and first is not None and (first.file or first.doc_id).startswith(item["doc"])
-        key_first = answer.found and any(contains(answer.sentences[0], a) for a in item["a"])
+        source_right, key_first = _judged(answer, item)
         name = item.get("id", number)
         if item.get("kind") == "complete":
             complete += 1

@@ -109,7 +109,7 @@ def _failed(db: Database, what: str, exc: BaseException) -> None:
 
 
 # The columns a logged question fills, in the order `_stored` gives their values.
-_QUERY_COLUMNS = (
+QUERY_COLUMNS = (
     "created_at",
     "guild_id",
     "channel_id",
@@ -125,17 +125,16 @@ _QUERY_COLUMNS = (
     "intent",
     "follows",
 )
-_MARKS = ", ".join("?" * len(_QUERY_COLUMNS))
-_INSERT_QUERY = f"INSERT INTO queries ({', '.join(_QUERY_COLUMNS)}) VALUES ({_MARKS})"
+_MARKS = ", ".join("?" * len(QUERY_COLUMNS))
+_INSERT_QUERY = f"INSERT INTO queries ({', '.join(QUERY_COLUMNS)}) VALUES ({_MARKS})"
 # A spooled row keeps its `spool_id`: replayed twice, it is stored once.
 _REPLAY_QUERY = (
-    f"INSERT INTO queries ({', '.join(_QUERY_COLUMNS)}, spool_id) VALUES ({_MARKS}, ?) "
-    "ON CONFLICT (spool_id) DO NOTHING"
+    f"INSERT INTO queries ({', '.join(QUERY_COLUMNS)}, spool_id) VALUES ({_MARKS}, ?) ON CONFLICT (spool_id) DO NOTHING"
 )
 
 
 def _stored(rec: QueryRecord) -> tuple[Any, ...]:
-    """The values of `_QUERY_COLUMNS` for a question, its text made storable."""
+    """The values of `QUERY_COLUMNS` for a question, its text made storable."""
     return (
         to_db_time(rec.created_at or utc_now()),
         rec.guild_id,
@@ -162,7 +161,7 @@ async def log_query(db: Database, rec: QueryRecord, spool: Spool) -> int | None:
         query_id = await db.insert(_INSERT_QUERY, values)
     except DATABASE_ERRORS as exc:
         _failed(db, "de la question", exc)
-        await spool.keep(dict(zip(_QUERY_COLUMNS, values, strict=True)))
+        await spool.keep(dict(zip(QUERY_COLUMNS, values, strict=True)))
         return None
     if spool.waiting:
         await replay_spooled(db, spool)
@@ -174,7 +173,7 @@ async def replay_spooled(db: Database, spool: Spool) -> int:
 
     async def insert(row: dict[str, Any]) -> None:
         # .get: a row spooled by an older version lacks the newer columns
-        await db.execute(_REPLAY_QUERY, [row.get(column) for column in (*_QUERY_COLUMNS, "spool_id")])
+        await db.execute(_REPLAY_QUERY, [row.get(column) for column in (*QUERY_COLUMNS, "spool_id")])
 
     return await spool.replay(insert)
 

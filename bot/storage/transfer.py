@@ -8,32 +8,13 @@ it all lands, or nothing does and it can simply be run again.
 from __future__ import annotations
 
 from bot.storage.postgres import PostgresDatabase
+from bot.storage.querylog import QUERY_COLUMNS
 from bot.storage.schema import StorageError
 from bot.storage.sqlite import SqliteDatabase
 
 # Every table and column of the schema, parents before children (votes need their question).
 TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "queries",
-        (
-            "id",
-            "created_at",
-            "guild_id",
-            "channel_id",
-            "user_id",
-            "question",
-            "origin",
-            "found",
-            "confidence",
-            "latency_ms",
-            "answer_chars",
-            "sources",
-            "error",
-            "intent",
-            "spool_id",
-            "follows",
-        ),
-    ),
+    ("queries", ("id", *QUERY_COLUMNS, "spool_id")),
     ("votes", ("query_id", "user_id", "vote", "created_at")),
     (
         "guild_settings",
