@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -20,8 +21,9 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.ingest.corpus import CorpusSource
+from bot.search.corpus import Corpus
 from bot.search.engine import Engine, EngineOptions
-from bot.search.index import IndexOptions, Progress, build_index
+from bot.search.index import CorpusIndex, IndexOptions, Progress, build_index
 from bot.search.index_file import (
     IndexFileError,
     Warn,
@@ -34,6 +36,9 @@ from bot.search.index_file import (
 )
 from bot.search.logtext import log_text
 from bot.search.sentence_model import SentenceModel, SentenceModelError, SentenceModelOptions, open_sentence_model
+from bot.search.vector_build import Progress as VectorProgress
+from bot.search.vector_build import VectorBuild
+from bot.search.vector_file import SentenceVectors, VectorFileError, VectorWriter, vector_file
 from bot.search.workers import spawn_pool
 
 log = logging.getLogger(__name__)
@@ -113,7 +118,43 @@ def engine_for(settings: Settings, warn: Warn | None = None, progress: Progress 
             log.warning("corpus %s : %s", settings.corpus_path, log_text(message))
         else:
             warn(f"corpus {settings.corpus_path} : {message}")
-    return Engine(corpus, index, options)
+    return _engine(corpus, index, options, index_file(folder, settings.corpus_path))
+
+
+def _engine(corpus: Corpus, index: CorpusIndex, options: EngineOptions, path: Path) -> Engine:
+    """An engine on a saved index, with the sentence vectors kept beside it (`sentence_vectors`)."""
+    return Engine(corpus, index, options, vectors=sentence_vectors(path, corpus, index, options))
+
+
+def sentence_vectors(path: Path, corpus: Corpus, index: CorpusIndex, options: EngineOptions) -> SentenceVectors | None:
+    """The sentence vectors of the index saved at `path`, as built so far (the file is created, every row to build,
+    when missing or of another index or model); None without a sentence model, or when the file cannot be made
+    (read-only folder, full disk): the engine then embeds the sentences it quotes."""
+    model = options.sentence_model
+    if model is None:
+        return None
+    about = {"index": index_key(corpus.fingerprint, INDEX_OPTIONS), "model": model.name, "max_chars": options.max_chars}
+    target = vector_file(path)
+    try:
+        VectorWriter(target, about, index.sentence_count, model.dimension).close()
+        return SentenceVectors(target, about)
+    except (OSError, VectorFileError, SentenceModelError) as exc:
+        log.warning("vecteurs de phrases indisponibles pour %s : %s", path, exc)
+        return None
+
+
+def build_vectors(
+    settings: Settings, corpus: Corpus, index: CorpusIndex, warn: Warn, progress: VectorProgress
+) -> tuple[int, int] | None:
+    """Build the sentence vectors of the settings' saved index in the foreground, on every core, from where an
+    earlier build stopped (blocking): (rows built, rows in all), or None without a sentence model or vector file."""
+    options = engine_options(settings, warn)
+    model = options.sentence_model
+    vectors = sentence_vectors(index_file(index_dir(settings), settings.corpus_path), corpus, index, options)
+    if model is None or vectors is None:
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return VectorBuild(index, vectors, model, options.max_chars).run(progress, threads=cores, priority=0), vectors.count
 
 
 def reindex(source: CorpusSource, options: EngineOptions, folder: Path) -> Engine:
@@ -130,7 +171,7 @@ def reindex(source: CorpusSource, options: EngineOptions, folder: Path) -> Engin
         key = pool.submit(_build_and_save, source, INDEX_OPTIONS, folder).result()
     if key is not None:
         with _polite():
-            return Engine(*load_index(path, key), options)
+            return _engine(*load_index(path, key), options, path)
     log.warning("index not saved by the child process: building it in the bot process")
     return Engine(*open_index(source, INDEX_OPTIONS, None), options)
 
@@ -149,8 +190,9 @@ def saved_engine(source: CorpusSource, options: EngineOptions, folder: Path, *, 
 
 def _load_saved(source: CorpusSource, fingerprint: str, options: EngineOptions, folder: Path) -> Engine:
     """The saved index of the corpus whose fingerprint is given; raises IndexFileError when it is not that one's."""
+    path = index_file(folder, source.path)
     with _polite():
-        return Engine(*load_index(index_file(folder, source.path), index_key(fingerprint, INDEX_OPTIONS)), options)
+        return _engine(*load_index(path, index_key(fingerprint, INDEX_OPTIONS)), options, path)
 
 
 @contextlib.contextmanager

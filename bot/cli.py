@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bot.answering import Answerer
-from bot.app import INDEX_OPTIONS, corpus_source, engine_for, engine_options, index_dir
+from bot.app import INDEX_OPTIONS, build_vectors, corpus_source, engine_for, engine_options, index_dir
 from bot.config import SETTINGS, ConfigError, Setting, Settings, load_settings
 from bot.evaluation import run_eval
 from bot.search.answer import Answer, QuestionError
@@ -23,6 +23,7 @@ from bot.search.corpus import CorpusError
 from bot.search.engine import Engine
 from bot.search.index_file import IndexWriteError, index_file, open_index
 from bot.search.oserrors import french_os_error
+from bot.search.vector_build import BATCH
 from bot.storage import QueryRecord, Storage, StorageError, database_label
 from bot.storage.connection import DATABASE_ERRORS
 from bot.storage.database_url import parse_database_url
@@ -180,7 +181,27 @@ def _cmd_index(args: argparse.Namespace) -> int:
         f"{len(corpus.documents)} documents, {len(index.passages)} passages, {len(index.body.vocab)} termes, "
         f"prêt en {time.perf_counter() - started:.1f} s"
     )
+    if args.no_vectors or not settings.semantic:
+        return 0
+    started = time.perf_counter()
+    try:
+        built = build_vectors(settings, corpus, index, _warn, _vector_progress)
+    except KeyboardInterrupt:
+        print("\nVecteurs de phrases interrompus : le calcul reprendra où il s'est arrêté.", file=sys.stderr)
+        return EXIT_FAILURE
+    if built is not None:
+        done, count = built
+        print(f"Vecteurs de phrases : {done} / {count} phrases, en {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _vector_progress(done: int, total: int) -> None:
+    """One line redrawn in place on a terminal, a line per 5 % when piped."""
+    line = f"Vecteurs de phrases : {done} / {total} ({percent(done / max(total, 1))})"
+    if sys.stderr.isatty():
+        print(f"\r{line}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+    elif done == total or done % max(total // 20, 1) < BATCH:
+        print(line, file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -299,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
         "index", help="construire l'index du corpus et l'enregistrer à côté de la base (démarrages rapides)"
     )
     index.add_argument("--force", action="store_true", help="reconstruire même si l'index enregistré est à jour")
+    index.add_argument(
+        "--no-vectors",
+        action="store_true",
+        help="ne pas calculer les vecteurs de phrases (le bot les calcule alors en arrière-plan)",
+    )
     _add_settings_options(index, *CORPUS_OPTIONS, "--database")
     index.set_defaults(func=_cmd_index)
 

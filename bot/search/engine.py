@@ -29,6 +29,7 @@ from bot.search.question import Question, QuestionReader, check_question
 from bot.search.quoting import Quoter
 from bot.search.ranking import QueryTerms, rank
 from bot.search.semantic import semantic_evidence
+from bot.search.vector_file import SentenceVectors
 
 __all__ = ["Engine", "EngineOptions", "Explained", "Overview"]
 
@@ -51,12 +52,15 @@ class Engine:
         index: CorpusIndex,
         options: EngineOptions | None = None,
         analyzer: Analyzer | None = None,
+        vectors: SentenceVectors | None = None,
     ):
-        """Answer from `corpus` and the `index` built for it (`build_index`, or loaded from its saved file)."""
+        """Answer from `corpus` and the `index` built for it (`build_index`, or loaded from its saved file), with
+        the sentence `vectors` of that index built so far, when it has a vector file."""
         self.options = options or EngineOptions()
         self.analyzer = analyzer or Analyzer()
         self.corpus = corpus
         self.index = index
+        self.vectors = vectors
         self.reader = QuestionReader(
             index, self.analyzer, self.options.max_question_chars, self.options.max_query_terms
         )
@@ -134,7 +138,7 @@ class Engine:
         picks = self.quoter.picks(ranked, question)
         found_evidence = evidence(self.index, question, terms, ranked[0][0], ranking.top, picks)
         model = self.options.sentence_model
-        semantic = semantic_evidence(model, question, picks) if model is not None and picks else None
+        semantic = semantic_evidence(model, question, picks, self.vectors) if model is not None and picks else None
         if semantic is None:
             confidence, threshold = probability(found_evidence), self.options.min_confidence
         else:

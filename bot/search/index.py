@@ -123,6 +123,20 @@ class CorpusIndex:
         lo, hi = self.arrays["title_offsets"][doc : doc + 2]
         return self.arrays["title_terms"][lo:hi]
 
+    @property
+    def sentence_count(self) -> int:
+        """Sentences of the whole index, numbered in corpus order (a passage's are consecutive)."""
+        return int(self.arrays["passage_sentences"][-1])
+
+    def sentence_range(self, pid: int) -> tuple[int, int]:
+        """The numbers [first, stop) of passage `pid`'s sentences."""
+        sentences = self.arrays["passage_sentences"]
+        return int(sentences[pid]), int(sentences[pid + 1])
+
+    def passage_of_sentence(self, number: int) -> int:
+        """The passage that sentence `number` belongs to."""
+        return int(np.searchsorted(self.arrays["passage_sentences"], number, side="right")) - 1
+
     def _term_bounds(self, pid: int) -> tuple[int, int]:
         sentences, offsets = self.arrays["passage_sentences"], self.arrays["sentence_offsets"]
         return offsets[sentences[pid]], offsets[sentences[pid + 1]]

@@ -71,7 +71,9 @@ class Quoter:
                 by_prefix.setdefault(p, set()).add(term)
         known = self.sentence_terms([pid for pid, _, _ in picked], by_prefix)
         candidates = [
-            Candidate(passages[pid].position, passages[pid].text, score, source, terms)
+            Candidate(
+                passages[pid].position, passages[pid].text, score, source, terms, self.index.sentence_range(pid)[0]
+            )
             for (pid, score, source), terms in zip(picked, known, strict=True)
         ]
 

@@ -14,16 +14,26 @@ from bot.search.confidence import SemanticEvidence
 from bot.search.question import Question
 from bot.search.sentence_model import SentenceModel, SentenceModelError
 from bot.search.summary import Pick
+from bot.search.vector_file import SentenceVectors
 
 log = logging.getLogger(__name__)
 
 
-def semantic_evidence(model: SentenceModel, question: Question, picks: list[Pick]) -> SemanticEvidence | None:
+def semantic_evidence(
+    model: SentenceModel, question: Question, picks: list[Pick], vectors: SentenceVectors | None = None
+) -> SemanticEvidence | None:
     """The semantic stage's evidence on the quoted pieces `picks` (the first one is what the answer opens on):
-    the sentence model's cosine, and whether the quantity the question asks for is there. None, after one
-    French warning, when the model fails to encode: that question is then answered on its lexical confidence."""
+    the sentence model's cosine, and whether the quantity the question asks for is there. The opening's vector
+    comes from the index's `vectors` once built, else it is embedded with the question, in one batch. None,
+    after one French warning, when the model fails to encode: the question is then answered on its lexical
+    confidence."""
+    text = as_written(question.text)
+    stored = vectors.vector(picks[0].number, picks[0].text) if vectors is not None else None
     try:
-        (cosine,) = model.cosines(as_written(question.text), [picks[0].text]).tolist()
+        if stored is None:
+            (cosine,) = model.cosines(text, [picks[0].text]).tolist()
+        else:
+            cosine = float(stored @ model.embed_queries([text])[0])
     except (SentenceModelError, MemoryError) as exc:
         reason = str(exc) if isinstance(exc, SentenceModelError) else "mémoire insuffisante."
         log.warning("modèle de phrases en échec, réponse sur la confiance lexicale seule : %s", reason)

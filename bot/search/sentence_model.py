@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -150,8 +151,10 @@ class SentenceModel:
     """Questions and passages as unit float32 rows, through one backend, with the latest texts' vectors kept in
     memory (least recently used out) so a sentence embedded once is not embedded again; thread-safe."""
 
-    def __init__(self, backend: Backend, cache_size: int = 4096):
+    def __init__(self, backend: Backend, cache_size: int = 4096, options: SentenceModelOptions | None = None):
+        """`options`: what loaded it, so that a child process can load the same (`bot.search.vector_build`)."""
         self.backend = backend
+        self.options = options or SentenceModelOptions(cache_size=cache_size)
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -160,6 +163,11 @@ class SentenceModel:
     @property
     def name(self) -> str:
         return self.backend.name
+
+    @cached_property
+    def dimension(self) -> int:
+        """The length of the model's vectors (one text embedded to tell)."""
+        return int(self.embed_passages(["."]).shape[1])
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Questions as unit vectors, one row each (with the model's question prefix)."""
@@ -250,7 +258,7 @@ def open_sentence_model(
     if make is None:
         raise SentenceModelError(f"modèle de phrases inconnu : « {options.backend} » ({', '.join(makers)}).")
     try:
-        return SentenceModel(make(options), options.cache_size)
+        return SentenceModel(make(options), options.cache_size, options)
     except MemoryError as exc:
         raise SentenceModelError("mémoire insuffisante.") from exc
 

@@ -46,6 +46,7 @@ class Candidate:
     score: float
     source: int = 0
     sentence_terms: Sequence[Sequence[str]] | None = None
+    first_sentence: int = -1  # the index's number of its first sentence, when `sentence_terms` are the index's
 
 
 @dataclass(slots=True)
@@ -57,17 +58,19 @@ class ScoredSentence:
     terms: frozenset[str]
     score: float
     typed: bool = False  # holds the kind of answer the question asks for (a number for "combien"…)
+    number: int = -1  # its number in the index (`CorpusIndex.sentence_range`), -1 when not one of the index's
 
 
 @dataclass(frozen=True, slots=True)
 class Pick:
     """One quoted piece: verbatim text from one document, and the sentence in it that was chosen for the answer
-    (the text adds the sentences that sentence leans on)."""
+    (the text adds the sentences that sentence leans on), with that sentence's number in the index (-1: unknown)."""
 
     source: int
     text: str
     sentence: str
     typed: bool
+    number: int = -1
 
 
 def summarize(
@@ -92,7 +95,7 @@ def summarize(
     best = ranked[0] if wants is None else _giving(ranked[0], scored, wants)
     top = ranked[0].score
     first = _with_context(best, scored, max_chars)
-    picks = [Pick(best.source, first, best.text, best.typed)]
+    picks = [Pick(best.source, first, best.text, best.typed, best.number)]
     used = len(first)
     covered = set(best.terms & weights.keys())
     typed = best.typed
@@ -120,7 +123,7 @@ def summarize(
         used += 1 + len(sentence.text)
     picks.sort(key=lambda p: p.source)  # stable: by score within a document
     if len(picks) == 1 and len(first) > max_chars:
-        return [Pick(best.source, _shorten(first, max_chars), best.text, best.typed)]
+        return [Pick(best.source, _shorten(first, max_chars), best.text, best.typed, best.number)]
     return picks
 
 
@@ -138,17 +141,23 @@ def _giving(best: ScoredSentence, scored: list[ScoredSentence], wants: Callable[
 
 
 def _with_context(best: ScoredSentence, scored: list[ScoredSentence], max_chars: int) -> str:
-    """The best sentence, preceded by the sentences it leans on: the one before when it opens on a pronoun or
-    a connective, and those back to an opening quotation mark it closes."""
-    before = [s for s in scored if (s.source, s.position) == (best.source, best.position) and s.order < best.order]
-    before.sort(key=lambda s: s.order)
-    text = best.text
-    while before and len(before[-1].text) + 1 + len(text) <= max_chars and len(text) > 0:
-        previous = before[-1]
-        if not (_LEANS_BACK.match(text) or _open_quotes(text) < 0) or best.order - previous.order > MAX_CONTEXT:
+    """The best sentence, preceded by the sentences of its passage it leans on (`opening`)."""
+    before = sorted(
+        (s for s in scored if (s.source, s.position) == (best.source, best.position)), key=lambda s: s.order
+    )
+    return opening([s.text for s in before[: best.order]], best.text, max_chars)
+
+
+def opening(before: Sequence[str], sentence: str, max_chars: int) -> str:
+    """What an answer opens on when `sentence` is its best one: the sentence, preceded by those of `before` (every
+    sentence before it in its passage, in order) it leans on: the one before when it opens on a pronoun or a
+    connective, and those back to an opening quotation mark it closes. It depends on the passage alone, so the
+    sentence vectors built in advance (`bot.search.vector_build`) embed the very text an answer opens on."""
+    text, kept = sentence, list(before)
+    while kept and len(kept[-1]) + 1 + len(text) <= max_chars and len(text) > 0:
+        if not (_LEANS_BACK.match(text) or _open_quotes(text) < 0) or len(before) - len(kept) >= MAX_CONTEXT:
             break
-        text = f"{previous.text} {text}"
-        before.pop()
+        text = f"{kept.pop()} {text}"
     return text
 
 
@@ -173,14 +182,15 @@ def score_sentences(
     for candidate in candidates:
         split = split_sentences(candidate.text)
         known = candidate.sentence_terms
+        first = candidate.first_sentence
         if known is None or len(known) != len(split):  # the caller's sentences are not these: analyse them
-            known = [analyze(sentence) for sentence in split]
+            known, first = [analyze(sentence) for sentence in split], -1
         sentences.extend(
-            (candidate, order, sentence, frozenset(terms))
+            (candidate, order, sentence, frozenset(terms), first + order if first >= 0 else -1)
             for order, (sentence, terms) in enumerate(zip(split, known, strict=True))
         )
     local = {
-        t: w * (1 + math.log((len(sentences) + 1) / (1 + sum(t in terms for *_, terms in sentences))))
+        t: w * (1 + math.log((len(sentences) + 1) / (1 + sum(t in terms for *_, terms, _ in sentences))))
         for t, w in weights.items()
     }
     total = sum(local.values()) or 1.0
@@ -188,7 +198,7 @@ def score_sentences(
     question_numbers = set(re.findall(r"\d+", question_text))
     asked = [BY_NAME[cue] for cue in CUES if cue in cues]  # the answer kinds asked for (`bot.search.kinds`)
     out: list[ScoredSentence] = []
-    for candidate, order, sentence, terms in sentences:
+    for candidate, order, sentence, terms, number in sentences:
         coverage = sum(w for t, w in local.items() if t in terms) / total  # in question order: the same every run
         typed = False
         bonus = 0.0
@@ -197,7 +207,7 @@ def score_sentences(
                 bonus += kind.bonus
                 typed = True
         score = coverage + PASSAGE_WEIGHT * candidate.score / top_score + (bonus if coverage > 0 else 0.0)
-        out.append(ScoredSentence(candidate.source, candidate.position, order, sentence, terms, score, typed))
+        out.append(ScoredSentence(candidate.source, candidate.position, order, sentence, terms, score, typed, number))
     return out
 
 

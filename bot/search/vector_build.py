@@ -1,0 +1,120 @@
+"""Builds the sentence vectors of a saved index in the background, resuming where the last build stopped.
+
+The lexical index answers from the start; its sentence vectors come after, so that the engine no longer embeds
+the quoted sentence when answering. The texts are read from the index here (what an answer opens on when each
+sentence is its best, `summary.opening`), embedded in a child process at the lowest priority on one thread, so
+the answers keep their core and their latency, and written to the vector file (`bot.search.vector_file`) one
+batch at a time: stopping loses at most one batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import numpy as np
+
+from bot.search.index import CorpusIndex
+from bot.search.passages import split_sentences
+from bot.search.sentence_model import SentenceModel, SentenceModelError, SentenceModelOptions, open_sentence_model
+from bot.search.summary import opening
+from bot.search.vector_file import SentenceVectors, VectorWriter, digest
+from bot.search.workers import spawn_pool
+
+log = logging.getLogger(__name__)
+
+BATCH = 32  # sentences embedded per call to the child (about a second of one core)
+LOWEST_PRIORITY = 19
+Progress = Callable[[int, int], None]  # (rows built, rows in all)
+
+
+def openings(index: CorpusIndex, first: int, max_chars: int) -> Iterator[tuple[int, str | None]]:
+    """(sentence number, the text an answer opens on when it is the best sentence) for the index's sentences from
+    number `first` on, in order; None for the sentences of a passage whose text splits otherwise than the index
+    holds it (the summary then analyses it afresh and no vector is looked up)."""
+    for pid in range(max(index.passage_of_sentence(first), 0), len(index.passages)):
+        lo, hi = index.sentence_range(pid)
+        split = split_sentences(index.passages[pid].text)
+        for number in range(max(lo, first), hi):
+            order = number - lo
+            text = opening(split[:order], split[order], max_chars) if len(split) == hi - lo else None
+            yield number, text
+
+
+class VectorBuild:
+    """Fills one vector file from where it stopped: `run` in a thread, `stop` to end it after the current batch."""
+
+    def __init__(self, index: CorpusIndex, vectors: SentenceVectors, model: SentenceModel, max_chars: int):
+        self.index, self.vectors, self.model, self.max_chars = index, vectors, model, max_chars
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self, progress: Progress | None = None, threads: int = 1, priority: int = LOWEST_PRIORITY) -> int:
+        """Embed and write the rows not built yet (blocking), in a child process on `threads` threads at `priority`
+        (19: the lowest); the rows built when it ends (stopped, done, or a write failed: full disk…)."""
+        writer = VectorWriter(self.vectors.path, self.vectors.about, self.vectors.count, self.vectors.dim)
+        options = replace(self.model.options, threads=threads, cache_size=0)
+        try:
+            with spawn_pool(1) as pool:
+                pool.submit(_start_child, options, priority).result()
+                pending = openings(self.index, writer.built, self.max_chars)
+                while not self._stop.is_set() and writer.built < writer.count:
+                    batch = [item for _, item in zip(range(BATCH), pending, strict=False)]
+                    if not batch:
+                        break
+                    texts = [text for _, text in batch if text is not None]
+                    vectors = pool.submit(_embed, texts).result() if texts else np.zeros((0, writer.dim), np.float32)
+                    rows = np.zeros((len(batch), writer.dim), dtype=np.float32)
+                    given = [i for i, (_, text) in enumerate(batch) if text is not None]
+                    rows[given] = vectors
+                    writer.write(batch[0][0], rows, [0 if text is None else digest(text) for _, text in batch])
+                    if progress is not None:
+                        progress(writer.built, writer.count)
+        finally:
+            writer.close()
+        return writer.built
+
+
+def build_in_background(build: VectorBuild, name: str) -> threading.Thread:
+    """Run `build` in a daemon thread; what ends it early (full disk, a model that fails) is logged in French."""
+
+    def target() -> None:
+        started = time.perf_counter()
+        try:
+            built = build.run()
+        except (OSError, SentenceModelError, MemoryError) as exc:
+            log.warning("vecteurs de phrases de %s interrompus : %s", name, exc)
+            return
+        log.info(
+            "vecteurs de phrases de %s : %d/%d en %.0f s",
+            name,
+            built,
+            build.vectors.count,
+            time.perf_counter() - started,
+        )
+
+    thread = threading.Thread(target=target, name=f"vectors-{name}", daemon=True)
+    thread.start()
+    return thread
+
+
+_child_model: SentenceModel | None = None
+
+
+def _start_child(options: SentenceModelOptions, priority: int) -> None:
+    """In the child: take the requested priority and load the model once."""
+    global _child_model
+    if priority:
+        os.nice(priority)
+    _child_model = open_sentence_model(options)
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    assert _child_model is not None
+    return _child_model.embed_passages(texts)
