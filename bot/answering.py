@@ -53,10 +53,16 @@ class Answerer:
     """The shared engine and each server's own, and the one way every front door gets a complete answer."""
 
     def __init__(
-        self, engine: Engine, load: DocumentLoader | None = None, options: EngineOptions | None = None
+        self,
+        engine: Engine,
+        load: DocumentLoader | None = None,
+        options: EngineOptions | None = None,
+        on_swap: Callable[[Engine], None] | None = None,
     ) -> None:
-        """`load` reads a server's documents (None: no server has any, as in the terminal without `--server`)."""
+        """`load` reads a server's documents (None: no server has any, as in the terminal without `--server`);
+        `on_swap` hears of each engine put in service after this one."""
         self._engine = engine
+        self._on_swap = on_swap
         self._introduction: str | None = None  # of the engine in service, written at its first small talk
         self._load = load
         self.options = options or EngineOptions()
@@ -77,6 +83,8 @@ class Answerer:
         in the log where it comes from."""
         self._engine, self._introduction = engine, None
         log.info("%s : %d documents, %d passages", why, engine.document_count, engine.passage_count)
+        if self._on_swap is not None:
+            self._on_swap(engine)
 
     def introduction(self) -> str:
         """The bot introducing itself over the shared corpus (the answer to small talk)."""

@@ -39,6 +39,7 @@ from bot.config import Settings
 from bot.ingest.corpus import CorpusSource
 from bot.search.engine import Engine, EngineOptions
 from bot.search.index_file import index_file, index_key
+from bot.search.vector_build import BackgroundVectors
 from bot.storage import Storage, StorageError
 from bot.storage.connection import DATABASE_ERRORS, Listening
 
@@ -124,7 +125,8 @@ class QABot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.storage = storage
-        self.answerer = Answerer(engine, storage.guild_documents, engine_options(settings))
+        self.vectors = BackgroundVectors(settings.corpus_path.name)
+        self.answerer = Answerer(engine, storage.guild_documents, engine_options(settings), self.vectors.follow)
         self.server_settings = ServerSettings(storage)
         self.conversations = Conversations()
         limiter = rate_limiter or RateLimiter()
@@ -151,6 +153,7 @@ class QABot(commands.AutoShardedBot):
             await self.load_extension(name)
         await CommandSync.for_settings(self.settings).run(self.tree)
         self.retention.start()
+        self.vectors.follow(self.engine)
         self.index_watch_task.start()
         try:
             self._listening = await self.storage.listen(REINDEX_CHANNEL, self.index_notices.announce)
@@ -205,6 +208,7 @@ class QABot(commands.AutoShardedBot):
     async def close(self) -> None:
         """Stop the periodic tasks and close the Discord connection (the database is closed by its opener)."""
         self.retention.stop()
+        self.vectors.stop()
         if self.index_watch_task.is_running():
             self.index_watch_task.cancel()
         if self._listening is not None:

@@ -173,13 +173,18 @@ def _ranked(items: Sequence[tuple[str, int]], limit: int = 5, width: int = 120) 
     return truncate("\n".join(lines), FIELD_VALUE_LIMIT) if lines else "—"
 
 
-def stats_embed(stats: GuildStats, period: str | None, spooled: int = 0) -> discord.Embed:
-    """`/admin stats`: volumes, share answered, votes, latency, top questions and documents; and how many of the
-    server's questions wait to be stored (`spooled`) when some do."""
+def stats_embed(
+    stats: GuildStats, period: str | None, spooled: int = 0, vectors: tuple[int, int] | None = None
+) -> discord.Embed:
+    """`/admin stats`: volumes, share answered, votes, latency, top questions and documents; how many of the
+    server's questions wait to be stored (`spooled`) when some do; how far the corpus's sentence `vectors` are
+    built (rows built, rows in all) when the sentence model serves."""
     scope = messages.PERIODS.get(period or "", messages.ALL_TIME)
     description = messages.STATS_PERIOD.format(scope=scope)
     if spooled:
         description += "\n⏳ " + messages.spooled(spooled)
+    if vectors is not None and vectors[1]:
+        description += "\n🧠 " + messages.sentence_vectors(*vectors)
     embed = discord.Embed(title=messages.STATS_TITLE, description=description, colour=ADMIN_COLOUR)
     volumes = messages.STATS_VOLUMES.format(today=stats.today, week=stats.last_7_days, total=stats.total)
     if period in messages.PERIODS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from bot.storage import GuildSettings
+from bot.text.answers import percent
 
 # -- slash commands: the descriptions Discord shows in its command picker --
 
@@ -167,6 +168,22 @@ HISTORY_FOOTER = "Page {page}/{pages} · {count}"
 def plural(n: int, word: str) -> str:
     """French count with a regular plural: "1 question", "3 questions", "0 vote"."""
     return f"{n} {word}" + ("s" if n > 1 else "")
+
+
+def sentence_vectors(built: int, count: int) -> str:
+    """`/admin stats`: how far the background build of the corpus's sentence vectors is (answers take longer
+    until it is done: each quoted sentence is embedded when answering)."""
+    if built >= count:
+        return f"Vecteurs de phrases du corpus : prêts ({_grouped(count)} phrases)."
+    return (
+        f"Vecteurs de phrases du corpus : {percent(built / count)} ({_grouped(built)} / {_grouped(count)} phrases), "
+        "calcul en arrière-plan ; les réponses sont un peu plus lentes d'ici là."
+    )
+
+
+def _grouped(number: int) -> str:
+    """12345 -> « 12 345 », digits grouped by thousands as French writes them (narrow no-break space)."""
+    return f"{number:,}".replace(",", "\u202f")
 
 
 def spooled(count: int) -> str:

@@ -14,15 +14,17 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 import numpy as np
 
+from bot.search.engine import Engine
 from bot.search.index import CorpusIndex
 from bot.search.passages import split_sentences
 from bot.search.sentence_model import SentenceModel, SentenceModelError, SentenceModelOptions, open_sentence_model
 from bot.search.summary import opening
-from bot.search.vector_file import SentenceVectors, VectorWriter, digest
+from bot.search.vector_file import SentenceVectors, VectorsBusy, VectorWriter, digest
 from bot.search.workers import spawn_pool
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,8 @@ class VectorBuild:
     def run(self, progress: Progress | None = None, threads: int = 1, priority: int = LOWEST_PRIORITY) -> int:
         """Embed and write the rows not built yet (blocking), in a child process on `threads` threads at `priority`
         (19: the lowest); the rows built when it ends (stopped, done, or a write failed: full disk…)."""
-        writer = VectorWriter(self.vectors.path, self.vectors.about, self.vectors.count, self.vectors.dim)
+        vectors = self.vectors
+        writer = VectorWriter(vectors.path, vectors.about, vectors.count, vectors.dim, exclusive=True)
         options = replace(self.model.options, threads=threads, cache_size=0)
         try:
             with spawn_pool(1) as pool:
@@ -81,27 +84,45 @@ class VectorBuild:
         return writer.built
 
 
-def build_in_background(build: VectorBuild, name: str) -> threading.Thread:
-    """Run `build` in a daemon thread; what ends it early (full disk, a model that fails) is logged in French."""
+class BackgroundVectors:
+    """The sentence vectors of the engine in service, built in a background thread: following a new engine (a
+    re-indexed corpus) stops the build of the previous one."""
 
-    def target() -> None:
-        started = time.perf_counter()
-        try:
-            built = build.run()
-        except (OSError, SentenceModelError, MemoryError) as exc:
-            log.warning("vecteurs de phrases de %s interrompus : %s", name, exc)
+    def __init__(self, name: str) -> None:
+        """`name` says in the log whose vectors they are (the corpus's)."""
+        self.name = name
+        self._build: VectorBuild | None = None
+
+    def follow(self, engine: Engine) -> None:
+        """Build the rows of `engine`'s vector file not built yet (nothing without a sentence model or vector file,
+        or when they are all built)."""
+        self.stop()
+        vectors, model = engine.vectors, engine.options.sentence_model
+        if vectors is None or model is None or vectors.built >= vectors.count:
             return
-        log.info(
-            "vecteurs de phrases de %s : %d/%d en %.0f s",
-            name,
-            built,
-            build.vectors.count,
-            time.perf_counter() - started,
-        )
+        build = self._build = VectorBuild(engine.index, vectors, model, engine.options.max_chars)
+        threading.Thread(target=_run, args=(build, self.name), name="sentence-vectors", daemon=True).start()
 
-    thread = threading.Thread(target=target, name=f"vectors-{name}", daemon=True)
-    thread.start()
-    return thread
+    def stop(self) -> None:
+        """End the build in progress after its current batch."""
+        if self._build is not None:
+            self._build.stop()
+            self._build = None
+
+
+def _run(build: VectorBuild, name: str) -> None:
+    """Run `build`, logging how it ended: what stops it early (full disk, a model that fails) in French."""
+    started = time.perf_counter()
+    try:
+        built = build.run()
+    except VectorsBusy:
+        log.info("vecteurs de phrases de %s calculés par un autre processus", name)
+        return
+    except (OSError, SentenceModelError, MemoryError, BrokenProcessPool) as exc:
+        log.warning("calcul des vecteurs de phrases de %s interrompu : %s", name, exc or type(exc).__name__)
+        return
+    seconds = time.perf_counter() - started
+    log.info("vecteurs de phrases de %s : %d / %d en %.0f s", name, built, build.vectors.count, seconds)
 
 
 _child_model: SentenceModel | None = None

@@ -20,6 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, one process per corpus there
+    fcntl = None  # type: ignore[assignment]
+
 MAGIC = b"BOTVEC1\n"
 HEADER_BYTES = 4096
 _FIXED = struct.Struct("<8sQQI")  # magic, rows built, row count, dimension
@@ -72,11 +77,16 @@ class SentenceVectors:
         return self._rows[number].astype(np.float32) * self._scales[number]
 
 
+class VectorsBusy(Exception):
+    """Another process of the bot is writing this vector file (the processes of several shards share it)."""
+
+
 class VectorWriter:
     """Writes the rows of a vector file, creating it (empty, every row to build) when it is missing or is not of
-    `about`; a write that fails (full disk) raises OSError and leaves the rows written before it usable."""
+    `about`; a write that fails (full disk) raises OSError and leaves the rows written before it usable. With
+    `exclusive`, it holds a lock on the file while open: VectorsBusy when another process holds it."""
 
-    def __init__(self, path: Path, about: dict[str, object], count: int, dim: int):
+    def __init__(self, path: Path, about: dict[str, object], count: int, dim: int, *, exclusive: bool = False):
         self.path, self.count, self.dim = path, count, dim
         try:
             with path.open("rb") as existing:
@@ -84,6 +94,12 @@ class VectorWriter:
         except (OSError, VectorFileError):
             _create(path, about, count, dim)
         self._fd = os.open(path, os.O_RDWR)
+        if exclusive and fcntl is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(self._fd)
+                raise VectorsBusy(str(path)) from None
         self.built = struct.unpack_from("<Q", os.pread(self._fd, 8, _BUILT_AT))[0]
 
     def write(self, first: int, vectors: np.ndarray, digests: list[int]) -> None:
@@ -120,7 +136,7 @@ def _create(path: Path, about: dict[str, object], count: int, dim: int) -> None:
     header = _FIXED.pack(MAGIC, 0, count, dim) + struct.pack("<I", len(described)) + described
     if len(header) > HEADER_BYTES:
         raise VectorFileError("description des vecteurs trop longue")
-    temporary = path.with_name(path.name + ".tmp")
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with temporary.open("wb") as out:
         out.write(header.ljust(HEADER_BYTES, b"\0"))
         out.truncate(_sections(count, dim)[2].stop)

@@ -129,7 +129,11 @@ def test_stats_embed_shows_volumes_votes_latency_and_lists() -> None:
     assert "1. qui dirige alibaba (4)" in text and "001\\_aliexpress (5)" in text
     assert "@everyone" not in text
     assert "7 derniers jours" in (embed.description or "")
+    assert "Vecteurs" not in (embed.description or "")  # no sentence model: no line about its vectors
     within_limits(embed)
+    building = stats_embed(stats, None, vectors=(12_345, 48_000)).description or ""
+    assert "Vecteurs de phrases du corpus : 26\u00a0% (12\u202f345 / 48\u202f000 phrases)" in building
+    assert "prêts (48\u202f000 phrases)" in (stats_embed(stats, None, vectors=(48_000, 48_000)).description or "")
 
 
 def test_history_embed_escapes_questions_and_paginates() -> None:

@@ -30,6 +30,7 @@ from bot.search.corpus import CorpusError, make_document
 from bot.search.engine import Engine
 from bot.search.index import ARRAYS, FIELDS, PROGRESS_EVERY, IndexOptions, build_index
 from bot.search.index_file import IndexFileError, index_file, index_key, load_index, open_index, save_index
+from bot.search.vector_file import vector_file
 from bot.text.answers import answer_text
 from tests.conftest import REPO, SEEDS, dev_questions
 
@@ -317,16 +318,33 @@ def test_missing_corpus_is_a_corpus_error(tmp_path: Path) -> None:
 
 
 def test_index_command(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["index", "--corpus", str(corpus), "--database", str(tmp_path / "data" / "bot.sqlite3")]
+    args = ["index", "--no-vectors", "--corpus", str(corpus), "--database", str(tmp_path / "data" / "bot.sqlite3")]
     assert main(args) == 0
     out = capsys.readouterr().out
     path = index_file(tmp_path / "data" / "index", corpus)
     assert path.exists() and str(path) in out and "5 documents" in out
+    assert "Vecteurs" not in out and not vector_file(path).exists()
     first = path.stat().st_mtime_ns
     assert main(args) == 0  # current: loaded, not rewritten
     assert path.stat().st_mtime_ns == first
     assert main([*args, "--force"]) == 0
     assert path.stat().st_mtime_ns != first
+
+
+def test_index_command_builds_the_sentence_vectors_after_the_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Le comté compte 1 600 entrepreneurs. Il vend du thé en ligne.", encoding="utf-8")
+    (corpus / "b.txt").write_text("La Corvette développe 490 ch.", encoding="utf-8")
+    args = ["index", "--corpus", str(corpus), "--database", str(tmp_path / "data" / "bot.sqlite3")]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    path = vector_file(index_file(tmp_path / "data" / "index", corpus))
+    assert "Vecteurs de phrases : 3 / 3 phrases" in captured.out and "(100 %)" in captured.err.replace("\u00a0", " ")
+    assert path.stat().st_size > 3 * 384
+    assert main(args) == 0 and "3 / 3" in capsys.readouterr().out  # built: nothing left to do
 
 
 def _read_only(folder: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:

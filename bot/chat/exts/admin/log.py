@@ -62,7 +62,9 @@ class LogCommands(Area):
             since = datetime.now(UTC) - timedelta(days=PERIOD_DAYS[period])
         guild_id = guild_id_of(interaction)
         stats = await self.storage.stats(guild_id, since)
-        embed = stats_embed(stats, period, await self.storage.spooled_for(guild_id))
+        vectors = self.bot.engine.vectors
+        built = (vectors.built, vectors.count) if vectors is not None else None
+        embed = stats_embed(stats, period, await self.storage.spooled_for(guild_id), built)
         chart = await self._stats_chart(guild_id, since, period)
         if chart is not None:
             embed.set_image(url=f"attachment://{CHART_FILENAME}")
