@@ -105,6 +105,17 @@ class VectorWriter:
     def write(self, first: int, vectors: np.ndarray, digests: list[int]) -> None:
         """Write unit `vectors` as rows `first`, `first + 1`… (a zero row for a sentence that has none), with the
         digests of their texts, then record that the rows up to the last of them are built."""
+        self._put(first, vectors, digests)
+        os.fsync(self._fd)  # the rows are on disk before the header says they are built
+        self.built = first + len(digests)
+        os.pwrite(self._fd, struct.pack("<Q", self.built), _BUILT_AT)
+
+    def fill(self, number: int, vector: np.ndarray, text: str) -> None:
+        """Write one row out of order, the unit vector of `text` embedded elsewhere (when answering, or by a
+        benchmark), leaving the build's progress as it is."""
+        self._put(number, vector[None, :], [digest(text)])
+
+    def _put(self, first: int, vectors: np.ndarray, digests: list[int]) -> None:
         if not 0 <= first <= first + len(digests) <= self.count:
             raise ValueError(f"rows {first}..{first + len(digests)} outside 0..{self.count}")
         rows, scales, digest_at = _sections(self.count, self.dim)
@@ -115,9 +126,6 @@ class VectorWriter:
         os.pwrite(self._fd, quantized.tobytes(), rows.start + first * self.dim)
         os.pwrite(self._fd, scale.tobytes(), scales.start + first * 4)
         os.pwrite(self._fd, np.array(digests, dtype=np.uint64).tobytes(), digest_at.start + first * 8)
-        os.fsync(self._fd)  # the rows are on disk before the header says they are built
-        self.built = first + len(digests)
-        os.pwrite(self._fd, struct.pack("<Q", self.built), _BUILT_AT)
 
     def close(self) -> None:
         os.close(self._fd)
