@@ -80,6 +80,7 @@ class FakeEngine:
         self.error = error
         self.document_count = documents
         self.passage_count = passages
+        self.vectors = None  # no sentence vectors: the bot serves without the sentence model
         self.questions: list[str] = []
 
     def answer(self, question: str) -> Answer:
@@ -194,6 +195,16 @@ def sent_kwargs(async_method: mock.AsyncMock) -> dict[str, Any]:
     """Keyword arguments of the single call of a send-like mock (fails if it was not called once)."""
     async_method.assert_awaited_once()
     return async_method.await_args.kwargs
+
+
+def deferred_answer(interaction: Any) -> dict[str, Any]:
+    """Keyword arguments of the private follow-up that answered `interaction` after a private, thinking defer (the
+    way a command that reads or writes the database answers; fails otherwise)."""
+    interaction.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
+    interaction.response.send_message.assert_not_awaited()
+    kwargs = sent_kwargs(interaction.followup.send)
+    assert kwargs["ephemeral"] is True
+    return kwargs
 
 
 def all_sends(*mocks: mock.AsyncMock) -> list[dict[str, Any]]:

@@ -35,6 +35,13 @@ async def respond(
         await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **kwargs)
 
 
+async def working(interaction: discord.Interaction) -> None:
+    """Tell Discord, privately, that the answer is coming: a command that reads or writes the database may take
+    longer than the 3 seconds Discord waits for a first response."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+
 async def apologise(target: discord.Interaction | discord.Message, error: BaseException, what: str) -> None:
     """Log `error` as the failure of `what`, then tell the user in French: never a silent failure.
 

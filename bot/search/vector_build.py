@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 32  # sentences embedded per call to the child (about a second of one core)
 LOWEST_PRIORITY = 19
+START_DELAY = 30.0  # seconds between a new engine in service and the start of its build
 Progress = Callable[[int, int], None]  # (rows built, rows in all)
 
 
@@ -56,6 +57,10 @@ class VectorBuild:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def stopped(self, within: float) -> bool:
+        """Wait up to `within` seconds for `stop`; whether it came."""
+        return self._stop.wait(within)
 
     def run(self, progress: Progress | None = None, threads: int = 1, priority: int = LOWEST_PRIORITY) -> int:
         """Embed and write the rows not built yet (blocking), in a child process on `threads` threads at `priority`
@@ -88,20 +93,22 @@ class BackgroundVectors:
     """The sentence vectors of the engine in service, built in a background thread: following a new engine (a
     re-indexed corpus) stops the build of the previous one."""
 
-    def __init__(self, name: str) -> None:
-        """`name` says in the log whose vectors they are (the corpus's)."""
-        self.name = name
+    def __init__(self, name: str, delay: float = START_DELAY) -> None:
+        """`name` says in the log whose vectors they are (the corpus's); each build starts `delay` seconds after
+        its engine is followed, once the bot has connected and answers."""
+        self.name, self.delay = name, delay
         self._build: VectorBuild | None = None
 
     def follow(self, engine: Engine) -> None:
         """Build the rows of `engine`'s vector file not built yet (nothing without a sentence model or vector file,
         or when they are all built)."""
         self.stop()
-        vectors, model = engine.vectors, engine.options.sentence_model
-        if vectors is None or model is None or vectors.built >= vectors.count:
+        vectors = engine.vectors
+        if vectors is None or vectors.built >= vectors.count or engine.options.sentence_model is None:
             return
+        model = engine.options.sentence_model
         build = self._build = VectorBuild(engine.index, vectors, model, engine.options.max_chars)
-        threading.Thread(target=_run, args=(build, self.name), name="sentence-vectors", daemon=True).start()
+        threading.Thread(target=_run, args=(build, self.name, self.delay), name="sentence-vectors", daemon=True).start()
 
     def stop(self) -> None:
         """End the build in progress after its current batch."""
@@ -110,8 +117,11 @@ class BackgroundVectors:
             self._build = None
 
 
-def _run(build: VectorBuild, name: str) -> None:
-    """Run `build`, logging how it ended: what stops it early (full disk, a model that fails) in French."""
+def _run(build: VectorBuild, name: str, delay: float) -> None:
+    """Run `build` after `delay` seconds unless stopped before, logging how it ended: what stops it early (full
+    disk, a model that fails) in French."""
+    if build.stopped(within=delay):
+        return
     started = time.perf_counter()
     try:
         built = build.run()
@@ -120,6 +130,8 @@ def _run(build: VectorBuild, name: str) -> None:
         return
     except (OSError, SentenceModelError, MemoryError, BrokenProcessPool) as exc:
         log.warning("calcul des vecteurs de phrases de %s interrompu : %s", name, exc or type(exc).__name__)
+        return
+    except RuntimeError:  # the process is ending: no child can be started any more
         return
     seconds = time.perf_counter() - started
     log.info("vecteurs de phrases de %s : %d / %d en %.0f s", name, built, build.vectors.count, seconds)

@@ -24,6 +24,7 @@ from bot.storage import QueryRecord, Storage
 from tests.helpers import (
     FakeEngine,
     assert_pings_nobody,
+    deferred_answer,
     eventually,
     make_bot,
     make_interaction,
@@ -261,10 +262,10 @@ async def test_channels_add_remove_list(storage: Storage) -> None:
     channel = app_channel(100)
     add = moderator(cog.bot)
     await cog.salons_ajouter.callback(cog, add, channel)
-    assert "répondra désormais" in sent_kwargs(add.response.send_message)["content"]
+    assert "répondra désormais" in deferred_answer(add)["content"]
     again = moderator(cog.bot)
     await cog.salons_ajouter.callback(cog, again, channel)
-    assert "déjà" in sent_kwargs(again.response.send_message)["content"]
+    assert "déjà" in deferred_answer(again)["content"]
     foreign = moderator(cog.bot)
     await cog.salons_ajouter.callback(cog, foreign, app_channel(300, guild_id=2))
     assert "n'appartient pas" in sent_kwargs(foreign.response.send_message)["content"]
@@ -275,11 +276,11 @@ async def test_channels_add_remove_list(storage: Storage) -> None:
 
     listing = moderator(cog.bot)
     await cog.salons_liste.callback(cog, listing)
-    assert "<#100>" in sent_kwargs(listing.response.send_message)["content"]
+    assert "<#100>" in deferred_answer(listing)["content"]
 
     remove = moderator(cog.bot)
     await cog.salons_retirer.callback(cog, remove, channel)
-    assert "ne répondra plus" in sent_kwargs(remove.response.send_message)["content"]
+    assert "ne répondra plus" in deferred_answer(remove)["content"]
     assert await storage.list_channels(1) == []
 
 
@@ -288,11 +289,11 @@ async def test_settings_are_shown_and_changed_for_this_server_only(storage: Stor
     cog = Admin(bot)
     show = moderator(bot)
     await cog.reglages.callback(cog, show, None, None, None, None, None)
-    assert "publiques" in sent_kwargs(show.response.send_message)["content"]
+    assert "publiques" in deferred_answer(show)["content"]
 
     change = moderator(bot)
     await cog.reglages.callback(cog, change, True, True, 3, 30, 90)
-    content = sent_kwargs(change.response.send_message)["content"]
+    content = deferred_answer(change)["content"]
     assert content.startswith("Réglages enregistrés.")
     assert "privées" in content and "dans un fil" in content and "3 questions par 30 secondes" in content
     settings = await storage.read_guild_settings(1)
@@ -304,7 +305,7 @@ async def test_settings_are_shown_and_changed_for_this_server_only(storage: Stor
 
     forum = moderator(bot)
     await cog.reglages.callback(cog, forum, None, None, None, None, None, True)
-    assert "réponse automatique (sûre ou probable)" in sent_kwargs(forum.response.send_message)["content"]
+    assert "réponse automatique (sûre ou probable)" in deferred_answer(forum)["content"]
     assert (await storage.read_guild_settings(1)).forum_auto is True
 
 
@@ -316,7 +317,7 @@ async def test_purge_deletes_only_old_rows_of_this_server(storage: Storage) -> N
     cog = Admin(make_bot(storage))
     interaction = moderator(cog.bot)
     await cog.purger.callback(cog, interaction, 30)
-    assert sent_kwargs(interaction.response.send_message)["content"] == "1 question de plus de 30 jours effacée."
+    assert deferred_answer(interaction)["content"] == "1 question de plus de 30 jours effacée."
     assert [r.question for r in await storage.history(1)] == ["Récente"]
     assert await storage.count_history(2) == 1
 

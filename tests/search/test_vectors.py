@@ -170,11 +170,21 @@ def test_a_stopped_build_resumes_and_then_the_engine_embeds_only_the_question(
 
 def test_the_background_build_fills_the_engine_in_service(tmp_path: Path, model: SentenceModel) -> None:
     engine, _ = _built_engine(tmp_path, model)
-    background = BackgroundVectors("test")
+    background = BackgroundVectors("test", delay=0)
     background.follow(engine)
     thread = next(t for t in threading.enumerate() if t.name == "sentence-vectors")
     thread.join(timeout=120)
     assert engine.vectors is not None and engine.vectors.built == engine.vectors.count
+
+
+def test_a_build_stopped_before_its_start_never_starts(tmp_path: Path, model: SentenceModel) -> None:
+    engine, _ = _built_engine(tmp_path, model)
+    background = BackgroundVectors("test", delay=60)
+    background.follow(engine)
+    thread = next(t for t in threading.enumerate() if t.name == "sentence-vectors")
+    background.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and engine.vectors is not None and engine.vectors.built == 0
 
 
 class Counting:

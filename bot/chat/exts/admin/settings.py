@@ -10,7 +10,7 @@ from discord import app_commands
 
 from bot.chat import messages
 from bot.chat.exts.admin._groups import ADMIN, Area, guild_id_of
-from bot.chat.replies import respond
+from bot.chat.replies import respond, working
 
 
 class SettingsCommands(Area):
@@ -29,6 +29,7 @@ class SettingsCommands(Area):
         forum_auto: bool | None = None,
     ) -> None:
         """Without options, show the settings; with options, change them and show the result."""
+        await working(interaction)
         guild_id = guild_id_of(interaction)
         changes: dict[str, Any] = {}
         if reponses_privees is not None:
@@ -57,5 +58,6 @@ class SettingsCommands(Area):
     @app_commands.describe(**messages.PURGE_OPTIONS)
     async def purger(self, interaction: discord.Interaction, jours: app_commands.Range[int, 1, 3650]) -> None:
         """Delete this server's log rows older than `jours` days (and their votes)."""
+        await working(interaction)
         deleted = await self.storage.purge(guild_id_of(interaction), jours)
         await respond(interaction, messages.purged(deleted, jours))
