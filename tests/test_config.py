@@ -321,6 +321,7 @@ BAD_VALUES = {
     "min_confidence": "1,5",
     "semantic": "parfois",
     "semantic_threads": "0",
+    "reader": "peut-être",
     "rate_limit_count": "0",
     "rate_limit_seconds": "0.5",
     "retention_days": "-1",

@@ -28,7 +28,9 @@ from bot.search.query import is_smalltalk, split_parts, strip_courtesy
 from bot.search.question import Question, QuestionReader, check_question
 from bot.search.quoting import Quoter
 from bot.search.ranking import QueryTerms, rank
+from bot.search.reading import ReaderEvidence, Reread, reread
 from bot.search.semantic import semantic_evidence
+from bot.search.summary import Pick
 from bot.search.vector_file import SentenceVectors
 
 __all__ = ["Engine", "EngineOptions", "Explained", "Overview"]
@@ -41,6 +43,7 @@ class Explained(NamedTuple):
     answer: Answer
     evidence: Evidence | None
     semantic: SemanticEvidence | None = None
+    reader: ReaderEvidence | None = None
 
 
 class Engine:
@@ -137,6 +140,9 @@ class Engine:
             return Explained(Answer(question.text, found=False, confidence=0.0, sources=sources, asks=asks), None)
         picks = self.quoter.picks(ranked, question)
         found_evidence = evidence(self.index, question, terms, ranked[0][0], ranking.top, picks)
+        reread = self._reread(question, ranked, picks)
+        if reread is not None:
+            picks = reread.picks
         model = self.options.sentence_model
         semantic = semantic_evidence(model, question, picks, self.vectors) if model is not None and picks else None
         if semantic is None:
@@ -152,7 +158,10 @@ class Engine:
         lead = None
         if not found and is_lead(question, terms, ranking.top, found_evidence.coverage, self.options.lead_confidence):
             lead = sources[0]
-        mark = highlight(picks[0].sentence, question.text, question.asked) if found else None
+        mark = None
+        if found:
+            bold = reread.bold if reread is not None else None
+            mark = bold or highlight(picks[0].sentence, question.text, question.asked)
         answer = Answer(
             question=question.text,
             found=found,
@@ -164,7 +173,15 @@ class Engine:
             highlight=mark if mark and mark in (quotes[0].sentences[0] if quotes else "") else None,
             asks=asks,
         )
-        return Explained(answer, found_evidence, semantic)
+        return Explained(answer, found_evidence, semantic, reread.evidence if reread is not None else None)
+
+    def _reread(self, question: Question, ranked: list[tuple[int, float]], picks: list[Pick]) -> Reread | None:
+        """The reader's opening and bold, when a reader is configured and reads something (`bot.search.reading`)."""
+        options = self.options
+        if options.reader is None or not picks:
+            return None
+        shown = self.quoter.shown(ranked, options.reader_passages)
+        return reread(options.reader, question.text, shown, picks, options.max_chars, options.reader_min_margin)
 
 
 def _since(started: float) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.search.confidence import SEMANTIC_MIN_CONFIDENCE
+from bot.search.reading import SpanReader
 from bot.search.sentence_model import SentenceModel
 
 
@@ -21,6 +22,10 @@ class EngineOptions:
     semantic_min_confidence: float = SEMANTIC_MIN_CONFIDENCE
     # Loaded once per process (`load_sentence_model`) and shared by every engine; None: lexical confidence only.
     sentence_model: SentenceModel | None = None
+    # Loaded once per process (`bot.search.reader.load_reader`); None: the summary chooses the opening sentence.
+    reader: SpanReader | None = None
+    reader_passages: int = 1  # the best document's passages the reader reads, best first
+    reader_min_margin: float = 0.0  # its span's score over its no-answer score from which it chooses the opening
     lead_confidence: float = 0.2  # below: not even named as a lead
     max_sources: int = 5
     # The next document's best passage is quoted from too when its re-ranked score is at least this share of the

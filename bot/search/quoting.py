@@ -17,6 +17,7 @@ from bot.search.corpus import Document
 from bot.search.index import CorpusIndex
 from bot.search.options import EngineOptions
 from bot.search.question import Question
+from bot.search.reading import Shown
 from bot.search.summary import Candidate, Pick, summarize
 
 
@@ -54,6 +55,13 @@ class Quoter:
             if len(sources) >= self.options.max_sources:
                 break
         return sources
+
+    def shown(self, ranked: list[tuple[int, float]], count: int) -> list[Shown]:
+        """The best document's `count` best passages, best first, as the reader reads them."""
+        passages = self.index.passages
+        top_doc = passages[ranked[0][0]].doc_index
+        pids = [pid for pid, _ in ranked if passages[pid].doc_index == top_doc][:count]
+        return [Shown(passages[pid].text, 0, self.index.sentence_range(pid)[0]) for pid in pids]
 
     def picks(self, ranked: list[tuple[int, float]], question: Question) -> list[Pick]:
         """The quoted pieces: from the best document's best passages, and from the next document's best passage

@@ -1,0 +1,88 @@
+"""The reader's say on an answer: its span's sentence opens the answer and the span is the bold, verbatim; below
+its margin, or when it cannot place its span, the summary's choice stands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.search.engine import Engine, EngineOptions
+from bot.search.passages import split_sentences
+from bot.search.reader import Reading, Span
+from bot.search.reading import Shown, reread
+from bot.search.summary import Pick
+from tests.conftest import dev_questions
+
+PASSAGE = (
+    "Le comté de Xifeng se trouve dans la province du Guizhou. Il compte plus de 1 600 entrepreneurs du commerce "
+    "électronique. Ils vendent du thé en ligne."
+)
+
+
+class PointingReader:
+    """A stand-in reader that points at the first occurrence of `answer` in the passages, with `score` against a
+    no-answer score of 0; it records the passages it was given."""
+
+    def __init__(self, answer: str, score: float = 1.0):
+        self.answer, self.score = answer, score
+        self.read_passages: list[list[str]] = []
+
+    def read(self, question: str, passages: Sequence[str], top: int = 5) -> Reading:
+        self.read_passages.append(list(passages))
+        for index, passage in enumerate(passages):
+            at = passage.find(self.answer)
+            if at >= 0:
+                return Reading([Span(index, at, at + len(self.answer), self.score)], 0.0)
+        return Reading([], 0.0)
+
+
+def _lexical_picks() -> list[Pick]:
+    first = "Le comté de Xifeng se trouve dans la province du Guizhou."
+    return [
+        Pick(0, first, first, False, 10),
+        Pick(0, "Ils vendent du thé en ligne.", "Ils vendent du thé en ligne.", False),
+    ]
+
+
+def test_the_sentence_holding_the_span_opens_the_answer_with_what_it_leans_on() -> None:
+    done = reread(
+        PointingReader("1 600 entrepreneurs"), "Combien ?", [Shown(PASSAGE, 0, 10)], _lexical_picks(), 600, 0.0
+    )
+    assert done is not None and done.evidence.moved
+    head = done.picks[0]
+    # « Il compte… » leans on the sentence before it, which the answer then opens on.
+    assert head.text == PASSAGE.rsplit(" Ils", 1)[0] and head.sentence.startswith("Il compte")
+    assert head.number == 11 and done.bold == "1 600 entrepreneurs" and done.bold in head.sentence
+    assert [pick.sentence for pick in done.picks[1:]] == ["Ils vendent du thé en ligne."]  # no sentence twice
+
+
+def test_below_its_margin_the_reader_leaves_the_summary_s_choice() -> None:
+    picks = _lexical_picks()
+    done = reread(
+        PointingReader("1 600 entrepreneurs", score=0.5), "Combien ?", [Shown(PASSAGE, 0, 10)], picks, 600, 1.0
+    )
+    assert done is not None and done.picks == picks and done.bold is None and not done.evidence.moved
+
+
+def test_a_span_across_two_sentences_or_no_span_changes_nothing() -> None:
+    across = reread(PointingReader("Guizhou. Il compte"), "Où ?", [Shown(PASSAGE, 0, 10)], _lexical_picks(), 600, 0.0)
+    nothing = reread(PointingReader("absent"), "Où ?", [Shown(PASSAGE, 0, 10)], _lexical_picks(), 600, 0.0)
+    assert across is None and nothing is None
+
+
+def test_the_engine_quotes_the_reader_s_sentence_and_bolds_its_span_verbatim(seed_engine: Engine) -> None:
+    question = next(q["q"] for q in dev_questions() if q["doc"] and len(_sentences(seed_engine, q["q"])) > 1)
+    lexical = seed_engine.answer(question)
+    # A sentence of the top passage that the summary did not open on.
+    last = next(s for s in _sentences(seed_engine, question) if s not in lexical.sentences[0])
+    word = max(last.split(), key=len)
+    reader = PointingReader(f" {word}")
+    engine = Engine(seed_engine.corpus, seed_engine.index, EngineOptions(reader=reader), seed_engine.analyzer)
+    answer = engine.answer(question)
+    assert reader.read_passages == [[lexical.sources[0].passage]]  # the best passage, as the index holds it
+    assert answer.found and answer.sentences[0].endswith(last)
+    assert answer.highlight == word and word in answer.sentences[0]
+
+
+def _sentences(engine: Engine, question: str) -> list[str]:
+    answer = engine.answer(question)
+    return split_sentences(answer.sources[0].passage) if answer.found else []
