@@ -66,7 +66,7 @@ def main() -> None:
 
     rows, labels, answerable, first, folds = [], [], [], [], []
     for question, gold, answers in questions:
-        answer, evidence, _ = engine.explain(question)
+        answer, evidence, *_ = engine.explain(question)
         if evidence is None:
             evidence = Evidence(*(0.0,) * len(fields(Evidence)))
         inside = gold in kept_ids

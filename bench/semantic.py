@@ -105,7 +105,7 @@ def collect(piaf: Path, model: SentenceModel, limit: int | None) -> Study:
     columns: dict[str, list] = {f.name: [] for f in fields(Study)}
     started = time.perf_counter()
     for n, (question, gold, answers) in enumerate(questions[:limit], 1):
-        answer, evidence, semantic = engine.explain(question)
+        answer, evidence, semantic, _ = engine.explain(question)
         inside = gold in kept_ids
         columns["lexical"].append(astuple(evidence) if evidence else NO_LEXICAL)
         columns["semantic"].append(astuple(semantic) if semantic else NO_SEMANTIC)

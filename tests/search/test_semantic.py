@@ -63,7 +63,7 @@ def test_a_quote_about_the_question_is_answered_as_the_lexical_engine_quotes_it(
 def test_the_question_and_the_first_quoted_sentence_are_embedded_once(seed_engine: Engine) -> None:
     backend = AxisBackend(sentence_axis=0)
     engine = _engine(seed_engine, backend)
-    answer, _, semantic = engine.explain(ANSWERED[0])
+    answer, _, semantic, _ = engine.explain(ANSWERED[0])
     assert semantic is not None and semantic.sentence_cosine == pytest.approx(1.0)
     assert backend.calls == [([answer.sentences[0]], False), ([answer.question], True)]
     engine.answer(ANSWERED[0])
@@ -84,12 +84,12 @@ def test_the_quantity_asked_for_moves_the_quote_to_its_neighbour_or_declines(see
     assert "490 ch" in checked.answer(power).sentences[0]
     staff = "Combien de salariés travaillent chez Meixin Group ?"
     assert lexical.answer(staff).found
-    answer, _, semantic = checked.explain(staff)
+    answer, _, semantic, _ = checked.explain(staff)
     assert semantic is not None and semantic.quantity_missing and not answer.found
 
 
 def test_without_a_model_the_engine_reads_no_semantic_evidence(seed_engine: Engine) -> None:
-    answer, evidence, semantic = seed_engine.explain(ANSWERED[0])
+    answer, evidence, semantic, _ = seed_engine.explain(ANSWERED[0])
     assert answer.found and evidence is not None and semantic is None
 
 
