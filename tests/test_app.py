@@ -233,3 +233,38 @@ def test_the_sentence_model_is_loaded_once_and_shared_unless_switched_off(corpus
     assert model is not None and engine_for(settings).options.sentence_model is model
     assert reindex(corpus_source(settings), engine_options(settings), tmp_path / "i").options.sentence_model is model
     assert engine_options(replace(settings, semantic=False)).sentence_model is None
+
+
+def test_the_engine_keeps_the_sentence_vectors_beside_its_saved_index(corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3")
+    engine = engine_for(settings)
+    assert engine.vectors is not None and engine.vectors.count == engine.index.sentence_count
+    assert engine.vectors.path == index_file(index_dir(settings), corpus).with_suffix("").with_suffix(".vectors")
+    assert engine_for(replace(settings, semantic=False)).vectors is None  # no model, no vectors
+
+
+def test_a_disk_too_full_for_the_vector_file_leaves_the_engine_answering(corpus: Path, tmp_path: Path) -> None:
+    """A process that may not write past 8 KB (as on a full disk): neither the index nor its vector file can be
+    written, and the bot answers all the same, embedding the sentences it quotes."""
+    script = (
+        "import json, resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from bot.app import engine_for\n"
+        "from bot.config import Settings\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))\n"
+        "engine = engine_for(Settings(corpus_path=Path(sys.argv[1]), database_path=Path(sys.argv[2])))\n"
+        "answer = engine.answer(sys.argv[3])\n"
+        "print(json.dumps({'vectors': engine.vectors is not None, 'found': answer.found}))\n"
+    )
+    question = QUESTIONS[0]
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(corpus), str(tmp_path / "data" / "bot.sqlite3"), question],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == '{"vectors": false, "found": true}'
+    assert "vecteurs de phrases indisponibles" in run.stderr
