@@ -12,6 +12,7 @@ of), then the int8 rows, their float32 scales and their uint64 digests.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -91,8 +92,10 @@ class VectorWriter:
         try:
             with path.open("rb") as existing:
                 _check_header(existing.read(HEADER_BYTES), about, path.stat().st_size)
+        except FileNotFoundError:
+            _create(path, about, count, dim, replace=False)
         except (OSError, VectorFileError):
-            _create(path, about, count, dim)
+            _create(path, about, count, dim, replace=True)
         self._fd = os.open(path, os.O_RDWR)
         if exclusive and fcntl is not None:
             try:
@@ -138,17 +141,31 @@ def _sections(count: int, dim: int) -> tuple[slice, slice, slice]:
     return rows, scales, slice(scales.stop, scales.stop + count * 8)
 
 
-def _create(path: Path, about: dict[str, object], count: int, dim: int) -> None:
-    """A new file with every row to build: the header, then zeros (a sparse file: the disk fills as rows come)."""
+def _create(path: Path, about: dict[str, object], count: int, dim: int, *, replace: bool) -> None:
+    """A new file with every row to build: the header, then zeros (a sparse file: the disk fills as rows come). It
+    takes the place of a file of something else when `replace`; otherwise a file another process has just created
+    (the shards of one machine share it) is left as it is."""
     described = json.dumps(about, sort_keys=True).encode()
     header = _FIXED.pack(MAGIC, 0, count, dim) + struct.pack("<I", len(described)) + described
     if len(header) > HEADER_BYTES:
         raise VectorFileError("description des vecteurs trop longue")
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as out:
-        out.write(header.ljust(HEADER_BYTES, b"\0"))
-        out.truncate(_sections(count, dim)[2].stop)
-    temporary.replace(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("wb") as out:
+            out.write(header.ljust(HEADER_BYTES, b"\0"))
+            out.truncate(_sections(count, dim)[2].stop)
+        if not replace:
+            try:
+                os.link(temporary, path)  # atomic: only if there is still no file
+                return
+            except FileExistsError:
+                return
+            except OSError:  # a file system without links: rename, as when replacing
+                pass
+        temporary.replace(path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
 
 
 def _check_header(header: bytes, about: dict[str, object], size: int) -> tuple[int, int]:
