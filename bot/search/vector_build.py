@@ -77,10 +77,9 @@ class VectorBuild:
                     if not batch:
                         break
                     texts = [text for _, text in batch if text is not None]
-                    vectors = pool.submit(_embed, texts).result() if texts else np.zeros((0, writer.dim), np.float32)
+                    embedded = pool.submit(_embed, texts).result() if texts else np.zeros((0, writer.dim), np.float32)
                     rows = np.zeros((len(batch), writer.dim), dtype=np.float32)
-                    given = [i for i, (_, text) in enumerate(batch) if text is not None]
-                    rows[given] = vectors
+                    rows[[i for i, (_, text) in enumerate(batch) if text is not None]] = embedded
                     writer.write(batch[0][0], rows, [0 if text is None else digest(text) for _, text in batch])
                     if progress is not None:
                         progress(writer.built, writer.count)
