@@ -180,7 +180,7 @@ class Engine:
         options = self.options
         if options.reader is None or not picks:
             return None
-        shown = self.quoter.shown(ranked, options.reader_passages)
+        shown = self.quoter.shown(ranked, options.reader_passages, picks[0], options.reader_width)
         return reread(options.reader, question.text, shown, picks, options.max_chars, options.reader_min_margin)
 
 

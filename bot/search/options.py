@@ -24,7 +24,8 @@ class EngineOptions:
     sentence_model: SentenceModel | None = None
     # Loaded once per process (`bot.search.reader.load_reader`); None: the summary chooses the opening sentence.
     reader: SpanReader | None = None
-    reader_passages: int = 1  # the best document's passages the reader reads, best first
+    reader_passages: int = 1  # the best document's passages the reader reads, best first…
+    reader_width: int = 0  # …or, above 0, this many sentences on each side of the summary's choice, in its passage
     reader_min_margin: float = 0.0  # its span's score over its no-answer score from which it chooses the opening
     lead_confidence: float = 0.2  # below: not even named as a lead
     max_sources: int = 5

@@ -17,7 +17,7 @@ from bot.search.corpus import Document
 from bot.search.index import CorpusIndex
 from bot.search.options import EngineOptions
 from bot.search.question import Question
-from bot.search.reading import Shown
+from bot.search.reading import Shown, sentence_bounds
 from bot.search.summary import Candidate, Pick, summarize
 
 
@@ -56,9 +56,23 @@ class Quoter:
                 break
         return sources
 
-    def shown(self, ranked: list[tuple[int, float]], count: int) -> list[Shown]:
-        """The best document's `count` best passages, best first, as the reader reads them."""
+    def shown(
+        self, ranked: list[tuple[int, float]], count: int, around: Pick | None = None, width: int = 0
+    ) -> list[Shown]:
+        """What the reader reads: with `width`, the `width` sentences before and after the summary's choice
+        `around` in its passage (a slice of the passage's text, verbatim); else the best document's `count` best
+        passages, best first."""
         passages = self.index.passages
+        if width and around is not None and around.number >= 0:
+            pid = self.index.passage_of_sentence(around.number)
+            first, stop = self.index.sentence_range(pid)
+            text = passages[pid].text
+            bounds = sentence_bounds(text)
+            if len(bounds) == stop - first:
+                order = around.number - first
+                lo, hi = max(order - width, 0), min(order + width, len(bounds) - 1)
+                before = tuple(text[a:b] for a, b in bounds[:lo])
+                return [Shown(text[bounds[lo][0] : bounds[hi][1]], around.source, first + lo, before)]
         top_doc = passages[ranked[0][0]].doc_index
         pids = [pid for pid, _ in ranked if passages[pid].doc_index == top_doc][:count]
         return [Shown(passages[pid].text, 0, self.index.sentence_range(pid)[0]) for pid in pids]

@@ -29,12 +29,13 @@ class SpanReader(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """A passage the reader reads: its text, the rank of its document among the sources, and the index's number
-    of its first sentence (-1 when the index's sentences are not this text's)."""
+    """A passage, or a slice of one, that the reader reads: its text, the rank of its document among the sources,
+    and the index's number of its first sentence (-1 when the index's sentences are not this text's)."""
 
     text: str
     source: int
     first_sentence: int
+    before: tuple[str, ...] = ()  # the sentences of its passage before it, when it is a slice of one
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def reread(
     if margin < min_margin:
         return Reread(picks, None, ReaderEvidence(margin, False))
     number = passage.first_sentence + order if passage.first_sentence >= 0 else -1
-    first = opening(sentences[:order], sentences[order], max_chars)
+    first = opening([*passage.before, *sentences[:order]], sentences[order], max_chars)
     moved = sentences[order] != picks[0].sentence
     head = Pick(passage.source, first, sentences[order], picks[0].typed, number)
     rest = [pick for pick in picks if pick.sentence not in first and first not in pick.text]
@@ -96,13 +97,21 @@ def reread(
 def _sentence_at(text: str, start: int, end: int) -> tuple[int, list[str]] | None:
     """(number of the sentence of `text` that holds characters [start, end), the sentences of `text`), or None when
     the span straddles two sentences or lies outside them."""
-    sentences = split_sentences(text)
-    cursor = 0
-    for order, sentence in enumerate(sentences):
+    bounds = sentence_bounds(text)
+    for order, (begin, finish) in enumerate(bounds):
+        if begin <= start and end <= finish:
+            return order, [text[a:b] for a, b in bounds]
+    return None
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """The [start, end) characters of each sentence of `text` (`split_sentences`), in order; a sentence that cannot
+    be found verbatim ends the list."""
+    bounds, cursor = [], 0
+    for sentence in split_sentences(text):
         at = text.find(sentence, cursor)
         if at < 0:
-            return None
-        if at <= start and end <= at + len(sentence):
-            return order, sentences
+            break
+        bounds.append((at, at + len(sentence)))
         cursor = at + len(sentence)
-    return None
+    return bounds

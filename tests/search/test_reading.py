@@ -55,6 +55,26 @@ def test_the_sentence_holding_the_span_opens_the_answer_with_what_it_leans_on() 
     assert [pick.sentence for pick in done.picks[1:]] == ["Ils vendent du thé en ligne."]  # no sentence twice
 
 
+def test_a_slice_of_a_passage_opens_on_the_sentences_before_the_slice_too() -> None:
+    sentences = PASSAGE.split(". ")
+    piece = PASSAGE[PASSAGE.index("Il compte") :]  # the slice starts on the sentence that leans back
+    shown = Shown(piece, 0, 11, before=(sentences[0] + ".",))
+    done = reread(PointingReader("1 600"), "Combien ?", [shown], _lexical_picks(), 600, 0.0)
+    assert done is not None and done.picks[0].text == PASSAGE.rsplit(" Ils", 1)[0] and done.picks[0].number == 11
+
+
+def test_the_reader_reads_the_sentences_around_the_summary_s_choice(seed_engine: Engine) -> None:
+    question = next(q["q"] for q in dev_questions() if q["doc"] and len(_sentences(seed_engine, q["q"])) > 3)
+    reader = PointingReader("\u0000")  # points at nothing: only what it reads matters here
+    options = EngineOptions(reader=reader, reader_width=1)
+    answer = Engine(seed_engine.corpus, seed_engine.index, options, seed_engine.analyzer).answer(question)
+    (read,) = reader.read_passages[0]
+    passage = answer.sources[0].passage
+    assert read in passage and 1 <= len(split_sentences(read)) <= 3  # a verbatim slice: the choice and its neighbours
+    chosen = split_sentences(seed_engine.answer(question).sentences[0])[-1]
+    assert chosen in split_sentences(read) and answer.sentences[0].endswith(chosen)  # a reader pointing at nothing
+
+
 def test_below_its_margin_the_reader_leaves_the_summary_s_choice() -> None:
     picks = _lexical_picks()
     done = reread(
