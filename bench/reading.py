@@ -8,7 +8,7 @@ answered twice: as the engine answers without the reader, and with the reader ch
 margin. The margin from which the reader's choice is kept (`EngineOptions.reader_min_margin`) is then chosen on
 one fold's questions and measured on the other's, both ways.
 
-    python bench/reading.py --fold0 /tmp/reader/fold0.npz --fold1 /tmp/reader/fold1.npz [--limit N]
+    python bench/reading.py --fold0 /tmp/reader/fold0.npz --fold1 /tmp/reader/fold1.npz [--limit N] [--width 2]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +61,7 @@ class Outcome:
     margin: float
 
 
-def collect(path: Path, folds: list[Path], limit: int | None) -> list[Outcome]:
+def collect(path: Path, folds: list[Path], limit: int | None, passages: int, width: int) -> list[Outcome]:
     corpus, questions = squad_corpus(path)
     titles = raw_titles(path)
     kept = [d for d in corpus.documents if not held_out(d.title)]
@@ -71,25 +71,26 @@ def collect(path: Path, folds: list[Path], limit: int | None) -> list[Outcome]:
         Corpus(kept, fingerprint=corpus.fingerprint, source=corpus.source), EngineOptions(sentence_model=model)
     )
     readers = [load_reader(fold) for fold in folds]
-    engines = [
-        Engine(
-            plain.corpus,
-            plain.index,
-            EngineOptions(sentence_model=model, reader=reader, reader_min_margin=-np.inf),
-            plain.analyzer,
-        )
-        for reader in readers
-    ]
+    options = EngineOptions(
+        sentence_model=model, reader_min_margin=-np.inf, reader_passages=passages, reader_width=width
+    )
+    engines = [Engine(plain.corpus, plain.index, replace(options, reader=reader), plain.analyzer) for reader in readers]
     outcomes = []
     started = time.perf_counter()
+    timings: list[float] = []
     for number, (question, doc_id, golds) in enumerate(questions[:limit] if limit else questions):
         fold = reader_fold(titles[int(doc_id)])
         engine = engines[1 - fold]  # the reader trained on the other fold
+        began = time.perf_counter()
         explained = engine.explain(question)
+        timings.append((time.perf_counter() - began) * 1000)
         margin = explained.reader.margin if explained.reader is not None else -np.inf
         outcomes.append(Outcome(doc_id in kept_ids, golds, fold, plain.answer(question), explained.answer, margin))
         if number % 200 == 199:
             print(f"{number + 1} questions, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    timings.sort()
+    p50, p95 = timings[len(timings) // 2], timings[int(len(timings) * 0.95)]
+    print(f"answer with the reader: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
     return outcomes
 
 
@@ -117,8 +118,12 @@ def main() -> int:
     parser.add_argument("--fold0", type=Path, required=True, help="reader weights trained on fold 0's articles")
     parser.add_argument("--fold1", type=Path, required=True, help="reader weights trained on fold 1's articles")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--passages", type=int, default=1, help="the best document's passages the reader reads")
+    parser.add_argument(
+        "--width", type=int, default=0, help="else: sentences read on each side of the summary's choice"
+    )
     args = parser.parse_args()
-    outcomes = collect(args.piaf, [args.fold0, args.fold1], args.limit)
+    outcomes = collect(args.piaf, [args.fold0, args.fold1], args.limit, args.passages, args.width)
     print("margin     " + "  ".join(f"{name:>10}" for name, _ in AnswerQuality().rows()))
     for margin in MARGINS:
         rows = quality(outcomes, margin).rows()
