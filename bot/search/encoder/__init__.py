@@ -16,6 +16,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from bot.search.encoder.model import PASSAGE_PREFIX, QUERY_PREFIX, E5Encoder, Encoded
 from bot.search.encoder.weights import ModelFileError, read_weights
 
@@ -66,4 +68,12 @@ def load_encoder(path: Path | None = None) -> E5Encoder:
             except MemoryError as exc:
                 raise EncoderError("mémoire insuffisante pour charger le modèle.") from exc
             _loaded[path] = encoder
+            one_blas_thread()
     return encoder
+
+
+def one_blas_thread() -> None:
+    """Run numpy's matrix products on one thread in this process. The encoder's products are small: on a busy
+    2-core machine, the BLAS library's own threads made answers with the reader several times slower (p50 1.2 s,
+    against 0.16 to 0.25 s on one thread); the bot's other cores serve other questions instead."""
+    threadpool_limits(limits=1, user_api="blas")
