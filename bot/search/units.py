@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.search.analysis import fold, normalize, stem
-from bot.search.kinds import MONTHS, NUMBER_WORDS
+from bot.search.kinds import NUMBER_WORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,8 @@ class Measure:
     nouns: str  # alternatives (regular expression over the folded question)
     verbs: str
     units: str  # alternatives (regular expression, folded) of what follows the number
+    # What must follow a noun for it to ask for the measure, when the noun has another sense too (empty: anything).
+    follows: str = ""
 
 
 MEASURES: tuple[Measure, ...] = (
@@ -41,7 +43,17 @@ MEASURES: tuple[Measure, ...] = (
         r"|wons?|rmb|usd|eur|cfa",
     ),
     Measure("part", r"pourcentage|part de|part du|part des|proportion|taux", r"", r"%|pour ?cent|points?"),
-    Measure("puissance", r"puissance", r"", r"ch|chevaux|cv|kw|kilowatts?|mw|megawatts?|gw|watts?|w"),
+    # « La puissance du moteur », « quelle puissance a la Porsche », not « quelle puissance étrangère » nor
+    # « quelle puissance a dominé le Danemark » (a state).
+    Measure(
+        "puissance",
+        r"puissance",
+        r"",
+        r"ch|chevaux|cv|kw|kilowatts?|mw|megawatts?|gw|watts?|w",
+        follows=r"\s*(?:$|[?!.,;:)]|(?:de|du|des|d'|pour|selon)\b"
+        r"|(?:a|avait|aura|ont|fait|faisait|fera|developpe|developpait|delivre|offre|affiche|atteint|produit)"
+        r"\s+(?:le|la|les|l'|un|une|son|sa|ses|leur|leurs|ce|cet|cette|ces)\b)",
+    ),
     Measure(
         "distance",
         r"distance|longueur|hauteur|altitude|profondeur|largeur",
@@ -123,13 +135,14 @@ class Wanted:
         return bool(_compiled(self).search(fold(normalize(sentence))))
 
     def held_by(self, sentence: str) -> bool:
-        """Whether the sentence may give the number asked: `named_by`, or for a counted noun, a number followed by
-        nothing that makes it another measure, a year, a date or a rank (« sept » may answer « combien de
-        membres », « 29 ans » does not answer « combien de salariés »)."""
+        """Whether the sentence may give the number asked: `named_by`, or for a counted noun, a bare number: one
+        that counts nothing else, a number that is not a year and that no word follows but a few that name no
+        thing (« ils sont sept. » or « 1 200 au total » may answer « combien de membres »; « 29 ans », « 300
+        téléphones » or « 5 % » do not answer « combien de salariés »)."""
         text = fold(normalize(sentence))
         if _compiled(self).search(text):
             return True
-        return not self.measure and any(_counts(text, number) for number in _NUMBERS.finditer(text))
+        return not self.measure and any(_bare(text, number) for number in _NUMBERS.finditer(text))
 
 
 @lru_cache(maxsize=256)
@@ -137,9 +150,9 @@ def _compiled(wanted: Wanted) -> re.Pattern[str]:
     return wanted.pattern()
 
 
-def _counts(text: str, number: re.Match[str]) -> bool:
-    """Whether a number of `text` may count things: not a year, not followed by a unit or a month."""
-    return not _YEAR.fullmatch(number.group(0)) and not _OTHER_UNIT.match(text, number.end())
+def _bare(text: str, number: re.Match[str]) -> bool:
+    """Whether a number of `text` may count what is asked: not a year, and followed by no word that it counts."""
+    return not _YEAR.fullmatch(number.group(0)) and _BARE_END.match(text, number.end()) is not None
 
 
 def _unit_pattern(units: str) -> re.Pattern[str]:
@@ -148,8 +161,12 @@ def _unit_pattern(units: str) -> re.Pattern[str]:
 
 _NUMBERS = re.compile(_NUMBER)
 _YEAR = re.compile(r"(?:1[0-9]|20)\d\d")
-_RANKS = "premier|premiere|premiers|premieres|derniers|dernieres|fois"
-_OTHER_UNIT = re.compile(rf"{_FILLER}(?:{'|'.join(m.units for m in MEASURES)}|{fold(MONTHS)}|{_RANKS})(?![\w])")
+# After a bare number: the end of the sentence or clause, or words that name no thing it could count (« à » only
+# before a verb: « sept à travailler », not « 3 à 4 usines »).
+_BARE_END = re.compile(
+    r"\s*(?:$|[.,;:!?)\]»\"]|(?:au total|en tout|au moins|environ|seulement|de plus|de moins|aux?|en|dans|sur"
+    r"|chez|pour|selon|contre|qui|que|desormais|aujourd'hui|a \w+(?:er|ir|re))(?![\w]))"
+)
 
 
 def wanted(question: str) -> Wanted | None:
@@ -168,10 +185,11 @@ def wanted(question: str) -> Wanted | None:
         return Wanted(nouns=frozenset(stem(n) for n in nouns))
     how_much = re.search(r"\bcombien\b", folded) is not None
     for measure in MEASURES:
-        words = measure.nouns + (f"|{measure.verbs}" if measure.verbs else "")
-        if how_much and re.search(rf"\b(?:{words})\b", folded):
+        nouns = f"(?:{measure.nouns})\\b" + (f"(?={measure.follows})" if measure.follows else "")
+        words = nouns + (f"|(?:{measure.verbs})\\b" if measure.verbs else "")
+        if how_much and re.search(rf"\b(?:{words})", folded):
             return Wanted(measure=measure.name)
-        if re.search(rf"\b(?:quel(?:le)?s?|quoi){_BETWEEN}(?:{measure.nouns})\b", folded):
+        if re.search(rf"\b(?:quel(?:le)?s?|quoi){_BETWEEN}{nouns}", folded):
             return Wanted(measure=measure.name)
     return None
 
