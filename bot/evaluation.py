@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.search.analysis import fold, normalize
-from bot.search.answer import Answer
+from bot.search.answer import Answer, Source
 from bot.search.corpus import Corpus, CorpusError, make_document
 from bot.search.engine import Engine, EngineOptions
 from bot.search.followup import understand
@@ -66,15 +66,19 @@ def _latency_rows(latencies: list[float]) -> list[tuple[str, str]]:
     ]
 
 
-def right_source(answer: Answer, item: dict) -> bool:
-    """Whether an answer's first source is the question's document: `doc`, or one of `also` (other documents that
-    answer it too). A file name counts when it starts with it (the seeds' "004" for "004_f18c….txt"); a document
-    without a file (a JSON Lines record) must have that very id."""
-    first = answer.sources[0] if answer.found and answer.sources else None
-    if first is None or item.get("doc") is None:
+def is_document(source: Source | None, item: dict) -> bool:
+    """Whether a source is the question's document: `doc`, or one of `also` (other documents that answer it too).
+    A file name counts when it starts with it (the seeds' "004" for "004_f18c….txt"); a document without a file
+    (a JSON Lines record) must have that very id."""
+    if source is None or item.get("doc") is None:
         return False
     accepted = [item["doc"], *item.get("also", [])]
-    return first.doc_id in accepted or (first.file is not None and first.file.startswith(tuple(accepted)))
+    return source.doc_id in accepted or (source.file is not None and source.file.startswith(tuple(accepted)))
+
+
+def right_source(answer: Answer, item: dict) -> bool:
+    """Whether an answer's first ranked source is the question's document (`is_document`)."""
+    return answer.found and bool(answer.sources) and is_document(answer.sources[0], item)
 
 
 def _judged(answer: Answer, item: dict) -> tuple[bool, bool]:

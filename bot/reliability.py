@@ -1,9 +1,10 @@
 """Whether the confidence labels mean what they say: on a question set, how often each label's answers are right.
 
 A member reads « réponse sûre », « probable » or « incertaine », or is told that the corpus does not say; this
-counts, for each, the answers given and the share that are right. An answer is right when its first source is
-the question's document and its quote holds a key of the question; a decline is right when no document answers
-the question (JSON Lines: `doc` null; SQuAD: the article left out of the corpus, as in the held-out evaluation).
+counts, for each, the answers given and the share that are right. An answer is right when the document it quotes
+first (the source the member reads) is the question's document and its quote holds a key of the question; a
+decline is right when no document answers the question (JSON Lines: `doc` null; SQuAD: the article left out of
+the corpus, as in the held-out evaluation).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.evaluation import Report, contains, held_out, jsonl_items, quoted_text, right_source, squad_corpus
+from bot.evaluation import Report, contains, held_out, is_document, jsonl_items, quoted_text, squad_corpus
 from bot.search.answer import Answer
 from bot.search.corpus import Corpus
 from bot.search.engine import Engine, EngineOptions
@@ -74,9 +75,9 @@ def judge(answer: Answer, item: dict) -> str | None:
         return "répondue alors qu'aucun document ne le dit" if answer.found else None
     if not answer.found:
         return "refusée alors que le document le dit"
-    if not right_source(answer, item):
-        first = answer.sources[0]
-        return f"mauvais document ({first.file or first.doc_id})"
+    quoted = answer.source
+    if not is_document(quoted, item):
+        return f"mauvais document ({quoted.file or quoted.doc_id if quoted else '-'})"
     if not any(contains(quoted_text(answer), key) for key in item["a"]):
         return "bon document, clé absente de la citation"
     return None

@@ -5,12 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.evaluation import contains, jsonl_items, right_source
+from bot.evaluation import contains, is_document, jsonl_items, right_source
 from bot.reliability import LABELS, Reliability, judge, question_documents, sample_corpus
 from bot.search.answer import Answer, Source
 from bot.search.corpus import Corpus, make_document
@@ -72,6 +73,16 @@ def test_a_record_without_a_file_must_have_the_very_id() -> None:
     assert right_source(_answer_from("10001", None), {**item, "also": ["10001"]})
     # Seed files are named by their number and a hash: the number is enough.
     assert right_source(_answer_from("004_f18c", "004_f18c.txt"), {"doc": "004", "a": ["x"]})
+    assert not is_document(None, item) and not is_document(_answer_from("1000", None).sources[0], {"doc": None})
+
+
+def test_the_document_quoted_is_the_one_judged(seed_engine: Engine) -> None:
+    answerable = next(q for q in dev_questions() if q["doc"] is not None)
+    answer = seed_engine.answer(answerable["q"])
+    other = Source("zzz", None, None, None, None, 9.0, "passage", "zzz.txt")
+    ranked_first = replace(answer, sources=[other, *answer.sources])  # another document ranked first, same quote
+    assert judge(ranked_first, answerable) is None
+    assert not right_source(ranked_first, answerable)
 
 
 def test_a_sample_keeps_the_questions_documents_and_is_the_same_every_time() -> None:
