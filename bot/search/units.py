@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.search.analysis import fold, normalize, stem
-from bot.search.kinds import NUMBER_WORDS
+from bot.search.kinds import MONTHS, NUMBER_WORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +135,17 @@ class Wanted:
         return bool(_compiled(self).search(fold(normalize(sentence))))
 
     def held_by(self, sentence: str) -> bool:
-        """Whether the sentence may give the number asked: `named_by`, or for a counted noun, a bare number: one
-        that counts nothing else, a number that is not a year and that no word follows but a few that name no
-        thing (« ils sont sept. » or « 1 200 au total » may answer « combien de membres »; « 29 ans », « 300
-        téléphones » or « 5 % » do not answer « combien de salariés »)."""
+        """Whether the sentence may give the number asked: `named_by`, or for a counted noun, a number that counts
+        something: not a year, a date, a rank, another measure, nor part of a name or code (« sept » may answer
+        « combien de membres »; « 29 ans », « le 28e », « la Porsche 911 » or « Covid-19 » do not answer
+        « combien de salariés »)."""
         text = fold(normalize(sentence))
         if _compiled(self).search(text):
             return True
-        return not self.measure and any(_bare(text, number) for number in _NUMBERS.finditer(text))
+        if self.measure:
+            return False
+        names = {match.group(1) for match in _NAMED_NUMBER.finditer(normalize(sentence))}
+        return any(_counts(text, number, names) for number in _NUMBERS.finditer(text))
 
 
 @lru_cache(maxsize=256)
@@ -150,9 +153,15 @@ def _compiled(wanted: Wanted) -> re.Pattern[str]:
     return wanted.pattern()
 
 
-def _bare(text: str, number: re.Match[str]) -> bool:
-    """Whether a number of `text` may count what is asked: not a year, and followed by no word that it counts."""
-    return not _YEAR.fullmatch(number.group(0)) and _BARE_END.match(text, number.end()) is not None
+def _counts(text: str, number: re.Match[str], names: set[str]) -> bool:
+    """Whether a number of `text` may count things: not a year, not followed by a unit, a month or an ordinal's
+    ending, and not a code (« (992) », « Covid-19 ») nor the number of a name (`names`: « Porsche 911 »)."""
+    start, end, digits = number.start(), number.end(), number.group(0)
+    if _YEAR.fullmatch(digits) or _OTHER_UNIT.match(text, end) or _ORDINAL_END.match(text, end):
+        return False
+    in_brackets = text[start - 1 : start] == "(" and text[end : end + 1] == ")"
+    hyphenated = text[start - 1 : start] == "-" and text[start - 2 : start - 1].isalpha()
+    return not (in_brackets or hyphenated or digits in names)
 
 
 def _unit_pattern(units: str) -> re.Pattern[str]:
@@ -161,12 +170,12 @@ def _unit_pattern(units: str) -> re.Pattern[str]:
 
 _NUMBERS = re.compile(_NUMBER)
 _YEAR = re.compile(r"(?:1[0-9]|20)\d\d")
-# After a bare number: the end of the sentence or clause, or words that name no thing it could count (« à » only
-# before a verb: « sept à travailler », not « 3 à 4 usines »).
-_BARE_END = re.compile(
-    r"\s*(?:$|[.,;:!?)\]»\"]|(?:au total|en tout|au moins|environ|seulement|de plus|de moins|aux?|en|dans|sur"
-    r"|chez|pour|selon|contre|qui|que|desormais|aujourd'hui|a \w+(?:er|ir|re))(?![\w]))"
-)
+_RANKS = "premier|premiere|premiers|premieres|derniers|dernieres|fois"
+_OTHER_UNIT = re.compile(rf"{_FILLER}(?:{'|'.join(m.units for m in MEASURES)}|{fold(MONTHS)}|{_RANKS})(?![\w])")
+_ORDINAL_END = re.compile(r"(?:e|eme|ieme|er|ere|nd|nde)\b")
+# A number right after a capitalised word inside a sentence names a model, a league, a mission: « la Porsche 911 »,
+# « en Ligue 1 », « Apollo 11 » (the original text: folding loses the capitals).
+_NAMED_NUMBER = re.compile(r"(?<=[\w,)»] )[A-Z][\w'-]*[ \u00a0](\d+)(?!\d)")
 
 
 def wanted(question: str) -> Wanted | None:

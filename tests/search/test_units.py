@@ -82,16 +82,17 @@ def test_a_counted_noun_is_given_by_a_number_that_is_no_other_measure_year_or_da
     assert not staff.named_by("Ils sont sept.") and staff.named_by("Le groupe emploie 1 200 employés.")
 
 
-def test_a_number_of_other_things_does_not_count_the_noun_asked() -> None:
+def test_a_number_that_names_or_ranks_counts_nothing() -> None:
     staff = wanted("Combien de salariés travaillent chez Meixin Group ?")
     assert staff is not None
-    assert not staff.held_by("Meixin Group a vendu 300 téléphones l'an dernier.")
-    assert not staff.held_by("Le groupe possède 12 usines et 3 entrepôts.")
-    assert not staff.held_by("Il y a 5 % de chômage.")
-    assert not staff.held_by("Il faut 3 à 4 camions ou deux ou trois trains.")
-    assert staff.held_by("Ils sont 1 200 au total.")
-    assert staff.held_by("Ils sont sept à travailler dans l'usine.")
-    assert staff.held_by("Le groupe en compte désormais 250, contre 180 en 2019.")
+    assert not staff.held_by("La Porsche 911 Carrera 4S arrive chez Meixin Group.")
+    assert not staff.held_by("La Porsche 911 (992) est exposée chez Meixin Group.")
+    assert not staff.held_by("Il s'agit du 28e départ de l'année chez Meixin Group.")
+    assert not staff.held_by("Meixin Group a fermé à cause du Covid-19.")
+    # A number that counts something may still count the noun asked under another name.
+    assert staff.held_by("Meixin Group compte 1 400 ouvriers.")
+    assert staff.held_by("Environ 300 ont manifesté devant le siège.")
+    assert staff.held_by("Personnel : 23 000")
 
 
 def test_a_neighbour_that_gives_the_quantity_is_quoted_first() -> None:
