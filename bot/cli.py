@@ -11,16 +11,17 @@ import re
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from bot.answering import Answerer
 from bot.app import INDEX_OPTIONS, build_vectors, corpus_source, engine_for, engine_options, index_dir
 from bot.config import SETTINGS, ConfigError, Setting, Settings, load_settings
 from bot.evaluation import run_eval
+from bot.reliability import question_documents, run_reliability, sample_corpus
 from bot.search.answer import Answer, QuestionError
 from bot.search.corpus import CorpusError
-from bot.search.engine import Engine
+from bot.search.engine import Engine, EngineOptions
 from bot.search.index_file import IndexWriteError, index_file, open_index
 from bot.search.oserrors import french_os_error
 from bot.search.vector_build import BATCH
@@ -145,11 +146,27 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return asyncio.run(_ask(args, _settings(args)))
 
 
+def _eval_engine(args: argparse.Namespace, settings: Settings, options: EngineOptions) -> Callable[[], Engine]:
+    """How `eval` gets its engine: the saved index (`--saved-index`), or one built in memory from the corpus or
+    from a sample of it that keeps the questions' documents (`--sample N`)."""
+    if args.saved_index:
+        return lambda: engine_for(settings, _warn)
+
+    def build() -> Engine:
+        corpus = corpus_source(settings).load()
+        if args.sample:
+            corpus = sample_corpus(corpus, question_documents(args.file), args.sample)
+        return Engine.build(corpus, options)
+
+    return build
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     options = engine_options(settings, _warn)
+    evaluate = run_reliability if args.labels else run_eval
     try:
-        report = run_eval(args.file, lambda: Engine.build(corpus_source(settings).load(), options), options, args.limit)
+        report = evaluate(args.file, _eval_engine(args, settings, options), options, args.limit)
     except OSError as exc:
         print(f"Erreur : le jeu de questions {args.file} est illisible ({french_os_error(exc)}).", file=sys.stderr)
         return EXIT_USAGE
@@ -313,7 +330,26 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="évaluer le moteur sur un jeu de questions")
     ev.add_argument("file", type=Path, help="questions .jsonl (format dev_qa) ou jeu SQuAD .json (PIAF)")
     ev.add_argument("--limit", type=int, default=None, help="ne prendre que les N premières questions")
-    _add_settings_options(ev, *CORPUS_OPTIONS, "--max-chars")
+    ev.add_argument(
+        "--labels",
+        action="store_true",
+        help="fiabilité des étiquettes : pour « réponse sûre », « probable », « incertaine » et les refus, "
+        "le nombre de réponses et la part de justes",
+    )
+    corpus = ev.add_mutually_exclusive_group()
+    corpus.add_argument(
+        "--saved-index",
+        action="store_true",
+        help="répondre depuis l'index enregistré par `python -m bot index` (construit et enregistré au besoin)",
+    )
+    corpus.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        metavar="N",
+        help="ne garder que N documents du corpus, dont tous ceux que nomment les questions (.jsonl)",
+    )
+    _add_settings_options(ev, *CORPUS_OPTIONS, "--max-chars", "--database")
     ev.set_defaults(func=_cmd_eval)
 
     index = sub.add_parser(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.search.analysis import fold, normalize
-from bot.search.answer import Answer
+from bot.search.answer import Answer, Source
 from bot.search.corpus import Corpus, CorpusError, make_document
 from bot.search.engine import Engine, EngineOptions
 from bot.search.followup import understand
@@ -66,12 +66,25 @@ def _latency_rows(latencies: list[float]) -> list[tuple[str, str]]:
     ]
 
 
+def is_document(source: Source | None, item: dict) -> bool:
+    """Whether a source is the question's document: `doc`, or one of `also` (other documents that answer it too).
+    A file name counts when it starts with it (the seeds' "004" for "004_f18c….txt"); a document without a file
+    (a JSON Lines record) must have that very id."""
+    if source is None or item.get("doc") is None:
+        return False
+    accepted = [item["doc"], *item.get("also", [])]
+    return source.doc_id in accepted or (source.file is not None and source.file.startswith(tuple(accepted)))
+
+
+def right_source(answer: Answer, item: dict) -> bool:
+    """Whether an answer's first ranked source is the question's document (`is_document`)."""
+    return answer.found and bool(answer.sources) and is_document(answer.sources[0], item)
+
+
 def _judged(answer: Answer, item: dict) -> tuple[bool, bool]:
     """Whether an answer to a question of the seed sets (`doc`, `a`) has the right first source, and a key of
     `a` in its first quoted piece."""
-    first = answer.sources[0] if answer.sources else None
-    source_ok = answer.found and first is not None and (first.file or first.doc_id).startswith(item["doc"])
-    return source_ok, answer.found and any(contains(answer.sentences[0], a) for a in item["a"])
+    return right_source(answer, item), answer.found and any(contains(answer.sentences[0], a) for a in item["a"])
 
 
 def evaluate_dev(engine: Engine, path: Path) -> Report:
@@ -81,7 +94,7 @@ def evaluate_dev(engine: Engine, path: Path) -> Report:
     report = Report(f"Questions de {path.name} ({engine.document_count} documents)")
     answered = right_source = first_key = with_key = declined = unanswerable = chatted = smalltalk = 0
     latencies: list[float] = []
-    for number, item in _jsonl(path):
+    for number, item in jsonl_items(path):
         answer = engine.answer(item["q"])
         latencies.append(answer.latency_ms)
         name = item.get("id", number)
@@ -191,7 +204,8 @@ def evaluate_squad(path: Path, options: EngineOptions | None = None, limit: int 
     return report
 
 
-def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+def jsonl_items(path: Path) -> Iterator[tuple[int, dict]]:
+    """The objects of a JSON Lines question file, each with its line number (blank lines skipped)."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if line.strip():
@@ -206,7 +220,7 @@ def run_eval(
         full = evaluate_squad(path, options, limit)
         full.parts.append(evaluate_held_out(path, options, limit))
         return full
-    first = next((item for _, item in _jsonl(path)), {})
+    first = next((item for _, item in jsonl_items(path)), {})
     if "after" in first:
         return evaluate_followups(engine_factory(), path)
     return evaluate_dev(engine_factory(), path)
@@ -219,7 +233,7 @@ def evaluate_followups(engine: Engine, path: Path) -> Report:
     complete questions must not be rewritten."""
     report = Report(f"Questions de suite de {path.name} ({engine.document_count} documents)")
     follow = source_ok = first_key = complete = rewritten = complete_ok = 0
-    for number, item in _jsonl(path):
+    for number, item in jsonl_items(path):
         understood = understand(item["q"], item["after"])
         answer = engine.answer(understood or item["q"])
         source_right, key_first = _judged(answer, item)

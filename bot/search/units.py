@@ -28,6 +28,8 @@ class Measure:
     nouns: str  # alternatives (regular expression over the folded question)
     verbs: str
     units: str  # alternatives (regular expression, folded) of what follows the number
+    # What must follow a noun for it to ask for the measure, when the noun has another sense too (empty: anything).
+    follows: str = ""
 
 
 MEASURES: tuple[Measure, ...] = (
@@ -41,7 +43,17 @@ MEASURES: tuple[Measure, ...] = (
         r"|wons?|rmb|usd|eur|cfa",
     ),
     Measure("part", r"pourcentage|part de|part du|part des|proportion|taux", r"", r"%|pour ?cent|points?"),
-    Measure("puissance", r"puissance", r"", r"ch|chevaux|cv|kw|kilowatts?|mw|megawatts?|gw|watts?|w"),
+    # « La puissance du moteur », « quelle puissance a la Porsche », not « quelle puissance étrangère » nor
+    # « quelle puissance a dominé le Danemark » (a state).
+    Measure(
+        "puissance",
+        r"puissance",
+        r"",
+        r"ch|chevaux|cv|kw|kilowatts?|mw|megawatts?|gw|watts?|w",
+        follows=r"\s*(?:$|[?!.,;:)]|(?:de|du|des|d'|pour|selon)\b"
+        r"|(?:a|avait|aura|ont|fait|faisait|fera|developpe|developpait|delivre|offre|affiche|atteint|produit)"
+        r"\s+(?:le|la|les|l'|un|une|son|sa|ses|leur|leurs|ce|cet|cette|ces)\b)",
+    ),
     Measure(
         "distance",
         r"distance|longueur|hauteur|altitude|profondeur|largeur",
@@ -123,13 +135,17 @@ class Wanted:
         return bool(_compiled(self).search(fold(normalize(sentence))))
 
     def held_by(self, sentence: str) -> bool:
-        """Whether the sentence may give the number asked: `named_by`, or for a counted noun, a number followed by
-        nothing that makes it another measure, a year, a date or a rank (« sept » may answer « combien de
-        membres », « 29 ans » does not answer « combien de salariés »)."""
+        """Whether the sentence may give the number asked: `named_by`, or for a counted noun, a number that counts
+        something: not a year, a date, a rank, another measure, nor part of a name or code (« sept » may answer
+        « combien de membres »; « 29 ans », « le 28e », « la Porsche 911 » or « Covid-19 » do not answer
+        « combien de salariés »)."""
         text = fold(normalize(sentence))
         if _compiled(self).search(text):
             return True
-        return not self.measure and any(_counts(text, number) for number in _NUMBERS.finditer(text))
+        if self.measure:
+            return False
+        names = {match.group(1) for match in _NAMED_NUMBER.finditer(normalize(sentence))}
+        return any(_counts(text, number, names) for number in _NUMBERS.finditer(text))
 
 
 @lru_cache(maxsize=256)
@@ -137,9 +153,15 @@ def _compiled(wanted: Wanted) -> re.Pattern[str]:
     return wanted.pattern()
 
 
-def _counts(text: str, number: re.Match[str]) -> bool:
-    """Whether a number of `text` may count things: not a year, not followed by a unit or a month."""
-    return not _YEAR.fullmatch(number.group(0)) and not _OTHER_UNIT.match(text, number.end())
+def _counts(text: str, number: re.Match[str], names: set[str]) -> bool:
+    """Whether a number of `text` may count things: not a year, not followed by a unit, a month or an ordinal's
+    ending, and not a code (« (992) », « Covid-19 ») nor the number of a name (`names`: « Porsche 911 »)."""
+    start, end, digits = number.start(), number.end(), number.group(0)
+    if _YEAR.fullmatch(digits) or _OTHER_UNIT.match(text, end) or _ORDINAL_END.match(text, end):
+        return False
+    in_brackets = text[start - 1 : start] == "(" and text[end : end + 1] == ")"
+    hyphenated = text[start - 1 : start] == "-" and text[start - 2 : start - 1].isalpha()
+    return not (in_brackets or hyphenated or digits in names)
 
 
 def _unit_pattern(units: str) -> re.Pattern[str]:
@@ -150,6 +172,10 @@ _NUMBERS = re.compile(_NUMBER)
 _YEAR = re.compile(r"(?:1[0-9]|20)\d\d")
 _RANKS = "premier|premiere|premiers|premieres|derniers|dernieres|fois"
 _OTHER_UNIT = re.compile(rf"{_FILLER}(?:{'|'.join(m.units for m in MEASURES)}|{fold(MONTHS)}|{_RANKS})(?![\w])")
+_ORDINAL_END = re.compile(r"(?:e|eme|ieme|er|ere|nd|nde)\b")
+# A number right after a capitalised word inside a sentence names a model, a league, a mission: « la Porsche 911 »,
+# « en Ligue 1 », « Apollo 11 » (the original text: folding loses the capitals).
+_NAMED_NUMBER = re.compile(r"(?<=[\w,)»] )[A-Z][\w'-]*[ \u00a0](\d+)(?!\d)")
 
 
 def wanted(question: str) -> Wanted | None:
@@ -168,10 +194,11 @@ def wanted(question: str) -> Wanted | None:
         return Wanted(nouns=frozenset(stem(n) for n in nouns))
     how_much = re.search(r"\bcombien\b", folded) is not None
     for measure in MEASURES:
-        words = measure.nouns + (f"|{measure.verbs}" if measure.verbs else "")
-        if how_much and re.search(rf"\b(?:{words})\b", folded):
+        nouns = f"(?:{measure.nouns})\\b" + (f"(?={measure.follows})" if measure.follows else "")
+        words = nouns + (f"|(?:{measure.verbs})\\b" if measure.verbs else "")
+        if how_much and re.search(rf"\b(?:{words})", folded):
             return Wanted(measure=measure.name)
-        if re.search(rf"\b(?:quel(?:le)?s?|quoi){_BETWEEN}(?:{measure.nouns})\b", folded):
+        if re.search(rf"\b(?:quel(?:le)?s?|quoi){_BETWEEN}{nouns}", folded):
             return Wanted(measure=measure.name)
     return None
 

@@ -26,6 +26,33 @@ def test_a_measure_is_read_from_the_question(question: str, measure: str) -> Non
     assert wanted(question) == Wanted(measure=measure)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quelle puissance étrangère s'était vu confier le Shandong ?",
+        "Quel puissance étrangère s'était vu confier le Shandong ?",
+        "Quelle puissance asiatique vint arbitrer le conflit entre Bangkok et Paris ?",
+        "Quelle puissance a dominé le Danemark ?",
+        "Quelle est la puissance coloniale de l'Indochine ?",
+    ],
+)
+def test_a_power_that_is_a_state_is_no_quantity(question: str) -> None:
+    assert wanted(question) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quelle est la puissance du Vizzavona ?",
+        "Quelle puissance a la nouvelle Porsche ?",
+        "quelle puissance développe le moteur ?",
+        "Quelle puissance ?",
+    ],
+)
+def test_the_power_of_a_machine_is_a_quantity(question: str) -> None:
+    assert wanted(question) == Wanted(measure="puissance")
+
+
 def test_a_counted_noun_brings_its_synonyms_and_other_questions_want_no_quantity() -> None:
     staff = wanted("Combien de salariés travaillent chez Meixin Group ?")
     assert staff is not None and staff.measure is None and {"salar", "employ"} <= staff.nouns
@@ -53,6 +80,19 @@ def test_a_counted_noun_is_given_by_a_number_that_is_no_other_measure_year_or_da
     assert not staff.held_by("Le groupe a été fondé en 2009, le 28 décembre.")
     assert not staff.held_by("Chongqing est l'une des deux premières villes pilotes.")
     assert not staff.named_by("Ils sont sept.") and staff.named_by("Le groupe emploie 1 200 employés.")
+
+
+def test_a_number_that_names_or_ranks_counts_nothing() -> None:
+    staff = wanted("Combien de salariés travaillent chez Meixin Group ?")
+    assert staff is not None
+    assert not staff.held_by("La Porsche 911 Carrera 4S arrive chez Meixin Group.")
+    assert not staff.held_by("La Porsche 911 (992) est exposée chez Meixin Group.")
+    assert not staff.held_by("Il s'agit du 28e départ de l'année chez Meixin Group.")
+    assert not staff.held_by("Meixin Group a fermé à cause du Covid-19.")
+    # A number that counts something may still count the noun asked under another name.
+    assert staff.held_by("Meixin Group compte 1 400 ouvriers.")
+    assert staff.held_by("Environ 300 ont manifesté devant le siège.")
+    assert staff.held_by("Personnel : 23 000")
 
 
 def test_a_neighbour_that_gives_the_quantity_is_quoted_first() -> None:
