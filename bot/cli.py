@@ -213,12 +213,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def _vector_progress(done: int, total: int) -> None:
-    """One line redrawn in place on a terminal, a line per 5 % when piped."""
-    line = f"Vecteurs de phrases : {done} / {total} ({percent(done / max(total, 1))})"
-    if sys.stderr.isatty():
-        print(f"\r{line}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-    elif done == total or done % max(total // 20, 1) < BATCH:
-        print(line, file=sys.stderr)
+    if done == total or done % max(total // 20, 1) < BATCH:  # a line per 5 %
+        print(f"Vecteurs de phrases : {done} / {total} ({percent(done / max(total, 1))})", file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -302,31 +298,7 @@ def _add_settings_options(parser: argparse.ArgumentParser, *options: str) -> Non
             )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot",
-        description="Réponses extractives en français à partir d'un corpus de documents.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
-
-    ask = sub.add_parser("ask", help="poser une question depuis le terminal")
-    ask.add_argument("question", help="la question, ou « - » pour lire une question par ligne sur l'entrée standard")
-    ask.add_argument("--json", action="store_true", help="sortie JSON (un objet par question)")
-    ask.add_argument("--no-log", action="store_true", help="ne pas enregistrer la question dans le journal")
-    ask.add_argument(
-        "--after",
-        action="append",
-        default=[],
-        metavar="QUESTION",
-        help="question posée juste avant, pour lire une question de suite (« Et en Espagne ? ») ; "
-        "à répéter pour une conversation plus longue, la plus ancienne d'abord",
-    )
-    ask.add_argument(
-        "--server", type=int, default=None, metavar="ID", help="répondre comme ce serveur Discord, avec ses documents"
-    )
-    _add_settings_options(ask, *CORPUS_OPTIONS, "--max-chars", "--database")
-    ask.set_defaults(func=_cmd_ask)
-
+def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="évaluer le moteur sur un jeu de questions")
     ev.add_argument("file", type=Path, help="questions .jsonl (format dev_qa) ou jeu SQuAD .json (PIAF)")
     ev.add_argument("--limit", type=int, default=None, help="ne prendre que les N premières questions")
@@ -352,15 +324,39 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_options(ev, *CORPUS_OPTIONS, "--max-chars", "--database")
     ev.set_defaults(func=_cmd_eval)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Réponses extractives en français à partir d'un corpus de documents.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+
+    ask = sub.add_parser("ask", help="poser une question depuis le terminal")
+    ask.add_argument("question", help="la question, ou « - » pour lire une question par ligne sur l'entrée standard")
+    ask.add_argument("--json", action="store_true", help="sortie JSON (un objet par question)")
+    ask.add_argument("--no-log", action="store_true", help="ne pas enregistrer la question dans le journal")
+    ask.add_argument(
+        "--after",
+        action="append",
+        default=[],
+        metavar="QUESTION",
+        help="question posée juste avant, pour lire une question de suite (« Et en Espagne ? ») ; "
+        "à répéter pour une conversation plus longue, la plus ancienne d'abord",
+    )
+    ask.add_argument(
+        "--server", type=int, default=None, metavar="ID", help="répondre comme ce serveur Discord, avec ses documents"
+    )
+    _add_settings_options(ask, *CORPUS_OPTIONS, "--max-chars", "--database")
+    ask.set_defaults(func=_cmd_ask)
+
+    _add_eval_parser(sub)
+
     index = sub.add_parser(
         "index", help="construire l'index du corpus et l'enregistrer à côté de la base (démarrages rapides)"
     )
     index.add_argument("--force", action="store_true", help="reconstruire même si l'index enregistré est à jour")
-    index.add_argument(
-        "--no-vectors",
-        action="store_true",
-        help="ne pas calculer les vecteurs de phrases (le bot les calcule alors en arrière-plan)",
-    )
+    index.add_argument("--no-vectors", action="store_true", help="sans les vecteurs de phrases (calculés par le bot)")
     _add_settings_options(index, *CORPUS_OPTIONS, "--database")
     index.set_defaults(func=_cmd_index)
 
