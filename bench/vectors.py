@@ -127,11 +127,13 @@ def serve(corpus_path: Path, queries: dict[str, list[tuple[str, str]]], folder: 
     )
     used = _count_used(vectors)
     figures["on, vectors built"] = [timed(lambda q=q: stored.answer(q))[1] for q in questions]
+    kinds = [kind for kind, pairs in queries.items() for _ in pairs]
     rows = []
     for name, ms in figures.items():
-        ms = sorted(ms)
-        rows.append([name, *(f"{percentile_nearest_rank(ms, p):.1f}" for p in (50, 95, 99))])
-    print(table(["stage", "p50 ms", "p95 ms", "p99 ms"], rows))
+        for kind in (*queries, "all"):
+            chosen = sorted(t for t, k in zip(ms, kinds, strict=True) if kind in ("all", k))
+            rows.append([name, kind, *(f"{percentile_nearest_rank(chosen, p):.1f}" for p in (50, 95, 99))])
+    print(table(["stage", "questions", "p50 ms", "p95 ms", "p99 ms"], rows))
     print(
         f"{len(corpus.documents):,} documents, {index.sentence_count:,} sentences, {len(questions)} questions; "
         f"rows read from the vector file: {used[0]} of {used[0] + used[1]} lookups; RSS {rss_mib():.0f} MiB"
