@@ -11,7 +11,7 @@ answering), and on with the vectors of the quoted openings in the vector file. O
 are filled (with the model's own vectors, as the build writes them), so the figure is what a fully built file
 gives without building every row of a large corpus first; the rows used are counted.
 
-    python bench/vectors.py build --sizes 1000,10000 --minutes 20
+    python bench/vectors.py build --sizes 1000,10000 --minutes 20 [--processes 2 --priority 0]
     python bench/vectors.py build --corpus seeds
     python bench/vectors.py serve --size all --queries 100
 """
@@ -56,7 +56,7 @@ def _vectors(engine: Engine, model: SentenceModel, path: Path) -> SentenceVector
     return SentenceVectors(path, about)
 
 
-def build(corpora: dict[str, Path], minutes: float, priority: int, folder: Path) -> None:
+def build(corpora: dict[str, Path], minutes: float, priority: int, processes: int, folder: Path) -> None:
     model = open_sentence_model(SentenceModelOptions(threads=1))
     rows = []
     for label, path in corpora.items():
@@ -73,7 +73,7 @@ def build(corpora: dict[str, Path], minutes: float, priority: int, folder: Path)
                 job.stop()
 
         started = time.perf_counter()
-        built = job.run(until_deadline, threads=1, priority=priority)
+        built = job.run(until_deadline, processes=processes, priority=priority)
         seconds = time.perf_counter() - started
         rate = built / seconds if seconds else float("nan")
         whole = vectors.count / rate if rate else float("nan")
@@ -94,7 +94,7 @@ def build(corpora: dict[str, Path], minutes: float, priority: int, folder: Path)
         print(f"{label}: {built}/{vectors.count} rows in {seconds:.0f} s", file=sys.stderr, flush=True)
     headers = ["corpus", "docs", "sentences", "index s", "rows built", "s", "rows/s", "whole build min", "file MB"]
     print(table(headers, rows))
-    print(f"child process on 1 thread at priority {priority}; file: int8 rows + scale + digest per sentence")
+    print(f"{processes} child process(es) of 1 thread at priority {priority}; int8 row, scale and digest per sentence")
 
 
 def serve(corpus_path: Path, queries: dict[str, list[tuple[str, str]]], folder: Path) -> None:
@@ -172,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", default="all", help="serve: the OrangeSum article count, or all")
     parser.add_argument("--minutes", type=float, default=20.0, help="build: at most this long per corpus")
     parser.add_argument("--priority", type=int, default=19, help="build: the child's nice value (19 as in the bot)")
+    parser.add_argument("--processes", type=int, default=1, help="build: child processes (1 as in the bot)")
     parser.add_argument("--queries", type=int, default=100, help="serve: questions of each kind")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
@@ -189,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             counts = sorted({len(records) if s.strip() == "all" else int(s) for s in sizes.split(",")})
             corpora = {f"{size:,}": path for size, path in write_corpora(records, targets, counts, folder, rng).items()}
         if args.mode == "build":
-            build(corpora, args.minutes, args.priority, folder)
+            build(corpora, args.minutes, args.priority, args.processes, folder)
         else:
             serve(next(iter(corpora.values())), queries, folder)
     return 0

@@ -164,7 +164,7 @@ def sentence_vectors(path: Path, corpus: Corpus, index: CorpusIndex, options: En
 def build_vectors(
     settings: Settings, corpus: Corpus, index: CorpusIndex, warn: Warn, progress: VectorProgress
 ) -> tuple[int, int] | None:
-    """Build the sentence vectors of the settings' saved index in the foreground, on every core, from where an
+    """Build the sentence vectors of the settings' saved index in the foreground, a process per core, from where an
     earlier build stopped (blocking): (rows built, rows in all), or None without a sentence model or vector file."""
     options = engine_options(settings, warn)
     model = options.sentence_model
@@ -172,7 +172,9 @@ def build_vectors(
     if model is None or vectors is None:
         return None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return VectorBuild(index, vectors, model, options.max_chars).run(progress, threads=cores, priority=0), vectors.count
+    return VectorBuild(index, vectors, model, options.max_chars).run(
+        progress, processes=cores, priority=0
+    ), vectors.count
 
 
 def reindex(source: CorpusSource, options: EngineOptions, folder: Path) -> Engine:

@@ -9,11 +9,14 @@ batch at a time: stopping loses at most one batch.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
@@ -62,30 +65,43 @@ class VectorBuild:
         """Wait up to `within` seconds for `stop`; whether it came."""
         return self._stop.wait(within)
 
-    def run(self, progress: Progress | None = None, threads: int = 1, priority: int = LOWEST_PRIORITY) -> int:
-        """Embed and write the rows not built yet (blocking), in a child process on `threads` threads at `priority`
-        (19: the lowest); the rows built when it ends (stopped, done, or a write failed: full disk…)."""
+    def run(self, progress: Progress | None = None, processes: int = 1, priority: int = LOWEST_PRIORITY) -> int:
+        """Embed and write the rows not built yet (blocking), in `processes` child processes of one thread each at
+        `priority` (19: the lowest); the rows built when it ends (stopped, done, or a write failed: full disk…)."""
         vectors = self.vectors
         writer = VectorWriter(vectors.path, vectors.about, vectors.count, vectors.dim, exclusive=True)
-        options = replace(self.model.options, threads=threads, cache_size=0)
+        options = replace(self.model.options, threads=1, cache_size=0)
+        batches = _batches(openings(self.index, writer.built, self.max_chars))
+        flying: deque[tuple[list[tuple[int, str | None]], Future[np.ndarray]]] = deque()
         try:
-            with spawn_pool(1) as pool:
-                pool.submit(_start_child, options, priority).result()
-                pending = openings(self.index, writer.built, self.max_chars)
-                while not self._stop.is_set() and writer.built < writer.count:
-                    batch = [item for _, item in zip(range(BATCH), pending, strict=False)]
-                    if not batch:
+            with spawn_pool(processes) as pool:
+                while not self._stop.is_set():
+                    while len(flying) < processes and (batch := next(batches, None)) is not None:
+                        texts = [text for _, text in batch if text is not None]
+                        flying.append((batch, pool.submit(_embed, options, priority, texts)))
+                    if not flying:
                         break
-                    texts = [text for _, text in batch if text is not None]
-                    embedded = pool.submit(_embed, texts).result() if texts else np.zeros((0, writer.dim), np.float32)
-                    rows = np.zeros((len(batch), writer.dim), dtype=np.float32)
-                    rows[[i for i, (_, text) in enumerate(batch) if text is not None]] = embedded
-                    writer.write(batch[0][0], rows, [0 if text is None else digest(text) for _, text in batch])
+                    batch, embedded = flying.popleft()
+                    _write(writer, batch, embedded.result())
                     if progress is not None:
                         progress(writer.built, writer.count)
         finally:
             writer.close()
         return writer.built
+
+
+def _batches(items: Iterator[tuple[int, str | None]]) -> Iterator[list[tuple[int, str | None]]]:
+    while batch := list(itertools.islice(items, BATCH)):
+        yield batch
+
+
+def _write(writer: VectorWriter, batch: list[tuple[int, str | None]], embedded: np.ndarray) -> None:
+    """Write the rows of `batch` (sentence number, text or None), `embedded` holding the vectors of its texts."""
+    rows = np.zeros((len(batch), writer.dim), dtype=np.float32)
+    given = [i for i, (_, text) in enumerate(batch) if text is not None]
+    if given:
+        rows[given] = embedded
+    writer.write(batch[0][0], rows, [0 if text is None else digest(text) for _, text in batch])
 
 
 class BackgroundVectors:
@@ -139,14 +155,11 @@ def _run(build: VectorBuild, name: str, delay: float) -> None:
 _child_model: SentenceModel | None = None
 
 
-def _start_child(options: SentenceModelOptions, priority: int) -> None:
-    """In the child: take the requested priority and load the model once."""
+def _embed(options: SentenceModelOptions, priority: int, texts: list[str]) -> np.ndarray:
+    """In a child: the unit vectors of `texts`, the model loaded at the first call, after taking `priority`."""
     global _child_model
-    if priority:
-        os.nice(priority)
-    _child_model = open_sentence_model(options)
-
-
-def _embed(texts: list[str]) -> np.ndarray:
-    assert _child_model is not None
+    if _child_model is None:
+        if priority:
+            os.nice(priority)
+        _child_model = open_sentence_model(options)
     return _child_model.embed_passages(texts)

@@ -375,7 +375,7 @@ def _read_only(folder: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_index_command_in_a_read_only_folder_says_why(
     corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
-    args = ["index", "--corpus", str(corpus), "--database", str(tmp_path / "data" / "bot.sqlite3")]
+    args = ["index", "--no-vectors", "--corpus", str(corpus), "--database", str(tmp_path / "data" / "bot.sqlite3")]
     assert main(args) == 0
     folder = tmp_path / "data" / "index"
     path = index_file(folder, corpus)
@@ -400,7 +400,7 @@ def test_a_bad_header_byte_does_not_stop_the_commands(
     """One byte of a .npy header made numpy raise tokenize's error, which stopped every start."""
     database = tmp_path / "data" / "bot.sqlite3"
     common = ["--corpus", str(corpus), "--database", str(database)]
-    assert main(["index", *common]) == 0
+    assert main(["index", "--no-vectors", *common]) == 0
     path = index_file(tmp_path / "data" / "index", corpus)
     data = path.read_bytes()
     # In a member larger than one read (the documents), the header is parsed before the checksum is checked.
@@ -410,7 +410,7 @@ def test_a_bad_header_byte_does_not_stop_the_commands(
     assert main(["ask", QUESTIONS[0], "--no-log", *common]) == 0
     out, err = capsys.readouterr()
     assert "Source :" in out and "inutilisable" in err and "Traceback" not in err
-    assert main(["index", *common]) == 0  # repaired by the start above
+    assert main(["index", "--no-vectors", *common]) == 0  # repaired by the start above
     assert "Avertissement" not in capsys.readouterr().err
 
 
@@ -421,7 +421,7 @@ def test_index_command_shows_progress_on_a_large_corpus(tmp_path: Path, capsys: 
         for i in range(count):
             text = f"L'article {i} parle du commerce en ligne numéro {i} et de la livraison {i % 97}."
             handle.write(json.dumps({"id": i, "title": f"Article {i}", "text": text}, ensure_ascii=False) + "\n")
-    assert main(["index", "--corpus", str(big), "--database", str(tmp_path / "bot.sqlite3")]) == 0
+    assert main(["index", "--no-vectors", "--corpus", str(big), "--database", str(tmp_path / "bot.sqlite3")]) == 0
     out, err = capsys.readouterr()
     assert f"Indexation : {count} / {count} documents (100\u00a0%)" in err
     assert f"{count} documents" in out
