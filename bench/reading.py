@@ -80,6 +80,8 @@ def collect(path: Path, folds: list[Path], limit: int | None, passages: int, wid
     timings: list[float] = []
     for number, (question, doc_id, golds) in enumerate(questions[:limit] if limit else questions):
         fold = reader_fold(titles[int(doc_id)])
+        if 1 - fold >= len(engines):
+            continue  # only the reader of fold 0 is given: fold 0's questions would be read by what learned them
         engine = engines[1 - fold]  # the reader trained on the other fold
         began = time.perf_counter()
         explained = engine.explain(question)
@@ -116,19 +118,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF)
     parser.add_argument("--fold0", type=Path, required=True, help="reader weights trained on fold 0's articles")
-    parser.add_argument("--fold1", type=Path, required=True, help="reader weights trained on fold 1's articles")
+    parser.add_argument(
+        "--fold1",
+        type=Path,
+        help="reader weights trained on fold 1's articles (without: only the "
+        "questions of fold 1, read by the reader of fold 0, and no margin chosen across folds)",
+    )
     parser.add_argument("--limit", type=int)
     parser.add_argument("--passages", type=int, default=1, help="the best document's passages the reader reads")
     parser.add_argument(
         "--width", type=int, default=0, help="else: sentences read on each side of the summary's choice"
     )
     args = parser.parse_args()
-    outcomes = collect(args.piaf, [args.fold0, args.fold1], args.limit, args.passages, args.width)
+    folds = [args.fold0, args.fold1] if args.fold1 else [args.fold0]
+    outcomes = collect(args.piaf, folds, args.limit, args.passages, args.width)
     print("margin     " + "  ".join(f"{name:>10}" for name, _ in AnswerQuality().rows()))
     for margin in MARGINS:
         rows = quality(outcomes, margin).rows()
         print(f"{margin:>6}     " + "  ".join(f"{value:>10}" for _, value in rows))
     crossed = AnswerQuality()
+    if len(folds) == 1:
+        return 0
     for held in (0, 1):
         fitted = [o for o in outcomes if o.fold != held]
         best = max(reversed(MARGINS), key=lambda margin: score(quality(fitted, margin)))  # ties: the higher
