@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import itertools
 import logging
+import multiprocessing
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from multiprocessing.pool import AsyncResult
 
 import numpy as np
 
@@ -28,13 +28,14 @@ from bot.search.passages import split_sentences
 from bot.search.sentence_model import SentenceModel, SentenceModelError, SentenceModelOptions, open_sentence_model
 from bot.search.summary import opening
 from bot.search.vector_file import SentenceVectors, VectorsBusy, VectorWriter, digest
-from bot.search.workers import spawn_pool
+from bot.search.workers import die_with_parent
 
 log = logging.getLogger(__name__)
 
 BATCH = 32  # sentences embedded per call to the child (about a second of one core)
 LOWEST_PRIORITY = 19
 START_DELAY = 30.0  # seconds between a new engine in service and the start of its build
+STOP_CHECK_SECONDS = 0.2  # how soon a stopped build ends its child processes
 Progress = Callable[[int, int], None]  # (rows built, rows in all)
 
 
@@ -72,20 +73,27 @@ class VectorBuild:
         writer = VectorWriter(vectors.path, vectors.about, vectors.count, vectors.dim, exclusive=True)
         options = replace(self.model.options, threads=1, cache_size=0)
         batches = _batches(openings(self.index, writer.built, self.max_chars))
-        flying: deque[tuple[list[tuple[int, str | None]], Future[np.ndarray]]] = deque()
+        flying: deque[tuple[list[tuple[int, str | None]], AsyncResult]] = deque()
+        context = multiprocessing.get_context("spawn")  # never forked: safe beside the bot's threads
+        pool = context.Pool(processes, initializer=die_with_parent, initargs=(os.getpid(),))
         try:
-            with spawn_pool(processes) as pool:
-                while not self._stop.is_set():
-                    while len(flying) < processes and (batch := next(batches, None)) is not None:
-                        texts = [text for _, text in batch if text is not None]
-                        flying.append((batch, pool.submit(_embed, options, priority, texts)))
-                    if not flying:
-                        break
-                    batch, embedded = flying.popleft()
-                    _write(writer, batch, embedded.result())
-                    if progress is not None:
-                        progress(writer.built, writer.count)
+            while not self._stop.is_set():
+                while len(flying) < processes and (batch := next(batches, None)) is not None:
+                    texts = [text for _, text in batch if text is not None]
+                    flying.append((batch, pool.apply_async(_embed, (options, priority, texts))))
+                if not flying:
+                    break
+                batch, embedded = flying[0]
+                if not embedded.ready():
+                    embedded.wait(STOP_CHECK_SECONDS)  # a stop is heard between two waits
+                    continue
+                flying.popleft()
+                _write(writer, batch, embedded.get())
+                if progress is not None:
+                    progress(writer.built, writer.count)
         finally:
+            pool.terminate()  # a batch in flight is only lost work: its rows are not marked built
+            pool.join()
             writer.close()
         return writer.built
 
@@ -143,10 +151,10 @@ def _run(build: VectorBuild, name: str, delay: float) -> None:
     except VectorsBusy:
         log.info("vecteurs de phrases de %s calculés par un autre processus", name)
         return
-    except (OSError, SentenceModelError, MemoryError, BrokenProcessPool) as exc:
+    except (OSError, SentenceModelError, MemoryError) as exc:
         log.warning("calcul des vecteurs de phrases de %s interrompu : %s", name, exc or type(exc).__name__)
         return
-    except RuntimeError:  # the process is ending: no child can be started any more
+    except (RuntimeError, ValueError):  # the process is ending: its pool of children is closed
         return
     seconds = time.perf_counter() - started
     log.info("vecteurs de phrases de %s : %d / %d en %.0f s", name, built, build.vectors.count, seconds)

@@ -3,8 +3,10 @@ the resumable build in a child process, and the engine reading a built row inste
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -196,3 +198,19 @@ class Counting:
     def encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         self.passages += 0 if is_query else len(texts)
         return self.backend.encode(texts, is_query)
+
+
+def test_a_build_stopped_while_its_child_embeds_ends_at_once_with_its_children(
+    tmp_path: Path, model: SentenceModel
+) -> None:
+    engine, build = _built_engine(tmp_path, model)
+    thread = threading.Thread(target=build.run)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert multiprocessing.active_children()  # the child is starting or embedding
+    build.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and not multiprocessing.active_children()
+    assert engine.vectors is not None and engine.vectors.built < engine.vectors.count  # resumed by a later build
