@@ -345,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, help="poids entraînés (PyTorch), réécrits après chaque époque")
     parser.add_argument("--export", type=Path, help="exporter ces poids entraînés vers --out, sans entraîner")
     parser.add_argument("--out", type=Path, default=READER_FILE)
+    parser.add_argument(
+        "--evaluate", type=Path, help="mesurer ces poids entraînés sur le pli non appris, sans entraîner"
+    )
+    parser.add_argument("--limit", type=int, help="avec --evaluate : au plus ce nombre de questions")
     parser.add_argument("--check", action="store_true", help="comparer le passage avant PyTorch à celui de numpy")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -367,6 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         train_set = [e for e in examples if fold_of(e.title) == int(args.train_fold)]
         test_set = [e for e in examples if fold_of(e.title) != int(args.train_fold)]
+    if args.evaluate:
+        model.load_state_dict(torch.load(args.evaluate), strict=False)
+        em, f1 = HeldOut(model, encoder, test_set[: args.limit]).evaluate(model)
+        print(f"{args.evaluate}, {len(test_set[: args.limit])} questions non apprises : F1 {f1:.3f}, EM {em:.3f}")
+        return 0
     print(f"train {len(train_set)} questions, held out {len(test_set)}; {vars(args)}", flush=True)
     began = time.time()
     items = Features(encoder.tokenizer).labelled(train_set, args.negatives, random.Random(args.seed))
