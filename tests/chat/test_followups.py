@@ -7,6 +7,7 @@ from unittest import mock
 
 import discord
 
+from bot.chat.bot import QABot
 from bot.chat.conversation import MAX_AGE_SECONDS, RECENT_SECONDS
 from bot.chat.exts.ask import Ask
 from bot.storage import Storage
@@ -109,8 +110,8 @@ async def test_an_answer_older_than_thirty_minutes_is_no_context(storage: Storag
     assert [row.follows for row in await storage.history(1)] == [None, None]
 
 
-async def test_a_mention_in_the_thread_the_bot_opened_is_a_follow_up(storage: Storage) -> None:
-    engine = FakeEngine()
+async def _answered_in_its_thread(storage: Storage, engine: FakeEngine) -> QABot:
+    """A bot that answered a mention of ITALY in channel 100 by opening its thread, number 555."""
     bot = make_bot(storage, engine)
     await storage.add_channel(1, 100)
     await bot.server_settings.update(1, use_threads=True)
@@ -120,6 +121,12 @@ async def test_a_mention_in_the_thread_the_bot_opened_is_a_follow_up(storage: St
     thread.send.return_value = mock.MagicMock(spec=discord.Message)
     message.create_thread.return_value = thread
     await Ask(bot).on_message(message)
+    return bot
+
+
+async def test_a_mention_in_the_thread_the_bot_opened_is_a_follow_up(storage: Storage) -> None:
+    engine = FakeEngine()
+    bot = await _answered_in_its_thread(storage, engine)
     await mention(bot, "Et en Espagne ?", channel_id=555, thread_parent_id=100)
     await mention(bot, "Qui est le vice-président de Pinduoduo ?", channel_id=555, thread_parent_id=100)
     assert engine.questions == [ITALY, SPAIN, "Qui est le vice-président de Pinduoduo ?"]  # complete: as typed
@@ -150,15 +157,7 @@ async def test_slash_again_within_five_minutes_reads_a_follow_up_only(storage: S
 
 async def test_a_private_answer_in_the_bots_thread_is_no_context_for_another_member(storage: Storage) -> None:
     engine = FakeEngine()
-    bot = make_bot(storage, engine)
-    await storage.add_channel(1, 100)
-    await bot.server_settings.update(1, use_threads=True)
-    message = make_message(content=f"{MENTION} {ITALY}", mentions=[bot.user])
-    thread = mock.MagicMock(spec=discord.Thread)
-    thread.id = 555
-    thread.send.return_value = mock.MagicMock(spec=discord.Message)
-    message.create_thread.return_value = thread
-    await Ask(bot).on_message(message)
+    bot = await _answered_in_its_thread(storage, engine)
     await bot.server_settings.update(1, ephemeral=True)
     asker = make_member()
     private = make_interaction(bot, guild_id=1, channel_id=555, user=asker)
