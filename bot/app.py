@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ from bot.search.sentence_model import SentenceModel, SentenceModelError, Sentenc
 from bot.search.vector_build import Progress as VectorProgress
 from bot.search.vector_build import VectorBuild
 from bot.search.vector_file import SentenceVectors, VectorFileError, VectorWriter, vector_file
-from bot.search.workers import spawn_pool
+from bot.search.workers import available_cores, spawn_pool
 
 log = logging.getLogger(__name__)
 
@@ -166,15 +165,13 @@ def build_vectors(
 ) -> tuple[int, int] | None:
     """Build the sentence vectors of the settings' saved index in the foreground, a process per core, from where an
     earlier build stopped (blocking): (rows built, rows in all), or None without a sentence model or vector file."""
-    options = engine_options(settings, warn)
-    model = options.sentence_model
+    model = sentence_model(settings.semantic_threads, warn)
+    options = EngineOptions(max_chars=settings.max_answer_chars, sentence_model=model)  # what the vectors are of
     vectors = sentence_vectors(index_file(index_dir(settings), settings.corpus_path), corpus, index, options)
     if model is None or vectors is None:
         return None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return VectorBuild(index, vectors, model, options.max_chars).run(
-        progress, processes=cores, priority=0
-    ), vectors.count
+    build = VectorBuild(index, vectors, model, options.max_chars)
+    return build.run(progress, processes=available_cores(), priority=0), vectors.count
 
 
 def reindex(source: CorpusSource, options: EngineOptions, folder: Path) -> Engine:

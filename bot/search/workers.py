@@ -22,8 +22,12 @@ def default_workers(documents: int) -> int:
     CPU set, not the host's), or one for a small corpus."""
     if documents < PARALLEL_FROM:
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(cores, MAX_WORKERS)
+    return min(available_cores(), MAX_WORKERS)
+
+
+def available_cores() -> int:
+    """The cores this process may run on: a container's CPU set, not the host's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def spawn_pool(workers: int) -> ProcessPoolExecutor:
