@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
 import os
 import threading
 import time
@@ -28,7 +27,7 @@ from bot.search.passages import split_sentences
 from bot.search.sentence_model import SentenceModel, SentenceModelError, SentenceModelOptions, open_sentence_model
 from bot.search.summary import opening
 from bot.search.vector_file import SentenceVectors, VectorsBusy, VectorWriter, digest
-from bot.search.workers import die_with_parent
+from bot.search.workers import spawn_terminable_pool
 
 log = logging.getLogger(__name__)
 
@@ -74,26 +73,27 @@ class VectorBuild:
         options = replace(self.model.options, threads=1, cache_size=0)
         batches = _batches(openings(self.index, writer.built, self.max_chars))
         flying: deque[tuple[list[tuple[int, str | None]], AsyncResult]] = deque()
-        context = multiprocessing.get_context("spawn")  # never forked: safe beside the bot's threads
-        pool = context.Pool(processes, initializer=die_with_parent, initargs=(os.getpid(),))
         try:
-            while not self._stop.is_set():
-                while len(flying) < processes and (batch := next(batches, None)) is not None:
-                    texts = [text for _, text in batch if text is not None]
-                    flying.append((batch, pool.apply_async(_embed, (options, priority, texts))))
-                if not flying:
-                    break
-                batch, embedded = flying[0]
-                if not embedded.ready():
-                    embedded.wait(STOP_CHECK_SECONDS)  # a stop is heard between two waits
-                    continue
-                flying.popleft()
-                _write(writer, batch, embedded.get())
-                if progress is not None:
-                    progress(writer.built, writer.count)
+            pool = spawn_terminable_pool(processes)
+            try:
+                while not self._stop.is_set():
+                    while len(flying) < processes and (batch := next(batches, None)) is not None:
+                        texts = [text for _, text in batch if text is not None]
+                        flying.append((batch, pool.apply_async(_embed, (options, priority, texts))))
+                    if not flying:
+                        break
+                    batch, embedded = flying[0]
+                    if not embedded.ready():
+                        embedded.wait(STOP_CHECK_SECONDS)  # a stop is heard between two waits
+                        continue
+                    flying.popleft()
+                    _write(writer, batch, embedded.get())
+                    if progress is not None:
+                        progress(writer.built, writer.count)
+            finally:
+                pool.terminate()  # a batch in flight is only lost work: its rows are not marked built
+                pool.join()
         finally:
-            pool.terminate()  # a batch in flight is only lost work: its rows are not marked built
-            pool.join()
             writer.close()
         return writer.built
 

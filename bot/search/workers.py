@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
 import sys
@@ -39,6 +40,12 @@ def spawn_pool(workers: int) -> ProcessPoolExecutor:
         initializer=die_with_parent,
         initargs=(os.getpid(),),
     )
+
+
+def spawn_terminable_pool(workers: int) -> multiprocessing.pool.Pool:
+    """The same workers as `spawn_pool`, in a pool whose `terminate` ends them at once, work in flight included:
+    for work that is only lost when cut short (`bot.search.vector_build`)."""
+    return multiprocessing.get_context("spawn").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),))
 
 
 def die_with_parent(parent: int) -> None:
