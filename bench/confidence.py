@@ -2,12 +2,14 @@
 
 A third of PIAF's articles (by a hash of the title, as in `python -m bot eval`) is left out of the
 corpus: questions on the other articles are answerable (an answer is right when its quote holds the
-gold answer), questions on the left-out ones are not (any answer is wrong). The model is fitted on
-the questions of half of the articles and measured on the other half, then the other way round, so
-every figure printed comes from questions the model was not fitted on. `--fit` also prints the
-coefficients fitted on all the questions, to paste into `bot/search/confidence.py`.
+gold answer), questions on the left-out ones are not (any answer is wrong). Every question is asked twice:
+of PIAF's paragraphs alone, and of the same paragraphs among news articles (`--distractors`, OrangeSum by
+default), where a large corpus holds many passages that share a question's words without answering it.
+The model is fitted on the questions of half of the articles and measured on the other half, then the
+other way round, so every figure printed comes from questions the model was not fitted on. `--fit` also
+prints the coefficients fitted on all the questions, to paste into `bot/search/confidence.py`.
 
-    python bench/confidence.py [--piaf PATH] [--fit]
+    python -m bench.confidence [--piaf PATH] [--distractors PATH.jsonl.gz] [--distractor-count N] [--fit]
 """
 
 from __future__ import annotations
@@ -15,17 +17,23 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-from dataclasses import astuple, fields
+from collections.abc import Iterator
+from dataclasses import astuple, fields, replace
 from pathlib import Path
 
 import numpy as np
 
 from bot.evaluation import contains, held_out, quoted_text, squad_corpus
+from bot.search.answer import Answer
 from bot.search.confidence import Evidence
 from bot.search.corpus import Corpus
 from bot.search.engine import Engine, EngineOptions
+from bot.search.loader import load_corpus
 
-DEFAULT_PIAF = Path(__file__).resolve().parents[2] / "shared/eval/piaf/piaf-v1.1-dev.json"
+SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared/eval"
+DEFAULT_PIAF = SHARED_EVAL / "piaf/piaf-v1.1-dev.json"
+DEFAULT_NEWS = SHARED_EVAL / "orangesum/orangesum_all.jsonl.gz"
+DISTRACTOR = "distractor:"  # the prefix of a distractor's document id
 L2 = 1e-2  # ridge penalty of the fit (standardised features)
 
 
@@ -52,47 +60,62 @@ def article_fold(doc_title: str | None) -> int:
     return hashlib.sha256(("fold:" + (doc_title or "")).encode()).digest()[0] % 2
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF)
-    parser.add_argument("--fit", action="store_true", help="print the coefficients fitted on every question")
-    args = parser.parse_args()
+def quotes_piaf(answer: Answer) -> bool:
+    """Whether the answer quotes a PIAF paragraph first, not a distractor (which may hold a gold answer's words,
+    a year or a number, by chance)."""
+    return answer.found and answer.source is not None and not answer.source.doc_id.startswith(DISTRACTOR)
 
-    corpus, questions = squad_corpus(args.piaf)
+
+def add_distractor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--distractors", type=Path, default=DEFAULT_NEWS, help="corpus JSON Lines ajouté aux paragraphes de PIAF"
+    )
+    parser.add_argument("--distractor-count", type=int, help="ne garder que ses N premiers articles")
+
+
+def piaf_corpora(
+    piaf: Path, distractors: Path | None, count: int | None = None
+) -> tuple[list[tuple[str, str, list[str]]], dict[str, str | None], Iterator[tuple[str, Corpus]]]:
+    """PIAF's questions, its paragraphs' titles, and the corpora they are asked of, by name: the kept paragraphs
+    (two thirds of the articles), then the same among the `count` first articles of `distractors` (their ids
+    prefixed so they never meet a paragraph's). The corpora are loaded one at a time, as they are asked."""
+    corpus, questions = squad_corpus(piaf)
     titles = {d.doc_id: d.title for d in corpus.documents}
     kept = [d for d in corpus.documents if not held_out(d.title)]
-    kept_ids = {d.doc_id for d in kept}
-    engine = Engine.build(Corpus(kept), EngineOptions(min_confidence=0.0))
 
-    rows, labels, answerable, first, folds = [], [], [], [], []
-    for question, gold, answers in questions:
-        answer, evidence, *_ = engine.explain(question)
-        if evidence is None:
-            evidence = Evidence(*(0.0,) * len(fields(Evidence)))
-        inside = gold in kept_ids
-        right = inside and answer.found and any(contains(quoted_text(answer), a) for a in answers)
-        rows.append(astuple(evidence))
-        labels.append(float(right))
-        answerable.append(inside)
-        first.append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
-        folds.append(article_fold(titles[gold]))
-    x, y = np.array(rows), np.array(labels)
-    inside, firsts, fold = np.array(answerable), np.array(first), np.array(folds)
+    def corpora() -> Iterator[tuple[str, Corpus]]:
+        yield f"PIAF ({len(kept)} paragraphes)", Corpus(kept)
+        if distractors is not None:
+            news = load_corpus(distractors, text_field="article").documents[:count]
+            mixed = kept + [replace(d, doc_id=DISTRACTOR + d.doc_id) for d in news]
+            yield f"PIAF + {len(news)} articles de presse", Corpus(mixed)
 
-    p = np.zeros(len(y))
-    for k in (0, 1):
-        p[fold == k] = predict(fit(x[fold != k], y[fold != k]), x[fold == k])
+    return questions, titles, corpora()
 
+
+LABELS = (("sûre", 0.70, 1.01), ("probable", 0.40, 0.70), ("incertaine", 0.0, 0.40))  # bot.text.answers
+
+
+def reliability(p: np.ndarray, y: np.ndarray, inside: np.ndarray, firsts: np.ndarray, fold: np.ndarray) -> None:
+    """Print the held-out probability against the share of right answers, by band and by label, and what each
+    decline threshold keeps."""
     n_in, n_out = inside.sum(), (~inside).sum()
-    print(f"corpus : {len(kept)} paragraphes ; {n_in} questions avec réponse, {n_out} sans (articles retirés)")
-    print("\nFiabilité (probabilité annoncée contre part de réponses justes, questions hors ajustement) :")
+    print("Fiabilité (probabilité annoncée contre part de réponses justes, questions hors ajustement) :")
     print(f"{'probabilité':>14} {'questions':>10} {'justes':>8}")
     edges = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001]
     for lo, hi in itertools.pairwise(edges):
         band = (p >= lo) & (p < hi)
         if band.any():
             print(f"{lo:>6.1f} – {min(hi, 1):<5.1f} {band.sum():>10} {y[band].mean():>8.3f}")
-    print("\nSeuil de refus :")
+    print(
+        "Par étiquette : "
+        + " ; ".join(
+            f"{label} {((p >= lo) & (p < hi)).sum()} q., {y[(p >= lo) & (p < hi)].mean():.3f} justes"
+            for label, lo, hi in LABELS
+            if ((p >= lo) & (p < hi)).any()
+        )
+    )
+    print("Seuil de refus :")
     print(f"{'seuil':>6} {'1re phrase':>11} {'contenue':>9} {'faux oui':>9}")
     for t in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
         said = p >= t
@@ -107,6 +130,45 @@ def main() -> None:
             f"moitié {k} (seuil 0,25) : 1re phrase {(firsts & said & part).sum() / (inside & part).sum():.3f}, "
             f"faux oui {(~inside & said & part).sum() / (~inside & part).sum():.3f}"
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF)
+    add_distractor_arguments(parser)
+    parser.add_argument("--fit", action="store_true", help="print the coefficients fitted on every question")
+    args = parser.parse_args()
+
+    questions, titles, corpora = piaf_corpora(args.piaf, args.distractors, args.distractor_count)
+    rows, labels, answerable, first, folds, settings, names = [], [], [], [], [], [], []
+    for setting, (name, corpus) in enumerate(corpora):
+        names.append(name)
+        kept_ids = {d.doc_id for d in corpus.documents}
+        engine = Engine.build(corpus, EngineOptions(min_confidence=0.0))
+        for question, gold, answers in questions:
+            answer, evidence, *_ = engine.explain(question)
+            if evidence is None:
+                evidence = Evidence(*(0.0,) * len(fields(Evidence)))
+            inside = gold in kept_ids
+            right = inside and quotes_piaf(answer) and any(contains(quoted_text(answer), a) for a in answers)
+            rows.append(astuple(evidence))
+            labels.append(float(right))
+            answerable.append(inside)
+            first.append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
+            folds.append(article_fold(titles[gold]))
+            settings.append(setting)
+    x, y = np.array(rows), np.array(labels)
+    inside, firsts, fold = np.array(answerable), np.array(first), np.array(folds)
+
+    p = np.zeros(len(y))
+    for k in (0, 1):
+        p[fold == k] = predict(fit(x[fold != k], y[fold != k]), x[fold == k])
+
+    setting = np.array(settings)
+    for k, name in enumerate(names):
+        part = setting == k
+        print(f"\n== {name} : {(inside & part).sum()} questions avec réponse, {(~inside & part).sum()} sans")
+        reliability(p[part], y[part], inside[part], firsts[part], fold[part])
     if args.fit:
         w, means, scales = fit(x, y)
         rounded = lambda values: "(" + ", ".join(f"{v:.4g}" for v in values) + ",)"  # noqa: E731

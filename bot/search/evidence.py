@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from bot.search.analysis import fold, stem
-from bot.search.confidence import Evidence
+from bot.search.confidence import FITTED_DOCUMENTS, Evidence
 from bot.search.index import CorpusIndex
 from bot.search.question import Question
 from bot.search.ranking import Coverage, QueryTerms
@@ -21,10 +21,16 @@ from bot.search.summary import Pick
 
 
 def evidence(
-    index: CorpusIndex, question: Question, terms: QueryTerms, pid: int, top: Coverage, picks: list[Pick]
+    index: CorpusIndex,
+    question: Question,
+    terms: QueryTerms,
+    ranked: list[tuple[int, float]],
+    top: Coverage,
+    picks: list[Pick],
 ) -> Evidence:
-    """What the confidence model reads of the best answer, passage `pid`; `top` is what the re-ranking found
-    of the question in it, `picks` what the summary quotes."""
+    """What the confidence model reads of the best answer, the first of the `ranked` passages; `top` is what the
+    re-ranking found of the question in it, `picks` what the summary quotes."""
+    pid = ranked[0][0]
     found, derived = top.found[0].tolist(), top.derived[0].tolist()
     weights = terms.weights.tolist()
     heaviest = max(range(len(weights)), key=weights.__getitem__)
@@ -54,7 +60,18 @@ def evidence(
         has_cues=float(bool(question.cues)),
         terms=float(len(question.terms)),
         log_terms=math.log1p(len(question.terms)),
+        runner_up=runner_up(index, ranked),
+        log_documents=math.log(min(max(index.titles.size, FITTED_DOCUMENTS[0]), FITTED_DOCUMENTS[1])),
     )
+
+
+def runner_up(index: CorpusIndex, ranked: list[tuple[int, float]]) -> float:
+    """The score of the best passage from another document than the first's, over the first's (0 when none):
+    near 1, two documents answer alike and the ranking cannot say which one the question is about."""
+    pid, best = ranked[0]
+    doc = index.passage_doc[pid]
+    second = next((score for other, score in ranked[1:] if index.passage_doc[other] != doc), 0.0)
+    return min(max(second / best, 0.0), 1.0) if best > 0 else 0.0
 
 
 def is_lead(question: Question, terms: QueryTerms, top: Coverage, coverage: float, lead_confidence: float) -> bool:

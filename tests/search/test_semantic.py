@@ -101,7 +101,7 @@ def test_the_shipped_model_declines_an_off_topic_quote_the_lexical_engine_gave(s
     model = load_sentence_model(SentenceModelOptions(threads=1))
     assert model is not None
     engine = Engine(seed_engine.corpus, seed_engine.index, EngineOptions(sentence_model=model), seed_engine.analyzer)
-    question = "qui est le pdg de pinduoduo"  # the seeds name Alibaba's director, not Pinduoduo's
+    question = "Quand Temu a-t-il été lancé ?"  # the seeds speak of Temu, never of its launch
     assert seed_engine.answer(question).found
     assert not engine.answer(question).found
     right = engine.answer("Combien les Chinois ont-ils dépensé en achats sur internet en 2017 ?")
