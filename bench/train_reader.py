@@ -33,7 +33,8 @@ from bot.search.encoder.tokenizer import Tokenizer, Tokens
 from bot.search.encoder.weights import Layer, Weights, dequantize
 from bot.search.reader import FORMAT, MATRICES, READER_FILE, VECTORS, Reader, choose, layout, quantize_rows
 
-# beside the checkout, or beside the folder of worktrees
+FROZEN_KEY = "frozen_layers"  # in a file saved by --save: how many of the lowest layers did not train
+
 # -- the model in PyTorch ----------------------------------------------------------------------------------------
 
 
@@ -287,12 +288,22 @@ def train(args: argparse.Namespace, model: TorchReader, items: list, cache: Cach
                 print(f"step {step}/{total} loss {np.mean(losses[-10:]):.3f} {spent:.2f} s/step", flush=True)
         minutes = (time.time() - epoch_began) / 60
         if args.save:
-            torch.save({k: v for k, v in model.state_dict().items() if k != "word"}, args.save)
+            state = {k: v for k, v in model.state_dict().items() if k != "word"}
+            torch.save({**state, FROZEN_KEY: torch.tensor(model.frozen)}, args.save)
         line = f"EPOCH {epoch + 1} train {minutes:.1f} min, {len(items)} windows, loss {np.mean(losses):.3f}"
         if held:
             em, f1 = held.evaluate(model)
             line += f": held-out F1 {f1:.3f} EM {em:.3f} ({len(held.examples)} questions)"
         print(f"{line}; {(time.time() - began) / 60:.1f} min so far", flush=True)
+
+
+def saved(path: Path, weights: Weights, frozen: int) -> TorchReader:
+    """The reader saved by `--save`, with as many frozen layers as it trained with (`frozen` for a file saved
+    without that count): the export keeps only the layers above them."""
+    state = torch.load(path)
+    model = TorchReader(weights, frozen=int(state.pop(FROZEN_KEY, frozen)))
+    model.load_state_dict(state, strict=False)
+    return model
 
 
 def export(model: TorchReader, path: Path) -> None:
@@ -362,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cosinus minimal torch / numpy sur {len(texts)} textes : {check(model, encoder, texts):.6f}")
         return 0
     if args.export:
-        model.load_state_dict(torch.load(args.export), strict=False)
+        model = saved(args.export, encoder.weights, args.frozen)
         export(model, args.out)
         print(f"{args.out} : {args.out.stat().st_size / 1e6:.1f} Mo")
         return 0
@@ -372,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         train_set = [e for e in examples if fold_of(e.title) == int(args.train_fold)]
         test_set = [e for e in examples if fold_of(e.title) != int(args.train_fold)]
     if args.evaluate:
-        model.load_state_dict(torch.load(args.evaluate), strict=False)
+        model = saved(args.evaluate, encoder.weights, args.frozen)
         em, f1 = HeldOut(model, encoder, test_set[: args.limit]).evaluate(model)
         print(f"{args.evaluate}, {len(test_set[: args.limit])} questions non apprises : F1 {f1:.3f}, EM {em:.3f}")
         return 0
