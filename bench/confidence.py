@@ -29,6 +29,7 @@ from bot.search.confidence import Evidence
 from bot.search.corpus import Corpus
 from bot.search.engine import Engine, EngineOptions
 from bot.search.loader import load_corpus
+from bot.text.answers import CONFIDENCE_LABELS
 
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared/eval"
 DEFAULT_PIAF = SHARED_EVAL / "piaf/piaf-v1.1-dev.json"
@@ -93,7 +94,11 @@ def piaf_corpora(
     return questions, titles, corpora()
 
 
-LABELS = (("sûre", 0.70, 1.01), ("probable", 0.40, 0.70), ("incertaine", 0.0, 0.40))  # bot.text.answers
+# The labels a member reads, as (word, lowest probability, probability above): « sûre » from 0.7, …
+LABELS = tuple(
+    (label.removeprefix("réponse "), floor, above)
+    for (floor, label), above in zip(CONFIDENCE_LABELS, (1.01, *(f for f, _ in CONFIDENCE_LABELS)), strict=False)
+)
 
 
 def reliability(p: np.ndarray, y: np.ndarray, inside: np.ndarray, firsts: np.ndarray, fold: np.ndarray) -> None:

