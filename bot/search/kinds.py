@@ -17,7 +17,8 @@ from bot.search.analysis import STOP_WORDS, fold, normalize, stem, words
 MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
 NUMBER_WORDS = (
     "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante"
-    "|cinquante|soixante|cent|cents|mille|dizaine|vingtaine|centaine|millier|milliers|million|millions|milliard"
+    "|cinquante|soixante|cent|cents|mille|dizaine|dizaines|vingtaine|vingtaines|centaine|centaines|millier|milliers"
+    "|million|millions|milliard"
     "|milliards|moitié|tiers|quart"
 )
 ARTICLES = frozenset("le la les l un une des du d".split())

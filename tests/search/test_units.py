@@ -76,6 +76,7 @@ def test_a_counted_noun_is_given_by_a_number_that_is_no_other_measure_year_or_da
     assert staff is not None
     assert staff.held_by("Le groupe emploie 1 200 employés.")
     assert staff.held_by("Ils sont sept.")
+    assert staff.held_by("Des centaines de salariés ont manifesté.")  # a rough count still counts
     assert not staff.held_by("Tang Hexia, 29 ans, travaille depuis six ans chez Meixin Group.")
     assert not staff.held_by("Le groupe a été fondé en 2009, le 28 décembre.")
     assert not staff.held_by("Chongqing est l'une des deux premières villes pilotes.")
