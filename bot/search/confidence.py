@@ -2,7 +2,9 @@
 
 The features say how much of the question the best passage, its best sentence and its document hold,
 whether its rarest word and its names are there, and whether the quoted sentence holds the kind of
-answer asked for: shares of the question, not scores, so they read the same on 5 or 50,000 documents.
+answer asked for: shares of the question, not scores, so they read the same on 5 or 50,000 documents. Two
+more say how close the next document comes and how large the corpus is, since the same shares mean less
+among many passages that share a question's words.
 The coefficients are fitted by `python bench/confidence.py --fit` on PIAF questions whose articles are in
 the corpus (right when the quote holds the gold answer) and on questions whose article was left out
 (always wrong), asked once of PIAF's paragraphs alone and once with 36,000 news articles beside them, so that

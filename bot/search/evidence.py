@@ -2,8 +2,8 @@
 
 Shares of the question, not scores (see `bot.search.confidence`): how much of it the best passage, its best
 sentence, its title and its document hold, whether its rarest term and its names are there, and whether the
-quoted sentence holds the kind of answer asked for. Also whether a document "comes close" enough to be named
-as a lead when nothing is quoted.
+quoted sentence holds the kind of answer asked for; then how close the next document comes, and the corpus's
+size. Also whether a document "comes close" enough to be named as a lead when nothing is quoted.
 """
 
 from __future__ import annotations

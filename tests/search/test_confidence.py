@@ -4,9 +4,11 @@ the quantity asked for."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields, replace
 
 from bot.search.confidence import (
+    FITTED_DOCUMENTS,
     INTERACTIONS,
     QUANTITY_MISSING_CAP,
     SEMANTIC_FEATURES,
@@ -69,6 +71,8 @@ def test_a_second_document_telling_the_same_story_is_a_close_runner_up() -> None
     twice = _explained({"a": STORY, "b": OTHER, "c": STORY.replace("en juin", "au printemps")}, QUESTION)
     assert alone.evidence is not None and twice.evidence is not None
     assert 0.0 < alone.evidence.runner_up < 0.7
+    # a corpus smaller than any the model was fitted on reads as the smallest one, never beyond
+    assert alone.evidence.log_documents == math.log(FITTED_DOCUMENTS[0])
     assert twice.evidence.runner_up > 0.95
 
 
