@@ -103,7 +103,18 @@ WEIGHTS = (
 
 def probability(evidence: Evidence) -> float:
     """The estimated probability that the quoted answer holds what the question asks (0..1)."""
-    z = INTERCEPT + sum(w * (x - m) / s for w, x, m, s in zip(WEIGHTS, astuple(evidence), MEANS, SCALES, strict=True))
+    return _logistic(astuple(evidence), INTERCEPT, MEANS, SCALES, WEIGHTS)
+
+
+def _logistic(
+    features: tuple[float, ...],
+    intercept: float,
+    means: tuple[float, ...],
+    scales: tuple[float, ...],
+    weights: tuple[float, ...],
+) -> float:
+    """A fitted logistic model's probability: the features standardised, weighted, and squashed into 0..1."""
+    z = intercept + sum(w * (x - m) / s for w, x, m, s in zip(weights, features, means, scales, strict=True))
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -219,11 +230,6 @@ def semantic_features(evidence: Evidence, semantic: SemanticEvidence) -> tuple[f
 
 def semantic_probability(evidence: Evidence, semantic: SemanticEvidence) -> float:
     """The estimated probability that the quoted answer is right, from the lexical and the semantic evidence."""
-    z = SEMANTIC_INTERCEPT + sum(
-        w * (x - m) / s
-        for w, x, m, s in zip(
-            SEMANTIC_WEIGHTS, semantic_features(evidence, semantic), SEMANTIC_MEANS, SEMANTIC_SCALES, strict=True
-        )
-    )
-    p = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+    features = semantic_features(evidence, semantic)
+    p = _logistic(features, SEMANTIC_INTERCEPT, SEMANTIC_MEANS, SEMANTIC_SCALES, SEMANTIC_WEIGHTS)
     return min(p, QUANTITY_MISSING_CAP) if semantic.quantity_missing else p
