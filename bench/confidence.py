@@ -61,10 +61,25 @@ def article_fold(doc_title: str | None) -> int:
     return hashlib.sha256(("fold:" + (doc_title or "")).encode()).digest()[0] % 2
 
 
-def quotes_piaf(answer: Answer) -> bool:
-    """Whether the answer quotes a PIAF paragraph first, not a distractor (which may hold a gold answer's words,
-    a year or a number, by chance)."""
-    return answer.found and answer.source is not None and not answer.source.doc_id.startswith(DISTRACTOR)
+def cross_validated(x: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Each question's probability from the model fitted on the other half of the articles."""
+    p = np.zeros(len(y))
+    for k in (0, 1):
+        p[fold == k] = predict(fit(x[fold != k], y[fold != k]), x[fold == k])
+    return p
+
+
+def judged(answer: Answer, gold: str, answers: list[str], kept: set[str]) -> tuple[bool, bool, bool]:
+    """(the question's paragraph is among the `kept` documents, the quote holds a gold answer, its first sentence
+    does). Only a PIAF paragraph quoted first counts: a distractor may hold a gold answer's words, a year or a
+    number, by chance."""
+    inside = gold in kept
+    holds = inside and answer.found and answer.source is not None and not answer.source.doc_id.startswith(DISTRACTOR)
+    return (
+        inside,
+        holds and any(contains(quoted_text(answer), a) for a in answers),
+        holds and any(contains(answer.sentences[0], a) for a in answers),
+    )
 
 
 def add_distractor_arguments(parser: argparse.ArgumentParser) -> None:
@@ -154,20 +169,17 @@ def main() -> None:
             answer, evidence, *_ = engine.explain(question)
             if evidence is None:
                 evidence = Evidence(*(0.0,) * len(fields(Evidence)))
-            inside = gold in kept_ids
-            right = inside and quotes_piaf(answer) and any(contains(quoted_text(answer), a) for a in answers)
+            inside, right, opens = judged(answer, gold, answers, kept_ids)
             rows.append(astuple(evidence))
             labels.append(float(right))
             answerable.append(inside)
-            first.append(inside and answer.found and any(contains(answer.sentences[0], a) for a in answers))
+            first.append(opens)
             folds.append(article_fold(titles[gold]))
             settings.append(setting)
     x, y = np.array(rows), np.array(labels)
     inside, firsts, fold = np.array(answerable), np.array(first), np.array(folds)
 
-    p = np.zeros(len(y))
-    for k in (0, 1):
-        p[fold == k] = predict(fit(x[fold != k], y[fold != k]), x[fold == k])
+    p = cross_validated(x, y, fold)
 
     setting = np.array(settings)
     for k, name in enumerate(names):

@@ -35,12 +35,13 @@ from bench.confidence import (
     LABELS,
     add_distractor_arguments,
     article_fold,
+    cross_validated,
     fit,
+    judged,
     piaf_corpora,
     predict,
-    quotes_piaf,
 )
-from bot.evaluation import contains, quoted_text, squad_corpus
+from bot.evaluation import contains, squad_corpus
 from bot.search.confidence import (
     INTERACTIONS,
     QUANTITY_MISSING_CAP,
@@ -120,14 +121,13 @@ def collect(piaf: Path, model: SentenceModel, limit: int | None, distractors: Pa
         started = time.perf_counter()
         for n, (question, gold, answers) in enumerate(questions[:limit], 1):
             answer, evidence, semantic, _ = engine.explain(question)
-            inside = gold in kept_ids
-            holds = inside and quotes_piaf(answer)
+            inside, right, first = judged(answer, gold, answers, kept_ids)
             columns["lexical"].append(astuple(evidence) if evidence else NO_LEXICAL)
             columns["semantic"].append(astuple(semantic) if semantic else NO_SEMANTIC)
             columns["quoted"].append(answer.found)
             columns["inside"].append(inside)
-            columns["right"].append(holds and any(contains(quoted_text(answer), a) for a in answers))
-            columns["first"].append(holds and any(contains(answer.sentences[0], a) for a in answers))
+            columns["right"].append(right)
+            columns["first"].append(first)
             columns["fold"].append(article_fold(titles[gold]))
             columns["setting"].append(setting)
             columns["shipped"].append(probability(evidence) if evidence else 0.0)
@@ -148,14 +148,6 @@ def model_rows(lexical: np.ndarray, semantic: np.ndarray, keep: list[int]) -> np
     columns = {**{name: lexical[:, i] for i, name in enumerate(LEXICAL)}, **{SEMANTIC[i]: semantic[:, i] for i in keep}}
     products = [columns[a] * columns[b] for a, b in INTERACTIONS if a in columns and b in columns]
     return np.c_[lexical, semantic[:, keep], *products]
-
-
-def cross_validated(x: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
-    """Each question's probability from the model fitted on the other half of the articles."""
-    p = np.zeros(len(y))
-    for k in (0, 1):
-        p[fold == k] = predict(fit(x[fold != k], y[fold != k]), x[fold == k])
-    return p
 
 
 def figures(study: Study, said: np.ndarray, part: np.ndarray | None = None) -> tuple[float, float, float, float]:
