@@ -26,7 +26,7 @@ import numpy as np
 from bot.evaluation import contains, held_out, quoted_text, squad_corpus
 from bot.search.answer import Answer
 from bot.search.confidence import Evidence
-from bot.search.corpus import Corpus
+from bot.search.corpus import Corpus, Document
 from bot.search.engine import Engine, EngineOptions
 from bot.search.loader import load_corpus
 from bot.text.answers import CONFIDENCE_LABELS
@@ -87,26 +87,68 @@ def add_distractor_arguments(parser: argparse.ArgumentParser) -> None:
         "--distractors", type=Path, default=DEFAULT_NEWS, help="corpus JSON Lines ajouté aux paragraphes de PIAF"
     )
     parser.add_argument("--distractor-count", type=int, help="ne garder que ses N premiers articles")
+    parser.add_argument(
+        "--same-article",
+        action="store_true",
+        help="poser aussi les questions à PIAF privé d'un paragraphe sur deux de chaque article (et s'y ajuster)",
+    )
 
 
 def piaf_corpora(
-    piaf: Path, distractors: Path | None, count: int | None = None
-) -> tuple[list[tuple[str, str, list[str]]], dict[str, str | None], Iterator[tuple[str, Corpus]]]:
-    """PIAF's questions, its paragraphs' titles, and the corpora they are asked of, by name: the kept paragraphs
-    (two thirds of the articles), then the same among the `count` first articles of `distractors` (their ids
-    prefixed so they never meet a paragraph's). The corpora are loaded one at a time, as they are asked."""
+    piaf: Path, distractors: Path | None, count: int | None = None, same_article: bool = False
+) -> tuple[list[tuple[str, str, list[str]]], dict[str, str | None], Iterator[tuple[str, Corpus, list[int]]]]:
+    """PIAF's questions, its paragraphs' titles, and the corpora they are asked of, by name, each with the
+    questions asked of it:
+    - the kept paragraphs (two thirds of the articles), every question;
+    - with `same_article`, the same with one paragraph in two of each article left out (`sibling_split`): a
+      question on a left-out paragraph is on topic but unanswerable, as a member's question on a fact the article
+      does not give; asked are the questions of articles that keep a paragraph and lose one, less those whose
+      answer a kept paragraph happens to hold;
+    - the kept paragraphs among the `count` first articles of `distractors` (their ids prefixed so they never
+      meet a paragraph's), every question.
+    The corpora are loaded one at a time, as they are asked."""
     corpus, questions = squad_corpus(piaf)
     titles = {d.doc_id: d.title for d in corpus.documents}
     kept = [d for d in corpus.documents if not held_out(d.title)]
 
-    def corpora() -> Iterator[tuple[str, Corpus]]:
-        yield f"PIAF ({len(kept)} paragraphes)", Corpus(kept)
+    def corpora() -> Iterator[tuple[str, Corpus, list[int]]]:
+        everything = list(range(len(questions)))
+        yield f"PIAF ({len(kept)} paragraphes)", Corpus(kept), everything
+        if same_article:
+            yield on_topic(kept)
         if distractors is not None:
             news = load_corpus(distractors, text_field="article").documents[:count]
             mixed = kept + [replace(d, doc_id=DISTRACTOR + d.doc_id) for d in news]
-            yield f"PIAF + {len(news)} articles de presse", Corpus(mixed)
+            yield f"PIAF + {len(news)} articles de presse", Corpus(mixed), everything
+
+    def on_topic(kept: list[Document]) -> tuple[str, Corpus, list[int]]:
+        halves = sibling_split(kept)
+        by_title: dict[str | None, list[str]] = {}
+        for d in halves:
+            by_title.setdefault(d.title, []).append(d.text)
+        left = {d.doc_id for d in kept} - {d.doc_id for d in halves}
+        split = {titles[doc_id] for doc_id in left}
+        asked = [
+            n
+            for n, (_, gold, answers) in enumerate(questions)
+            if titles[gold] in split
+            and (gold not in left or not any(contains(t, a) for t in by_title[titles[gold]] for a in answers))
+        ]
+        return f"PIAF, un paragraphe sur deux ({len(halves)} paragraphes)", Corpus(halves), asked
 
     return questions, titles, corpora()
+
+
+def sibling_split(paragraphs: list[Document]) -> list[Document]:
+    """The paragraphs less one in two of each article's (by a hash of the paragraph's id), each article keeping
+    at least its first: what is left is on the same subjects, without the facts of the paragraphs left out."""
+    kept, seen = [], set()
+    for paragraph in paragraphs:
+        left_out = hashlib.sha256(("sibling:" + paragraph.doc_id).encode()).digest()[0] % 2
+        if paragraph.title not in seen or not left_out:
+            kept.append(paragraph)
+        seen.add(paragraph.title)
+    return kept
 
 
 # The labels a member reads, as (word, lowest probability, probability above): « sûre » from 0.7, …
@@ -159,13 +201,13 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="print the coefficients fitted on every question")
     args = parser.parse_args()
 
-    questions, titles, corpora = piaf_corpora(args.piaf, args.distractors, args.distractor_count)
+    questions, titles, corpora = piaf_corpora(args.piaf, args.distractors, args.distractor_count, args.same_article)
     rows, labels, answerable, first, folds, settings, names = [], [], [], [], [], [], []
-    for setting, (name, corpus) in enumerate(corpora):
+    for setting, (name, corpus, asked) in enumerate(corpora):
         names.append(name)
         kept_ids = {d.doc_id for d in corpus.documents}
         engine = Engine.build(corpus, EngineOptions(min_confidence=0.0))
-        for question, gold, answers in questions:
+        for question, gold, answers in (questions[n] for n in asked):
             answer, evidence, *_ = engine.explain(question)
             if evidence is None:
                 evidence = Evidence(*(0.0,) * len(fields(Evidence)))

