@@ -124,7 +124,8 @@ class Settings:
         description="threads de calcul du modèle de phrases")
     reader: bool = _setting(
         False, "answers.reader", "BOT_READER", BOOLEAN,
-        description="choisir la phrase citée et le passage en gras avec le lecteur entraîné (false : sans lui)")
+        description="choisir la phrase citée et le gras avec le lecteur entraîné, qui baisse aussi la confiance d'une "
+        "citation où il ne trouve pas de réponse (false : sans lui)")
     rate_limit_count: int = _setting(
         5, "rate_limit.count", "BOT_RATE_LIMIT", whole(1, 1000),
         description="nombre de questions permises par membre sur la fenêtre")

@@ -218,6 +218,20 @@ QUANTITY_MISSING_CAP = 0.2
 SEMANTIC_MIN_CONFIDENCE = 0.28
 
 
+# The reader (`bot.search.reader`) finds no answer in what it read when its best span scores below its no-answer
+# score. Trained to say so on other paragraphs of the question's own article (`bench/train_reader.py
+# --same-article`), it tells a passage on the subject that lacks the fact from one that gives it: of the quotes the
+# bot gives and the reader finds no answer in, 41 % hold the answer (239 quotes on PIAF, each read by the reader
+# not trained on its article: `bench/no_answer.py`), so their probability is at most that.
+READER_NO_ANSWER_MARGIN = 0.0
+READER_NO_ANSWER_CAP = 0.41
+
+
+def reader_capped(probability: float, margin: float) -> float:
+    """The probability of an answer the reader has read, at most READER_NO_ANSWER_CAP where it finds no answer."""
+    return min(probability, READER_NO_ANSWER_CAP) if margin < READER_NO_ANSWER_MARGIN else probability
+
+
 def semantic_features(evidence: Evidence, semantic: SemanticEvidence) -> tuple[float, ...]:
     """What the semantic model reads, in its order: the lexical evidence, SEMANTIC_FEATURES, then INTERACTIONS."""
     values = {**{name: getattr(semantic, name) for name in SEMANTIC_FEATURES}, **asdict(evidence)}

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from bot.search.analysis import Analyzer
 from bot.search.answer import Answer, Quote
-from bot.search.confidence import Evidence, SemanticEvidence, probability, semantic_probability
+from bot.search.confidence import Evidence, SemanticEvidence, probability, reader_capped, semantic_probability
 from bot.search.corpus import Corpus, Document
 from bot.search.evidence import evidence, is_lead
 from bot.search.highlight import highlight
@@ -150,6 +150,8 @@ class Engine:
         else:
             confidence = semantic_probability(found_evidence, semantic)
             threshold = self.options.semantic_min_confidence
+        if reread is not None:
+            confidence = reader_capped(confidence, reread.evidence.margin)
         quotes: list[Quote] = []
         if picks and confidence >= threshold:
             for rank_ in sorted({pick.source for pick in picks}):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.search.confidence import READER_NO_ANSWER_MARGIN
 from bot.search.reader import (
     MAX_TOKENS,
     OVERLAP,
@@ -74,6 +75,31 @@ def test_spans_are_verbatim_characters_of_the_passages(reader: Reader, question:
         assert text == text.strip() and text in passages[span.passage]
     scores = [span.score for span in reading.spans]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "needle"),
+    [
+        ("Combien de régions de niveau provincial participent à la campagne du ministère ?", "18 régions"),
+        ("Quel montant a commandé la chaîne de supermarchés belge ?", "9 000 dollars"),
+    ],
+)
+def test_the_reader_finds_no_answer_in_the_article_s_other_paragraphs(
+    reader: Reader, question: str, needle: str
+) -> None:
+    """Trained with other paragraphs of the question's own article, the reader tells the one that answers from
+    those on the same subject that do not (`READER_NO_ANSWER_MARGIN` is where the confidence is capped)."""
+    answering = _seed_paragraph(needle)
+    article = next(p for p in sorted(SEEDS.glob("*.txt")) if answering in p.read_text(encoding="utf-8"))
+    others = [p for p in article.read_text(encoding="utf-8").split("\n\n") if len(p) > 80 and needle not in p]
+
+    def margin(paragraph: str) -> float:
+        reading = reader.read(question, [paragraph], top=1)
+        return reading.spans[0].score - reading.no_answer
+
+    assert margin(answering) > READER_NO_ANSWER_MARGIN
+    unanswered = [margin(p) < READER_NO_ANSWER_MARGIN for p in others]
+    assert len(others) >= 10 and sum(unanswered) >= len(others) - 1  # one neighbour may carry the same facts
 
 
 def test_nothing_to_read_gives_no_span(reader: Reader) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.search.confidence import READER_NO_ANSWER_CAP, READER_NO_ANSWER_MARGIN
 from bot.search.engine import Engine, EngineOptions
 from bot.search.passages import split_sentences
 from bot.search.reader import Reading, Span
@@ -106,3 +107,17 @@ def test_the_engine_quotes_the_reader_s_sentence_and_bolds_its_span_verbatim(see
 def _sentences(engine: Engine, question: str) -> list[str]:
     answer = engine.answer(question)
     return split_sentences(answer.sources[0].passage) if answer.found else []
+
+
+def test_a_quote_the_reader_finds_no_answer_in_is_capped(seed_engine: Engine) -> None:
+    question = next(q["q"] for q in dev_questions() if q["doc"])
+    plain = seed_engine.answer(question)
+    assert plain.found and plain.confidence > READER_NO_ANSWER_CAP
+    word = max(plain.sentences[0].split(), key=len)
+    confidences = {}
+    for score in (READER_NO_ANSWER_MARGIN - 5.0, READER_NO_ANSWER_MARGIN + 5.0):
+        options = EngineOptions(reader=PointingReader(word, score=score), reader_min_margin=1e9)
+        engine = Engine(seed_engine.corpus, seed_engine.index, options, seed_engine.analyzer)
+        confidences[score > READER_NO_ANSWER_MARGIN] = engine.answer(question).confidence
+    # The reader's opening is never kept (its margin is below 1e9), so only its say on the confidence differs.
+    assert confidences == {False: READER_NO_ANSWER_CAP, True: plain.confidence}
