@@ -9,7 +9,8 @@ The coefficients are fitted by `python bench/confidence.py --fit` on PIAF questi
 the corpus (right when the quote holds the gold answer) and on questions whose article was left out
 (always wrong), asked once of PIAF's paragraphs alone and once with 36,000 news articles beside them, so that
 the probability means the same on a small corpus and on a large one; the same script prints the reliability
-table of the probability on questions it was not fitted on.
+table of the probability on questions it was not fitted on. With the reader on, a quote in which it finds no answer
+is capped (`reader_capped`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The summary chooses the answering sentence by the question words it holds; the r
 trained to point at the answer itself. It reads the best document's best passages, and when it points at a span
 with more conviction than at no answer, the sentence holding that span opens the answer (with the sentences it
 leans on, `summary.opening`), and the span, verbatim, is the phrase in bold. Otherwise the summary's choice and
-the highlighter's bold stand.
+the highlighter's bold stand; when the reader finds no answer at all, the engine caps the answer's confidence
+(`bot.search.confidence.reader_capped`).
 """
 
 from __future__ import annotations
