@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.confidence import DEFAULT_PIAF, LABELS, judged, piaf_corpora
-from bench.reading import raw_titles, reader_fold
+from bench.reader import fold_of
+from bench.reading import raw_titles
 from bench.semantic import DiskCache
 from bot.search.confidence import READER_NO_ANSWER_MARGIN, SEMANTIC_MIN_CONFIDENCE, semantic_probability
 from bot.search.engine import Engine, EngineOptions
@@ -68,7 +69,7 @@ def collect(
         started = time.perf_counter()
         for n, k in enumerate(asked[:limit] if limit else asked, 1):
             question, gold, answers = questions[k]
-            fold = reader_fold(titles[int(gold)])
+            fold = fold_of(titles[int(gold)])
             explained = engines[1 - fold].explain(question)
             inside, right, first = judged(explained.answer, gold, answers, kept)
             columns["setting"].append(setting)
@@ -84,11 +85,9 @@ def collect(
     return Rows(**{key: np.array(values) for key, values in columns.items()}), names
 
 
-def capped(rows: Rows) -> tuple[np.ndarray, list[float]]:
-    """Each confidence capped, where the reader finds no answer, by the share of right quotes among the other fold's
-    quotes the bot gives (above the decline threshold) and the reader finds no answer in; and the two caps (the
-    one applied to fold 0, then fold 1)."""
-    unread = (rows.margin < READER_NO_ANSWER_MARGIN) & (rows.confidence >= SEMANTIC_MIN_CONFIDENCE)
+def capped(rows: Rows, unread: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Each confidence capped, where the reader finds no answer in a quote the bot gives (`unread`), by the share of
+    right quotes among the other fold's such quotes; and the two caps (the one applied to fold 0, then fold 1)."""
     caps = [float(rows.right[unread & (rows.fold != k)].mean()) for k in (0, 1)]
     p = rows.confidence.copy()
     for k in (0, 1):
@@ -139,8 +138,8 @@ def main() -> int:
             f"{name} : le lecteur ne trouve pas de réponse dans {share:.1%} des citations, justes à "
             f"{rows.right[part & unread].mean():.3f} (contre {rows.right[part & ~unread].mean():.3f})"
         )
-    p, caps = capped(rows)
     given = unread & (rows.confidence >= SEMANTIC_MIN_CONFIDENCE)
+    p, caps = capped(rows, given)
     print(
         f"plafond appris sur l'autre pli : {caps[0]:.3f} (pli 0), {caps[1]:.3f} (pli 1) ; sur les deux plis "
         f"(READER_NO_ANSWER_CAP) : {rows.right[given].mean():.3f}, {given.sum()} citations"

@@ -14,7 +14,6 @@ one fold's questions and measured on the other's, both ways.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -27,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench.reader import fold_of  # noqa: E402
 from bot.app import sentence_model  # noqa: E402
 from bot.evaluation import AnswerQuality, held_out, squad_corpus  # noqa: E402
 from bot.search.answer import Answer  # noqa: E402
@@ -36,11 +36,6 @@ from bot.search.reader import load_reader  # noqa: E402
 
 DEFAULT_PIAF = REPO_ROOT.parent / "shared" / "eval" / "piaf" / "piaf-v1.1-dev.json"
 MARGINS = (-np.inf, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0, np.inf)
-
-
-def reader_fold(title: str) -> int:
-    """The fold (0 or 1) an article fell in when the reader was trained (`bench/train_reader.py`)."""
-    return hashlib.sha1(title.encode("utf-8")).digest()[0] % 2
 
 
 def raw_titles(path: Path) -> list[str]:
@@ -79,7 +74,7 @@ def collect(path: Path, folds: list[Path], limit: int | None, passages: int, wid
     started = time.perf_counter()
     timings: list[float] = []
     for number, (question, doc_id, golds) in enumerate(questions[:limit] if limit else questions):
-        fold = reader_fold(titles[int(doc_id)])
+        fold = fold_of(titles[int(doc_id)])  # as the reader was trained (`bench/train_reader.py`)
         if 1 - fold >= len(engines):
             continue  # only the reader of fold 0 is given: fold 0's questions would be read by what learned them
         engine = engines[1 - fold]  # the reader trained on the other fold

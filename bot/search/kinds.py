@@ -18,8 +18,7 @@ MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septem
 NUMBER_WORDS = (
     "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante"
     "|cinquante|soixante|cent|cents|mille|dizaine|dizaines|vingtaine|vingtaines|centaine|centaines|millier|milliers"
-    "|million|millions|milliard"
-    "|milliards|moitié|tiers|quart"
+    "|million|millions|milliard|milliards|moitié|tiers|quart"
 )
 ARTICLES = frozenset("le la les l un une des du d".split())
 PREPOSITIONS = frozenset("à a de d du des au aux en dans par pour sur sous avec vers chez entre contre selon".split())
