@@ -87,7 +87,7 @@ def summarize(
     add what it lacks, best first; the pieces of the best document before those of the next one.
 
     `wants` says whether a sentence names the quantity the question asks for (`bot.search.units`): when the best
-    sentence does not and the next or previous sentence of its passage does, that one is quoted first."""
+    sentence does not, the nearest sentence of its passage that does is quoted first."""
     scored = score_sentences(candidates, weights, cues, analyze, question_text)
     if not scored:
         return []
@@ -128,16 +128,15 @@ def summarize(
 
 
 def _giving(best: ScoredSentence, scored: list[ScoredSentence], wants: Callable[[str], bool]) -> ScoredSentence:
-    """The best sentence, or its next or previous neighbour in the passage when only that one gives what is asked
-    (« combien de chevaux »: the sentence naming the car, then the one with « 490 ch »)."""
+    """The best sentence, or the nearest sentence of its passage that gives what is asked when it does not, the
+    next one before the previous one at the same distance (« combien de chevaux »: the sentence naming the car,
+    then the one with « 517 ch » a few sentences on)."""
     if wants(best.text):
         return best
-    place = {(s.source, s.position, s.order): s for s in scored}
-    for step in (1, -1):
-        neighbour = place.get((best.source, best.position, best.order + step))
-        if neighbour is not None and wants(neighbour.text):
-            return neighbour
-    return best
+    giving = [
+        s for s in scored if s.source == best.source and s.position == best.position and s is not best and wants(s.text)
+    ]
+    return min(giving, key=lambda s: (abs(s.order - best.order), s.order < best.order), default=best)
 
 
 def _with_context(best: ScoredSentence, scored: list[ScoredSentence], max_chars: int) -> str:

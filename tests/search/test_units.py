@@ -114,3 +114,28 @@ def test_a_neighbour_that_gives_the_quantity_is_quoted_first() -> None:
     assert power is not None
     checked = summarize(candidates, weights, {"number"}, analyse, question, wants=power.named_by)
     assert checked[0].sentence == "Son V8 atteint 490 ch."
+
+
+def test_the_nearest_sentence_of_the_passage_that_gives_the_quantity_is_quoted_first() -> None:
+    text = (
+        "Mercedes-AMG a présenté le coupé C63 AMG Black Series. "
+        "Il porte le nom Black Series après la SLK55. "
+        "Le coupé conserve son moteur V8. "
+        "Il délivre alors jusqu'à 517 ch. "
+        "Une version cabriolet donnera 530 ch."
+    )
+    weights = {"c63": 2.0, "black": 1.0, "series": 1.0, "chevaux": 1.0}
+    candidates = [Candidate(0, text, 1.0)]
+
+    def analyse(sentence: str) -> list[str]:
+        return [w for w in weights if w in sentence.lower()]
+
+    question = "combien de chevaux fait la mercedes c63 amg black series ?"
+    power = wanted(question)
+    assert power is not None
+    picks = summarize(candidates, weights, {"number"}, analyse, question, wants=power.named_by)
+    assert picks[0].sentence == "Il délivre alors jusqu'à 517 ch."  # three sentences on, before the farther one
+    none = summarize(
+        [Candidate(0, text.replace(" ch", " Nm"), 1.0)], weights, {"number"}, analyse, question, wants=power.named_by
+    )
+    assert none[0].sentence.startswith("Mercedes-AMG")  # no sentence gives it: the best one stays first
