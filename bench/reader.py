@@ -1,8 +1,9 @@
-"""Measures the numpy reader (`bot.search.reader`): span F1 / EM on PIAF dev questions given their gold
-paragraph, on the fold of articles it was not trained on, how often it finds an answer in a paragraph of
-another article (its no-answer score beaten), and milliseconds per window with 1 and 2 threads.
+"""Measures the reader (`bot.search.reader`): span F1 / EM on PIAF dev questions given their gold paragraph, on the
+fold of articles it was not trained on, how often it finds an answer in a paragraph of another article (its
+no-answer score beaten), and milliseconds per window with 1 and 2 BLAS threads. `--weights` takes an .onnx file
+(onnxruntime, which the reader always runs on one thread) or an .npz file (numpy).
 
-    nice -n 19 python -m bench.reader --fold 1 [--weights PATH] [--limit N] [--threads 1 2]
+    nice -n 19 python -m bench.reader --fold 1 --weights /tmp/reader/fold0.onnx [--limit N] [--threads 1 2]
 """
 
 from __future__ import annotations
@@ -128,9 +129,9 @@ def cost_in_child(weights: Path, threads: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Lecteur numpy : F1 sur les articles non appris, coût par fenêtre.")
+    parser = argparse.ArgumentParser(description="Lecteur : F1 sur les articles non appris, coût par fenêtre.")
     parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF, help="PIAF (format SQuAD)")
-    parser.add_argument("--weights", type=Path, default=READER_FILE, help="poids du lecteur (.npz)")
+    parser.add_argument("--weights", type=Path, default=READER_FILE, help="poids du lecteur (.onnx ou .npz)")
     parser.add_argument("--fold", type=int, choices=[0, 1], help="pli d'articles mesuré (celui non appris)")
     parser.add_argument("--limit", type=int, help="au plus ce nombre de questions")
     parser.add_argument("--every", type=int, default=4, help="une question sur N lue aussi dans un autre article")

@@ -7,9 +7,10 @@ time the whole build takes at that rate (measured when it finished, projected ot
 
 `serve`: on one corpus, answer the OrangeSum abstracts and headlines of `bench/scale.py`, one at a time, three
 ways: the sentence model off (lexical), on without vectors (the question and the quoted opening embedded when
-answering), and on with the vectors of the quoted openings in the vector file. Only the rows the questions quote
-are filled (with the model's own vectors, as the build writes them), so the figure is what a fully built file
-gives without building every row of a large corpus first; the rows used are counted.
+answering), and on with the vectors of the quoted openings in the vector file; then with the vectors and the
+reader, run by onnxruntime and by numpy. Only the rows the questions quote are filled (with the model's own
+vectors, as the build writes them), so the figure is what a fully built file gives without building every row
+of a large corpus first; the rows used are counted.
 
     python bench/vectors.py build --sizes 1000,10000 --minutes 20 [--processes 2 --priority 0]
     python bench/vectors.py build --corpus seeds
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,7 @@ from bench.scale import (  # noqa: E402
 from bot.search.engine import Engine, EngineOptions  # noqa: E402
 from bot.search.index import build_index  # noqa: E402
 from bot.search.loader import load_corpus  # noqa: E402
+from bot.search.reader import NUMPY_READER_FILE, load_reader  # noqa: E402
 from bot.search.sentence_model import SentenceModel, SentenceModelOptions, open_sentence_model  # noqa: E402
 from bot.search.vector_build import VectorBuild  # noqa: E402
 from bot.search.vector_file import SentenceVectors, VectorWriter  # noqa: E402
@@ -127,6 +130,25 @@ def serve(corpus_path: Path, queries: dict[str, list[tuple[str, str]]], folder: 
     )
     used = _count_used(vectors)
     figures["on, vectors built"] = [timed(lambda q=q: stored.answer(q))[1] for q in questions]
+    readers = {"onnxruntime": load_reader(), "numpy": load_reader(NUMPY_READER_FILE)}
+    reading = {
+        name: Engine(corpus, index, replace(stored.options, reader=reader), lexical.analyzer, vectors)
+        for name, reader in readers.items()
+    }
+    missed = _missed(vectors)  # the openings the reader chooses instead, filled as a full build would have them
+    for engine in reading.values():
+        for question in questions:
+            engine.answer(question)
+    writer = VectorWriter(vectors.path, vectors.about, vectors.count, vectors.dim)
+    numbers = sorted(missed)
+    for number, vector in zip(numbers, model.embed_passages([missed[n] for n in numbers]), strict=True):
+        writer.fill(number, vector, missed[number])
+    writer.close()
+    used = _count_used(vectors)
+    for name, engine in reading.items():
+        figures[f"on, vectors built, reader ({name})"] = [
+            timed(lambda q=q, e=engine: e.answer(q))[1] for q in questions
+        ]
     kinds = [kind for kind, pairs in queries.items() for _ in pairs]
     rows = []
     for name, ms in figures.items():
@@ -147,6 +169,21 @@ def _ranked(engine: Engine, question: str) -> tuple | None:
     read = engine.analyze_question(question)
     ranking = rank(engine.index, read, QueryTerms.of(read, engine.index), engine.options)
     return (ranking.ranked, read) if ranking.top is not None else None
+
+
+def _missed(vectors: SentenceVectors) -> dict[int, str]:
+    """The sentences (number -> text) that `vectors` is asked for from now on and does not hold."""
+    missed: dict[int, str] = {}
+    lookup = vectors.vector
+
+    def recorded(number: int, text: str) -> np.ndarray | None:
+        found = lookup(number, text)
+        if found is None and number >= 0:
+            missed[number] = text
+        return found
+
+    vectors.vector = recorded  # type: ignore[method-assign]
+    return missed
 
 
 def _count_used(vectors: SentenceVectors) -> list[int]:

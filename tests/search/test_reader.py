@@ -1,17 +1,20 @@
-"""The numpy reader: windows that cover a passage, spans whose characters map back to the passage verbatim, and
-weight files that cannot load told apart in French."""
+"""The reader: windows that cover a passage, spans whose characters map back to the passage verbatim, the
+onnxruntime and numpy runtimes reading alike, and weight files that cannot load told apart in French."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import bot.search.reader as reader_module
 from bot.search.confidence import READER_NO_ANSWER_MARGIN
 from bot.search.reader import (
     MAX_TOKENS,
+    NUMPY_READER_FILE,
     OVERLAP,
     READER_FILE,
     Reader,
@@ -30,6 +33,11 @@ TRICKY = "L’école\td'été a coûté\u00a01 600 € en 2019 ; ﬁn de la « l
 @pytest.fixture(scope="module")
 def reader() -> Reader:
     return load_reader()
+
+
+@pytest.fixture(scope="module")
+def numpy_reader() -> Reader:
+    return load_reader(NUMPY_READER_FILE)
 
 
 def _seed_paragraph(needle: str) -> str:
@@ -115,20 +123,60 @@ def test_eight_bit_rows_stay_within_half_a_step() -> None:
     assert np.all(error <= scales[..., None] / 2 + 1e-6)
 
 
-def test_missing_file_is_told_in_french(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("question", "needle"),
+    [
+        ("Combien de régions de niveau provincial participent à la campagne du ministère ?", "18 régions"),
+        ("Quel montant a commandé la chaîne de supermarchés belge ?", "9 000 dollars"),
+        ("Quel âge a Tang Hexia ?", "29 ans"),
+    ],
+)
+def test_onnxruntime_reads_as_numpy_does(reader: Reader, numpy_reader: Reader, question: str, needle: str) -> None:
+    """The shipped reader runs on onnxruntime, in 8 bits where that keeps its answers; numpy runs the same one."""
+    assert reader.layers.runtime == "onnxruntime" and reader.fallback is None
+    assert numpy_reader.layers.runtime == "numpy"
+    passage = _seed_paragraph(needle)
+    fast, plain = reader.read(question, [passage], top=1), numpy_reader.read(question, [passage], top=1)
+    assert needle in passage[fast.spans[0].start : fast.spans[0].end + 6]
+    assert (fast.spans[0].start, fast.spans[0].end) == (plain.spans[0].start, plain.spans[0].end)
+    margins = [r.spans[0].score - r.no_answer for r in (fast, plain)]
+    assert abs(margins[0] - margins[1]) < 0.1 * abs(margins[1])
+
+
+def test_numpy_reads_when_onnxruntime_cannot(monkeypatch: pytest.MonkeyPatch, numpy_reader: Reader) -> None:
+    def unavailable(path: Path) -> None:
+        raise ReaderError("onnxruntime ne se charge pas ici (test).")
+
+    monkeypatch.setattr(reader_module, "_session", unavailable)
+    monkeypatch.setattr(reader_module, "_loaded", {})
+    fallback = load_reader()
+    assert fallback.layers.runtime == "numpy" and fallback.fallback is not None and "onnxruntime" in fallback.fallback
+    question, passage = "Quel montant ?", _seed_paragraph("9 000 dollars")
+    assert fallback.read(question, [passage]) == numpy_reader.read(question, [passage])
+
+
+@pytest.mark.parametrize("name", ["absent.npz", "absent.onnx"])
+def test_missing_file_is_told_in_french(tmp_path: Path, name: str) -> None:
     with pytest.raises(ReaderError, match="introuvable"):
-        load_reader(tmp_path / "absent.npz")
+        load_reader(tmp_path / name)
 
 
-def test_truncated_file_is_told_in_french(tmp_path: Path) -> None:
-    damaged = tmp_path / "reader.npz"
+def test_damaged_onnx_file_is_told_in_french(tmp_path: Path) -> None:
+    damaged = tmp_path / "reader.onnx"
     damaged.write_bytes(READER_FILE.read_bytes()[:5000])
     with pytest.raises(ReaderError, match="endommagé"):
         load_reader(damaged)
 
 
+def test_truncated_file_is_told_in_french(tmp_path: Path) -> None:
+    damaged = tmp_path / "reader.npz"
+    damaged.write_bytes(NUMPY_READER_FILE.read_bytes()[:5000])
+    with pytest.raises(ReaderError, match="endommagé"):
+        load_reader(damaged)
+
+
 def test_file_of_another_shape_is_told_in_french(tmp_path: Path) -> None:
-    with np.load(READER_FILE) as data:
+    with np.load(NUMPY_READER_FILE) as data:
         arrays = {name: data[name] for name in data.files}
     arrays["qkv_w"] = arrays["qkv_w"][:, :, :100]
     other = tmp_path / "reader.npz"
@@ -137,9 +185,11 @@ def test_file_of_another_shape_is_told_in_french(tmp_path: Path) -> None:
         load_reader(other)
 
 
-def test_a_copy_of_the_shipped_file_reads_the_same(tmp_path: Path, reader: Reader) -> None:
-    copy = tmp_path / "reader.npz"
-    shutil.copy(READER_FILE, copy)
+@pytest.mark.parametrize("shipped", [READER_FILE, NUMPY_READER_FILE], ids=["onnx", "npz"])
+def test_a_copy_of_the_shipped_file_reads_the_same(tmp_path: Path, shipped: Path) -> None:
+    reader = load_reader(shipped)
+    copy = tmp_path / shipped.name
+    shutil.copy(shipped, copy)
     question, passage = "Quel montant ?", _seed_paragraph("9 000 dollars")
     assert load_reader(copy).read(question, [passage]) == reader.read(question, [passage])
 
@@ -149,3 +199,4 @@ def test_no_training_library_in_the_package() -> None:
     for path in package.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "import torch" not in text and "from torch" not in text, path
+        assert not re.search(r"^\s*(import|from) onnx\b(?!runtime)", text, re.MULTILINE), path

@@ -62,14 +62,7 @@ class E5Encoder:
         put around each row unless `specials` is False (a caller that lays out a question-passage pair)."""
         if specials:
             rows = [[self.tokenizer.bos, *row, self.tokenizer.eos] for row in rows]
-        length = max((len(row) for row in rows), default=0)
-        ids = np.full((len(rows), length), self.tokenizer.pad, dtype=np.int64)
-        mask = np.zeros((len(rows), length), dtype=bool)
-        for index, row in enumerate(rows):
-            if not row:
-                raise ValueError("une ligne sans jeton.")
-            ids[index, : len(row)] = row
-            mask[index, : len(row)] = True
+        ids, mask = padded(rows, self.tokenizer.pad)
         if not rows:
             return np.zeros((0, 0, self.hidden), dtype=np.float32), mask
         return forward(self.weights, ids, mask), mask
@@ -100,6 +93,19 @@ class E5Encoder:
     def token_count(self, text: str, is_query: bool = False) -> int:
         """Tokens the model reads for `text` with its prefix, <s> and </s> included (before any window cut)."""
         return self.tokenizer.count(text, QUERY_PREFIX if is_query else PASSAGE_PREFIX)
+
+
+def padded(rows: Sequence[Sequence[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token id rows as one array [batch, longest] filled with `pad`, and the mask of their real tokens."""
+    length = max((len(row) for row in rows), default=0)
+    ids = np.full((len(rows), length), pad, dtype=np.int64)
+    mask = np.zeros((len(rows), length), dtype=bool)
+    for index, row in enumerate(rows):
+        if not row:
+            raise ValueError("une ligne sans jeton.")
+        ids[index, : len(row)] = row
+        mask[index, : len(row)] = True
+    return ids, mask
 
 
 def _batches(lengths: list[int], budget: int) -> list[list[int]]:

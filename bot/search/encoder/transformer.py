@@ -23,17 +23,25 @@ def forward(weights: Weights, ids: np.ndarray, mask: np.ndarray, types: np.ndarr
     nothing; real ones do not depend on the padding."""
     config = weights.config
     batch, length = ids.shape
+    x = embed(weights, ids, types).reshape(batch * length, config.hidden)
+    bias = None if mask.all() else np.where(mask, np.float32(0.0), np.float32(-np.inf))[:, None, None, :]
+    for layer in weights.layers:
+        x = _layer(layer, x, bias, batch, config.heads, config.eps)
+    return x.reshape(batch, length, config.hidden)
+
+
+def embed(weights: Weights, ids: np.ndarray, types: np.ndarray | None = None) -> np.ndarray:
+    """The layers' input [batch, length, hidden] for token ids [batch, length]: word, position and token type
+    embeddings, layer-normed."""
+    config = weights.config
+    length = ids.shape[1]
     if length > config.max_positions:
         raise ValueError(f"{length} jetons : le modèle en lit {config.max_positions} au plus.")
     x = weights.word_rows(ids)
     x += weights.positions[:length]
     x += weights.token_types[0] if types is None else weights.token_types[types]
-    x = x.reshape(batch * length, config.hidden)
     _layer_norm(x, *weights.embedding_norm, config.eps)
-    bias = None if mask.all() else np.where(mask, np.float32(0.0), np.float32(-np.inf))[:, None, None, :]
-    for layer in weights.layers:
-        x = _layer(layer, x, bias, batch, config.heads, config.eps)
-    return x.reshape(batch, length, config.hidden)
+    return x
 
 
 def _layer(layer: Layer, x: np.ndarray, bias: np.ndarray | None, batch: int, heads: int, eps: float) -> np.ndarray:
