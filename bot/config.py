@@ -123,7 +123,7 @@ class Settings:
         1, "answers.semantic_threads", "BOT_SEMANTIC_THREADS", whole(1, 64),
         description="threads de calcul du modèle de phrases")
     reader: bool = _setting(
-        False, "answers.reader", "BOT_READER", BOOLEAN,
+        True, "answers.reader", "BOT_READER", BOOLEAN,
         description="choisir la phrase citée et le gras avec le lecteur entraîné, qui baisse aussi la confiance d'une "
         "citation où il ne trouve pas de réponse (false : sans lui)")
     rate_limit_count: int = _setting(

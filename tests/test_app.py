@@ -205,7 +205,7 @@ def test_a_sentence_model_that_cannot_load_warns_once_and_leaves_the_lexical_eng
     monkeypatch.setitem(DEFAULT_BACKENDS, "numpy", lambda options: NumpyE5Backend(damaged))
     monkeypatch.setattr(app, "_models", {})
     warnings: list[str] = []
-    settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3")
+    settings = Settings(corpus_path=corpus, database_path=tmp_path / "data" / "bot.sqlite3", reader=False)
     engine = engine_for(settings, warnings.append)
     again = engine_for(settings, warnings.append)
     assert len(warnings) == 1 and "modèle de phrases indisponible" in warnings[0]

@@ -256,13 +256,16 @@ def test_the_terminal_shows_the_answer_in_bold_as_discord_does_and_plain_when_pi
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     question = "De combien le trafic d'AliExpress a-t-il augmenté en Italie ?"
+    assert main(_ask(tmp_path, question, "--no-log", "--json")) == 0
+    bold = json.loads(capsys.readouterr().out)["highlight"]
+    assert "14%" in bold
     assert main(_ask(tmp_path, question, "--no-log")) == 0
     piped = capsys.readouterr().out
     assert "\x1b" not in piped and "14%" in piped
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert main(_ask(tmp_path, question, "--no-log")) == 0
     terminal = capsys.readouterr().out
-    assert f"{BOLD}14%{PLAIN}" in terminal
+    assert f"{BOLD}{bold}{PLAIN}" in terminal
     assert terminal.replace(BOLD, "").replace(PLAIN, "") == piped  # nothing else differs
 
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from bot.search.passages import split_sentences
 from bot.search.reader import Reading
-from bot.search.summary import Pick, opening
+from bot.search.summary import Pick, opening, shorten
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ def reread(
         return Reread(picks, None, ReaderEvidence(margin, False))
     number = passage.first_sentence + order if passage.first_sentence >= 0 else -1
     first = opening([*passage.before, *sentences[:order]], sentences[order], max_chars)
+    if len(first) > max_chars:
+        first = shorten(first, max_chars)  # a sentence longer than an answer, cut as the summary cuts it
     moved = sentences[order] != picks[0].sentence
     head = Pick(passage.source, first, sentences[order], picks[0].typed, number)
     rest = [pick for pick in picks if pick.sentence not in first and first not in pick.text]

@@ -123,7 +123,7 @@ def summarize(
         used += 1 + len(sentence.text)
     picks.sort(key=lambda p: p.source)  # stable: by score within a document
     if len(picks) == 1 and len(first) > max_chars:
-        return [Pick(best.source, _shorten(first, max_chars), best.text, best.typed, best.number)]
+        return [Pick(best.source, shorten(first, max_chars), best.text, best.typed, best.number)]
     return picks
 
 
@@ -218,7 +218,7 @@ def _redundant(a: ScoredSentence, b: ScoredSentence) -> bool:
     return overlap >= 0.8
 
 
-def _shorten(text: str, max_chars: int) -> str:
+def shorten(text: str, max_chars: int) -> str:
     """Cut a single over-long sentence at a word boundary, marking the cut with an ellipsis."""
     cut = text.rfind(" ", 0, max_chars - 1)
     return text[: cut if cut > 0 else max_chars - 1].rstrip(" ,;:") + ELLIPSIS

@@ -56,6 +56,15 @@ def test_the_sentence_holding_the_span_opens_the_answer_with_what_it_leans_on() 
     assert [pick.sentence for pick in done.picks[1:]] == ["Ils vendent du thé en ligne."]  # no sentence twice
 
 
+def test_an_opening_longer_than_the_answer_is_cut_as_the_summary_cuts_it() -> None:
+    done = reread(
+        PointingReader("1 600 entrepreneurs"), "Combien ?", [Shown(PASSAGE, 0, 10)], _lexical_picks(), 40, 0.0
+    )
+    assert done is not None and [len(pick.text) <= 40 for pick in done.picks] == [True]
+    head = done.picks[0]
+    assert head.text.endswith("…") and head.sentence.startswith(head.text[:-1]) and done.bold in head.text
+
+
 def test_a_slice_of_a_passage_opens_on_the_sentences_before_the_slice_too() -> None:
     sentences = PASSAGE.split(". ")
     piece = PASSAGE[PASSAGE.index("Il compte") :]  # the slice starts on the sentence that leans back
