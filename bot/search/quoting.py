@@ -75,9 +75,6 @@ class Quoter:
                 return [Shown(text[bounds[lo][0] : bounds[hi][1]], around.source, first + lo, before)]
         top_doc = passages[ranked[0][0]].doc_index
         pids = [pid for pid, _ in ranked if passages[pid].doc_index == top_doc][:count]
-        if around is not None and around.number >= 0 and around.source == 0:
-            chosen = self.index.passage_of_sentence(around.number)
-            pids += [chosen] if chosen not in pids else []  # the reader also reads the passage quoted first
         return [Shown(passages[pid].text, 0, self.index.sentence_range(pid)[0]) for pid in pids]
 
     def picks(self, ranked: list[tuple[int, float]], question: Question) -> list[Pick]:
@@ -85,15 +82,7 @@ class Quoter:
         when it ranks almost as high (its rank in `sources` is the pick's `source`)."""
         passages = self.index.passages
         top_doc = passages[ranked[0][0]].doc_index
-        ranked_top = [(pid, score, 0) for pid, score in ranked if passages[pid].doc_index == top_doc]
-        picked = ranked_top[:3]
-        # With the sentence model, the semantic stage also reads the quantity asked for (`bot.search.units`): when
-        # none of those passages gives it, the document's best-ranked passage that does is read too.
-        wanted = question.wanted if self.options.sentence_model is not None else None
-        if wanted and not any(wanted.named_by(passages[pid].text) for pid, _, _ in picked):
-            giving = next((pick for pick in ranked_top[3:] if wanted.named_by(passages[pick[0]].text)), None)
-            if giving is not None:
-                picked.append(giving)
+        picked = [(pid, score, 0) for pid, score in ranked if passages[pid].doc_index == top_doc][:3]
         if self.options.max_sources > 1:
             pid, score = next(((p, s) for p, s in ranked if passages[p].doc_index != top_doc), (-1, 0.0))
             if pid >= 0 and score >= self.options.second_source_ratio * ranked[0][1]:
@@ -117,6 +106,8 @@ class Quoter:
             derived = {term for word, _ in entries for term in by_prefix.get(prefix(word), ())}
             return [term for _, term in entries] + sorted(derived)
 
+        # With the sentence model, the semantic stage also reads the quantity asked for (`bot.search.units`).
+        wanted = question.wanted if self.options.sentence_model is not None else None
         return summarize(
             candidates,
             question.weights,

@@ -87,8 +87,7 @@ def summarize(
     add what it lacks, best first; the pieces of the best document before those of the next one.
 
     `wants` says whether a sentence names the quantity the question asks for (`bot.search.units`): when the best
-    sentence does not, the nearest sentence of its passage that does is quoted first, else the best one of the
-    document's other passages that does."""
+    sentence does not, the nearest sentence of its passage that does is quoted first."""
     scored = score_sentences(candidates, weights, cues, analyze, question_text)
     if not scored:
         return []
@@ -129,17 +128,15 @@ def summarize(
 
 
 def _giving(best: ScoredSentence, scored: list[ScoredSentence], wants: Callable[[str], bool]) -> ScoredSentence:
-    """The best sentence, or when it does not give what is asked, the nearest sentence of its passage that does
-    (the next one before the previous one at the same distance), else the best-scored one that does in the
-    document's other passages (« combien de chevaux »: the sentence naming the car, then the one with « 517 ch » a
-    few sentences on)."""
+    """The best sentence, or the nearest sentence of its passage that gives what is asked when it does not, the
+    next one before the previous one at the same distance (« combien de chevaux »: the sentence naming the car,
+    then the one with « 517 ch » a few sentences on)."""
     if wants(best.text):
         return best
-    giving = [s for s in scored if s.source == best.source and s is not best and wants(s.text)]
-    near = [s for s in giving if s.position == best.position]
-    if near:
-        return min(near, key=lambda s: (abs(s.order - best.order), s.order < best.order))
-    return max(giving, key=lambda s: s.score, default=best)
+    giving = [
+        s for s in scored if s.source == best.source and s.position == best.position and s is not best and wants(s.text)
+    ]
+    return min(giving, key=lambda s: (abs(s.order - best.order), s.order < best.order), default=best)
 
 
 def _with_context(best: ScoredSentence, scored: list[ScoredSentence], max_chars: int) -> str:

@@ -133,11 +133,3 @@ def test_a_model_failing_to_encode_leaves_the_lexical_answer(
     assert answer.quotes == lexical.quotes
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "confiance lexicale" in warnings[0]
-
-
-def test_a_quantity_no_quoted_passage_gives_is_looked_for_in_the_document_s_other_passages(seed_engine: Engine) -> None:
-    """« Tang Hexia, 29 ans » is in the fourth passage of her article that the question's words rank."""
-    checked = Engine(seed_engine.corpus, seed_engine.index, EngineOptions(sentence_model=SentenceModel(AxisBackend(0))))
-    age = "Quel âge a Tang Hexia ?"
-    assert "29 ans" not in seed_engine.answer(age).sentences[0]
-    assert checked.answer(age).sentences[0].startswith("Tang Hexia, 29 ans")
