@@ -183,9 +183,7 @@ class Engine:
         if options.reader is None or not picks:
             return None
         shown = self.quoter.shown(ranked, options.reader_passages, picks[0], options.reader_width)
-        wanted = question.wanted if options.sentence_model is not None else None
-        wants = wanted.named_by if wanted else None
-        return reread(options.reader, question.text, shown, picks, options.max_chars, options.reader_min_margin, wants)
+        return reread(options.reader, question.text, shown, picks, options.max_chars, options.reader_min_margin)
 
 
 def _since(started: float) -> float:

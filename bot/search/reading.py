@@ -11,7 +11,7 @@ the highlighter's bold stand; when the reader finds no answer at all, the engine
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -57,19 +57,11 @@ class Reread:
 
 
 def reread(
-    reader: SpanReader,
-    question: str,
-    shown: Sequence[Shown],
-    picks: list[Pick],
-    max_chars: int,
-    min_margin: float,
-    wants: Callable[[str], bool] | None = None,
+    reader: SpanReader, question: str, shown: Sequence[Shown], picks: list[Pick], max_chars: int, min_margin: float
 ) -> Reread | None:
     """The answer's pieces as the reader would open them: when its best span in `shown` beats its no-answer score
     by `min_margin` or more, the sentence holding the span comes first and the span is the bold. None when the
-    reader reads nothing (no passage, or a span it cannot place in a sentence). `wants` says whether a sentence
-    gives the quantity asked (`bot.search.units`): the reader does not move the opening away from one that does
-    to one that does not."""
+    reader reads nothing (no passage, or a span it cannot place in a sentence)."""
     if not shown or not picks:
         return None
     try:
@@ -86,7 +78,7 @@ def reread(
     if placed is None:
         return None
     order, sentences = placed
-    if margin < min_margin or (wants is not None and wants(picks[0].sentence) and not wants(sentences[order])):
+    if margin < min_margin:
         return Reread(picks, None, ReaderEvidence(margin, False))
     number = passage.first_sentence + order if passage.first_sentence >= 0 else -1
     first = opening([*passage.before, *sentences[:order]], sentences[order], max_chars)

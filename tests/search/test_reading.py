@@ -65,19 +65,6 @@ def test_an_opening_longer_than_the_answer_is_cut_as_the_summary_cuts_it() -> No
     assert head.text.endswith("…") and head.sentence.startswith(head.text[:-1]) and done.bold in head.text
 
 
-def test_the_reader_does_not_move_the_opening_away_from_the_quantity_asked() -> None:
-    picks = [Pick(0, "Il compte plus de 1 600 entrepreneurs.", "Il compte plus de 1 600 entrepreneurs.", True, 11)]
-    shown = [Shown(PASSAGE, 0, 10)]
-
-    def wants(sentence: str) -> bool:
-        return "entrepreneurs" in sentence
-
-    moved = reread(PointingReader("Guizhou"), "Combien ?", shown, picks, 600, 0.0)
-    assert moved is not None and moved.evidence.moved and moved.bold == "Guizhou"
-    kept = reread(PointingReader("Guizhou"), "Combien ?", shown, picks, 600, 0.0, wants)
-    assert kept is not None and kept.picks == picks and kept.bold is None and not kept.evidence.moved
-
-
 def test_a_slice_of_a_passage_opens_on_the_sentences_before_the_slice_too() -> None:
     sentences = PASSAGE.split(". ")
     piece = PASSAGE[PASSAGE.index("Il compte") :]  # the slice starts on the sentence that leans back
