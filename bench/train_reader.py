@@ -57,7 +57,7 @@ FROZEN_KEY = "frozen_layers"  # in a file saved by --save: how many of the lowes
 # channels are divided by s and its weight rows multiplied by s, s = max|x|^SMOOTHING / max|w|^(1 - SMOOTHING)
 # (SmoothQuant), so that the few channels with large values do not set the scale for all. Held-out span F1 with the
 # gold paragraph (`python -m bench.reader --fold 1 --weights fold0.onnx`, then fold 0 with the fold-1 reader):
-# numpy 0.531 / 0.538, onnxruntime 0.527 / 0.540 with smoothing and 0.519 / 0.529 without.
+# numpy 0.531 / 0.538, onnxruntime 0.526 / 0.540 with smoothing and 0.519 / 0.529 without.
 EIGHT_BIT_PRODUCTS = re.compile(r"/layers\.\d+/(qkv|out|ffn_in)/MatMul")
 WEIGHT_ONLY = re.compile(r"/layers\.\d+/ffn_out/MatMul")
 SMOOTHING = 0.75
