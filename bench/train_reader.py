@@ -58,7 +58,8 @@ FROZEN_KEY = "frozen_layers"  # in a file saved by --save: how many of the lowes
 # (SmoothQuant), so that the few channels with large values do not set the scale for all. Held-out span F1 with the
 # gold paragraph (`python -m bench.reader --fold 1 --weights fold0.onnx`, then fold 0 with the fold-1 reader):
 # numpy 0.531 / 0.538, onnxruntime 0.526 / 0.540 with smoothing and 0.519 / 0.529 without.
-EIGHT_BIT_PRODUCTS = re.compile(r"/layers\.\d+/(qkv|out|ffn_in)/MatMul")
+EIGHT_BIT_LINEARS = ("qkv", "out", "ffn_in")  # the `TorchLayer` products, named in the graph as below
+EIGHT_BIT_PRODUCTS = re.compile(rf"/layers\.\d+/({'|'.join(EIGHT_BIT_LINEARS)})/MatMul")
 WEIGHT_ONLY = re.compile(r"/layers\.\d+/ffn_out/MatMul")
 SMOOTHING = 0.75
 CALIBRATION_EVERY = 6  # one training question in six gives the input ranges the smoothing reads
@@ -398,7 +399,7 @@ def input_ranges(model: TorchReader, reader: Reader, examples: list[Example]) ->
     handles = [
         getattr(layer, part).register_forward_pre_hook(record(f"/layers.{i}/{part}/MatMul"))
         for i, layer in enumerate(model.layers)
-        for part in ("qkv", "out", "ffn_in")
+        for part in EIGHT_BIT_LINEARS
     ]
     with torch.no_grad():
         for example in examples:
@@ -525,7 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--save", type=Path, help="poids entraînés (PyTorch), réécrits après chaque époque")
-    parser.add_argument("--export", type=Path, help="exporter ces poids entraînés vers --out, sans entraîner")
+    parser.add_argument(
+        "--export", type=Path, help="exporter ces poids entraînés vers --out (.onnx et .npz), sans entraîner"
+    )
     parser.add_argument("--out", type=Path, default=READER_FILE)
     parser.add_argument(
         "--evaluate", type=Path, help="mesurer ces poids entraînés sur le pli non appris, sans entraîner"
@@ -543,22 +546,19 @@ def main(argv: list[str] | None = None) -> int:
         texts = [e.context for e in examples[::40]][:48] + [e.question for e in examples[::40]][:48]
         print(f"cosinus minimal torch / numpy sur {len(texts)} textes : {check(model, encoder, texts):.6f}")
         return 0
-    if args.export:
-        model = saved(args.export, encoder.weights, args.frozen)
-        outputs = [args.out.with_suffix(".onnx"), args.out.with_suffix(".npz")]
-        trained = (
-            examples if args.train_fold == "all" else [e for e in examples if fold_of(e.title) == int(args.train_fold)]
-        )
-        ranges = input_ranges(model, layout_only(encoder), trained[::CALIBRATION_EVERY])
-        export_onnx(model, outputs[0], ranges)
-        export(model, outputs[1])
-        print(", ".join(f"{path} : {path.stat().st_size / 1e6:.1f} Mo" for path in outputs))
-        return 0
     if args.train_fold == "all":
         train_set, test_set = examples, []
     else:
         train_set = [e for e in examples if fold_of(e.title) == int(args.train_fold)]
         test_set = [e for e in examples if fold_of(e.title) != int(args.train_fold)]
+    if args.export:
+        model = saved(args.export, encoder.weights, args.frozen)
+        outputs = [args.out.with_suffix(".onnx"), args.out.with_suffix(".npz")]
+        ranges = input_ranges(model, layout_only(encoder), train_set[::CALIBRATION_EVERY])
+        export_onnx(model, outputs[0], ranges)
+        export(model, outputs[1])
+        print(", ".join(f"{path} : {path.stat().st_size / 1e6:.1f} Mo" for path in outputs))
+        return 0
     if args.evaluate:
         model = saved(args.evaluate, encoder.weights, args.frozen)
         em, f1 = HeldOut(model, encoder, test_set[: args.limit]).evaluate(model)

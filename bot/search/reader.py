@@ -223,12 +223,12 @@ def load_reader(path: Path | None = None, model_file: Path | None = None) -> Rea
             base, tokenizer = encoder.weights, encoder.tokenizer
             if key.suffix != ".onnx":
                 reader = Reader(tokenizer, _numpy_layers(key, base))
-            elif path is not None:
-                reader = Reader(tokenizer, OnnxLayers(_session(key), base))
             else:
                 try:
                     reader = Reader(tokenizer, OnnxLayers(_session(key), base))
                 except ReaderError as exc:
+                    if path is not None:  # a file asked for by name is that file or nothing
+                        raise
                     reader = Reader(tokenizer, _numpy_layers(NUMPY_READER_FILE, base), str(exc))
             _loaded[key] = reader
     return reader
